@@ -1,0 +1,322 @@
+/*
+ * Shared-memory segments: memfd, POSIX shm_open and System V shmget.
+ *
+ * The creating side makes and maps a segment; the attaching side proves it
+ * is the same memory (the nonce) and that it cannot shrink under its
+ * mapping (seals, or fstat/IPC_STAT size) before it hands out a pointer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "segment.h"
+
+void sf__segment_init(struct sf_segment *seg)
+{
+	memset(seg, 0, sizeof *seg);
+	seg->kind = SF_SHM_NONE;
+	seg->fd = -1;
+	seg->shmid = -1;
+}
+
+int sf__random(void *buf, size_t n)
+{
+	char *p = buf;
+
+	while (n > 0) {
+		ssize_t r = getrandom(p, n, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int map_fd(struct sf_segment *seg, size_t size, bool writable)
+{
+	int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+	void *map = mmap(NULL, size, prot, MAP_SHARED, seg->fd, 0);
+
+	if (map == MAP_FAILED)
+		return -errno;
+	seg->map = map;
+	seg->size = size;
+	seg->writable = writable;
+	return 0;
+}
+
+static int create_memfd(struct sf_segment *seg, size_t size)
+{
+	int err;
+
+	seg->fd = memfd_create("shmframe", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (seg->fd < 0)
+		return -errno;
+	if (ftruncate(seg->fd, (off_t)size) < 0)
+		return -errno;
+	/* Sealed against shrinking so the server never needs a SIGBUS guard
+	 * for this kind; F_SEAL_SEAL keeps anyone from undoing that. */
+	if (fcntl(seg->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+		return -errno;
+	err = map_fd(seg, size, true);
+	return err;
+}
+
+static int create_posix(struct sf_segment *seg, size_t size)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		uint8_t r[12];
+		int n, err = sf__random(r, sizeof r);
+
+		if (err)
+			return err;
+		n = snprintf(seg->name, sizeof seg->name, "%s", SF_SHM_NAME_PREFIX);
+		for (size_t i = 0; i < sizeof r; i++)
+			n += snprintf(seg->name + n, sizeof seg->name - (size_t)n,
+			              "%02x", r[i]);
+		seg->fd = shm_open(seg->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+		                   0600);
+		if (seg->fd >= 0)
+			break;
+		seg->name[0] = '\0';
+		if (errno != EEXIST)
+			return -errno;
+	}
+	if (seg->fd < 0)
+		return -EEXIST;
+	if (ftruncate(seg->fd, (off_t)size) < 0)
+		return -errno;
+	return map_fd(seg, size, true);
+}
+
+static int create_sysv(struct sf_segment *seg, size_t size)
+{
+	void *map;
+
+	seg->shmid = shmget(IPC_PRIVATE, size, IPC_CREAT | IPC_EXCL | 0600);
+	if (seg->shmid < 0)
+		return -errno;
+	map = shmat(seg->shmid, NULL, 0);
+	/* Marked for removal at once: it lives while attached, and Linux lets
+	 * the server attach it by id until the last detach.  A client killed
+	 * at any point cannot leave it behind. */
+	shmctl(seg->shmid, IPC_RMID, NULL);
+	if (map == (void *)-1)
+		return -errno;
+	seg->map = map;
+	seg->size = size;
+	seg->writable = true;
+	return 0;
+}
+
+int sf__segment_create(struct sf_segment *seg, int kind, size_t size)
+{
+	int err;
+
+	sf__segment_init(seg);
+	if (size == 0)
+		return -EINVAL;
+	seg->kind = kind;
+	switch (kind) {
+	case SF_SHM_MEMFD: err = create_memfd(seg, size); break;
+	case SF_SHM_POSIX: err = create_posix(seg, size); break;
+	case SF_SHM_SYSV: err = create_sysv(seg, size); break;
+	default: err = -EINVAL; break;
+	}
+	if (err)
+		sf__segment_close(seg);
+	return err;
+}
+
+void sf__segment_unlink(struct sf_segment *seg)
+{
+	if (seg->kind == SF_SHM_POSIX && seg->name[0]) {
+		shm_unlink(seg->name);
+		seg->name[0] = '\0';
+	}
+}
+
+void sf__segment_close(struct sf_segment *seg)
+{
+	if (seg->map) {
+		if (seg->kind == SF_SHM_SYSV)
+			shmdt(seg->map);
+		else
+			munmap(seg->map, seg->size);
+	}
+	if (seg->fd >= 0)
+		close(seg->fd);
+	sf__segment_unlink(seg);
+	sf__segment_init(seg);
+}
+
+static int reason(char *why, size_t why_len, int status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int reason(char *why, size_t why_len, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && why_len) {
+		va_start(ap, fmt);
+		vsnprintf(why, why_len, fmt, ap);
+		va_end(ap);
+	}
+	return status;
+}
+
+static int check_fd_size(int fd, uint64_t size, char *why, size_t why_len)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return reason(why, why_len, SF_PROBE_BAD_SEGMENT, "fstat: %s",
+		              strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return reason(why, why_len, SF_PROBE_BAD_SEGMENT,
+		              "not a regular memory file");
+	if ((uint64_t)st.st_size < size)
+		return reason(why, why_len, SF_PROBE_BAD_SEGMENT,
+		              "segment is %lld bytes, %llu claimed",
+		              (long long)st.st_size, (unsigned long long)size);
+	return SF_PROBE_OK;
+}
+
+static int open_memfd(struct sf_segment *seg, int fd, uint64_t size,
+                      char *why, size_t why_len)
+{
+	int seals, st;
+
+	if (fd < 0)
+		return reason(why, why_len, SF_PROBE_NO_FD,
+		              "no fd arrived with the memfd segment");
+	seg->fd = fd;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		return reason(why, why_len, SF_PROBE_BAD_SEGMENT,
+		              "memfd is not sealed against shrinking");
+	st = check_fd_size(fd, size, why, why_len);
+	return st;
+}
+
+static int open_posix(struct sf_segment *seg, const char *name, uint64_t size,
+                      bool writable, char *why, size_t why_len)
+{
+	int st;
+
+	seg->fd = shm_open(name, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW |
+	                   O_CLOEXEC, 0);
+	if (seg->fd < 0) {
+		if (errno == ENOENT)
+			return reason(why, why_len, SF_PROBE_NOT_FOUND,
+			              "no POSIX segment %s here", name);
+		return reason(why, why_len, errno == EACCES ? SF_PROBE_REFUSED
+		              : SF_PROBE_BAD_SEGMENT, "shm_open %s: %s", name,
+		              strerror(errno));
+	}
+	/* The server holds it now: remove the name so nothing can be left in
+	 * /dev/shm whatever happens to either side. */
+	shm_unlink(name);
+	st = check_fd_size(seg->fd, size, why, why_len);
+	return st;
+}
+
+static int open_sysv(struct sf_segment *seg, int shmid, uint64_t size,
+                     bool writable, uint32_t peer_uid, char *why,
+                     size_t why_len)
+{
+	struct shmid_ds ds;
+	void *map;
+
+	if (shmctl(shmid, IPC_STAT, &ds) < 0) {
+		if (errno == EINVAL || errno == EIDRM)
+			return reason(why, why_len, SF_PROBE_NOT_FOUND,
+			              "no System V segment %d here", shmid);
+		return reason(why, why_len, SF_PROBE_REFUSED, "shmctl %d: %s",
+		              shmid, strerror(errno));
+	}
+	if (peer_uid != (uint32_t)-1 && ds.shm_perm.uid != peer_uid &&
+	    ds.shm_perm.cuid != peer_uid)
+		return reason(why, why_len, SF_PROBE_REFUSED,
+		              "System V segment %d is not owned by the client", shmid);
+	if ((uint64_t)ds.shm_segsz < size)
+		return reason(why, why_len, SF_PROBE_BAD_SEGMENT,
+		              "segment is %zu bytes, %llu claimed", ds.shm_segsz,
+		              (unsigned long long)size);
+	map = shmat(shmid, NULL, writable ? 0 : SHM_RDONLY);
+	if (map == (void *)-1)
+		return reason(why, why_len, errno == EACCES ? SF_PROBE_REFUSED
+		              : SF_PROBE_BAD_SEGMENT, "shmat %d: %s", shmid,
+		              strerror(errno));
+	/* Both sides are attached: make sure it goes away with the last one. */
+	shmctl(shmid, IPC_RMID, NULL);
+	seg->shmid = shmid;
+	seg->map = map;
+	seg->size = (size_t)size;
+	seg->writable = writable;
+	return SF_PROBE_OK;
+}
+
+int sf__segment_open(struct sf_segment *seg, const struct sf_segment_msg *msg,
+                     int fd, uint32_t peer_uid, char *why, size_t why_len)
+{
+	bool writable = msg->flags & SF_SEGMENT_WRITABLE;
+	int st, err;
+
+	sf__segment_init(seg);
+	seg->kind = msg->kind;
+	switch (msg->kind) {
+	case SF_SHM_MEMFD:
+		st = open_memfd(seg, fd, msg->size, why, why_len);
+		fd = -1;
+		break;
+	case SF_SHM_POSIX:
+		st = open_posix(seg, msg->name, msg->size, writable, why, why_len);
+		break;
+	case SF_SHM_SYSV:
+		st = open_sysv(seg, msg->shmid, msg->size, writable, peer_uid, why,
+		               why_len);
+		break;
+	default:
+		st = reason(why, why_len, SF_PROBE_REFUSED, "unknown segment kind");
+		break;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (st != SF_PROBE_OK)
+		goto fail;
+	if (msg->kind != SF_SHM_SYSV) {
+		err = map_fd(seg, (size_t)msg->size, writable);
+		if (err) {
+			st = reason(why, why_len, SF_PROBE_BAD_SEGMENT, "mmap: %s",
+			            strerror(-err));
+			goto fail;
+		}
+	}
+	if (memcmp(seg->map, msg->nonce, SF_NONCE_SIZE) != 0) {
+		st = reason(why, why_len, SF_PROBE_NONCE_MISMATCH,
+		            "segment does not hold the client's nonce");
+		goto fail;
+	}
+	if (why && why_len)
+		why[0] = '\0';
+	return SF_PROBE_OK;
+
+fail:
+	/* Never unlink a name on the way out: it may be someone else's. */
+	seg->name[0] = '\0';
+	sf__segment_close(seg);
+	return st;
+}

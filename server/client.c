@@ -1,0 +1,718 @@
+/*
+ * One client connection: reading (messages into a buffer, inline pixels
+ * straight into a surface with one recvmsg per batch of rows), the queue
+ * of received fds, the life cycle (HELLO, READY, CLOSING), and freeing
+ * everything the client held however the connection ends.
+ *
+ * Fairness: one wakeup handles at most MSG_BUDGET messages, READ_BUDGET
+ * bytes of messages and PAYLOAD_BUDGET bytes of pixels; a client with
+ * complete messages left in its buffer goes on the server's backlog and
+ * gets its next turn after the others had theirs.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "server-private.h"
+
+#define MSG_BUDGET 16
+#define READ_BUDGET (64u << 10)
+#define PAYLOAD_BUDGET (8u << 20)
+#define IOV_BATCH 64
+#define SOCKET_BUFFER (4 << 20)
+/* How long a closing client may take to read its last events. */
+#define CLOSE_GRACE_NS (2ull * 1000000000ull)
+/* A peer that has not said HELLO by then is not a shmframe client: it
+ * would only hold a connection (TCP peers are not authenticated yet). */
+#define HELLO_TIMEOUT_NS (10ull * 1000000000ull)
+/* Input thrown away while closing, before we stop being polite. */
+#define DISCARD_MAX (4u << 20)
+
+static void client_event(struct sf_watch *w, uint32_t events);
+
+/* ---- life cycle ------------------------------------------------------- */
+
+static void describe_peer(struct sf_client *c)
+{
+	if (c->is_unix) {
+		struct ucred cred;
+		socklen_t len = sizeof cred;
+
+		if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+			c->peer_uid = cred.uid;
+			c->peer_pid = cred.pid;
+			snprintf(c->peer, sizeof c->peer, "unix, uid %u, pid %d",
+			         (unsigned)cred.uid, (int)cred.pid);
+		} else {
+			/* Unknown credentials are never let in (see HELLO). */
+			c->peer_uid = (uint32_t)-2;
+			snprintf(c->peer, sizeof c->peer, "unix, uid unknown");
+		}
+		return;
+	}
+	{
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof ss;
+		char host[INET6_ADDRSTRLEN] = "?";
+		unsigned port = 0;
+
+		c->peer_uid = (uint32_t)-1;
+		if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == 0) {
+			if (ss.ss_family == AF_INET) {
+				struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+				inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+				port = ntohs(in->sin_port);
+			} else if (ss.ss_family == AF_INET6) {
+				struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+				inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+				port = ntohs(in6->sin6_port);
+			}
+		}
+		snprintf(c->peer, sizeof c->peer, "tcp, %s port %u", host, port);
+	}
+}
+
+int sf__client_create(struct sf_server *server, int fd, bool is_unix)
+{
+	struct sf_client *c = calloc(1, sizeof *c);
+	int size = SOCKET_BUFFER, one = 1, err;
+
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->in = malloc(SF_IN_CAP);
+	if (!c->in) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	c->server = server;
+	c->fd = fd;
+	c->is_unix = is_unix;
+	c->state = SF_CLIENT_HELLO;
+	list_init(&c->link);
+	list_init(&c->backlog_link);
+	list_init(&c->flush_link);
+	list_init(&c->out);
+	list_init(&c->segments);
+	list_init(&c->surfaces);
+	sf__fdq_init(&c->fdq);
+	/* Frames are large: let a whole one sit in the socket buffers.  The
+	 * kernel caps these at its rmem_max/wmem_max; that is fine. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	if (!is_unix)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	describe_peer(c);
+	err = sf__loop_add(server->loop, &c->watch, fd, SF_LOOP_READ,
+	                   client_event, c);
+	if (err)
+		goto err_in;
+	c->id = ++server->next_client_id;
+	c->close_deadline = sf__now_ns() + HELLO_TIMEOUT_NS;
+	list_append(&server->clients, &c->link);
+	server->n_clients++;
+	return 0;
+
+err_in:
+	free(c->in);
+err_free:
+	close(fd);
+	free(c);
+	return err;
+}
+
+/* Frees the surfaces, segments, fds and pending pixels the client held. */
+static void release_resources(struct sf_client *c)
+{
+	struct sf_surface *s;
+	struct sf_shmseg *seg;
+
+	c->payload_active = false;
+	/* Rows of surfaces about to go cannot be sent anymore. */
+	if (sf__out_has_rows(c))
+		sf__out_clear(c);
+	list_for_each_safe(s, tmp, &c->surfaces, struct sf_surface, link)
+		sf__surface_destroy(s);
+	list_for_each_safe(seg, tmp2, &c->segments, struct sf_shmseg, link)
+		sf__shmseg_detach(seg);
+	sf__fdq_clear(&c->fdq);
+	c->input_paused = false;
+}
+
+void sf__client_close(struct sf_client *c, const char *why)
+{
+	struct sf_server *server = c->server;
+
+	if (c->fd < 0)
+		return;
+	if (c->state == SF_CLIENT_READY)
+		sf__verbose(server, "client %u \"%s\" disconnected (%s)", c->id,
+		            c->name, why);
+	else if (c->state == SF_CLIENT_HELLO)
+		sf__verbose(server, "connection %u (%s) closed before HELLO (%s)",
+		            c->id, c->peer, why);
+	release_resources(c);
+	sf__out_clear(c);
+	sf__loop_remove(server->loop, &c->watch);
+	close(c->fd);
+	c->fd = -1;
+	list_remove(&c->backlog_link);
+	list_remove(&c->flush_link);
+	list_remove(&c->link);
+	list_append(&server->dead, &c->link);
+	server->n_clients--;
+	if (server->accept_paused)
+		sf__listeners_pause(server, false);
+}
+
+void sf__clients_reap(struct sf_server *server)
+{
+	struct sf_client *c;
+
+	list_for_each_safe(c, tmp, &server->dead, struct sf_client, link) {
+		list_remove(&c->link);
+		free(c->in);
+		free(c);
+	}
+}
+
+void sf__clients_close_all(struct sf_server *server)
+{
+	struct sf_client *c;
+
+	list_for_each_safe(c, tmp, &server->clients, struct sf_client, link)
+		sf__client_close(c, "server shutting down");
+}
+
+static void update_interest(struct sf_client *c)
+{
+	uint32_t ev = 0;
+
+	if (c->fd < 0)
+		return;
+	if (!c->input_paused && !c->eof)
+		ev |= SF_LOOP_READ;
+	if (sf__out_pending(c))
+		ev |= SF_LOOP_WRITE;
+	sf__loop_modify(c->server->loop, &c->watch, ev);
+}
+
+/* Enters CLOSING: the client's resources go now; the connection stays
+ * until its output is out (or the grace period ends). */
+static void begin_closing(struct sf_client *c)
+{
+	release_resources(c);
+	c->state = SF_CLIENT_CLOSING;
+	c->close_deadline = sf__now_ns() + CLOSE_GRACE_NS;
+	c->deferred_error = 0;
+	list_remove(&c->backlog_link);
+	sf__client_want_flush(c);
+}
+
+int sf__client_fail(struct sf_client *c, uint32_t code, const char *fmt, ...)
+{
+	struct sf_error ev = { .code = code };
+	char text[SF_MAX_TEXT + 1];
+	const char *type_name = sf__type_name(c->cur_type);
+	va_list ap;
+	int n = 0;
+
+	if (c->fd < 0 || c->state == SF_CLIENT_CLOSING)
+		return -1;
+	if (c->cur_type && strcmp(type_name, "unknown") != 0)
+		n = snprintf(text, sizeof text, "%s: ", type_name);
+	else if (c->cur_type)
+		n = snprintf(text, sizeof text, "request type 0x%04x: ",
+		             (unsigned)c->cur_type);
+	va_start(ap, fmt);
+	vsnprintf(text + n, sizeof text - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (c->cur_type) {
+		ev.sequence = c->sequence;
+		ev.request_type = c->cur_type;
+	}
+	sf__verbose(c->server, "client %u \"%s\": error %s: %s", c->id, c->name,
+	            sf__error_name(code), text);
+	/* Rows already partly written cannot be taken back, and the client
+	 * would read the ERROR as pixels: then it only gets the close. */
+	if (sf__out_has_rows(c)) {
+		sf__client_close(c, "error during a readback");
+		return -1;
+	}
+	begin_closing(c);
+	ev.text_len = (uint16_t)strlen(text);
+	sf__out_message(c, SF_ERROR, &ev, sizeof ev, text, ev.text_len);
+	return -1;
+}
+
+/* The peer closed its side: answer what it sent, then close. */
+static void finish(struct sf_client *c)
+{
+	c->eof = true;
+	if (!sf__out_pending(c)) {
+		sf__client_close(c, "end of stream");
+		return;
+	}
+	if (c->state == SF_CLIENT_READY)
+		sf__verbose(c->server, "client %u \"%s\" disconnected", c->id,
+		            c->name);
+	begin_closing(c);
+	update_interest(c);
+}
+
+int sf__clients_expire(struct sf_server *server)
+{
+	uint64_t now = sf__now_ns(), next = UINT64_MAX;
+	struct sf_client *c;
+
+	list_for_each_safe(c, tmp, &server->clients, struct sf_client, link) {
+		if (c->state == SF_CLIENT_READY)
+			continue;
+		if (now >= c->close_deadline)
+			sf__client_close(c, c->state == SF_CLIENT_HELLO
+			                 ? "no HELLO in time" : "closing timed out");
+		else if (c->close_deadline < next)
+			next = c->close_deadline;
+	}
+	if (next == UINT64_MAX)
+		return -1;
+	return (int)((next - now + 999999) / 1000000);
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+void sf__client_want_flush(struct sf_client *c)
+{
+	if (c->fd >= 0 && list_empty(&c->flush_link))
+		list_append(&c->server->flush, &c->flush_link);
+}
+
+void sf__client_flush(struct sf_client *c)
+{
+	int err;
+
+	list_remove(&c->flush_link);
+	if (c->fd < 0)
+		return;
+	if (c->deferred_error && c->state != SF_CLIENT_CLOSING) {
+		c->cur_type = 0;
+		sf__client_fail(c, c->deferred_error, "%s", c->deferred_text);
+		if (c->fd < 0)
+			return;
+	}
+	err = sf__out_write(c);
+	if (err) {
+		sf__client_close(c, strerror(-err));
+		return;
+	}
+	if (c->state == SF_CLIENT_CLOSING && !sf__out_pending(c)) {
+		if (c->eof) {
+			sf__client_close(c, "closed");
+			return;
+		}
+		/* Everything is out: say so with a FIN, and keep reading until
+		 * the peer closes too, so that closing with its unread requests
+		 * in our buffer does not reset the connection (over TCP a reset
+		 * can destroy the ERROR before the peer reads it). */
+		if (!c->shut_wr) {
+			shutdown(c->fd, SHUT_WR);
+			c->shut_wr = true;
+		}
+	}
+	update_interest(c);
+}
+
+void sf__client_pause_input(struct sf_client *c, bool pause)
+{
+	c->input_paused = pause;
+	update_interest(c);
+	if (!pause && c->in_end > c->in_start && c->state != SF_CLIENT_CLOSING &&
+	    list_empty(&c->backlog_link))
+		list_append(&c->server->backlog, &c->backlog_link);
+}
+
+/* ---- fds -------------------------------------------------------------- */
+
+int sf__client_take_fd(struct sf_client *c)
+{
+	int fd = sf__fdq_take(&c->fdq);
+
+	if (fd >= 0)
+		memmove(c->fd_deadline, c->fd_deadline + 1,
+		        c->fdq.count * sizeof c->fd_deadline[0]);
+	return fd;
+}
+
+/* Records where fds that came with the last read belong (see the struct). */
+static void note_fds(struct sf_client *c, unsigned before)
+{
+	for (unsigned i = before; i < c->fdq.count; i++)
+		c->fd_deadline[i] = c->stream_read;
+}
+
+/* Fds left over: every message that could have carried them is handled. */
+static int check_fds(struct sf_client *c)
+{
+	if (c->fdq.dropped)
+		return sf__client_fail(c, SF_ERR_UNEXPECTED_FD,
+		                       "more file descriptors arrived than any "
+		                       "request takes (at most %u are held)",
+		                       SF_FDQ_MAX);
+	if (c->fdq.count && c->fd_deadline[0] <= c->stream_used)
+		return sf__client_fail(c, SF_ERR_UNEXPECTED_FD,
+		                       "a file descriptor arrived with a request "
+		                       "that takes none");
+	return 0;
+}
+
+/* ---- inline pixels ---------------------------------------------------- */
+
+/* Where the pixel bytes at pos go, and how many are left in that row. */
+static uint8_t *row_at(const struct sf_payload *p,
+                       const struct sf_pixel_pos *pos, size_t *len)
+{
+	const struct sf_rect *r = &p->rects[pos->rect];
+	size_t stride = (size_t)p->surface->width * SF_BYTES_PER_PIXEL;
+
+	*len = (size_t)r->width * SF_BYTES_PER_PIXEL - pos->row_done;
+	return p->surface->mem + (size_t)(r->y + pos->row) * stride +
+	       (size_t)r->x * SF_BYTES_PER_PIXEL + pos->row_done;
+}
+
+static void pos_advance(const struct sf_payload *p, struct sf_pixel_pos *pos,
+                        size_t n)
+{
+	while (n > 0) {
+		const struct sf_rect *r = &p->rects[pos->rect];
+		size_t row = (size_t)r->width * SF_BYTES_PER_PIXEL;
+		size_t k = row - pos->row_done < n ? row - pos->row_done : n;
+
+		pos->row_done += k;
+		n -= k;
+		if (pos->row_done == row) {
+			pos->row_done = 0;
+			if (++pos->row == r->height) {
+				pos->row = 0;
+				pos->rect++;
+			}
+		}
+	}
+}
+
+/* n bytes of pixels have landed where they belong. */
+static void payload_advance(struct sf_client *c, size_t n)
+{
+	struct sf_payload *p = &c->payload;
+
+	p->left -= n;
+	c->stream_used += n;
+	pos_advance(p, &p->pos, n);
+}
+
+static void payload_complete(struct sf_client *c)
+{
+	struct sf_payload *p = &c->payload;
+
+	c->payload_active = false;
+	sf__surface_frame_done(p->surface, p->serial, p->rects, p->n_rects);
+}
+
+/* Pixels that arrived in the message buffer with the PUT_IMAGE. */
+static void payload_from_buffer(struct sf_client *c)
+{
+	struct sf_payload *p = &c->payload;
+
+	while (p->left > 0 && c->in_end > c->in_start) {
+		size_t len, avail = c->in_end - c->in_start;
+		uint8_t *dst = row_at(p, &p->pos, &len);
+
+		if (len > avail)
+			len = avail;
+		memcpy(dst, c->in + c->in_start, len);
+		c->in_start += len;
+		payload_advance(c, len);
+	}
+	if (c->in_start == c->in_end)
+		c->in_start = c->in_end = 0;
+}
+
+void sf__client_start_payload(struct sf_client *c, struct sf_surface *s,
+                              uint32_t serial, const struct sf_rect *rects,
+                              uint32_t n, uint64_t size)
+{
+	struct sf_payload *p = &c->payload;
+
+	p->surface = s;
+	p->serial = serial;
+	p->n_rects = n;
+	memcpy(p->rects, rects, n * sizeof *rects);
+	memset(&p->pos, 0, sizeof p->pos);
+	p->left = size;
+	c->payload_active = true;
+	payload_from_buffer(c);
+	if (p->left == 0)
+		payload_complete(c);
+}
+
+/*
+ * One recvmsg straight into the surface rows.  When the rows given cover
+ * the rest of the payload, the message buffer is the last entry so that the
+ * next requests come in the same call.  Returns 1 after progress, 0 when
+ * the socket is empty, -1 when the client is gone.
+ */
+static int payload_read(struct sf_client *c, size_t *budget_used)
+{
+	struct sf_payload *p = &c->payload;
+	struct iovec iov[IOV_BATCH + 1];
+	struct sf_pixel_pos walk = p->pos;
+	uint64_t covered = 0;
+	unsigned before = c->fdq.count;
+	ssize_t got;
+	int n = 0;
+
+	while (n < IOV_BATCH && covered < p->left && covered < PAYLOAD_BUDGET) {
+		size_t len;
+		uint8_t *dst = row_at(p, &walk, &len);
+
+		/* Rows that follow each other in the surface (full-width
+		 * rectangles) become one entry. */
+		if (n > 0 && (uint8_t *)iov[n - 1].iov_base +
+		             iov[n - 1].iov_len == dst) {
+			iov[n - 1].iov_len += len;
+		} else {
+			iov[n].iov_base = dst;
+			iov[n].iov_len = len;
+			n++;
+		}
+		covered += len;
+		pos_advance(p, &walk, len);
+	}
+	if (covered == p->left && c->in_start == c->in_end) {
+		c->in_start = c->in_end = 0;
+		iov[n].iov_base = c->in;
+		iov[n].iov_len = SF_IN_CAP;
+		n++;
+	}
+	got = sf__recv_fds(c->fd, iov, n, &c->fdq);
+	if (got == -EAGAIN || got == -EWOULDBLOCK)
+		return 0;
+	if (got == 0) {
+		sf__client_close(c, "end of stream in the middle of a frame");
+		return -1;
+	}
+	if (got < 0) {
+		sf__client_close(c, strerror((int)-got));
+		return -1;
+	}
+	c->stream_read += (uint64_t)got;
+	note_fds(c, before);
+	*budget_used += (size_t)got;
+	if ((uint64_t)got > p->left) {
+		c->in_end = (size_t)((uint64_t)got - p->left);
+		got = (ssize_t)p->left;
+	}
+	payload_advance(c, (size_t)got);
+	if (c->fdq.dropped)
+		return check_fds(c);
+	if (p->left == 0)
+		payload_complete(c);
+	return 1;
+}
+
+/* ---- messages --------------------------------------------------------- */
+
+/* Handles the complete messages in the buffer, up to the budget.
+ * Returns 0, or -1 when the client was failed or closed. */
+static int process_buffered(struct sf_client *c, unsigned *msgs)
+{
+	while (*msgs < MSG_BUDGET && !c->payload_active && !c->input_paused &&
+	       c->state != SF_CLIENT_CLOSING) {
+		size_t avail = c->in_end - c->in_start;
+		const uint8_t *msg = c->in + c->in_start;
+		struct sf_header hdr;
+		const char *why = "";
+		int r = sf__header_check(msg, avail, c->server->limits.max_message,
+		                         &hdr, &why);
+
+		if (r == 0)
+			break;
+		if (r < 0) {
+			uint16_t type = 0;
+
+			memcpy(&type, msg, sizeof type);
+			c->sequence++;
+			c->cur_type = type;
+			if (c->state == SF_CLIENT_HELLO)
+				return sf__client_fail(c, SF_ERR_BAD_MAGIC,
+				                       "the first message is not a valid "
+				                       "HELLO (%s): the peer does not speak "
+				                       "the shmframe protocol", why);
+			return sf__client_fail(c, -r, "%s", why);
+		}
+		if (avail < hdr.length)
+			break;
+		c->sequence++;
+		c->cur_type = hdr.type;
+		c->in_start += hdr.length;
+		c->stream_used += hdr.length;
+		(*msgs)++;
+		if (sf__request_dispatch(c, msg, &hdr) < 0)
+			return -1;
+		if (c->deferred_error) {
+			/* Not this request's fault: the ERROR names none. */
+			c->cur_type = 0;
+			sf__client_fail(c, c->deferred_error, "%s", c->deferred_text);
+			return -1;
+		}
+		if (!c->payload_active && check_fds(c) < 0)
+			return -1;
+	}
+	if (c->in_start == c->in_end)
+		c->in_start = c->in_end = 0;
+	return 0;
+}
+
+static bool has_complete_message(const struct sf_client *c)
+{
+	struct sf_header hdr;
+	size_t avail = c->in_end - c->in_start;
+	int r = sf__header_check(c->in + c->in_start, avail,
+	                         c->server->limits.max_message, &hdr, NULL);
+
+	return r < 0 || (r > 0 && avail >= hdr.length);
+}
+
+/* Reads into the message buffer.  1 after progress, 0 when empty, -1 gone. */
+static int read_messages(struct sf_client *c, size_t *budget_used)
+{
+	struct iovec iov;
+	unsigned before = c->fdq.count;
+	ssize_t got;
+
+	if (c->in_start > 0) {
+		memmove(c->in, c->in + c->in_start, c->in_end - c->in_start);
+		c->in_end -= c->in_start;
+		c->in_start = 0;
+	}
+	iov.iov_base = c->in + c->in_end;
+	iov.iov_len = SF_IN_CAP - c->in_end;
+	got = sf__recv_fds(c->fd, &iov, 1, &c->fdq);
+	if (got == -EAGAIN || got == -EWOULDBLOCK)
+		return 0;
+	if (got == 0) {
+		if (c->in_end > 0)
+			sf__client_close(c, "end of stream in the middle of a message");
+		else
+			finish(c);
+		return -1;
+	}
+	if (got < 0) {
+		sf__client_close(c, strerror((int)-got));
+		return -1;
+	}
+	c->in_end += (size_t)got;
+	c->stream_read += (uint64_t)got;
+	*budget_used += (size_t)got;
+	note_fds(c, before);
+	if (c->fdq.dropped)
+		return check_fds(c);
+	return 1;
+}
+
+/* The main input routine: pixels, messages, reads, within the budgets. */
+static void handle_input(struct sf_client *c)
+{
+	unsigned msgs = 0;
+	size_t read_bytes = 0, pixel_bytes = 0;
+
+	while (c->fd >= 0 && c->state != SF_CLIENT_CLOSING) {
+		if (c->payload_active) {
+			if (payload_read(c, &pixel_bytes) <= 0)
+				return;
+			if (c->fd < 0 || c->state == SF_CLIENT_CLOSING)
+				return;
+			if (!c->payload_active && check_fds(c) < 0)
+				return;
+			if (c->payload_active && pixel_bytes >= PAYLOAD_BUDGET)
+				return;
+			continue;
+		}
+		if (process_buffered(c, &msgs) < 0)
+			return;
+		if (c->payload_active)
+			continue;
+		if (c->input_paused)
+			return;
+		if (msgs >= MSG_BUDGET || read_bytes >= READ_BUDGET ||
+		    pixel_bytes >= PAYLOAD_BUDGET) {
+			/* The socket may be quiet while complete messages wait in
+			 * the buffer: make sure they get a turn. */
+			if (has_complete_message(c) && list_empty(&c->backlog_link))
+				list_append(&c->server->backlog, &c->backlog_link);
+			return;
+		}
+		if (read_messages(c, &read_bytes) <= 0)
+			return;
+	}
+}
+
+/* CLOSING and not yet at end of stream: read and throw away. */
+static void drain(struct sf_client *c)
+{
+	uint8_t buf[16384];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
+
+	for (int i = 0; i < 4; i++) {
+		ssize_t got = sf__recv_fds(c->fd, &iov, 1, &c->fdq);
+
+		sf__fdq_clear(&c->fdq);
+		if (got == -EAGAIN || got == -EWOULDBLOCK)
+			return;
+		if (got <= 0) {
+			c->eof = true;
+			if (!sf__out_pending(c))
+				sf__client_close(c, "closed after error");
+			else
+				update_interest(c);
+			return;
+		}
+		c->discarded += (uint64_t)got;
+		if (c->discarded > DISCARD_MAX) {
+			sf__client_close(c, "kept sending after an error");
+			return;
+		}
+	}
+}
+
+void sf__client_resume(struct sf_client *c)
+{
+	list_remove(&c->backlog_link);
+	if (c->fd >= 0 && c->state != SF_CLIENT_CLOSING && !c->input_paused)
+		handle_input(c);
+}
+
+static void client_event(struct sf_watch *w, uint32_t events)
+{
+	struct sf_client *c = w->data;
+
+	if (events & SF_LOOP_WRITE) {
+		sf__client_flush(c);
+		if (c->fd < 0)
+			return;
+	}
+	if (events & SF_LOOP_READ) {
+		if (c->state == SF_CLIENT_CLOSING)
+			drain(c);
+		else
+			handle_input(c);
+	}
+}

@@ -1,0 +1,261 @@
+/*
+ * Listening sockets: Unix (a path, or display :N in the runtime directory)
+ * and TCP.  A stale Unix socket file left by a server that died is
+ * replaced; one with a live server behind it is an error.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "server-private.h"
+
+#define BACKLOG 128
+/* Connections taken per wakeup, so that a burst does not stall the rest. */
+#define ACCEPT_BUDGET 16
+
+static void accept_event(struct sf_watch *w, uint32_t events)
+{
+	struct sf_listener *l = w->data;
+	struct sf_server *server = l->server;
+
+	(void)events;
+	for (int i = 0; i < ACCEPT_BUDGET; i++) {
+		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* Level triggered, the pending connection would wake us
+				 * at once again: wait for a client to go instead. */
+				sf__log("cannot accept on %s: %s; waiting for a client "
+				        "to disconnect", l->text, strerror(errno));
+				sf__listeners_pause(server, true);
+				return;
+			}
+			sf__log("accept on %s: %s", l->text, strerror(errno));
+			return;
+		}
+		if (sf__client_create(server, fd, l->is_unix) < 0)
+			sf__log("cannot set up a connection on %s", l->text);
+	}
+}
+
+void sf__listeners_pause(struct sf_server *server, bool pause)
+{
+	struct sf_listener *l;
+
+	server->accept_paused = pause;
+	list_for_each_safe(l, tmp, &server->listeners, struct sf_listener, link)
+		sf__loop_modify(server->loop, &l->watch, pause ? 0 : SF_LOOP_READ);
+}
+
+/* 1 when a server answers on path, 0 when nobody does (stale file). */
+static int someone_listens(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0)
+		return -errno;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	r = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+	r = r == 0 ? 1 : (errno == ECONNREFUSED || errno == ENOENT) ? 0 : -errno;
+	close(fd);
+	return r;
+}
+
+static int open_unix(struct sf_listener *l, const char *path, const char *label)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, err, r;
+
+	if (strlen(path) >= sizeof sa.sun_path) {
+		sf__log("socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		sf__log("socket: %s", strerror(errno));
+		return err;
+	}
+	r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	if (r < 0 && errno == EADDRINUSE) {
+		int live = someone_listens(path);
+
+		if (live != 0) {
+			if (label[0] == ':')
+				sf__log("display %s is in use (%s)", label, path);
+			else
+				sf__log("%s is in use by another server", path);
+			err = -EADDRINUSE;
+			goto err_close;
+		}
+		if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+			sf__log("%s exists and is not a socket", path);
+			err = -EEXIST;
+			goto err_close;
+		}
+		/* Left by a server that died: nobody answers on it. */
+		unlink(path);
+		r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	}
+	if (r < 0) {
+		err = -errno;
+		sf__log("cannot bind %s: %s", path, strerror(errno));
+		goto err_close;
+	}
+	if (listen(fd, BACKLOG) < 0) {
+		err = -errno;
+		sf__log("cannot listen on %s: %s", path, strerror(errno));
+		goto err_unlink;
+	}
+	if (stat(path, &st) == 0) {
+		l->dev = st.st_dev;
+		l->ino = st.st_ino;
+	}
+	snprintf(l->path, sizeof l->path, "%s", path);
+	snprintf(l->text, sizeof l->text, "unix:%s", path);
+	l->fd = fd;
+	l->is_unix = true;
+	return 0;
+
+err_unlink:
+	unlink(path);
+err_close:
+	close(fd);
+	return err;
+}
+
+static int open_tcp(struct sf_listener *l, const struct sf_addr *a)
+{
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+	};
+	struct addrinfo *res, *ai;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	struct sf_addr shown = *a;
+	int fd = -1, err = 0, one = 1;
+
+	err = getaddrinfo(a->host[0] ? a->host : NULL, a->port, &hints, &res);
+	if (err) {
+		sf__log("cannot resolve %s: %s", a->host, gai_strerror(err));
+		return -EINVAL;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		            SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			err = -errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, BACKLOG) == 0)
+			break;
+		err = -errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		sf__log("cannot listen on tcp:%s:%s: %s", a->host, a->port,
+		        strerror(-err));
+		return err;
+	}
+	/* Port 0 asks the kernel for one: report the one it gave. */
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		unsigned port = 0;
+
+		if (ss.ss_family == AF_INET)
+			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		else if (ss.ss_family == AF_INET6)
+			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		snprintf(shown.port, sizeof shown.port, "%u", port);
+	}
+	sf__addr_format(&shown, l->text, sizeof l->text);
+	l->fd = fd;
+	l->is_unix = false;
+	return 0;
+}
+
+int sf__listener_open(struct sf_server *server, const char *addr_text)
+{
+	struct sf_listener *l;
+	struct sf_addr a;
+	int err = sf__addr_parse(addr_text, &a);
+
+	if (err) {
+		sf__log("invalid address '%s'", addr_text);
+		return err;
+	}
+	if (addr_text[0] == ':') {
+		/* A display number lives in the private runtime directory. */
+		err = sf__runtime_dir_make();
+		if (err) {
+			char dir[108] = "";
+
+			sf__runtime_dir(dir, sizeof dir);
+			sf__log("cannot use the runtime directory %s: %s", dir,
+			        strerror(-err));
+			return err;
+		}
+	}
+	l = calloc(1, sizeof *l);
+	if (!l)
+		return -ENOMEM;
+	l->server = server;
+	l->fd = -1;
+	err = a.kind == SF_ADDR_UNIX ? open_unix(l, a.path, addr_text)
+	                             : open_tcp(l, &a);
+	if (err)
+		goto err_free;
+	err = sf__loop_add(server->loop, &l->watch, l->fd, SF_LOOP_READ,
+	                   accept_event, l);
+	if (err) {
+		sf__log("cannot watch %s: %s", l->text, strerror(-err));
+		goto err_close;
+	}
+	list_append(&server->listeners, &l->link);
+	return 0;
+
+err_close:
+	close(l->fd);
+	if (l->path[0])
+		unlink(l->path);
+err_free:
+	free(l);
+	return err;
+}
+
+void sf__listener_close(struct sf_listener *l)
+{
+	struct stat st;
+
+	sf__loop_remove(l->server->loop, &l->watch);
+	close(l->fd);
+	/* Only our own file: another server may have replaced it since. */
+	if (l->path[0] && stat(l->path, &st) == 0 && st.st_dev == l->dev &&
+	    st.st_ino == l->ino)
+		unlink(l->path);
+	list_remove(&l->link);
+	free(l);
+}

@@ -1,0 +1,529 @@
+/*
+ * shmframe-server: options, start-up, the main loop, and shutdown.
+ *
+ * Signals come through a signalfd into the event loop: SIGINT and SIGTERM
+ * stop the server cleanly (everything freed, socket files unlinked, exit
+ * 0), SIGUSR1 writes PNG snapshots when --dump-dir is given.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "display.h"
+#include "server-private.h"
+
+#ifndef SHMFRAME_VERSION_STRING
+#define SHMFRAME_VERSION_STRING "unknown"
+#endif
+
+#define EXIT_USAGE 2
+#define MAX_LISTEN 16
+#define MAX_ALLOW_UIDS 64
+
+struct options {
+	const char *listen[MAX_LISTEN];
+	unsigned n_listen;
+	enum sf_display_kind display;
+	const char *dump_dir;
+	unsigned dump_every;
+	uid_t allow_uids[MAX_ALLOW_UIDS];
+	unsigned n_allow_uids;
+	const char *auth_file;
+	bool verbose;
+};
+
+/* The signal fd's watch, and what it sets. */
+struct signals {
+	struct sf_watch watch;
+	int fd;
+	struct sf_server *server;
+	bool stop;
+};
+
+/* ---- logging ---------------------------------------------------------- */
+
+void sf__log(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(SF_PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void sf__verbose(const struct sf_server *server, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!server->verbose)
+		return;
+	fputs(SF_PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+uint64_t sf__now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+static void usage(FILE *to)
+{
+	fputs("Usage: " SF_PROG " [OPTION]...\n"
+	      "Show the surfaces of shmframe clients in windows, or keep them "
+	      "headless.\n"
+	      "\n"
+	      "  -l, --listen ADDR     listen on ADDR: unix:PATH, tcp:HOST:PORT "
+	      "(port 0:\n"
+	      "                        any free one) or :N (display N); may "
+	      "repeat;\n"
+	      "                        default :0\n"
+	      "  -d, --display KIND    auto (default: windows when a display is "
+	      "there),\n"
+	      "                        sdl, or none (headless)\n"
+	      "      --dump-dir DIR    write surface-CLIENT-SURFACE.png snapshots "
+	      "to DIR\n"
+	      "                        on SIGUSR1\n"
+	      "      --dump-every N    ... and every N frames of each surface\n"
+	      "      --allow-uid UID   also accept Unix clients of this uid; may "
+	      "repeat\n"
+	      "      --auth FILE       TCP cookie file (default $SHMFRAME_AUTH, "
+	      "else\n"
+	      "                        RUNTIME_DIR/cookie; created when missing)\n"
+	      "  -v, --verbose         log connections, disconnections and "
+	      "errors\n"
+	      "  -h, --help            show this help and exit\n"
+	      "  -V, --version         show the version and exit\n"
+	      "\n"
+	      "Once every listener is up, one line goes to standard output:\n"
+	      "  ready listen=ADDR [listen=ADDR]...\n", to);
+}
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(SF_PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry '" SF_PROG " --help' for more information.\n", stderr);
+	return EXIT_USAGE;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!s[0] || s[0] == '-' || s[0] == '+')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (errno || *end || *out > max)
+		return -EINVAL;
+	return 0;
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_DUMP_DIR = 256, OPT_DUMP_EVERY, OPT_ALLOW_UID, OPT_AUTH };
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "display", required_argument, NULL, 'd' },
+		{ "dump-dir", required_argument, NULL, OPT_DUMP_DIR },
+		{ "dump-every", required_argument, NULL, OPT_DUMP_EVERY },
+		{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
+		{ "auth", required_argument, NULL, OPT_AUTH },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long n;
+	struct sf_addr a;
+	int opt;
+
+	memset(o, 0, sizeof *o);
+	o->display = SF_DISPLAY_AUTO;
+	/* Our own messages, with our own prefix rather than argv[0]. */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":l:d:vhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			if (o->n_listen == MAX_LISTEN)
+				return usage_error("at most %d --listen", MAX_LISTEN);
+			if (sf__addr_parse(optarg, &a) < 0 || !optarg[0])
+				return usage_error("invalid address '%s' (expected "
+				                   "unix:PATH, tcp:HOST:PORT or :N)", optarg);
+			o->listen[o->n_listen++] = optarg;
+			break;
+		case 'd':
+			if (strcmp(optarg, "auto") == 0)
+				o->display = SF_DISPLAY_AUTO;
+			else if (strcmp(optarg, "sdl") == 0)
+				o->display = SF_DISPLAY_SDL;
+			else if (strcmp(optarg, "none") == 0)
+				o->display = SF_DISPLAY_NONE;
+			else
+				return usage_error("invalid display '%s' (expected auto, "
+				                   "sdl or none)", optarg);
+			break;
+		case OPT_DUMP_DIR:
+			if (!optarg[0])
+				return usage_error("--dump-dir needs a directory");
+			o->dump_dir = optarg;
+			break;
+		case OPT_DUMP_EVERY:
+			if (parse_uint(optarg, UINT_MAX, &n) < 0 || n == 0)
+				return usage_error("invalid --dump-every '%s' (expected a "
+				                   "positive number)", optarg);
+			o->dump_every = (unsigned)n;
+			break;
+		case OPT_ALLOW_UID:
+			if (parse_uint(optarg, UINT32_MAX - 1, &n) < 0)
+				return usage_error("invalid --allow-uid '%s'", optarg);
+			if (o->n_allow_uids == MAX_ALLOW_UIDS)
+				return usage_error("at most %d --allow-uid", MAX_ALLOW_UIDS);
+			o->allow_uids[o->n_allow_uids++] = (uid_t)n;
+			break;
+		case OPT_AUTH:
+			if (!optarg[0])
+				return usage_error("--auth needs a file name");
+			o->auth_file = optarg;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf(SF_PROG " " SHMFRAME_VERSION_STRING "\n");
+			return 0;
+		case ':':
+			return usage_error("option '%s' needs an argument",
+			                   argv[optind - 1]);
+		default:
+			if (optopt)
+				return usage_error("unknown option '-%c'", optopt);
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->dump_every && !o->dump_dir)
+		return usage_error("--dump-every needs --dump-dir");
+	if (o->n_listen == 0)
+		o->listen[o->n_listen++] = ":0";
+	return -1;
+}
+
+/* ---- start-up --------------------------------------------------------- */
+
+static bool any_tcp(const struct options *o)
+{
+	for (unsigned i = 0; i < o->n_listen; i++)
+		if (strncmp(o->listen[i], "tcp:", 4) == 0)
+			return true;
+	return false;
+}
+
+static int setup_auth(struct sf_server *server, const struct options *o)
+{
+	char path[256];
+	int err;
+
+	if (o->auth_file) {
+		snprintf(path, sizeof path, "%s", o->auth_file);
+	} else {
+		const char *env = getenv("SHMFRAME_AUTH");
+
+		/* The default lives in the runtime directory: make it first. */
+		if (!env || !env[0]) {
+			err = sf__runtime_dir_make();
+			if (err) {
+				sf__log("cannot use the runtime directory: %s",
+				        strerror(-err));
+				return err;
+			}
+		}
+		err = sf__auth_path(path, sizeof path);
+		if (err) {
+			sf__log("auth file path too long");
+			return err;
+		}
+	}
+	return sf__auth_load_or_create(server, path);
+}
+
+#ifdef SHMFRAME_HAVE_SDL
+/* auto: windows when a window system is announced and answers. */
+static bool try_auto_sdl(struct sf_server *server)
+{
+	const char *x11 = getenv("DISPLAY"), *wl = getenv("WAYLAND_DISPLAY");
+	char why[256] = "";
+
+	if ((!x11 || !x11[0]) && (!wl || !wl[0]))
+		return false;
+	if (sf__display_sdl_create(&server->display, why, sizeof why) == 0)
+		return true;
+	sf__verbose(server, "no windows (%s): running headless", why);
+	return false;
+}
+
+static int open_sdl(struct sf_server *server)
+{
+	char why[256] = "";
+	int err = sf__display_sdl_create(&server->display, why, sizeof why);
+
+	if (err)
+		sf__log("cannot open the SDL display: %s", why);
+	return err;
+}
+#else
+static bool try_auto_sdl(struct sf_server *server)
+{
+	(void)server;
+	return false;
+}
+
+static int open_sdl(struct sf_server *server)
+{
+	(void)server;
+	sf__log("--display sdl: this server was built without SDL");
+	return -ENOTSUP;
+}
+#endif
+
+static int setup_display(struct sf_server *server, enum sf_display_kind kind)
+{
+	int err;
+
+	if (kind == SF_DISPLAY_AUTO && try_auto_sdl(server))
+		return 0;
+	if (kind == SF_DISPLAY_SDL)
+		return open_sdl(server);
+	err = sf__display_none_create(&server->display);
+	if (err)
+		sf__log("cannot set up the headless display: %s", strerror(-err));
+	return err;
+}
+
+static void signal_event(struct sf_watch *w, uint32_t events)
+{
+	struct signals *sig = w->data;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(sig->fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGUSR1) {
+			if (sig->server->dump_dir)
+				sf__snapshot_all(sig->server);
+			else
+				sf__verbose(sig->server, "SIGUSR1 without --dump-dir: "
+				            "no snapshot written");
+		} else {
+			sig->stop = true;
+		}
+	}
+}
+
+static int setup_signals(struct signals *sig, struct sf_server *server)
+{
+	sigset_t set;
+	int err;
+
+	/* A dead peer must be an error from write, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	/* Blocked before SDL may start threads, so that they inherit it and
+	 * every one of these reaches the signalfd. */
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	sig->server = server;
+	sig->stop = false;
+	sig->fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sig->fd < 0)
+		return -errno;
+	err = sf__loop_add(server->loop, &sig->watch, sig->fd, SF_LOOP_READ,
+	                   signal_event, sig);
+	if (err) {
+		close(sig->fd);
+		sig->fd = -1;
+	}
+	return err;
+}
+
+static int ensure_dump_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		sf__log("cannot create %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		sf__log("%s is not a directory", dir);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+static void print_ready(struct sf_server *server)
+{
+	struct sf_listener *l;
+
+	fputs("ready", stdout);
+	list_for_each_safe(l, tmp, &server->listeners, struct sf_listener, link)
+		printf(" listen=%s", l->text);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* ---- main loop -------------------------------------------------------- */
+
+static int min_timeout(int a, int b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+static int run(struct sf_server *server, struct signals *sig)
+{
+	while (!sig->stop) {
+		struct sf_client *c;
+		struct sf_list turn;
+		int timeout, n;
+
+		timeout = sf__clients_expire(server);
+		timeout = min_timeout(timeout, sf__display_timeout_ms(server->display));
+		if (!list_empty(&server->backlog))
+			timeout = 0;
+		sf__clients_reap(server);
+
+		n = sf__loop_wait(server->loop, timeout);
+		if (n < 0) {
+			sf__log("epoll_wait: %s", strerror(-n));
+			return -1;
+		}
+		sf__display_pump(server->display);
+
+		/* Clients that stopped at their budget take their next turn now;
+		 * one that stops again waits for the following iteration. */
+		list_take_all(&turn, &server->backlog);
+		list_for_each_safe(c, tmp, &turn, struct sf_client, backlog_link)
+			sf__client_resume(c);
+
+		if (sf__sigbus_pending())
+			sf__segments_check_broken(server);
+		list_for_each_safe(c, tmp2, &server->flush, struct sf_client,
+		                   flush_link)
+			sf__client_flush(c);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct sf_server server;
+	struct signals sig = { .fd = -1 };
+	struct sf_listener *l;
+	int status = EXIT_FAILURE;
+	int r = parse_options(argc, argv, &o);
+
+	if (r >= 0)
+		return r;
+
+	memset(&server, 0, sizeof server);
+	server.uid = getuid();
+	server.allow_uids = o.allow_uids;
+	server.n_allow_uids = o.n_allow_uids;
+	server.dump_dir = o.dump_dir;
+	server.dump_every = o.dump_every;
+	server.verbose = o.verbose;
+	server.limits = (struct sf_limits){
+		.max_width = SF_MAX_DIMENSION,
+		.max_height = SF_MAX_DIMENSION,
+		.max_surfaces = 64,
+		.max_segments = 64,
+		.max_segment_size = 1ull << 30,
+		.max_mapped = 2ull << 30,
+		.max_message = SF_MAX_MESSAGE,
+		.max_inflight = 64,
+		.max_output = 64ull << 20,
+	};
+	list_init(&server.listeners);
+	list_init(&server.clients);
+	list_init(&server.dead);
+	list_init(&server.backlog);
+	list_init(&server.flush);
+
+	if (sf__loop_create(&server.loop) < 0) {
+		sf__log("cannot create the event loop: %s", strerror(errno));
+		return EXIT_FAILURE;
+	}
+	if (setup_signals(&sig, &server) < 0) {
+		sf__log("cannot set up signal handling: %s", strerror(errno));
+		goto out_loop;
+	}
+	if (sf__sigbus_guard_install() < 0) {
+		sf__log("cannot install the SIGBUS guard: %s", strerror(errno));
+		goto out_signals;
+	}
+	if (o.dump_dir && ensure_dump_dir(o.dump_dir) < 0)
+		goto out_signals;
+	if (setup_display(&server, o.display) < 0)
+		goto out_signals;
+	if (any_tcp(&o) && setup_auth(&server, &o) < 0)
+		goto out_display;
+	for (unsigned i = 0; i < o.n_listen; i++)
+		if (sf__listener_open(&server, o.listen[i]) < 0)
+			goto out_listeners;
+	print_ready(&server);
+
+	if (run(&server, &sig) == 0)
+		status = EXIT_SUCCESS;
+	sf__clients_close_all(&server);
+	sf__clients_reap(&server);
+
+out_listeners:
+	list_for_each_safe(l, tmp, &server.listeners, struct sf_listener, link)
+		sf__listener_close(l);
+out_display:
+	sf__display_destroy(server.display);
+out_signals:
+	if (sig.fd >= 0) {
+		sf__loop_remove(server.loop, &sig.watch);
+		close(sig.fd);
+	}
+out_loop:
+	sf__loop_destroy(server.loop);
+	return status;
+}

@@ -1,0 +1,240 @@
+/*
+ * A client's output queue.  Events are encoded into byte chunks; an inline
+ * readback is a chunk of rows that are written straight from the surface
+ * with sendmsg() as the socket drains, so that no copy of the image is
+ * ever queued and memory stays bounded whatever the rectangle.
+ *
+ * Queueing never fails the client on the spot: a client over max_output
+ * (or a chunk we cannot allocate) is marked, and failed at the next safe
+ * point (after the request being handled, or when flushing), so callers
+ * deep in a request need no error path for it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "server-private.h"
+
+#define CHUNK_MIN 4096
+#define IOV_BATCH 64
+/* Bytes written per wakeup before giving the others their turn. */
+#define WRITE_BUDGET (8u << 20)
+
+struct sf_out_chunk {
+	struct sf_list link;
+	bool rows;
+	/* bytes */
+	size_t len, cap, sent;
+	/* rows: rect of surface, from row `row`, `row_sent` bytes of it out */
+	struct sf_surface *surface;
+	struct sf_rect rect;
+	uint32_t row;
+	size_t row_sent;
+	uint8_t data[];
+};
+
+static void defer_error(struct sf_client *c, uint32_t code, const char *text)
+{
+	if (c->deferred_error)
+		return;
+	c->deferred_error = code;
+	snprintf(c->deferred_text, sizeof c->deferred_text, "%s", text);
+}
+
+int sf__out_message(struct sf_client *c, uint16_t type, void *fixed,
+                    size_t fixed_size, const void *tail, size_t tail_len)
+{
+	size_t need = fixed_size + tail_len + 3, n;
+	struct sf_out_chunk *ch = NULL;
+
+	if (c->fd < 0)
+		return -1;
+	if (!list_empty(&c->out)) {
+		ch = sf_container_of(c->out.prev, struct sf_out_chunk, link);
+		if (ch->rows || ch->cap - ch->len < need)
+			ch = NULL;
+	}
+	if (!ch) {
+		size_t cap = need > CHUNK_MIN ? need : CHUNK_MIN;
+
+		ch = malloc(sizeof *ch + cap);
+		if (!ch) {
+			defer_error(c, SF_ERR_NO_MEMORY,
+			            "server out of memory for the output queue");
+			return -1;
+		}
+		memset(ch, 0, sizeof *ch);
+		ch->cap = cap;
+		list_append(&c->out, &ch->link);
+	}
+	n = sf__encode(ch->data + ch->len, ch->cap - ch->len, type, fixed,
+	               fixed_size, tail, tail_len);
+	if (n == 0) {
+		/* Our own message too large: a bug, never a peer's doing. */
+		sf__log("cannot encode %s for client %u", sf__type_name(type), c->id);
+		return -1;
+	}
+	ch->len += n;
+	c->out_bytes += n;
+	if (c->state != SF_CLIENT_CLOSING &&
+	    c->out_bytes > c->server->limits.max_output)
+		defer_error(c, SF_ERR_SLOW, "the client does not read its events: "
+		            "more than max_output bytes are queued");
+	sf__client_want_flush(c);
+	return 0;
+}
+
+int sf__out_rows(struct sf_client *c, struct sf_surface *s,
+                 const struct sf_rect *rect)
+{
+	struct sf_out_chunk *ch = calloc(1, sizeof *ch);
+
+	if (!ch)
+		return -ENOMEM;
+	ch->rows = true;
+	ch->surface = s;
+	ch->rect = *rect;
+	s->streaming++;
+	list_append(&c->out, &ch->link);
+	sf__client_pause_input(c, true);
+	sf__client_want_flush(c);
+	return 0;
+}
+
+bool sf__out_pending(const struct sf_client *c)
+{
+	return !list_empty(&c->out);
+}
+
+bool sf__out_has_rows(const struct sf_client *c)
+{
+	for (const struct sf_list *l = c->out.next; l != &c->out; l = l->next)
+		if (sf_container_of(l, const struct sf_out_chunk, link)->rows)
+			return true;
+	return false;
+}
+
+static void chunk_free(struct sf_out_chunk *ch)
+{
+	if (ch->rows)
+		ch->surface->streaming--;
+	list_remove(&ch->link);
+	free(ch);
+}
+
+void sf__out_clear(struct sf_client *c)
+{
+	struct sf_out_chunk *ch;
+
+	list_for_each_safe(ch, tmp, &c->out, struct sf_out_chunk, link)
+		chunk_free(ch);
+	c->out_bytes = 0;
+}
+
+static void iov_add(struct iovec *iov, int *n, const void *base, size_t len)
+{
+	/* Rows that follow each other in memory (a full-width rectangle of a
+	 * packed surface) become one entry. */
+	if (*n > 0 && (const uint8_t *)iov[*n - 1].iov_base +
+	              iov[*n - 1].iov_len == (const uint8_t *)base) {
+		iov[*n - 1].iov_len += len;
+		return;
+	}
+	iov[*n].iov_base = (void *)base;
+	iov[*n].iov_len = len;
+	(*n)++;
+}
+
+/* Fills iov from the head of the queue; returns the entry count. */
+static int gather(struct sf_client *c, struct iovec *iov)
+{
+	int n = 0;
+
+	for (struct sf_list *l = c->out.next; l != &c->out && n < IOV_BATCH;
+	     l = l->next) {
+		struct sf_out_chunk *ch = sf_container_of(l, struct sf_out_chunk, link);
+		const uint8_t *px;
+		uint32_t stride;
+		size_t row = (size_t)ch->rect.width * SF_BYTES_PER_PIXEL;
+
+		if (!ch->rows) {
+			iov_add(iov, &n, ch->data + ch->sent, ch->len - ch->sent);
+			continue;
+		}
+		px = sf__surface_pixels(ch->surface, &stride);
+		for (uint32_t y = ch->row; y < ch->rect.height && n < IOV_BATCH; y++) {
+			size_t skip = y == ch->row ? ch->row_sent : 0;
+			const uint8_t *p = px + (size_t)(ch->rect.y + y) * stride +
+			                   (size_t)ch->rect.x * SF_BYTES_PER_PIXEL;
+
+			iov_add(iov, &n, p + skip, row - skip);
+		}
+		/* Merging may have left room, but the next chunk must not start
+		 * before this one is whole. */
+		if (n == IOV_BATCH)
+			break;
+	}
+	return n;
+}
+
+/* Drops n written bytes from the head of the queue. */
+static void advance(struct sf_client *c, size_t n)
+{
+	while (n > 0 && !list_empty(&c->out)) {
+		struct sf_out_chunk *ch = sf_container_of(c->out.next,
+		                                          struct sf_out_chunk, link);
+		if (!ch->rows) {
+			size_t k = ch->len - ch->sent < n ? ch->len - ch->sent : n;
+
+			ch->sent += k;
+			c->out_bytes -= k;
+			n -= k;
+			if (ch->sent == ch->len)
+				chunk_free(ch);
+			continue;
+		}
+		while (n > 0 && ch->row < ch->rect.height) {
+			size_t row = (size_t)ch->rect.width * SF_BYTES_PER_PIXEL;
+			size_t k = row - ch->row_sent < n ? row - ch->row_sent : n;
+
+			ch->row_sent += k;
+			n -= k;
+			if (ch->row_sent == row) {
+				ch->row++;
+				ch->row_sent = 0;
+			}
+		}
+		if (ch->row == ch->rect.height) {
+			chunk_free(ch);
+			if (!sf__out_has_rows(c))
+				sf__client_pause_input(c, false);
+		}
+	}
+}
+
+int sf__out_write(struct sf_client *c)
+{
+	size_t total = 0;
+
+	while (!list_empty(&c->out) && total < WRITE_BUDGET) {
+		struct iovec iov[IOV_BATCH];
+		struct msghdr msg = { .msg_iov = iov };
+		ssize_t n;
+
+		msg.msg_iovlen = (size_t)gather(c, iov);
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -errno;
+		}
+		advance(c, (size_t)n);
+		total += (size_t)n;
+	}
+	return 0;
+}

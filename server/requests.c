@@ -1,0 +1,477 @@
+/*
+ * Requests: one handler per message type, each decoding its message with
+ * protocol/wire.c (which checks every field) and then checking it against
+ * this client's state and the server's limits before touching anything.
+ * A handler that finds a problem returns sf__client_fail(...), which sends
+ * ERROR naming the request and the problem, and ends the connection.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server-private.h"
+
+static int fail_decode(struct sf_client *c, int code, const char *why)
+{
+	return sf__client_fail(c, (uint32_t)code, "%s", why ? why : "malformed");
+}
+
+/* ---- handshake -------------------------------------------------------- */
+
+static bool uid_allowed(const struct sf_server *server, uint32_t uid)
+{
+	if (uid == (uint32_t)server->uid || uid == 0)
+		return true;
+	for (unsigned i = 0; i < server->n_allow_uids; i++)
+		if (uid == (uint32_t)server->allow_uids[i])
+			return true;
+	return false;
+}
+
+static int handle_hello(struct sf_client *c, const uint8_t *msg, size_t len)
+{
+	struct sf_server *server = c->server;
+	const struct sf_limits *lim = &server->limits;
+	struct sf_hello m;
+	struct sf_welcome w;
+	char name[SF_MAX_NAME + 1];
+	const char *why = NULL;
+	int code;
+
+	if (c->state != SF_CLIENT_HELLO)
+		return sf__client_fail(c, SF_ERR_SEQUENCE,
+		                       "HELLO sent twice on one connection");
+	code = sf__decode_hello(msg, len, &m, name, &why);
+	if (code == SF_ERR_BAD_MAGIC) {
+		uint32_t magic = 0;
+
+		if (len >= 12)
+			memcpy(&magic, msg + 8, sizeof magic);
+		return sf__client_fail(c, SF_ERR_BAD_MAGIC,
+		                       "bad magic 0x%08x (shmframe is 0x%08x, "
+		                       "\"SFRM\"): the peer does not speak the "
+		                       "shmframe protocol", magic, SF_MAGIC);
+	}
+	if (code == SF_ERR_BAD_VERSION) {
+		uint16_t major = 0, minor = 0;
+
+		if (len >= 16) {
+			memcpy(&major, msg + 12, sizeof major);
+			memcpy(&minor, msg + 14, sizeof minor);
+		}
+		return sf__client_fail(c, SF_ERR_BAD_VERSION,
+		                       "the client speaks protocol %u.%u, this "
+		                       "server speaks %u.%u: major versions differ",
+		                       major, minor, SF_VERSION_MAJOR,
+		                       SF_VERSION_MINOR);
+	}
+	if (code)
+		return fail_decode(c, code, why);
+	snprintf(c->name, sizeof c->name, "%s", name[0] ? name : "unnamed");
+
+	if (c->is_unix && !uid_allowed(server, c->peer_uid)) {
+		if (c->peer_uid == (uint32_t)-2)
+			return sf__client_fail(c, SF_ERR_AUTH, "the peer's credentials "
+			                       "could not be read (SO_PEERCRED)");
+		return sf__client_fail(c, SF_ERR_AUTH,
+		                       "uid %u may not use this server, which runs "
+		                       "as uid %u (start it with --allow-uid %u to "
+		                       "let it in)", c->peer_uid,
+		                       (unsigned)server->uid, c->peer_uid);
+	}
+	if (!c->is_unix && !sf__auth_check(server, m.cookie))
+		return sf__client_fail(c, SF_ERR_AUTH,
+		                       "wrong or missing cookie: a TCP client must "
+		                       "send the cookie of the server's auth file %s",
+		                       server->auth_path);
+
+	memset(&w, 0, sizeof w);
+	w.magic = SF_MAGIC;
+	w.major = SF_VERSION_MAJOR;
+	w.minor = SF_VERSION_MINOR;
+	/* An fd cannot cross TCP; the other kinds may, when the host is the
+	 * same (the probe decides). */
+	w.caps = c->is_unix ? SF_CAP_ALL : SF_CAP_ALL & ~(uint32_t)SF_CAP_SHM_MEMFD;
+	w.client_id = c->id;
+	w.max_width = lim->max_width;
+	w.max_height = lim->max_height;
+	w.max_surfaces = lim->max_surfaces;
+	w.max_segments = lim->max_segments;
+	w.max_segment_size = lim->max_segment_size;
+	w.max_mapped = lim->max_mapped;
+	w.max_message = lim->max_message;
+	w.max_inflight = lim->max_inflight;
+	w.max_output = lim->max_output;
+	c->state = SF_CLIENT_READY;
+	sf__verbose(server, "client %u \"%s\" connected (%s)", c->id, c->name,
+	            c->peer);
+	sf__out_message(c, SF_WELCOME, &w, sizeof w, NULL, 0);
+	return 0;
+}
+
+/* ---- segments --------------------------------------------------------- */
+
+static int reply_probe(struct sf_client *c, uint8_t kind, int status,
+                       const char *text)
+{
+	struct sf_probe_result r = {
+		.kind = kind,
+		.status = (uint8_t)status,
+		.text_len = (uint16_t)strnlen(text, SF_MAX_TEXT),
+	};
+
+	sf__out_message(c, SF_PROBE_RESULT, &r, sizeof r, text, r.text_len);
+	return 0;
+}
+
+/* The size checks PROBE and ATTACH share; fills why when refused. */
+static bool size_allowed(struct sf_client *c, uint64_t size, char *why,
+                         size_t why_len)
+{
+	const struct sf_limits *lim = &c->server->limits;
+
+	if (size > lim->max_segment_size) {
+		snprintf(why, why_len, "a segment of %llu bytes is larger than the "
+		         "server's limit of %llu bytes",
+		         (unsigned long long)size,
+		         (unsigned long long)lim->max_segment_size);
+		return false;
+	}
+	if (size > lim->max_mapped - c->mapped) {
+		snprintf(why, why_len, "%llu more bytes would exceed the %llu bytes "
+		         "a client may have mapped (%llu already are)",
+		         (unsigned long long)size,
+		         (unsigned long long)lim->max_mapped,
+		         (unsigned long long)c->mapped);
+		return false;
+	}
+	return true;
+}
+
+static int handle_probe(struct sf_client *c, const struct sf_segment_msg *m)
+{
+	char why[SF_MAX_TEXT];
+	struct sf_shmseg *seg;
+	int fd = m->kind == SF_SHM_MEMFD ? sf__client_take_fd(c) : -1;
+	int st;
+
+	if (m->kind == SF_SHM_MEMFD && fd < 0)
+		return reply_probe(c, m->kind, SF_PROBE_NO_FD,
+		                   "no file descriptor arrived with the memfd "
+		                   "(TCP, or a proxy that drops them)");
+	if (!size_allowed(c, m->size, why, sizeof why)) {
+		if (fd >= 0)
+			close(fd);
+		return reply_probe(c, m->kind, SF_PROBE_REFUSED, why);
+	}
+	st = sf__shmseg_open(c, m, fd, &seg, why, sizeof why);
+	if (st == SF_PROBE_OK) {
+		snprintf(why, sizeof why, "%s segment of %llu bytes mapped; its "
+		         "nonce matches", sf__shm_kind_name(m->kind),
+		         (unsigned long long)m->size);
+		sf__shmseg_unref(seg);
+	}
+	return reply_probe(c, m->kind, st, why);
+}
+
+static int handle_attach(struct sf_client *c, const struct sf_segment_msg *m)
+{
+	const struct sf_limits *lim = &c->server->limits;
+	char why[SF_MAX_TEXT];
+	struct sf_shmseg *seg;
+	int fd = m->kind == SF_SHM_MEMFD ? sf__client_take_fd(c) : -1;
+	int st;
+
+	if (sf__shmseg_find(c, m->id)) {
+		if (fd >= 0)
+			close(fd);
+		return sf__client_fail(c, SF_ERR_BAD_SEGMENT,
+		                       "segment id %u is already attached", m->id);
+	}
+	if (c->n_segments >= lim->max_segments) {
+		if (fd >= 0)
+			close(fd);
+		return sf__client_fail(c, SF_ERR_LIMIT, "segment %u would be one more "
+		                       "than the %u segments a client may attach",
+		                       m->id, lim->max_segments);
+	}
+	if (!size_allowed(c, m->size, why, sizeof why)) {
+		if (fd >= 0)
+			close(fd);
+		return sf__client_fail(c, SF_ERR_LIMIT, "segment %u: %s", m->id, why);
+	}
+	if (m->kind == SF_SHM_MEMFD && fd < 0)
+		return sf__client_fail(c, SF_ERR_NO_FD, "segment %u is a memfd but no "
+		                       "file descriptor arrived with it", m->id);
+	st = sf__shmseg_open(c, m, fd, &seg, why, sizeof why);
+	if (st != SF_PROBE_OK)
+		return sf__client_fail(c, SF_ERR_BAD_SEGMENT,
+		                       "segment %u (%s, %llu bytes): %s", m->id,
+		                       sf__shm_kind_name(m->kind),
+		                       (unsigned long long)m->size, why);
+	seg->attached = true;
+	list_append(&c->segments, &seg->link);
+	c->n_segments++;
+	return 0;
+}
+
+static int handle_segment(struct sf_client *c, const uint8_t *msg, size_t len)
+{
+	struct sf_segment_msg m;
+	const char *why = NULL;
+	int code = sf__decode_segment(msg, len, &m, &why);
+
+	if (code) {
+		/* Its fd, if any, is left in the queue and closed with it. */
+		return fail_decode(c, code, why);
+	}
+	if (m.hdr.type == SF_PROBE)
+		return handle_probe(c, &m);
+	return handle_attach(c, &m);
+}
+
+static int handle_detach(struct sf_client *c, const uint8_t *msg, size_t len)
+{
+	struct sf_detach_segment m;
+	struct sf_shmseg *seg;
+	const char *why = NULL;
+	int code = sf__decode_detach_segment(msg, len, &m, &why);
+
+	if (code)
+		return fail_decode(c, code, why);
+	seg = sf__shmseg_find(c, m.id);
+	if (!seg)
+		return sf__client_fail(c, SF_ERR_BAD_SEGMENT,
+		                       "segment %u is not attached", m.id);
+	sf__shmseg_detach(seg);
+	return 0;
+}
+
+/* ---- surfaces --------------------------------------------------------- */
+
+static int handle_create_surface(struct sf_client *c, const uint8_t *msg,
+                                 size_t len)
+{
+	const struct sf_limits *lim = &c->server->limits;
+	struct sf_create_surface m;
+	char title[SF_MAX_NAME + 1];
+	const char *why = NULL;
+	int code = sf__decode_create_surface(msg, len, &m, title, &why);
+
+	if (code)
+		return fail_decode(c, code, why);
+	if (sf__surface_find(c, m.id))
+		return sf__client_fail(c, SF_ERR_BAD_SURFACE,
+		                       "surface id %u is already in use", m.id);
+	if (c->n_surfaces >= lim->max_surfaces)
+		return sf__client_fail(c, SF_ERR_LIMIT, "surface %u would be one more "
+		                       "than the %u surfaces a client may have",
+		                       m.id, lim->max_surfaces);
+	if (m.width > lim->max_width || m.height > lim->max_height)
+		return sf__client_fail(c, SF_ERR_LIMIT, "surface %u of %ux%u is larger "
+		                       "than the server's limit of %ux%u", m.id,
+		                       m.width, m.height, lim->max_width,
+		                       lim->max_height);
+	if (sf__surface_create(c, &m, title) < 0)
+		return sf__client_fail(c, SF_ERR_NO_MEMORY,
+		                       "server out of memory for surface %u", m.id);
+	return 0;
+}
+
+static int handle_destroy_surface(struct sf_client *c, const uint8_t *msg,
+                                  size_t len)
+{
+	struct sf_destroy_surface m;
+	struct sf_surface *s;
+	const char *why = NULL;
+	int code = sf__decode_destroy_surface(msg, len, &m, &why);
+
+	if (code)
+		return fail_decode(c, code, why);
+	s = sf__surface_find(c, m.id);
+	if (!s)
+		return sf__client_fail(c, SF_ERR_BAD_SURFACE, "no surface %u", m.id);
+	sf__surface_destroy(s);
+	return 0;
+}
+
+static int check_rect(struct sf_client *c, const struct sf_surface *s,
+                      const struct sf_rect *r, const char *what)
+{
+	if (sf__rect_inside(r, s->width, s->height))
+		return 0;
+	return sf__client_fail(c, SF_ERR_BAD_RECT, "%s (%u,%u %ux%u) lies outside "
+	                       "surface %u (%ux%u)", what, r->x, r->y, r->width,
+	                       r->height, s->id, s->width, s->height);
+}
+
+static int handle_put_image(struct sf_client *c, const uint8_t *msg, size_t len)
+{
+	struct sf_put_image m;
+	struct sf_rect rects[SF_MAX_RECTS];
+	struct sf_surface *s;
+	const char *why = NULL;
+	uint32_t n;
+	uint64_t size;
+	int code = sf__decode_put_image(msg, len, &m, rects, &why);
+
+	if (code)
+		return fail_decode(c, code, why);
+	s = sf__surface_find(c, m.surface);
+	if (!s)
+		return sf__client_fail(c, SF_ERR_BAD_SURFACE, "no surface %u",
+		                       m.surface);
+	n = m.n_rects;
+	if (n == 0) {
+		rects[0] = (struct sf_rect){ 0, 0, s->width, s->height };
+		n = 1;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		char what[48];
+
+		snprintf(what, sizeof what, "damage rectangle %u", i + 1);
+		if (check_rect(c, s, &rects[i], what) < 0)
+			return -1;
+	}
+	if (m.segment != 0) {
+		struct sf_shmseg *seg = sf__shmseg_find(c, m.segment);
+
+		if (!seg)
+			return sf__client_fail(c, SF_ERR_BAD_SEGMENT,
+			                       "segment %u is not attached", m.segment);
+		code = sf__check_buffer(s->width, s->height, m.offset, m.stride,
+		                        seg->seg.size, &why);
+		if (code)
+			return sf__client_fail(c, (uint32_t)code, "buffer %u at offset "
+			                       "%llu, stride %u, for surface %u (%ux%u) "
+			                       "in segment %u (%zu bytes): %s", m.buffer,
+			                       (unsigned long long)m.offset, m.stride,
+			                       s->id, s->width, s->height, m.segment,
+			                       seg->seg.size, why);
+		return sf__surface_put_shm(s, &m, seg, rects, n);
+	}
+	if (sf__payload_size(rects, n, &size))
+		return sf__client_fail(c, SF_ERR_BAD_MESSAGE,
+		                       "inline payload size overflows");
+	if (sf__surface_own_memory(s) < 0)
+		return sf__client_fail(c, SF_ERR_NO_MEMORY, "cannot allocate %ux%u "
+		                       "pixels for surface %u", s->width, s->height,
+		                       s->id);
+	sf__client_start_payload(c, s, m.serial, rects, n, size);
+	return 0;
+}
+
+static int handle_get_image(struct sf_client *c, const uint8_t *msg, size_t len)
+{
+	struct sf_get_image m;
+	struct sf_image ev;
+	struct sf_surface *s;
+	uint32_t stride;
+	const char *why = NULL;
+	int code = sf__decode_get_image(msg, len, &m, &why);
+
+	if (code)
+		return fail_decode(c, code, why);
+	s = sf__surface_find(c, m.surface);
+	if (!s)
+		return sf__client_fail(c, SF_ERR_BAD_SURFACE, "no surface %u",
+		                       m.surface);
+	if (check_rect(c, s, &m.rect, "rectangle") < 0)
+		return -1;
+	memset(&ev, 0, sizeof ev);
+	ev.surface = s->id;
+	ev.serial = m.serial;
+	ev.rect = m.rect;
+	ev.format = s->format;
+	ev.segment = m.segment;
+	if (m.segment != 0) {
+		struct sf_shmseg *seg = sf__shmseg_find(c, m.segment);
+
+		if (!seg)
+			return sf__client_fail(c, SF_ERR_BAD_SEGMENT,
+			                       "segment %u is not attached", m.segment);
+		if (!seg->seg.writable)
+			return sf__client_fail(c, SF_ERR_BAD_SEGMENT, "segment %u is "
+			                       "attached read-only; a readback target "
+			                       "must be attached WRITABLE", m.segment);
+		code = sf__check_buffer(m.rect.width, m.rect.height, m.offset,
+		                        m.stride, seg->seg.size, &why);
+		if (code)
+			return sf__client_fail(c, (uint32_t)code, "target at offset %llu, "
+			                       "stride %u, for %ux%u pixels in segment %u "
+			                       "(%zu bytes): %s",
+			                       (unsigned long long)m.offset, m.stride,
+			                       m.rect.width, m.rect.height, m.segment,
+			                       seg->seg.size, why);
+		sf__surface_read(s, &m.rect, (uint8_t *)seg->seg.map + m.offset,
+		                 m.stride);
+		sf__out_message(c, SF_IMAGE, &ev, sizeof ev, NULL, 0);
+		return 0;
+	}
+	/* Inline: the rows go out from the surface as the socket drains; the
+	 * client's requests wait meanwhile, so the content cannot change. */
+	if (!sf__surface_pixels(s, &stride) && sf__surface_own_memory(s) < 0)
+		return sf__client_fail(c, SF_ERR_NO_MEMORY, "cannot allocate %ux%u "
+		                       "pixels for surface %u", s->width, s->height,
+		                       s->id);
+	sf__out_message(c, SF_IMAGE, &ev, sizeof ev, NULL, 0);
+	if (sf__out_rows(c, s, &m.rect) < 0)
+		return sf__client_fail(c, SF_ERR_NO_MEMORY,
+		                       "server out of memory for the readback");
+	return 0;
+}
+
+static int handle_sync(struct sf_client *c, const uint8_t *msg, size_t len)
+{
+	struct sf_sync m;
+	const char *why = NULL;
+	int code = sf__decode_sync(msg, len, &m, &why);
+
+	if (code)
+		return fail_decode(c, code, why);
+	m.pad = 0;
+	sf__out_message(c, SF_SYNC_DONE, &m, sizeof m, NULL, 0);
+	return 0;
+}
+
+/* ---- dispatch --------------------------------------------------------- */
+
+int sf__request_dispatch(struct sf_client *c, const uint8_t *msg,
+                         const struct sf_header *hdr)
+{
+	size_t len = hdr->length;
+
+	if (c->state == SF_CLIENT_HELLO && hdr->type != SF_HELLO) {
+		if (hdr->type >= SF_HELLO && hdr->type <= SF_SYNC)
+			return sf__client_fail(c, SF_ERR_SEQUENCE,
+			                       "sent before HELLO: the first message "
+			                       "must be HELLO");
+		return sf__client_fail(c, SF_ERR_BAD_MAGIC, "the first message is "
+		                       "not HELLO (type 0x%04x): the peer does not "
+		                       "speak the shmframe protocol",
+		                       (unsigned)hdr->type);
+	}
+	switch (hdr->type) {
+	case SF_HELLO:
+		return handle_hello(c, msg, len);
+	case SF_PROBE:
+	case SF_ATTACH_SEGMENT:
+		return handle_segment(c, msg, len);
+	case SF_DETACH_SEGMENT:
+		return handle_detach(c, msg, len);
+	case SF_CREATE_SURFACE:
+		return handle_create_surface(c, msg, len);
+	case SF_DESTROY_SURFACE:
+		return handle_destroy_surface(c, msg, len);
+	case SF_PUT_IMAGE:
+		return handle_put_image(c, msg, len);
+	case SF_GET_IMAGE:
+		return handle_get_image(c, msg, len);
+	case SF_SYNC:
+		return handle_sync(c, msg, len);
+	}
+	if (hdr->type >= 0x80)
+		return sf__client_fail(c, SF_ERR_UNKNOWN_TYPE, "type 0x%04x is an "
+		                       "event, not a request", (unsigned)hdr->type);
+	return sf__client_fail(c, SF_ERR_UNKNOWN_TYPE, "no such request");
+}

@@ -1,0 +1,175 @@
+/*
+ * The segments a client attached: a small table per client over
+ * protocol/segment.h, with references so that a buffer latched as a
+ * surface's content keeps its segment mapped after DETACH_SEGMENT.
+ *
+ * Also the SIGBUS guard.  A memfd is sealed against shrinking and a System
+ * V segment cannot shrink, but a POSIX shm object cannot be sealed: its
+ * client may ftruncate() it while we read it, and the next access to the
+ * lost pages raises SIGBUS.  The handler finds the mapping that faulted,
+ * puts private zero pages in its place so the access completes, and marks
+ * the segment broken; the main loop then drops the client that did it.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "server-private.h"
+
+/* Every live mapping, walked by the signal handler.  It is only changed
+ * outside of segment accesses, and the signal is synchronous (raised by an
+ * access of this thread), so the handler never sees it half-changed. */
+static struct sf_shmseg *guard_head;
+static volatile sig_atomic_t sigbus_hit;
+static struct sigaction sigbus_previous;
+
+static void sigbus_handler(int sig, siginfo_t *info, void *ucontext)
+{
+	const uint8_t *addr = info->si_addr;
+
+	(void)ucontext;
+	for (struct sf_shmseg *s = guard_head; s; s = s->guard_next) {
+		uint8_t *start = s->seg.map;
+
+		if (!start || addr < start || addr >= start + s->seg.size)
+			continue;
+		if (mmap(start, s->seg.size, PROT_READ | PROT_WRITE,
+		         MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED)
+			break;
+		s->broken = 1;
+		sigbus_hit = 1;
+		return;
+	}
+	/* Not one of ours: a real bug.  Returning with the previous action in
+	 * place faults again and ends the process the usual way. */
+	sigaction(sig, &sigbus_previous, NULL);
+}
+
+int sf__sigbus_guard_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = sigbus_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, &sigbus_previous) < 0)
+		return -errno;
+	return 0;
+}
+
+bool sf__sigbus_pending(void)
+{
+	return sigbus_hit != 0;
+}
+
+void sf__segments_check_broken(struct sf_server *server)
+{
+	(void)server;
+	sigbus_hit = 0;
+again:
+	for (struct sf_shmseg *s = guard_head; s; s = s->guard_next) {
+		struct sf_client *c = s->client;
+
+		if (!s->broken || c->state == SF_CLIENT_CLOSING)
+			continue;
+		c->cur_type = 0;
+		/* Failing the client frees its segments and so changes the
+		 * list: start over. */
+		sf__client_fail(c, SF_ERR_BAD_SEGMENT,
+		                "segment %u (%s) was shrunk by the client while the "
+		                "server had it mapped", s->id,
+		                sf__shm_kind_name((uint32_t)s->seg.kind));
+		goto again;
+	}
+}
+
+static void guard_add(struct sf_shmseg *s)
+{
+	s->guard_next = guard_head;
+	guard_head = s;
+}
+
+static void guard_remove(struct sf_shmseg *s)
+{
+	for (struct sf_shmseg **p = &guard_head; *p; p = &(*p)->guard_next) {
+		if (*p == s) {
+			*p = s->guard_next;
+			break;
+		}
+	}
+	s->guard_next = NULL;
+}
+
+int sf__shmseg_open(struct sf_client *c, const struct sf_segment_msg *msg,
+                    int fd, struct sf_shmseg **out, char *why, size_t why_len)
+{
+	struct sf_shmseg *s = calloc(1, sizeof *s);
+	int st;
+
+	if (!s) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(why, why_len, "server out of memory");
+		return SF_PROBE_REFUSED;
+	}
+	st = sf__segment_open(&s->seg, msg, fd, c->peer_uid, why, why_len);
+	if (st != SF_PROBE_OK) {
+		free(s);
+		return st;
+	}
+	list_init(&s->link);
+	s->client = c;
+	s->id = msg->id;
+	s->refs = 1;
+	guard_add(s);
+	c->mapped += s->seg.size;
+	*out = s;
+	return SF_PROBE_OK;
+}
+
+struct sf_shmseg *sf__shmseg_find(struct sf_client *c, uint32_t id)
+{
+	struct sf_shmseg *s;
+
+	list_for_each_safe(s, tmp, &c->segments, struct sf_shmseg, link)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+void sf__shmseg_ref(struct sf_shmseg *s)
+{
+	s->refs++;
+}
+
+void sf__shmseg_unref(struct sf_shmseg *s)
+{
+	if (--s->refs > 0)
+		return;
+	guard_remove(s);
+	s->client->mapped -= s->seg.size;
+	if (s->broken && s->seg.map) {
+		/* Our zero pages replaced the mapping: whatever the kind, it is
+		 * plain memory now. */
+		munmap(s->seg.map, s->seg.size);
+		s->seg.map = NULL;
+	}
+	sf__segment_close(&s->seg);
+	free(s);
+}
+
+void sf__shmseg_detach(struct sf_shmseg *s)
+{
+	if (!s->attached)
+		return;
+	list_remove(&s->link);
+	s->attached = false;
+	s->client->n_segments--;
+	sf__shmseg_unref(s);
+}

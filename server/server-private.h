@@ -1,0 +1,386 @@
+/*
+ * Declarations shared by the files of shmframe-server.
+ *
+ * Ownership in one picture:
+ *   server ─┬─ listeners
+ *           ├─ display (one backend)
+ *           └─ clients ─┬─ segments (refcounted: a latched buffer keeps its
+ *                       │   segment mapped after DETACH_SEGMENT)
+ *                       ├─ surfaces (content: own memory or a latched buffer)
+ *                       └─ output queue (bytes, or rows streamed from a surface)
+ */
+#ifndef SHMFRAME_SERVER_PRIVATE_H
+#define SHMFRAME_SERVER_PRIVATE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "event-loop.h"
+#include "fdpass.h"
+#include "segment.h"
+#include "wire.h"
+
+#define SF_PROG "shmframe-server"
+
+/* ---- intrusive doubly linked lists ------------------------------------ */
+
+struct sf_list {
+	struct sf_list *prev, *next;
+};
+
+static inline void list_init(struct sf_list *l)
+{
+	l->prev = l->next = l;
+}
+
+static inline bool list_empty(const struct sf_list *l)
+{
+	return l->next == l;
+}
+
+static inline void list_append(struct sf_list *head, struct sf_list *elm)
+{
+	elm->prev = head->prev;
+	elm->next = head;
+	head->prev->next = elm;
+	head->prev = elm;
+}
+
+/* Unlinks elm and leaves it pointing at itself, so removing twice is safe. */
+static inline void list_remove(struct sf_list *elm)
+{
+	elm->prev->next = elm->next;
+	elm->next->prev = elm->prev;
+	list_init(elm);
+}
+
+/* Moves every element of src to the empty list dst, leaving src empty. */
+static inline void list_take_all(struct sf_list *dst, struct sf_list *src)
+{
+	list_init(dst);
+	if (list_empty(src))
+		return;
+	dst->next = src->next;
+	dst->prev = src->prev;
+	dst->next->prev = dst;
+	dst->prev->next = dst;
+	list_init(src);
+}
+
+#define sf_container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/* Iterates over the elements, allowing the current one to be removed. */
+#define list_for_each_safe(pos, tmp, head, type, member)                   \
+	for (struct sf_list *pos##_l_ = (head)->next, *tmp = pos##_l_->next;  \
+	     pos##_l_ != (head) &&                                             \
+	     ((pos = sf_container_of(pos##_l_, type, member)), 1);             \
+	     pos##_l_ = tmp, tmp = pos##_l_->next)
+
+/* ---- server ----------------------------------------------------------- */
+
+/* The limits announced in WELCOME and enforced per client. */
+struct sf_limits {
+	uint32_t max_width, max_height;
+	uint32_t max_surfaces, max_segments;
+	uint64_t max_segment_size;
+	uint64_t max_mapped;
+	uint32_t max_message;
+	uint32_t max_inflight;
+	uint64_t max_output;
+};
+
+struct sf_display;
+
+struct sf_server {
+	struct sf_loop *loop;
+	struct sf_display *display;
+	struct sf_limits limits;
+	uid_t uid;
+	uid_t *allow_uids;
+	unsigned n_allow_uids;
+	bool have_cookie;
+	uint8_t cookie[SF_COOKIE_SIZE];
+	char auth_path[256];
+	const char *dump_dir;
+	unsigned dump_every;
+	bool verbose;
+
+	struct sf_list listeners;  /* struct sf_listener.link */
+	struct sf_list clients;    /* struct sf_client.link: live and closing */
+	struct sf_list dead;       /* struct sf_client.link: freed between iterations */
+	struct sf_list backlog;    /* struct sf_client.backlog_link: input left to process */
+	struct sf_list flush;      /* struct sf_client.flush_link: output to write */
+	uint32_t next_client_id;
+	unsigned n_clients;
+	bool accept_paused;        /* out of fds: listeners wait for a close */
+};
+
+void sf__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sf__verbose(const struct sf_server *server, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t sf__now_ns(void);
+
+/* ---- listener.c ------------------------------------------------------- */
+
+struct sf_listener {
+	struct sf_list link;
+	struct sf_server *server;
+	struct sf_watch watch;
+	int fd;
+	bool is_unix;
+	char path[108];     /* socket file we created, unlinked on close */
+	dev_t dev;          /* ... only while it is still the file we bound */
+	ino_t ino;
+	char text[300];     /* "unix:/path" or "tcp:HOST:PORT" with the real port */
+};
+
+/* Binds, listens and watches addr_text (unix:PATH, tcp:HOST:PORT, :N).
+ * Prints the reason on stderr and returns -errno on failure. */
+int sf__listener_open(struct sf_server *server, const char *addr_text);
+/* Stops listening and unlinks its socket file. */
+void sf__listener_close(struct sf_listener *l);
+/* Stops or resumes accepting on every listener (out of file descriptors). */
+void sf__listeners_pause(struct sf_server *server, bool pause);
+
+/* ---- auth.c ----------------------------------------------------------- */
+
+/* Loads the cookie from path, or creates the file with a new random one
+ * (mode 0600) when it is missing or invalid.  0 or -errno (reason printed). */
+int sf__auth_load_or_create(struct sf_server *server, const char *path);
+/* 1 when cookie equals the server's (constant time). */
+int sf__auth_check(const struct sf_server *server, const uint8_t *cookie);
+
+/* ---- segments.c ------------------------------------------------------- */
+
+struct sf_client;
+
+/* An attached segment.  The client's table holds one reference until
+ * DETACH_SEGMENT; each surface latching a buffer in it holds another. */
+struct sf_shmseg {
+	struct sf_list link;          /* client->segments while attached */
+	struct sf_shmseg *guard_next; /* every live mapping, for the SIGBUS guard */
+	struct sf_client *client;
+	struct sf_segment seg;
+	uint32_t id;
+	unsigned refs;
+	bool attached;                /* still in the client's table */
+	volatile sig_atomic_t broken; /* the client shrank it under our mapping */
+};
+
+/* Installs the SIGBUS handler that keeps a segment shrunk by its client
+ * from killing the server (POSIX shm cannot be sealed).  0 or -errno. */
+int sf__sigbus_guard_install(void);
+/* Nonzero when a guarded access faulted since the last call; the broken
+ * segments' clients are then failed by sf__segments_check_broken(). */
+bool sf__sigbus_pending(void);
+void sf__segments_check_broken(struct sf_server *server);
+
+/* Opens the segment msg describes (fd: the memfd or -1, always consumed).
+ * Returns an enum sf_probe_status; on success *out holds one reference
+ * and counts towards the client's mapped bytes. */
+int sf__shmseg_open(struct sf_client *c, const struct sf_segment_msg *msg,
+                    int fd, struct sf_shmseg **out, char *why, size_t why_len);
+struct sf_shmseg *sf__shmseg_find(struct sf_client *c, uint32_t id);
+void sf__shmseg_ref(struct sf_shmseg *s);
+void sf__shmseg_unref(struct sf_shmseg *s);
+/* Removes s from its client's table and drops the table's reference. */
+void sf__shmseg_detach(struct sf_shmseg *s);
+
+/* ---- surface.c -------------------------------------------------------- */
+
+struct sf_surface {
+	struct sf_list link;   /* client->surfaces */
+	struct sf_client *client;
+	uint32_t id, width, height, format, present_mode;
+	char title[SF_MAX_NAME + 1];
+
+	/* Content: a latched client buffer when latched != NULL, else our own
+	 * memory (NULL until needed: a surface shows zeros until then). */
+	uint8_t *mem;
+	size_t mem_size;
+	struct sf_shmseg *latched;
+	uint64_t latch_offset;
+	uint32_t latch_stride, latch_buffer, latch_serial;
+	bool has_frame;        /* some frame completed (for snapshots) */
+
+	bool present_pending;  /* a frame waits for the display */
+	uint32_t pending_serial;
+	uint64_t frames;       /* completed frames, for --dump-every */
+	unsigned streaming;    /* inline readbacks queued from this surface */
+
+	void *window;          /* display backend's per-surface state */
+};
+
+int sf__surface_create(struct sf_client *c, const struct sf_create_surface *m,
+                       const char *title);
+struct sf_surface *sf__surface_find(struct sf_client *c, uint32_t id);
+/* Frees the surface silently (no RELEASE, no PRESENTED). */
+void sf__surface_destroy(struct sf_surface *s);
+
+/* The current pixels (NULL when the surface has shown nothing yet) and
+ * their row stride.  Valid until the next request of the owner. */
+const uint8_t *sf__surface_pixels(const struct sf_surface *s, uint32_t *stride);
+/* Makes sure the content lives in our memory (allocating zeros, or copying
+ * and releasing a latched buffer).  0, or -ENOMEM. */
+int sf__surface_own_memory(struct sf_surface *s);
+
+/* PUT_IMAGE from a segment (rects already checked).  0, or -1 when the
+ * client was failed. */
+int sf__surface_put_shm(struct sf_surface *s, const struct sf_put_image *m,
+                        struct sf_shmseg *seg, const struct sf_rect *rects,
+                        uint32_t n_rects);
+/* A frame is complete in the surface's content: tell the display, count
+ * it, snapshot when due.  damage may be NULL for the whole surface. */
+void sf__surface_frame_done(struct sf_surface *s, uint32_t serial,
+                            const struct sf_rect *damage, uint32_t n_damage);
+/* Called by the display when the latest frame is visible (or skipped). */
+void sf__surface_shown(struct sf_surface *s, uint64_t time_ns);
+/* Called by the display when the user closed the surface's window. */
+void sf__surface_window_closed(struct sf_surface *s);
+/* Copies rect of the content into dst rows of dst_stride bytes. */
+void sf__surface_read(const struct sf_surface *s, const struct sf_rect *r,
+                      uint8_t *dst, uint32_t dst_stride);
+
+/* ---- client.c --------------------------------------------------------- */
+
+enum sf_client_state {
+	SF_CLIENT_HELLO,    /* waiting for HELLO */
+	SF_CLIENT_READY,
+	SF_CLIENT_CLOSING,  /* resources freed; flushing output, then closed */
+};
+
+#define SF_IN_CAP (2u * SF_MAX_MESSAGE)
+
+/* A position in inline pixels: rectangle, row in it, bytes of that row. */
+struct sf_pixel_pos {
+	uint32_t rect, row;
+	size_t row_done;
+};
+
+/* Inline pixels of a PUT_IMAGE being read straight into a surface. */
+struct sf_payload {
+	struct sf_surface *surface;
+	uint32_t serial;
+	uint32_t n_rects;
+	struct sf_pixel_pos pos; /* where the next byte goes */
+	uint64_t left;           /* bytes still to come */
+	struct sf_rect rects[SF_MAX_RECTS];
+};
+
+struct sf_client {
+	struct sf_list link;          /* server->clients, then server->dead */
+	struct sf_list backlog_link;
+	struct sf_list flush_link;
+	struct sf_server *server;
+	struct sf_watch watch;
+	int fd;
+	uint32_t id;
+	enum sf_client_state state;
+	bool is_unix;
+	uint32_t peer_uid;            /* (uint32_t)-1 over TCP */
+	pid_t peer_pid;
+	char peer[80];                /* for logs: "unix uid 1000 pid 42" */
+	char name[SF_MAX_NAME + 1];
+
+	/* Input.  stream_read counts every byte received, stream_used those
+	 * consumed; the fds of one recvmsg belong to a message starting below
+	 * the stream_read it ended at (the kernel ends a read at an fd). */
+	uint8_t *in;
+	size_t in_start, in_end;
+	uint64_t stream_read, stream_used;
+	struct sf_fdq fdq;
+	uint64_t fd_deadline[SF_FDQ_MAX];
+	uint32_t sequence;            /* requests started */
+	uint16_t cur_type;            /* request being handled, for ERROR */
+	bool payload_active;
+	bool input_paused;            /* an inline readback is streaming out */
+	bool eof;
+	struct sf_payload payload;
+
+	/* Output. */
+	struct sf_list out;           /* struct sf_out_chunk.link */
+	uint64_t out_bytes;           /* queued message bytes (not streamed rows) */
+	uint32_t deferred_error;      /* fail with this at the next safe point */
+	char deferred_text[160];
+	bool shut_wr;
+	uint64_t close_deadline;      /* HELLO: give up waiting; CLOSING: flushing */
+	uint64_t discarded;           /* CLOSING: input bytes thrown away */
+
+	/* Resources. */
+	struct sf_list segments;      /* struct sf_shmseg.link */
+	struct sf_list surfaces;      /* struct sf_surface.link */
+	unsigned n_segments, n_surfaces;
+	uint64_t mapped;              /* bytes of segments mapped, detached included */
+};
+
+/* Takes ownership of fd (a connected, non-blocking socket). */
+int sf__client_create(struct sf_server *server, int fd, bool is_unix);
+/* Sends ERROR (code, current request), frees what the client held and
+ * closes the connection once the ERROR is out.  Always returns -1, so that
+ * handlers can `return sf__client_fail(...)`. */
+int sf__client_fail(struct sf_client *c, uint32_t code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Starts reading the inline pixels of a PUT_IMAGE into s (which owns its
+ * memory already): rects hold n rectangles, size bytes in all. */
+void sf__client_start_payload(struct sf_client *c, struct sf_surface *s,
+                              uint32_t serial, const struct sf_rect *rects,
+                              uint32_t n, uint64_t size);
+/* Takes the oldest received fd (the caller owns it), or -1. */
+int sf__client_take_fd(struct sf_client *c);
+/* Closes at once and queues the client to be freed between iterations. */
+void sf__client_close(struct sf_client *c, const char *why);
+/* Processes input left in the buffer (see server->backlog). */
+void sf__client_resume(struct sf_client *c);
+/* Marks the client to have its output flushed at the end of the iteration. */
+void sf__client_want_flush(struct sf_client *c);
+/* Writes queued output; updates write interest; finishes closing. */
+void sf__client_flush(struct sf_client *c);
+/* Input is stopped while an inline readback streams out; this restarts it. */
+void sf__client_pause_input(struct sf_client *c, bool pause);
+/* Clients past their deadline (no HELLO in time, or closing too long) are
+ * closed; returns the ms until the nearest remaining deadline, or -1. */
+int sf__clients_expire(struct sf_server *server);
+/* Frees the clients closed during the iteration. */
+void sf__clients_reap(struct sf_server *server);
+/* Closes every client now (shutdown). */
+void sf__clients_close_all(struct sf_server *server);
+
+/* ---- requests.c ------------------------------------------------------- */
+
+/* Handles one whole message (hdr.length bytes at msg).  0, or -1 when the
+ * client was failed. */
+int sf__request_dispatch(struct sf_client *c, const uint8_t *msg,
+                         const struct sf_header *hdr);
+
+/* ---- output.c --------------------------------------------------------- */
+
+/* Encodes a message at the end of the output queue.  0, or -1 when the
+ * client was failed (output over max_output). */
+int sf__out_message(struct sf_client *c, uint16_t type, void *fixed,
+                    size_t fixed_size, const void *tail, size_t tail_len);
+/* Queues rect of the surface's pixels, streamed from the surface as the
+ * socket drains.  Stops the client's input until the rows are out. */
+int sf__out_rows(struct sf_client *c, struct sf_surface *s,
+                 const struct sf_rect *rect);
+/* Writes as much as the socket takes.  0 (all written or would block) or
+ * -errno when the connection is broken. */
+int sf__out_write(struct sf_client *c);
+bool sf__out_pending(const struct sf_client *c);
+/* True when rows of a surface are queued (they die with the surface). */
+bool sf__out_has_rows(const struct sf_client *c);
+void sf__out_clear(struct sf_client *c);
+
+/* ---- snapshot.c ------------------------------------------------------- */
+
+/* Writes DIR/surface-CLIENT-SURFACE.png through a temporary name.
+ * 0 or -errno (reason printed). */
+int sf__snapshot_write(const char *dir, const struct sf_surface *s);
+/* Snapshots every surface that has shown a frame. */
+void sf__snapshot_all(struct sf_server *server);
+
+#endif

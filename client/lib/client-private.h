@@ -1,0 +1,228 @@
+/*
+ * Private declarations shared by the files of libshmframe.
+ *
+ * The library is split by job: conn.c (connect, handshake, sticky error,
+ * log), io.c (the byte queues and the socket), transport.c (the segment
+ * probe), surface.c (surfaces, buffer pool, acquire/present), readback.c,
+ * dispatch.c (events and the blocking waits built on them) and errors.c.
+ */
+#ifndef SHMFRAME_CLIENT_PRIVATE_H
+#define SHMFRAME_CLIENT_PRIVATE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "shmframe.h"
+#include "fdpass.h"
+#include "segment.h"
+#include "wire.h"
+
+#define SF_MAX_BUFFERS 16u
+/* Room for the longest text the library keeps for one error. */
+#define SF_ERROR_TEXT (SF_MAX_TEXT + 256u)
+#define SF_REASON_TEXT 1024u
+
+/* Where the connection stands; events are accepted according to it. */
+enum sf_phase {
+	SF_PHASE_HELLO = 0,   /* HELLO sent, waiting for WELCOME */
+	SF_PHASE_PROBE = 1,   /* one PROBE sent, waiting for PROBE_RESULT */
+	SF_PHASE_READY = 2,   /* connected: surfaces and frames */
+};
+
+enum sf_buffer_state {
+	SF_BUFFER_FREE = 0,     /* the library holds it */
+	SF_BUFFER_ACQUIRED = 1, /* the caller draws into it */
+	SF_BUFFER_BUSY = 2,     /* presented; the server may read it */
+};
+
+/* A growable byte queue: bytes live in data[start, start + len). */
+struct sf_bytes {
+	uint8_t *data;
+	size_t start, len, cap;
+};
+
+/* An inline pixel payload being received straight into rows of memory. */
+struct sf_payload {
+	bool active;
+	uint64_t remaining;   /* bytes still to come */
+	uint8_t *dst;         /* first row */
+	uint32_t row_bytes;   /* bytes per row in the payload */
+	uint32_t dst_stride;
+	uint32_t row, col;    /* where the next byte goes */
+};
+
+/* The one readback a connection may have outstanding. */
+struct sf_readback {
+	bool waiting;         /* GET_IMAGE sent, IMAGE not yet decoded */
+	bool done;            /* IMAGE (and its payload) fully received */
+	uint32_t surface, serial, segment;
+	struct sf_rect rect;
+	uint8_t *dst;
+	uint32_t dst_stride;
+};
+
+struct shmframe_buffer {
+	struct shmframe_surface *surface;
+	uint32_t id;            /* 1-based, echoed by the server in RELEASE */
+	enum sf_buffer_state state;
+	uint8_t *pixels;
+	uint64_t offset;        /* in the surface's segment (shm) */
+	uint32_t serial;        /* of its last PUT_IMAGE */
+};
+
+struct shmframe_surface {
+	struct shmframe_conn *conn;
+	struct shmframe_surface *next;
+	uint32_t id;
+	uint32_t width, height;
+	uint32_t format;
+	uint32_t stride;
+	enum shmframe_present_mode mode;
+	char title[SF_MAX_NAME + 1];
+	bool closed;
+	/* The next present must send the whole surface (the server's copy was
+	 * recreated and holds nothing). */
+	bool full_damage;
+	uint32_t next_serial;
+	uint32_t inflight;      /* PUT_IMAGE of this surface not yet PRESENTED */
+
+	/* shm: one segment holding every buffer; socket: our own memory. */
+	struct sf_segment seg;
+	uint32_t segment_id;    /* 0 when the socket is used */
+	void *memory;
+
+	unsigned n_buffers;
+	struct shmframe_buffer buffers[SF_MAX_BUFFERS];
+
+	const struct shmframe_surface_listener *listener;
+	void *listener_data;
+};
+
+struct shmframe_conn {
+	int fd;
+	bool is_unix;           /* AF_UNIX: fds can travel */
+	enum sf_phase phase;
+
+	int error;              /* sticky: 0 or the negative errno */
+	char error_text[SF_ERROR_TEXT];
+
+	/* Options, with name and auth_file copied. */
+	struct shmframe_options opts;
+	char *name;
+	char *auth_file;
+
+	enum shmframe_transport transport; /* SHM or SOCKET once connected */
+	int shm_kind;                      /* enum sf_shm_kind */
+	char reason[SF_REASON_TEXT];
+
+	struct sf_welcome welcome;
+	uint32_t max_message;   /* largest event length we accept */
+
+	/* Probe outcome, filled by the PROBE_RESULT handler. */
+	bool probe_answered;
+	uint8_t probe_status;
+	char probe_text[SF_MAX_TEXT + 1];
+
+	uint32_t requests;      /* requests sent so far (ERROR's sequence) */
+	uint32_t next_surface_id;
+	uint32_t next_segment_id;
+	uint32_t next_sync;     /* serial of the last SYNC sent */
+	uint32_t sync_done;     /* serial of the last SYNC_DONE received */
+	uint32_t next_get;      /* serial of the last GET_IMAGE sent */
+	uint32_t inflight;      /* PUT_IMAGE/GET_IMAGE not yet answered */
+	uint32_t acquired;      /* buffers the caller holds, every surface */
+	uint64_t mapped;        /* bytes of segments attached to the server */
+	uint32_t segments;      /* segments attached to the server */
+	uint32_t surfaces_live;
+
+	struct sf_bytes in, out;
+	struct sf_payload payload;
+	struct sf_readback readback;
+	struct sf_fdq fdq;
+
+	struct shmframe_surface *surfaces;
+};
+
+/* conn.c */
+void sf__log(struct shmframe_conn *conn, enum shmframe_log_level level,
+             const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Records the first error of the connection (later ones are only logged)
+ * and returns conn->error, so callers can write `return sf__fail(...)`. */
+int sf__fail(struct shmframe_conn *conn, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* io.c: the byte queues and the socket.  Nothing here runs callbacks. */
+int sf__bytes_reserve(struct sf_bytes *b, size_t more);
+void sf__bytes_free(struct sf_bytes *b);
+/* Appends one encoded request to the output queue and counts it. */
+int sf__queue(struct shmframe_conn *conn, const void *msg, size_t len);
+/* Encodes and queues: fixed part, then tail (may be NULL). */
+int sf__request(struct shmframe_conn *conn, uint16_t type, void *fixed,
+                size_t fixed_size, const void *tail, size_t tail_len);
+/* Writes what it can without blocking: 0 when the queue is empty, -EAGAIN
+ * when bytes remain, else the (sticky) error. */
+int sf__flush(struct shmframe_conn *conn);
+/* Writes the whole queue, waiting for POLLOUT (and reading meanwhile). */
+int sf__flush_all(struct shmframe_conn *conn);
+/* Flushes the queue, then sends one request with fd attached to its
+ * first byte (fd < 0: none), waiting as needed.  The caller keeps fd. */
+int sf__send_with_fd(struct shmframe_conn *conn, const void *msg, size_t len,
+                     int fd);
+/* Sends iov (a request and its payload) after the queue, waiting for
+ * POLLOUT and reading incoming bytes meanwhile so that neither side can
+ * block the other.  Counts one request.  iov is modified. */
+int sf__send_iov(struct shmframe_conn *conn, struct iovec *iov, size_t n);
+/* Reads once without blocking into the input queue (or straight into the
+ * payload's rows).  Returns bytes read, -EAGAIN, or an error (EOF is
+ * -ECONNRESET); the caller decides whether it is fatal. */
+ssize_t sf__read(struct shmframe_conn *conn);
+/* Reads until the socket has nothing more (at most a bounded number of
+ * reads).  0, or the sticky error. */
+int sf__read_available(struct shmframe_conn *conn);
+/* Waits until the socket is readable (or writable when output is queued or
+ * want_out), then reads and flushes what it can.  0 or error. */
+int sf__wait(struct shmframe_conn *conn, bool want_out);
+/* After a read or write failed: takes in whatever the server still sent,
+ * so that its ERROR text becomes the connection's error; else the error is
+ * err with the formatted text. */
+void sf__salvage_error(struct shmframe_conn *conn, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Copies what the input queue holds of an inline payload into place;
+ * returns the bytes taken. */
+size_t sf__payload_take(struct shmframe_conn *conn, const uint8_t *src,
+                        size_t avail);
+
+/* dispatch.c */
+/* Decodes every complete event in the input queue and runs its callbacks.
+ * Returns the number handled or the sticky error. */
+int sf__process(struct shmframe_conn *conn);
+/* One step of a blocking wait: handles what is there, else waits once. */
+int sf__pump(struct shmframe_conn *conn);
+/* Sends a SYNC and pumps until its SYNC_DONE. */
+int sf__roundtrip(struct shmframe_conn *conn);
+/* Maps an ERROR code to the errno the library reports. */
+int sf__error_errno(uint32_t code);
+
+/* transport.c */
+/* Probes kinds as opts ask and sets conn->transport, shm_kind, reason. */
+int sf__choose_transport(struct shmframe_conn *conn);
+/* Fills a PROBE or ATTACH_SEGMENT message for seg. */
+void sf__segment_msg(struct sf_segment_msg *m, const struct sf_segment *seg,
+                     uint32_t id, uint8_t flags, const uint8_t *nonce);
+/* Creates a segment of the connection's kind with a fresh nonce at offset
+ * 0, and attaches it to the server (ATTACH_SEGMENT, no round trip).
+ * On success *id is its segment id; on failure nothing is left. */
+int sf__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
+                       size_t size, uint8_t flags, uint32_t *id);
+/* Tells the server to drop segment id (queued). */
+int sf__segment_detach(struct shmframe_conn *conn, uint32_t id, size_t size);
+
+/* surface.c */
+struct shmframe_surface *sf__surface_find(struct shmframe_conn *conn,
+                                          uint32_t id);
+void sf__surface_free(struct shmframe_surface *surface);
+
+#endif

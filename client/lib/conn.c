@@ -1,0 +1,448 @@
+/*
+ * Connecting: options, the socket, the HELLO/WELCOME handshake, and the
+ * connection's sticky error and log.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "client-private.h"
+
+#ifndef SHMFRAME_VERSION_STRING
+#define SHMFRAME_VERSION_STRING "1.0.0"
+#endif
+
+/* Frames are large: socket buffers sized for them save wake-ups.  The
+ * kernel caps the value (net.core.wmem_max), which is fine. */
+#define SOCKET_BUFFER (4 << 20)
+
+void sf__log(struct shmframe_conn *conn, enum shmframe_log_level level,
+             const char *fmt, ...)
+{
+	char msg[SF_ERROR_TEXT + 64];
+	va_list ap;
+
+	if (!conn->opts.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	conn->opts.log(conn->opts.log_data, level, msg);
+}
+
+int sf__fail(struct shmframe_conn *conn, int err, const char *fmt, ...)
+{
+	char text[SF_ERROR_TEXT];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (conn->error) {
+		/* Only the first error explains what happened; the rest are
+		 * its consequences. */
+		sf__log(conn, SHMFRAME_LOG_DEBUG, "after the first error: %s", text);
+		return conn->error;
+	}
+	conn->error = err < 0 ? err : -EIO;
+	memcpy(conn->error_text, text, sizeof text);
+	sf__log(conn, SHMFRAME_LOG_ERROR, "%s", text);
+	return conn->error;
+}
+
+static enum shmframe_transport transport_from_env(void)
+{
+	const char *env = getenv("SHMFRAME_TRANSPORT");
+
+	if (env && strcasecmp(env, "shm") == 0)
+		return SHMFRAME_TRANSPORT_SHM;
+	if (env && strcasecmp(env, "socket") == 0)
+		return SHMFRAME_TRANSPORT_SOCKET;
+	return SHMFRAME_TRANSPORT_AUTO;
+}
+
+SHMFRAME_EXPORT void shmframe_options_init(struct shmframe_options *opts)
+{
+	if (!opts)
+		return;
+	memset(opts, 0, sizeof *opts);
+	opts->transport = transport_from_env();
+	opts->shm = SHMFRAME_SHM_ANY;
+	opts->buffers = 3;
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Reads the TCP auth cookie: 32 hex digits, then optional white space.  A
+ * missing file is the normal case (Unix sockets need none) and leaves the
+ * cookie zero; a malformed one is logged and ignored.
+ */
+static void read_cookie(struct shmframe_conn *conn, uint8_t cookie[SF_COOKIE_SIZE])
+{
+	char path[4096], text[80];
+	ssize_t n;
+	int fd;
+
+	memset(cookie, 0, SF_COOKIE_SIZE);
+	if (conn->auth_file) {
+		if (snprintf(path, sizeof path, "%s", conn->auth_file) >= (int)sizeof path)
+			return;
+	} else if (sf__auth_path(path, sizeof path)) {
+		return;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			sf__log(conn, SHMFRAME_LOG_INFO, "cannot read the cookie %s: %s",
+			        path, strerror(errno));
+		return;
+	}
+	n = read(fd, text, sizeof text - 1);
+	close(fd);
+	if (n < 2 * SF_COOKIE_SIZE)
+		goto malformed;
+	for (ssize_t i = 2 * SF_COOKIE_SIZE; i < n; i++)
+		if (text[i] != '\n' && text[i] != '\r' && text[i] != ' ' &&
+		    text[i] != '\t')
+			goto malformed;
+	for (unsigned i = 0; i < SF_COOKIE_SIZE; i++) {
+		int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			goto malformed;
+		cookie[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return;
+
+malformed:
+	memset(cookie, 0, SF_COOKIE_SIZE);
+	sf__log(conn, SHMFRAME_LOG_INFO,
+	        "ignoring the cookie %s: it is not 32 hex digits", path);
+}
+
+static void set_buffers(int fd)
+{
+	int size = SOCKET_BUFFER;
+
+	/* Best effort: a smaller buffer only costs wake-ups. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+}
+
+static int connect_unix(struct shmframe_conn *conn, const struct sf_addr *a,
+                        const char *name)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	if (strlen(a->path) >= sizeof sun.sun_path)
+		return sf__fail(conn, -ENAMETOOLONG, "socket path too long: %s",
+		                a->path);
+	memcpy(sun.sun_path, a->path, strlen(a->path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sf__fail(conn, -errno, "socket: %s", strerror(errno));
+	set_buffers(fd);
+	/* A local connect is immediate (or waits for a full backlog, which a
+	 * non-blocking socket would turn into a spurious EAGAIN); the socket
+	 * becomes non-blocking right after. */
+	do
+		r = connect(fd, (struct sockaddr *)&sun, sizeof sun);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		int err = -errno;
+
+		close(fd);
+		return sf__fail(conn, err, "cannot connect to %s: %s", name,
+		                strerror(-err));
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return sf__fail(conn, err, "fcntl: %s", strerror(-err));
+	}
+	conn->fd = fd;
+	conn->is_unix = true;
+	return 0;
+}
+
+/* Non-blocking connect to one address, waiting with poll(). */
+static int connect_one(const struct addrinfo *ai)
+{
+	int fd, r, one = 1, soerr = 0;
+	socklen_t len = sizeof soerr;
+	struct pollfd pfd;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	            ai->ai_protocol);
+	if (fd < 0)
+		return -errno;
+	set_buffers(fd);
+	/* Requests are small and latency matters more than packet count. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+	if (r < 0 && errno != EINPROGRESS && errno != EINTR) {
+		r = -errno;
+		goto close_fd;
+	}
+	if (r < 0) {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		do
+			r = poll(&pfd, 1, -1);
+		while (r < 0 && errno == EINTR);
+		if (r < 0) {
+			r = -errno;
+			goto close_fd;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0) {
+			r = -errno;
+			goto close_fd;
+		}
+		if (soerr) {
+			r = -soerr;
+			goto close_fd;
+		}
+	}
+	return fd;
+
+close_fd:
+	close(fd);
+	return r;
+}
+
+static int connect_tcp(struct shmframe_conn *conn, const struct sf_addr *a,
+                       const char *name)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC,
+	                          .ai_socktype = SOCK_STREAM };
+	struct addrinfo *list, *ai;
+	int r, err = -ECONNREFUSED;
+
+	r = getaddrinfo(a->host, a->port, &hints, &list);
+	if (r)
+		return sf__fail(conn, r == EAI_SYSTEM ? -errno : -EHOSTUNREACH,
+		                "cannot resolve %s: %s", a->host, gai_strerror(r));
+	for (ai = list; ai; ai = ai->ai_next) {
+		int fd = connect_one(ai);
+
+		if (fd >= 0) {
+			conn->fd = fd;
+			conn->is_unix = false;
+			freeaddrinfo(list);
+			return 0;
+		}
+		err = fd;
+	}
+	freeaddrinfo(list);
+	return sf__fail(conn, err, "cannot connect to %s: %s", name,
+	                strerror(-err));
+}
+
+static int handshake(struct shmframe_conn *conn)
+{
+	struct sf_hello hello = {
+		.magic = SF_MAGIC,
+		.major = SF_VERSION_MAJOR,
+		.minor = SF_VERSION_MINOR,
+		.caps = SF_CAP_ALL,
+	};
+	const char *name = conn->name ? conn->name : "shmframe";
+	size_t name_len = strnlen(name, SF_MAX_NAME);
+	int err;
+
+	read_cookie(conn, hello.cookie);
+	hello.name_len = (uint16_t)name_len;
+	conn->phase = SF_PHASE_HELLO;
+	err = sf__request(conn, SF_HELLO, &hello, sizeof hello, name, name_len);
+	if (!err)
+		err = sf__flush_all(conn);
+	while (!err && conn->phase == SF_PHASE_HELLO) {
+		int r = sf__pump(conn);
+
+		if (r < 0)
+			err = r;
+	}
+	if (err)
+		return err;
+	sf__log(conn, SHMFRAME_LOG_DEBUG,
+	        "connected: server %u.%u, client id %u, caps 0x%x, surfaces up to "
+	        "%ux%u", conn->welcome.major, conn->welcome.minor,
+	        conn->welcome.client_id, conn->welcome.caps,
+	        conn->welcome.max_width, conn->welcome.max_height);
+	return 0;
+}
+
+static char *copy_string(const char *s, int *err)
+{
+	char *c;
+
+	if (!s)
+		return NULL;
+	c = strdup(s);
+	if (!c)
+		*err = -ENOMEM;
+	return c;
+}
+
+SHMFRAME_EXPORT struct shmframe_conn *
+shmframe_connect(const char *addr, const struct shmframe_options *opts)
+{
+	struct shmframe_conn *conn = calloc(1, sizeof *conn);
+	struct sf_addr a;
+	char name[512];
+	int err = 0;
+
+	if (!conn)
+		return NULL;
+	conn->fd = -1;
+	conn->max_message = SF_MAX_MESSAGE;
+	conn->transport = SHMFRAME_TRANSPORT_SOCKET;
+	sf__fdq_init(&conn->fdq);
+	if (opts)
+		conn->opts = *opts;
+	else
+		shmframe_options_init(&conn->opts);
+	conn->name = copy_string(conn->opts.name, &err);
+	conn->auth_file = copy_string(conn->opts.auth_file, &err);
+	conn->opts.name = conn->name;
+	conn->opts.auth_file = conn->auth_file;
+	if (err) {
+		sf__fail(conn, err, "out of memory");
+		return conn;
+	}
+	if (conn->opts.transport > SHMFRAME_TRANSPORT_SOCKET ||
+	    conn->opts.shm > SHMFRAME_SHM_SYSV ||
+	    conn->opts.buffers < 1 || conn->opts.buffers > SF_MAX_BUFFERS) {
+		sf__fail(conn, -EINVAL, "invalid options: transport, shm kind or "
+		         "buffers (1..%u) out of range", SF_MAX_BUFFERS);
+		return conn;
+	}
+	/* options_init could not say it: it has nowhere to log. */
+	if (getenv("SHMFRAME_TRANSPORT") &&
+	    transport_from_env() == SHMFRAME_TRANSPORT_AUTO &&
+	    strcasecmp(getenv("SHMFRAME_TRANSPORT"), "auto") != 0)
+		sf__log(conn, SHMFRAME_LOG_INFO, "ignoring SHMFRAME_TRANSPORT=%s: "
+		        "not auto, shm or socket", getenv("SHMFRAME_TRANSPORT"));
+	err = sf__addr_parse(addr, &a);
+	if (err) {
+		const char *text = addr && *addr ? addr : getenv("SHMFRAME_SERVER");
+
+		sf__fail(conn, err, "invalid server address \"%s\"",
+		         text ? text : "");
+		return conn;
+	}
+	sf__addr_format(&a, name, sizeof name);
+	if (a.kind == SF_ADDR_UNIX)
+		err = connect_unix(conn, &a, name);
+	else
+		err = connect_tcp(conn, &a, name);
+	if (err)
+		return conn;
+	if (handshake(conn))
+		return conn;
+	if (sf__choose_transport(conn))
+		return conn;
+	sf__log(conn, SHMFRAME_LOG_INFO, "connected to %s, transport %s (%s)",
+	        name, shmframe_transport_name(conn), conn->reason);
+	return conn;
+}
+
+SHMFRAME_EXPORT void shmframe_disconnect(struct shmframe_conn *conn)
+{
+	if (!conn)
+		return;
+	/* Frames still queued go out if the socket takes them now; the
+	 * server frees everything of ours when it sees the close. */
+	if (!conn->error && conn->fd >= 0)
+		sf__flush(conn);
+	while (conn->surfaces) {
+		struct shmframe_surface *s = conn->surfaces;
+
+		conn->surfaces = s->next;
+		sf__surface_free(s);
+	}
+	if (conn->fd >= 0)
+		close(conn->fd);
+	sf__fdq_clear(&conn->fdq);
+	sf__bytes_free(&conn->in);
+	sf__bytes_free(&conn->out);
+	free(conn->name);
+	free(conn->auth_file);
+	free(conn);
+}
+
+SHMFRAME_EXPORT int shmframe_conn_error(const struct shmframe_conn *conn)
+{
+	return conn ? conn->error : -EINVAL;
+}
+
+SHMFRAME_EXPORT const char *shmframe_last_error(const struct shmframe_conn *conn)
+{
+	if (!conn)
+		return "no connection";
+	return conn->error ? conn->error_text : "";
+}
+
+SHMFRAME_EXPORT enum shmframe_transport
+shmframe_transport(const struct shmframe_conn *conn)
+{
+	return conn ? conn->transport : SHMFRAME_TRANSPORT_SOCKET;
+}
+
+SHMFRAME_EXPORT enum shmframe_shm_kind
+shmframe_shm_kind(const struct shmframe_conn *conn)
+{
+	if (!conn || conn->transport != SHMFRAME_TRANSPORT_SHM)
+		return SHMFRAME_SHM_ANY;
+	return (enum shmframe_shm_kind)conn->shm_kind;
+}
+
+SHMFRAME_EXPORT const char *shmframe_transport_name(const struct shmframe_conn *conn)
+{
+	if (!conn || conn->transport != SHMFRAME_TRANSPORT_SHM)
+		return "socket";
+	switch (conn->shm_kind) {
+	case SF_SHM_MEMFD: return "shm/memfd";
+	case SF_SHM_POSIX: return "shm/posix";
+	case SF_SHM_SYSV: return "shm/sysv";
+	}
+	return "socket";
+}
+
+SHMFRAME_EXPORT const char *shmframe_transport_reason(const struct shmframe_conn *conn)
+{
+	return conn ? conn->reason : "";
+}
+
+SHMFRAME_EXPORT int shmframe_get_fd(const struct shmframe_conn *conn)
+{
+	return conn ? conn->fd : -1;
+}
+
+SHMFRAME_EXPORT const char *shmframe_version(void)
+{
+	return SHMFRAME_VERSION_STRING;
+}

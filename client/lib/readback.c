@@ -1,0 +1,125 @@
+/*
+ * Readback: what the server holds for a surface, copied back to the
+ * caller.  Over shm the server writes into a temporary segment of ours
+ * (like XShmGetImage); over the socket the rows follow the IMAGE event and
+ * are read straight into the caller's memory.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "client-private.h"
+
+/* Waits until the GET_IMAGE just sent is fully answered. */
+static int wait_image(struct shmframe_conn *conn)
+{
+	while (!conn->readback.done) {
+		int r = sf__pump(conn);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int readback_shm(struct shmframe_surface *s, struct sf_get_image *get,
+                        uint8_t *dst, uint32_t dst_stride)
+{
+	struct shmframe_conn *conn = s->conn;
+	uint32_t row = get->rect.width * SF_BYTES_PER_PIXEL;
+	size_t size = (size_t)row * get->rect.height;
+	struct sf_segment seg;
+	uint32_t id;
+	int err;
+
+	/* The segment starts with the nonce, so it holds at least that. */
+	if (size < SF_NONCE_SIZE)
+		size = SF_NONCE_SIZE;
+	err = sf__segment_attach(conn, &seg, size, SF_SEGMENT_WRITABLE, &id);
+	if (err)
+		return err;
+	get->segment = id;
+	get->stride = row;
+	get->offset = 0;
+	conn->readback.segment = id;
+	err = sf__request(conn, SF_GET_IMAGE, get, sizeof *get, NULL, 0);
+	if (!err) {
+		conn->inflight++;
+		err = wait_image(conn);
+	}
+	if (!err) {
+		for (uint32_t y = 0; y < get->rect.height; y++)
+			memcpy(dst + (size_t)y * dst_stride,
+			       (uint8_t *)seg.map + (size_t)y * row, row);
+		/* Queued; it goes out with the next request or flush. */
+		err = sf__segment_detach(conn, id, seg.size);
+		sf__flush(conn);
+	}
+	sf__segment_close(&seg);
+	return err;
+}
+
+static int readback_inline(struct shmframe_surface *s, struct sf_get_image *get,
+                           uint8_t *dst, uint32_t dst_stride)
+{
+	struct shmframe_conn *conn = s->conn;
+	int err;
+
+	conn->readback.segment = 0;
+	conn->readback.dst = dst;
+	conn->readback.dst_stride = dst_stride;
+	err = sf__request(conn, SF_GET_IMAGE, get, sizeof *get, NULL, 0);
+	if (err)
+		return err;
+	conn->inflight++;
+	return wait_image(conn);
+}
+
+SHMFRAME_EXPORT int shmframe_readback(struct shmframe_surface *s, uint32_t x,
+                                      uint32_t y, uint32_t width,
+                                      uint32_t height, void *dst,
+                                      uint32_t dst_stride)
+{
+	struct sf_rect rect = { x, y, width, height };
+	struct shmframe_conn *conn;
+	struct sf_get_image get;
+	uint32_t max;
+	int err;
+
+	if (!s || !dst || !sf__rect_inside(&rect, s->width, s->height) ||
+	    dst_stride < width * SF_BYTES_PER_PIXEL)
+		return -EINVAL;
+	conn = s->conn;
+	if (conn->error)
+		return conn->error;
+	if (conn->readback.waiting || conn->payload.active)
+		return -EBUSY; /* a readback from within a callback of one */
+
+	/* Stay within the server's limit of unanswered requests, counting the
+	 * buffers the caller may still present. */
+	max = conn->welcome.max_inflight;
+	while (max && conn->inflight && conn->inflight + conn->acquired >= max) {
+		int r = sf__pump(conn);
+
+		if (r < 0)
+			return r;
+	}
+
+	memset(&get, 0, sizeof get);
+	get.surface = s->id;
+	get.serial = ++conn->next_get;
+	get.rect = rect;
+	conn->readback = (struct sf_readback){
+		.waiting = true,
+		.surface = s->id,
+		.serial = get.serial,
+		.rect = rect,
+	};
+	if (s->segment_id)
+		err = readback_shm(s, &get, dst, dst_stride);
+	else
+		err = readback_inline(s, &get, dst, dst_stride);
+	conn->readback.waiting = false;
+	conn->readback.done = false;
+	conn->readback.dst = NULL;
+	return err;
+}

@@ -1,0 +1,546 @@
+/*
+ * Surfaces and their buffer pools: making the buffers (one shared segment
+ * per surface, or the library's own memory when pixels go on the socket),
+ * acquire, present and discard.
+ *
+ * A buffer is FREE (ours), ACQUIRED (the caller draws) or BUSY (presented
+ * over shm: the server may read it until it sends RELEASE).  Inline frames
+ * are written out before present returns, so their buffer is FREE again at
+ * once.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client-private.h"
+
+/* Rows start on a cache line, which renderers with wide stores like. */
+#define ROW_ALIGN 64u
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+struct shmframe_surface *sf__surface_find(struct shmframe_conn *conn,
+                                          uint32_t id)
+{
+	for (struct shmframe_surface *s = conn->surfaces; s; s = s->next)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+void sf__surface_free(struct shmframe_surface *s)
+{
+	sf__segment_close(&s->seg);
+	free(s->memory);
+	free(s);
+}
+
+/* Makes the pool: in shm mode one segment, each buffer at a page-aligned
+ * offset, attached to the server (confirmed by the caller's round trip). */
+static int make_buffers(struct shmframe_surface *s)
+{
+	struct shmframe_conn *conn = s->conn;
+	bool shm = conn->transport == SHMFRAME_TRANSPORT_SHM;
+	uint64_t row = (uint64_t)s->width * SF_BYTES_PER_PIXEL;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t bytes, total;
+	uint8_t *base;
+	int err;
+
+	/* On the socket, rows without padding let whole-width damage go out
+	 * as one iovec. */
+	s->stride = (uint32_t)(shm ? align_up(row, ROW_ALIGN) : row);
+	bytes = align_up((uint64_t)s->stride * s->height, shm ? page : ROW_ALIGN);
+	total = bytes * s->n_buffers;
+	if (total > SIZE_MAX / 2)
+		return -EFBIG;
+	if (shm) {
+		err = sf__segment_attach(conn, &s->seg, (size_t)total, 0,
+		                         &s->segment_id);
+		if (err)
+			return err;
+		base = s->seg.map;
+	} else {
+		void *mem;
+
+		err = posix_memalign(&mem, ROW_ALIGN, (size_t)total);
+		if (err)
+			return -err;
+		memset(mem, 0, (size_t)total);
+		s->memory = mem;
+		base = mem;
+	}
+	for (unsigned i = 0; i < s->n_buffers; i++) {
+		struct shmframe_buffer *b = &s->buffers[i];
+
+		b->surface = s;
+		b->id = i + 1;
+		b->state = SF_BUFFER_FREE;
+		b->offset = bytes * i;
+		b->pixels = base + b->offset;
+	}
+	return 0;
+}
+
+static int send_create(struct shmframe_surface *s)
+{
+	struct sf_create_surface c = {
+		.id = s->id,
+		.width = s->width,
+		.height = s->height,
+		.format = s->format,
+		.present_mode = s->mode,
+		.title_len = (uint16_t)strlen(s->title),
+	};
+
+	return sf__request(s->conn, SF_CREATE_SURFACE, &c, sizeof c, s->title,
+	                   c.title_len);
+}
+
+static int send_destroy(struct shmframe_surface *s)
+{
+	struct sf_destroy_surface d = { .id = s->id };
+
+	return sf__request(s->conn, SF_DESTROY_SURFACE, &d, sizeof d, NULL, 0);
+}
+
+SHMFRAME_EXPORT struct shmframe_surface *
+shmframe_surface_create(struct shmframe_conn *conn, uint32_t width,
+                        uint32_t height, enum shmframe_format format,
+                        const char *title)
+{
+	struct shmframe_surface *s;
+	int err;
+
+	if (!conn) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (conn->error) {
+		errno = -conn->error;
+		return NULL;
+	}
+	if (width == 0 || height == 0 || width > conn->welcome.max_width ||
+	    height > conn->welcome.max_height ||
+	    (format != SHMFRAME_FORMAT_ARGB8888 &&
+	     format != SHMFRAME_FORMAT_XRGB8888)) {
+		sf__log(conn, SHMFRAME_LOG_ERROR, "cannot create a %ux%u surface "
+		        "of format %d: the server allows up to %ux%u", width, height,
+		        (int)format, conn->welcome.max_width, conn->welcome.max_height);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (conn->welcome.max_surfaces &&
+	    conn->surfaces_live >= conn->welcome.max_surfaces) {
+		sf__log(conn, SHMFRAME_LOG_ERROR, "the server allows %u surfaces "
+		        "per client", conn->welcome.max_surfaces);
+		errno = EDQUOT;
+		return NULL;
+	}
+	s = calloc(1, sizeof *s);
+	if (!s) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	sf__segment_init(&s->seg);
+	s->conn = conn;
+	s->width = width;
+	s->height = height;
+	s->format = (uint32_t)format;
+	s->mode = SHMFRAME_PRESENT_LATCH;
+	s->n_buffers = conn->opts.buffers;
+	s->next_serial = 1;
+	if (title)
+		strncpy(s->title, title, SF_MAX_NAME);
+	err = make_buffers(s);
+	if (err)
+		goto free_surface;
+	s->id = ++conn->next_surface_id;
+	err = send_create(s);
+	if (!err)
+		err = sf__roundtrip(conn);
+	if (err)
+		goto free_surface;
+	if (s->segment_id) {
+		/* The server holds the segment now: no name may outlive us, and
+		 * the nonce has done its job. */
+		sf__segment_unlink(&s->seg);
+		memset(s->seg.map, 0, SF_NONCE_SIZE);
+	}
+	s->next = conn->surfaces;
+	conn->surfaces = s;
+	conn->surfaces_live++;
+	return s;
+
+free_surface:
+	/* A failure after the segment was attached broke the connection, so
+	 * there is no DETACH to send. */
+	sf__surface_free(s);
+	errno = -err;
+	return NULL;
+}
+
+SHMFRAME_EXPORT void shmframe_surface_destroy(struct shmframe_surface *s)
+{
+	struct shmframe_conn *conn;
+
+	if (!s)
+		return;
+	conn = s->conn;
+	for (struct shmframe_surface **p = &conn->surfaces; *p; p = &(*p)->next) {
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	}
+	conn->surfaces_live--;
+	if (!conn->error) {
+		/* The server releases a latched buffer without an event and
+		 * keeps its own mapping of it while it needs one. */
+		send_destroy(s);
+		if (s->segment_id)
+			sf__segment_detach(conn, s->segment_id, s->seg.size);
+		sf__flush(conn);
+	}
+	conn->inflight -= s->inflight;
+	for (unsigned i = 0; i < s->n_buffers; i++)
+		if (s->buffers[i].state == SF_BUFFER_ACQUIRED)
+			conn->acquired--;
+	sf__surface_free(s);
+}
+
+SHMFRAME_EXPORT void
+shmframe_surface_set_listener(struct shmframe_surface *s,
+                              const struct shmframe_surface_listener *listener,
+                              void *data)
+{
+	if (!s)
+		return;
+	s->listener = listener;
+	s->listener_data = listener ? data : NULL;
+}
+
+/*
+ * The protocol fixes a surface's present mode at CREATE_SURFACE, so a new
+ * mode means a new server-side surface: destroy, create under a new id
+ * (events still on their way for the old id are dropped as stale), and a
+ * round trip, after which the server holds none of our buffers.  The next
+ * frame then goes out whole, since the new surface starts empty.
+ */
+static int recreate(struct shmframe_surface *s)
+{
+	struct shmframe_conn *conn = s->conn;
+	int err = send_destroy(s);
+
+	if (err)
+		return err;
+	s->id = ++conn->next_surface_id;
+	err = send_create(s);
+	if (!err)
+		err = sf__roundtrip(conn);
+	if (err)
+		return err;
+	for (unsigned i = 0; i < s->n_buffers; i++)
+		if (s->buffers[i].state == SF_BUFFER_BUSY)
+			s->buffers[i].state = SF_BUFFER_FREE;
+	conn->inflight -= s->inflight;
+	s->inflight = 0;
+	s->closed = false;
+	s->full_damage = true;
+	return 0;
+}
+
+SHMFRAME_EXPORT int shmframe_surface_set_present_mode(struct shmframe_surface *s,
+                                                      enum shmframe_present_mode mode)
+{
+	if (!s || (mode != SHMFRAME_PRESENT_LATCH && mode != SHMFRAME_PRESENT_COPY))
+		return -EINVAL;
+	if (s->conn->error)
+		return s->conn->error;
+	if (mode == s->mode)
+		return 0;
+	s->mode = mode;
+	/* Inline frames are copied by nature; the mode only matters for shm. */
+	if (s->segment_id == 0)
+		return 0;
+	return recreate(s);
+}
+
+SHMFRAME_EXPORT int shmframe_surface_closed(const struct shmframe_surface *s)
+{
+	return s ? s->closed : 0;
+}
+
+SHMFRAME_EXPORT uint32_t shmframe_surface_width(const struct shmframe_surface *s)
+{
+	return s ? s->width : 0;
+}
+
+SHMFRAME_EXPORT uint32_t shmframe_surface_height(const struct shmframe_surface *s)
+{
+	return s ? s->height : 0;
+}
+
+static struct shmframe_buffer *take_free(struct shmframe_surface *s)
+{
+	for (unsigned i = 0; i < s->n_buffers; i++) {
+		struct shmframe_buffer *b = &s->buffers[i];
+
+		if (b->state == SF_BUFFER_FREE) {
+			b->state = SF_BUFFER_ACQUIRED;
+			s->conn->acquired++;
+			return b;
+		}
+	}
+	return NULL;
+}
+
+static bool has_free(const struct shmframe_surface *s)
+{
+	for (unsigned i = 0; i < s->n_buffers; i++)
+		if (s->buffers[i].state == SF_BUFFER_FREE)
+			return true;
+	return false;
+}
+
+/*
+ * Whether waiting can ever produce a free buffer.  In copy mode every busy
+ * buffer comes back; in latch mode the server keeps the newest frame's
+ * buffer until another frame replaces it, so only a second busy one is
+ * sure to return.  Otherwise the caller holds the rest and waiting would
+ * never end.
+ */
+static bool release_coming(const struct shmframe_surface *s)
+{
+	unsigned busy = 0;
+
+	for (unsigned i = 0; i < s->n_buffers; i++)
+		busy += s->buffers[i].state == SF_BUFFER_BUSY;
+	return s->mode == SHMFRAME_PRESENT_COPY ? busy > 0 : busy >= 2;
+}
+
+/*
+ * The server takes at most max_inflight unanswered PUT_IMAGE/GET_IMAGE;
+ * counting the buffers already handed out keeps every later present within
+ * it.  With nothing in flight there is nothing to wait for.
+ */
+static bool inflight_room(const struct shmframe_conn *conn)
+{
+	uint32_t max = conn->welcome.max_inflight;
+
+	return max == 0 || conn->inflight == 0 ||
+	       conn->inflight + conn->acquired < max;
+}
+
+static struct shmframe_buffer *acquire(struct shmframe_surface *s, bool wait)
+{
+	struct shmframe_conn *conn;
+	int r;
+
+	if (!s) {
+		errno = EINVAL;
+		return NULL;
+	}
+	conn = s->conn;
+	/* Events that already arrived first: they may free a buffer, and a
+	 * client that always finds one free must still read its PRESENTED. */
+	if (wait && !conn->error) {
+		r = sf__read_available(conn);
+		if (!r)
+			sf__process(conn);
+	}
+	for (;;) {
+		if (conn->error) {
+			errno = -conn->error;
+			return NULL;
+		}
+		if (has_free(s) && inflight_room(conn))
+			return take_free(s);
+		if (!wait) {
+			errno = EAGAIN;
+			return NULL;
+		}
+		if (!has_free(s) && !release_coming(s)) {
+			sf__log(conn, SHMFRAME_LOG_ERROR, "acquire would wait forever: "
+			        "the caller or the server holds all %u buffers",
+			        s->n_buffers);
+			errno = EDEADLK;
+			return NULL;
+		}
+		r = sf__pump(conn);
+		if (r < 0) {
+			errno = -r;
+			return NULL;
+		}
+	}
+}
+
+SHMFRAME_EXPORT struct shmframe_buffer *
+shmframe_acquire(struct shmframe_surface *s)
+{
+	return acquire(s, true);
+}
+
+SHMFRAME_EXPORT struct shmframe_buffer *
+shmframe_try_acquire(struct shmframe_surface *s)
+{
+	return acquire(s, false);
+}
+
+SHMFRAME_EXPORT void *shmframe_buffer_pixels(struct shmframe_buffer *b,
+                                             uint32_t *stride)
+{
+	if (!b)
+		return NULL;
+	if (stride)
+		*stride = b->surface->stride;
+	return b->pixels;
+}
+
+SHMFRAME_EXPORT void shmframe_buffer_discard(struct shmframe_surface *s,
+                                             struct shmframe_buffer *b)
+{
+	if (!s || !b || b->surface != s || b->state != SF_BUFFER_ACQUIRED)
+		return;
+	b->state = SF_BUFFER_FREE;
+	s->conn->acquired--;
+}
+
+/* Writes an inline PUT_IMAGE: the request, then each rectangle's rows
+ * straight from the buffer, one iovec per row, or one per rectangle when
+ * its rows are contiguous in memory. */
+static int put_inline(struct shmframe_surface *s, struct shmframe_buffer *b,
+                      const uint8_t *msg, size_t msg_len,
+                      const struct sf_rect *rects, unsigned n)
+{
+	struct iovec iov[IOV_MAX];
+	size_t cnt = 0;
+	int err;
+
+	iov[cnt].iov_base = (void *)msg;
+	iov[cnt++].iov_len = msg_len;
+	s->conn->requests++;
+	for (unsigned i = 0; i < n; i++) {
+		const struct sf_rect *r = &rects[i];
+		size_t row_bytes = (size_t)r->width * SF_BYTES_PER_PIXEL;
+		uint8_t *first = b->pixels + (size_t)r->y * s->stride +
+		                 (size_t)r->x * SF_BYTES_PER_PIXEL;
+		bool contiguous = row_bytes == s->stride;
+		uint32_t rows = contiguous ? 1 : r->height;
+
+		for (uint32_t y = 0; y < rows; y++) {
+			if (cnt == IOV_MAX) {
+				err = sf__send_iov(s->conn, iov, cnt);
+				if (err)
+					return err;
+				cnt = 0;
+			}
+			iov[cnt].iov_base = first + (size_t)y * s->stride;
+			iov[cnt++].iov_len = contiguous ? row_bytes * r->height
+			                                : row_bytes;
+		}
+	}
+	return sf__send_iov(s->conn, iov, cnt);
+}
+
+/* More rectangles than a message holds: one that covers them all. */
+static unsigned bounding_box(const struct shmframe_rect *d, unsigned n,
+                             struct sf_rect *out)
+{
+	uint32_t x0 = UINT32_MAX, y0 = UINT32_MAX, x1 = 0, y1 = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (d[i].x < x0)
+			x0 = d[i].x;
+		if (d[i].y < y0)
+			y0 = d[i].y;
+		/* Already checked to lie inside the surface: no overflow. */
+		if (d[i].x + d[i].width > x1)
+			x1 = d[i].x + d[i].width;
+		if (d[i].y + d[i].height > y1)
+			y1 = d[i].y + d[i].height;
+	}
+	*out = (struct sf_rect){ x0, y0, x1 - x0, y1 - y0 };
+	return 1;
+}
+
+SHMFRAME_EXPORT int shmframe_present(struct shmframe_surface *s,
+                                     struct shmframe_buffer *b,
+                                     const struct shmframe_rect *damage,
+                                     unsigned n_damage, uint32_t *serial)
+{
+	uint8_t msg[sizeof(struct sf_put_image) + SF_MAX_RECTS * sizeof(struct sf_rect)];
+	struct sf_rect rects[SF_MAX_RECTS];
+	struct sf_put_image put;
+	struct shmframe_conn *conn;
+	unsigned n = 0;
+	size_t len;
+	int err;
+
+	if (!s || !b || b->surface != s || b->state != SF_BUFFER_ACQUIRED ||
+	    (n_damage && !damage))
+		return -EINVAL;
+	conn = s->conn;
+	if (conn->error)
+		return conn->error;
+	for (unsigned i = 0; i < n_damage; i++) {
+		struct sf_rect r = { damage[i].x, damage[i].y, damage[i].width,
+		                     damage[i].height };
+
+		if (!sf__rect_inside(&r, s->width, s->height))
+			return -EINVAL;
+		if (i < SF_MAX_RECTS)
+			rects[n++] = r;
+	}
+	if (n_damage > SF_MAX_RECTS)
+		n = bounding_box(damage, n_damage, rects);
+	if (s->full_damage)
+		n = 0;
+
+	memset(&put, 0, sizeof put);
+	put.surface = s->id;
+	put.serial = s->next_serial++;
+	put.n_rects = n;
+	if (s->segment_id) {
+		put.segment = s->segment_id;
+		put.buffer = b->id;
+		put.offset = b->offset;
+		put.stride = s->stride;
+	}
+	len = sf__encode(msg, sizeof msg, SF_PUT_IMAGE, &put, sizeof put, rects,
+	                 n * sizeof rects[0]);
+	if (len == 0)
+		return sf__fail(conn, -EINVAL, "cannot encode PUT_IMAGE");
+
+	b->serial = put.serial;
+	conn->acquired--;
+	if (s->segment_id) {
+		b->state = SF_BUFFER_BUSY;
+		err = sf__queue(conn, msg, len);
+		if (!err) {
+			err = sf__flush(conn);
+			if (err == -EAGAIN)
+				err = 0;
+		}
+	} else {
+		struct sf_rect whole = { 0, 0, s->width, s->height };
+
+		/* The bytes are in the kernel once this returns, so the buffer
+		 * is the caller's to take again at once. */
+		b->state = SF_BUFFER_FREE;
+		err = put_inline(s, b, msg, len, n ? rects : &whole, n ? n : 1);
+	}
+	if (err)
+		return err;
+	s->full_damage = false;
+	s->inflight++;
+	conn->inflight++;
+	if (serial)
+		*serial = put.serial;
+	return 0;
+}

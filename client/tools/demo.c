@@ -1,0 +1,318 @@
+/*
+ * shmframe-demo: renders an animated scene straight into the buffers the
+ * library hands out and presents them, at a steady rate or as fast as it
+ * can.  Frame k is sf__demo_render(k), so a readback of the last frame can
+ * be checked against a render of the same frame.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "demo-render.h"
+#include "pngfile.h"
+#include "tool-common.h"
+
+#define PROG "shmframe-demo"
+
+struct args {
+	const char *server;
+	bool transport_set, shm_set;
+	enum shmframe_transport transport;
+	enum shmframe_shm_kind shm;
+	uint32_t width, height;
+	uint64_t frames;
+	unsigned fps;
+	const char *title;
+	const char *readback;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	"usage: " PROG " [OPTIONS]\n"
+	"\n"
+	"Renders an animated scene into a shmframe surface.\n"
+	"\n"
+	"  --server ADDR        unix:PATH, tcp:HOST:PORT or :N (default\n"
+	"                       $SHMFRAME_SERVER, else :0)\n"
+	"  --transport MODE     auto, shm or socket (default $SHMFRAME_TRANSPORT,\n"
+	"                       else auto)\n"
+	"  --shm KIND           memfd, posix or sysv (default: the first that works)\n"
+	"  --size WxH           surface size (default 640x480)\n"
+	"  --frames N           frames to show, 0 = until the window is closed\n"
+	"                       or the program interrupted (default 0)\n"
+	"  --fps N              frames per second, 0 = as fast as possible\n"
+	"                       (default 60)\n"
+	"  --title T            the surface's title\n"
+	"  --readback OUT.png   read the last frame back at the end\n"
+	"  --help, --version\n"
+	"\n"
+	"Ends with a line: frames=N transport=shm shm=KIND width=W height=H\n"
+	"seconds=S fps=F presented=P reason=\"...\" (transport=socket without\n"
+	"shm=).\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+	__attribute__((format(printf, 1, 0)));
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, PROG ": ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry '" PROG " --help'.\n");
+	return 2;
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option longopts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "transport", required_argument, NULL, 't' },
+		{ "shm", required_argument, NULL, 'm' },
+		{ "size", required_argument, NULL, 'S' },
+		{ "frames", required_argument, NULL, 'n' },
+		{ "fps", required_argument, NULL, 'f' },
+		{ "title", required_argument, NULL, 'T' },
+		{ "readback", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 }
+	};
+	uint64_t v;
+	int opt;
+
+	a->width = 640;
+	a->height = 480;
+	a->fps = 60;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			a->server = optarg;
+			break;
+		case 't':
+			if (sf__parse_transport(optarg, &a->transport))
+				return usage_error("unknown transport '%s' (auto, shm or "
+				                   "socket)", optarg);
+			a->transport_set = true;
+			break;
+		case 'm':
+			if (sf__parse_shm(optarg, &a->shm))
+				return usage_error("unknown shm kind '%s' (memfd, posix or "
+				                   "sysv)", optarg);
+			a->shm_set = true;
+			break;
+		case 'S':
+			if (sf__parse_size(optarg, &a->width, &a->height, NULL))
+				return usage_error("--size needs WxH (1..16384 each), not "
+				                   "'%s'", optarg);
+			break;
+		case 'n':
+			if (sf__parse_uint(optarg, UINT64_MAX, &v))
+				return usage_error("--frames needs a count, not '%s'", optarg);
+			a->frames = v;
+			break;
+		case 'f':
+			if (sf__parse_uint(optarg, 100000, &v))
+				return usage_error("--fps needs a number 0..100000, not '%s'",
+				                   optarg);
+			a->fps = (unsigned)v;
+			break;
+		case 'T':
+			a->title = optarg;
+			break;
+		case 'o':
+			a->readback = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf(PROG " %s\n", shmframe_version());
+			return 0;
+		default:
+			return usage_error("unknown or incomplete option '%s'",
+			                   argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
+struct stats {
+	uint64_t presented; /* PRESENTED events */
+};
+
+static void on_presented(void *data, struct shmframe_surface *s,
+                         uint32_t serial, uint64_t time_ns, int discarded)
+{
+	struct stats *st = data;
+
+	(void)s, (void)serial, (void)time_ns, (void)discarded;
+	st->presented++;
+}
+
+static const struct shmframe_surface_listener listener = {
+	.presented = on_presented,
+};
+
+static const char *why(struct shmframe_conn *conn, int err)
+{
+	return shmframe_conn_error(conn) ? shmframe_last_error(conn)
+	                                 : shmframe_strerror(err);
+}
+
+/* Reads the surface back and writes it as a PNG.  0 or -1. */
+static int readback(const char *path, struct shmframe_conn *conn,
+                    struct shmframe_surface *s, uint32_t w, uint32_t h)
+{
+	uint8_t *px = malloc((size_t)w * h * 4);
+	char err[1024];
+	int r;
+
+	if (!px) {
+		fprintf(stderr, PROG ": out of memory for the readback\n");
+		return -1;
+	}
+	r = shmframe_readback(s, 0, 0, w, h, px, w * 4);
+	if (r)
+		fprintf(stderr, PROG ": readback failed: %s\n", why(conn, r));
+	else if (sf__png_save(path, px, w, h, w * 4, err, sizeof err))
+		r = -1, fprintf(stderr, PROG ": %s\n", err);
+	free(px);
+	return r ? -1 : 0;
+}
+
+/* Renders and presents frames until done.  0, or -1 after a message. */
+static int run(const struct args *a, struct shmframe_conn *conn,
+               struct shmframe_surface *s, double start, uint64_t *frames)
+{
+	bool live = isatty(STDERR_FILENO);
+	double last_report = start;
+	uint64_t last_frames = 0;
+	int status = 0;
+
+	while (!stop && !shmframe_surface_closed(s) &&
+	       (a->frames == 0 || *frames < a->frames)) {
+		struct shmframe_buffer *b;
+		uint32_t stride;
+		void *px;
+		int err;
+
+		sf__pace(start, *frames, a->fps);
+		if (stop)
+			break;
+		b = shmframe_acquire(s);
+		if (!b) {
+			fprintf(stderr, PROG ": no buffer: %s\n", why(conn, -errno));
+			status = -1;
+			break;
+		}
+		px = shmframe_buffer_pixels(b, &stride);
+		sf__demo_render(px, stride, a->width, a->height, *frames);
+		err = shmframe_present(s, b, NULL, 0, NULL);
+		if (err) {
+			fprintf(stderr, PROG ": present failed: %s\n", why(conn, err));
+			status = -1;
+			break;
+		}
+		++*frames;
+		if (live) {
+			double now = sf__now();
+
+			if (now - last_report >= 1.0) {
+				fprintf(stderr, "\r" PROG ": %.1f fps, %s, %llu frames  ",
+				        (double)(*frames - last_frames) / (now - last_report),
+				        shmframe_transport_name(conn),
+				        (unsigned long long)*frames);
+				last_report = now;
+				last_frames = *frames;
+			}
+		}
+	}
+	if (live && last_frames)
+		fputc('\n', stderr);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = { 0 };
+	struct shmframe_options opts;
+	struct shmframe_conn *conn = NULL;
+	struct shmframe_surface *s = NULL;
+	struct stats st = { 0 };
+	struct sigaction sa;
+	uint64_t frames = 0;
+	double start, seconds;
+	char extra[64];
+	int status = parse_args(argc, argv, &a), failed;
+
+	if (status >= 0)
+		return status;
+	/* Ctrl-C ends the animation cleanly, with the summary line. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	shmframe_options_init(&opts);
+	if (a.transport_set)
+		opts.transport = a.transport;
+	if (a.shm_set)
+		opts.shm = a.shm;
+	opts.name = PROG;
+	conn = shmframe_connect(a.server, &opts);
+	if (!conn || shmframe_conn_error(conn)) {
+		fprintf(stderr, PROG ": cannot connect: %s\n",
+		        conn ? shmframe_last_error(conn) : "out of memory");
+		status = 1;
+		goto disconnect;
+	}
+	s = shmframe_surface_create(conn, a.width, a.height,
+	                            SHMFRAME_FORMAT_ARGB8888,
+	                            a.title ? a.title : PROG);
+	if (!s) {
+		fprintf(stderr, PROG ": cannot create a %ux%u surface: %s\n", a.width,
+		        a.height, why(conn, -errno));
+		status = 1;
+		goto disconnect;
+	}
+	shmframe_surface_set_listener(s, &listener, &st);
+
+	start = sf__now();
+	failed = run(&a, conn, s, start, &frames) < 0;
+	if (!shmframe_conn_error(conn) && shmframe_roundtrip(conn)) {
+		fprintf(stderr, PROG ": %s\n", shmframe_last_error(conn));
+		failed = 1;
+	}
+	seconds = sf__now() - start;
+	if (a.readback && !shmframe_conn_error(conn) &&
+	    readback(a.readback, conn, s, a.width, a.height))
+		failed = 1;
+	snprintf(extra, sizeof extra, "presented=%llu",
+	         (unsigned long long)st.presented);
+	sf__print_summary(conn, frames, a.width, a.height, seconds, extra);
+	status = failed ? 1 : 0;
+
+disconnect:
+	shmframe_surface_destroy(s);
+	shmframe_disconnect(conn);
+	return status;
+}

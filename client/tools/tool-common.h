@@ -1,0 +1,36 @@
+/*
+ * What shmframe-send and shmframe-demo share: parsing of the common
+ * options, frame pacing, and the final key=value line.
+ */
+#ifndef SHMFRAME_TOOL_COMMON_H
+#define SHMFRAME_TOOL_COMMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <shmframe.h>
+
+/* Each returns 0, or -1 when text is not valid. */
+int sf__parse_transport(const char *text, enum shmframe_transport *out);
+int sf__parse_shm(const char *text, enum shmframe_shm_kind *out);
+int sf__parse_uint(const char *text, uint64_t max, uint64_t *out);
+/* "WxH", each 1..16384; rest (may be NULL) receives what follows. */
+int sf__parse_size(const char *text, uint32_t *w, uint32_t *h,
+                   const char **rest);
+
+/* CLOCK_MONOTONIC in seconds. */
+double sf__now(void);
+
+/* Sleeps until frame k's start time of a slideshow at fps frames per
+ * second that began at start (no sleep when fps is 0); a signal cuts the
+ * sleep short. */
+void sf__pace(double start, uint64_t k, unsigned fps);
+
+/* "frames=N transport=shm shm=memfd width=W height=H seconds=S fps=F
+ * reason=\"...\"" (transport=socket and no shm= key on the socket), with
+ * extra (may be NULL) inserted before reason=. */
+void sf__print_summary(struct shmframe_conn *conn, uint64_t frames,
+                       uint32_t width, uint32_t height, double seconds,
+                       const char *extra);
+
+#endif

@@ -226,9 +226,6 @@ static int open_posix(struct sf_segment *seg, const char *name, uint64_t size,
 		              : SF_PROBE_BAD_SEGMENT, "shm_open %s: %s", name,
 		              strerror(errno));
 	}
-	/* The server holds it now: remove the name so nothing can be left in
-	 * /dev/shm whatever happens to either side. */
-	shm_unlink(name);
 	st = check_fd_size(seg->fd, size, why, why_len);
 	return st;
 }
@@ -260,8 +257,6 @@ static int open_sysv(struct sf_segment *seg, int shmid, uint64_t size,
 		return reason(why, why_len, errno == EACCES ? SF_PROBE_REFUSED
 		              : SF_PROBE_BAD_SEGMENT, "shmat %d: %s", shmid,
 		              strerror(errno));
-	/* Both sides are attached: make sure it goes away with the last one. */
-	shmctl(shmid, IPC_RMID, NULL);
 	seg->shmid = shmid;
 	seg->map = map;
 	seg->size = (size_t)size;
@@ -310,6 +305,15 @@ int sf__segment_open(struct sf_segment *seg, const struct sf_segment_msg *msg,
 		            "segment does not hold the client's nonce");
 		goto fail;
 	}
+	/* Proven to be the client's memory, and held now: remove the POSIX
+	 * name so nothing can be left in /dev/shm whatever happens to either
+	 * side, and make sure a System V segment goes away with its last
+	 * attach.  Only now: a name or id that failed the nonce check may be
+	 * someone else's. */
+	if (msg->kind == SF_SHM_POSIX)
+		shm_unlink(msg->name);
+	else if (msg->kind == SF_SHM_SYSV)
+		shmctl(seg->shmid, IPC_RMID, NULL);
 	if (why && why_len)
 		why[0] = '\0';
 	return SF_PROBE_OK;

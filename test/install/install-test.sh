@@ -1,0 +1,67 @@
+#!/bin/bash
+# Installs shmframe into a staging prefix with DESTDIR, builds a consumer
+# outside the tree with find_package and with pkg-config, and runs both
+# against a real server.  Also checks that only shmframe_* symbols are
+# exported from the shared library.
+#   install-test.sh BUILD_DIR SOURCE_DIR
+set -eu
+build=$(cd "$1" && pwd)
+src=$(cd "$2" && pwd)
+work=$(mktemp -d /tmp/shmframe-install.XXXXXX)
+server_pid=
+cleanup() {
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+prefix=/opt/shmframe-test
+DESTDIR="$work/stage" cmake --install "$build" --prefix "$prefix" >"$work/install.log"
+root="$work/stage$prefix"
+for f in include/shmframe.h lib/libshmframe.a lib/pkgconfig/shmframe.pc \
+         lib/cmake/shmframe/shmframeConfig.cmake \
+         lib/cmake/shmframe/shmframeConfigVersion.cmake bin/shmframe-server; do
+	[ -e "$root/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
+done
+so=$(readlink -f "$root/lib/libshmframe.so")
+soname=$(objdump -p "$so" | awk '$1 == "SONAME" { print $2 }')
+[ "$soname" = "libshmframe.so.1" ] || { echo "FAIL: SONAME is '$soname'"; exit 1; }
+
+# Only the public API may be exported.
+bad=$(nm -D --defined-only "$so" | awk '{ print $3 }' | grep -v '^shmframe_' || true)
+if [ -n "$bad" ]; then
+	echo "FAIL: symbols exported besides shmframe_*:"; echo "$bad"; exit 1
+fi
+public=$(grep -o 'shmframe_[a-z_]*(' "$src/client/include/shmframe.h" | tr -d '(' | sort -u)
+for sym in $public; do
+	nm -D --defined-only "$so" | grep -qw "$sym" || { echo "FAIL: $sym not exported"; exit 1; }
+done
+
+# The staged prefix is not where the package says it lives; point the
+# tools at it the way a distribution's build root would.
+cp "$src/test/install/consumer.c" "$work/"
+cp "$src/test/install/CMakeLists.txt.consumer" "$work/CMakeLists.txt"
+cmake -S "$work" -B "$work/b-cmake" -DCMAKE_PREFIX_PATH="$root" >"$work/cmake.log" 2>&1 \
+	|| { cat "$work/cmake.log"; exit 1; }
+cmake --build "$work/b-cmake" >>"$work/cmake.log" 2>&1 || { cat "$work/cmake.log"; exit 1; }
+export PKG_CONFIG_PATH="$root/lib/pkgconfig"
+# shellcheck disable=SC2046
+cc -o "$work/consumer-pc" "$work/consumer.c" $(pkg-config --cflags --libs shmframe) \
+	-Wl,-rpath,"$root/lib"
+
+sock="$work/server.sock"
+"$root/bin/shmframe-server" --listen "unix:$sock" --display none >"$work/ready" 2>"$work/server.err" &
+server_pid=$!
+for _ in $(seq 100); do grep -q '^ready' "$work/ready" 2>/dev/null && break; sleep 0.05; done
+grep -q '^ready' "$work/ready" || { echo "FAIL: server did not start"; cat "$work/server.err"; exit 1; }
+
+for prog in "$work/b-cmake/consumer" "$work/b-cmake/consumer_static" "$work/consumer-pc"; do
+	LD_LIBRARY_PATH="$root/lib" "$prog" "unix:$sock" || { echo "FAIL: $prog"; exit 1; }
+done
+ldd "$work/b-cmake/consumer" | grep -q "$root/lib/libshmframe.so.1" || \
+	LD_LIBRARY_PATH="$root/lib" ldd "$work/b-cmake/consumer" | grep -q 'libshmframe.so.1' || \
+	{ echo "FAIL: consumer not linked to libshmframe.so.1"; exit 1; }
+if nm "$work/b-cmake/consumer_static" | grep -q ' U shmframe_'; then
+	echo "FAIL: static consumer has undefined shmframe symbols"; exit 1
+fi
+echo "install test: passed (find_package shared+static, pkg-config, SONAME $soname)"

@@ -1,0 +1,252 @@
+# Shared helpers of the integration tests (sourced by test/integration/*.sh).
+#
+# Each test gets its own temporary directory, runtime directory and cookie
+# file, starts a real server, runs real clients, and ends with finish(),
+# which asserts that the server is alive, that its fd count is back to the
+# one it had after startup, and that no new POSIX or System V shared-memory
+# segment was left behind.  Every process started here is killed on any
+# exit (trap), and dies with the script even if the script is SIGKILLed
+# (parent-death signal), so a failing or timed-out test leaves nothing.
+#
+# Environment (set by CTest): SF_SERVER SF_SEND SF_PNGCMP SF_IMGS, and
+# optionally SF_DEMO SF_DEMOFRAME SF_FAIL_MEMFD.
+
+set -u
+
+: "${SF_SERVER:?SF_SERVER must name shmframe-server}"
+: "${SF_SEND:?SF_SEND must name shmframe-send}"
+: "${SF_PNGCMP:?SF_PNGCMP must name sf-pngcmp}"
+: "${SF_IMGS:?SF_IMGS must name the imgs directory}"
+
+TEST_NAME=$(basename "$0" .sh)
+T=$(mktemp -d "/tmp/shmframe-$TEST_NAME.XXXXXX") || exit 1
+export XDG_RUNTIME_DIR="$T/run"
+export SHMFRAME_AUTH="$T/cookie"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+unset SHMFRAME_SERVER SHMFRAME_TRANSPORT
+# Sanitizer builds: a leak in a client is a failure of that client.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+
+SF_PIDS=""        # every background process we started
+SERVER_PID=""
+SERVER_FDS=""
+SF_STEP=0         # numbers the output files of run_client
+
+# ---- reporting ------------------------------------------------------------
+
+note() { echo "# $*"; }
+
+fail() {
+	echo "FAIL [$TEST_NAME]: $*" >&2
+	exit 1
+}
+
+_sf_cleanup() {
+	local status=$? pid
+	trap - EXIT INT TERM
+	for pid in $SF_PIDS; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in $SF_PIDS; do
+		for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	if [ "$status" -ne 0 ] && [ -s "$T/server.log" ]; then
+		echo "---- server log (last 30 lines) ----" >&2
+		tail -n 30 "$T/server.log" >&2
+	fi
+	rm -rf "$T"
+	exit "$status"
+}
+trap _sf_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Starts "$@" in the background, dying with this script; sets LAST_PID.
+spawn() {
+	setpriv --pdeathsig KILL -- "$@" &
+	LAST_PID=$!
+	SF_PIDS="$SF_PIDS $LAST_PID"
+}
+
+forget_pid() {
+	local p out=""
+	for p in $SF_PIDS; do
+		[ "$p" = "$1" ] || out="$out $p"
+	done
+	SF_PIDS=$out
+}
+
+# ---- shared-memory bookkeeping ------------------------------------------
+
+_sf_devshm() { ls -1A /dev/shm 2>/dev/null | sort; }
+_sf_sysv_ids() { awk 'NR > 1 { print $2 }' /proc/sysvipc/shm | sort; }
+
+# Called by start_server, so every test has a "before".
+shm_snapshot() {
+	_sf_devshm >"$T/devshm.before"
+	_sf_sysv_ids >"$T/sysv.before"
+}
+
+# New /dev/shm entries that persist (other programs on the machine may
+# create short-lived ones: an entry must still be there half a second later
+# to count as left behind).
+check_devshm() {
+	local now later left
+	now=$(_sf_devshm | comm -13 "$T/devshm.before" -)
+	[ -z "$now" ] && return 0
+	sleep 0.5
+	later=$(_sf_devshm | comm -13 "$T/devshm.before" -)
+	left=$(comm -12 <(echo "$now") <(echo "$later"))
+	[ -z "$left" ] || fail "left behind in /dev/shm: $(echo $left)"
+}
+
+# New System V segments whose creator is dead or is one of ours: those are
+# leaks (a live segment of some unrelated live process is not ours).
+check_sysv() {
+	local id cpid bad=""
+	for id in $(_sf_sysv_ids | comm -13 "$T/sysv.before" -); do
+		cpid=$(awk -v id="$id" 'NR > 1 && $2 == id { print $5 }' /proc/sysvipc/shm)
+		[ -n "$cpid" ] || continue
+		if ! kill -0 "$cpid" 2>/dev/null || [ "$cpid" = "$SERVER_PID" ] ||
+		   case " $SF_PIDS " in *" $cpid "*) true ;; *) false ;; esac; then
+			bad="$bad $id(cpid=$cpid)"
+		fi
+	done
+	[ -z "$bad" ] || fail "System V segments left behind (ipcs -m):$bad"
+}
+
+# ---- the server -------------------------------------------------------------
+
+count_fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+
+# start_server [extra server args...]: listens on unix:$T/sock and an
+# ephemeral TCP port on 127.0.0.1; sets SERVER_UNIX, SERVER_TCP, SERVER_PID
+# and SERVER_FDS (its fd count once ready).
+start_server() {
+	shm_snapshot
+	spawn "$SF_SERVER" --listen "unix:$T/sock" --listen tcp:127.0.0.1:0 \
+		--display none "$@" >"$T/server.out" 2>"$T/server.log"
+	SERVER_PID=$LAST_PID
+	local i
+	for i in $(seq 100); do
+		grep -q '^ready' "$T/server.out" 2>/dev/null && break
+		kill -0 "$SERVER_PID" 2>/dev/null ||
+			fail "server exited before it was ready: $(cat "$T/server.log")"
+		sleep 0.1
+	done
+	grep -q '^ready' "$T/server.out" || fail "server not ready after 10 s"
+	SERVER_UNIX="unix:$T/sock"
+	SERVER_TCP=$(grep -o 'listen=tcp:[^ ]*' "$T/server.out" | head -n 1 | cut -d= -f2)
+	grep -q "listen=unix:$T/sock" "$T/server.out" ||
+		fail "ready line lacks listen=unix:$T/sock: $(cat "$T/server.out")"
+	case "$SERVER_TCP" in
+	tcp:127.0.0.1:[1-9]*) ;;
+	*) fail "ready line lacks a TCP port: $(cat "$T/server.out")" ;;
+	esac
+	SERVER_FDS=$(count_fds "$SERVER_PID")
+	note "server $SERVER_PID ready on $SERVER_UNIX $SERVER_TCP, $SERVER_FDS fds"
+}
+
+server_alive() {
+	kill -0 "$SERVER_PID" 2>/dev/null ||
+		fail "the server died (pid $SERVER_PID)"
+	# A zombie is dead too.
+	! grep -q '^State:.*Z' "/proc/$SERVER_PID/status" 2>/dev/null ||
+		fail "the server died (zombie)"
+}
+
+# The server frees a client's fds when it notices the disconnect: give it
+# up to 5 s.
+check_server_fds() {
+	local n i
+	for i in $(seq 50); do
+		n=$(count_fds "$SERVER_PID")
+		[ "$n" = "$SERVER_FDS" ] && return 0
+		sleep 0.1
+	done
+	ls -l "/proc/$SERVER_PID/fd" >&2
+	fail "server holds $n fds, $SERVER_FDS after startup (fd leak)"
+}
+
+stop_server() {
+	local rc
+	server_alive
+	kill -TERM "$SERVER_PID"
+	wait "$SERVER_PID"
+	rc=$?
+	forget_pid "$SERVER_PID"
+	[ "$rc" -eq 0 ] || fail "server exited with status $rc on SIGTERM"
+	SERVER_PID=""
+}
+
+# The end of every test: everything back where it started.
+finish() {
+	server_alive
+	check_server_fds
+	check_devshm
+	check_sysv
+	stop_server
+	check_devshm
+	echo "PASS [$TEST_NAME]"
+}
+
+# ---- clients ------------------------------------------------------------------
+
+# run_client PROGRAM ARGS...: runs a client to completion (60 s at most)
+# and sets RC, OUT (last stdout line), OUT_FILE and ERR_FILE.
+run_client() {
+	SF_STEP=$((SF_STEP + 1))
+	OUT_FILE="$T/client.$SF_STEP.out"
+	ERR_FILE="$T/client.$SF_STEP.err"
+	timeout -k 5 60 setpriv --pdeathsig KILL -- "$@" \
+		>"$OUT_FILE" 2>"$ERR_FILE" </dev/null
+	RC=$?
+	OUT=$(tail -n 1 "$OUT_FILE")
+}
+
+# send_ok ARGS...: shmframe-send that must succeed.
+send_ok() {
+	run_client "$SF_SEND" "$@"
+	[ "$RC" -eq 0 ] ||
+		fail "shmframe-send $* exited $RC: $(cat "$ERR_FILE")"
+}
+
+# expect KEY=VALUE...: each pair must be in the last client line.
+expect() {
+	local kv
+	for kv in "$@"; do
+		case " $OUT " in
+		*" $kv "*) ;;
+		*) fail "expected $kv in: $OUT" ;;
+		esac
+	done
+}
+
+# expect_no_key KEY: the last client line has no KEY=.
+expect_no_key() {
+	case " $OUT " in
+	*" $1="*) fail "unexpected $1= in: $OUT" ;;
+	esac
+}
+
+# same_pixels A.png B.png: pixel-exact, alpha included.
+same_pixels() {
+	local msg
+	msg=$("$SF_PNGCMP" "$1" "$2" 2>&1) ||
+		fail "pixels differ: $msg"
+}
+
+# img NAME: path of a sample image.
+img() { echo "$SF_IMGS/$1"; }
+
+# frame WxH K OUT.png: frame K of the demo's scene, a second image of any
+# size for tests that stream several same-sized images.
+frame() {
+	[ -n "${SF_DEMOFRAME:-}" ] ||
+		{ echo "sf-demoframe not built: skipped"; exit 77; }
+	"$SF_DEMOFRAME" "$1" "$2" "$3" || fail "sf-demoframe $* failed"
+}

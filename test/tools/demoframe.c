@@ -1,0 +1,65 @@
+/*
+ * sf-demoframe: renders frame k of shmframe-demo's scene with the demo's
+ * own renderer and writes it as PNG, so a test can compare it with what
+ * the server holds after the demo ran.
+ *
+ *     sf-demoframe WxH FRAME OUT.png
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "demo-render.h"
+#include "png-io.h"
+
+int main(int argc, char **argv)
+{
+	struct sf_test_image img;
+	unsigned w, h;
+	unsigned long long frame;
+	uint32_t stride;
+	uint8_t *bgra;
+	char err[512];
+	int rc = 0;
+
+	if (argc != 4 || sscanf(argv[1], "%ux%u", &w, &h) != 2 || w == 0 ||
+	    h == 0 || w > 16384 || h > 16384 ||
+	    sscanf(argv[2], "%llu", &frame) != 1) {
+		fprintf(stderr, "usage: sf-demoframe WxH FRAME OUT.png\n");
+		return 2;
+	}
+	/* Rows padded like the library's, to catch a renderer that writes
+	 * past the row's pixels. */
+	stride = (w * 4 + 63) & ~63u;
+	bgra = malloc((size_t)stride * h);
+	if (!bgra || sf__test_image_alloc(&img, w, h, 1) < 0) {
+		fprintf(stderr, "sf-demoframe: out of memory\n");
+		return 1;
+	}
+	memset(bgra, 0xab, (size_t)stride * h);
+	sf__demo_render(bgra, stride, w, h, frame);
+	for (uint32_t y = 0; y < h; y++) {
+		const uint8_t *src = bgra + (size_t)y * stride;
+		uint8_t *dst = img.rgba + (size_t)y * w * 4;
+
+		for (uint32_t x = 0; x < w; x++) {
+			dst[4 * x + 0] = src[4 * x + 2];
+			dst[4 * x + 1] = src[4 * x + 1];
+			dst[4 * x + 2] = src[4 * x + 0];
+			dst[4 * x + 3] = src[4 * x + 3];
+		}
+		for (uint32_t i = w * 4; i < stride; i++)
+			if (src[i] != 0xab) {
+				fprintf(stderr, "sf-demoframe: the renderer wrote past "
+				        "row %u's pixels\n", y);
+				rc = 1;
+			}
+	}
+	if (sf__test_png_save(argv[3], &img, 1, err, sizeof err) < 0) {
+		fprintf(stderr, "sf-demoframe: %s\n", err);
+		rc = 1;
+	}
+	sf__test_image_free(&img);
+	free(bgra);
+	return rc;
+}

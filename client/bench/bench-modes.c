@@ -1,0 +1,419 @@
+/*
+ * bench-modes.c: the shmframe modes, through the public client API only,
+ * used the way a real client uses it.
+ *
+ *   shm-latch  shared memory; the server latches each buffer without
+ *              copying and releases it when the next frame replaces it;
+ *   shm-copy   shared memory; the server copies every frame and releases
+ *              the buffer at once (X MIT-SHM semantics);
+ *   socket     the pixels travel inline on the socket.
+ *
+ * The loop is acquire, draw, present, and nothing else: the library keeps
+ * several buffers in flight and acquire waits only when all of them are
+ * held.  Release and presented latencies are taken in the callbacks, from
+ * just before shmframe_present() to the moment the event is handled.
+ *
+ * Checks: each buffer's tag must still be there when the buffer comes back
+ * (nobody wrote into it while the server held it); every RELEASE and
+ * PRESENTED must name a frame that was presented and not yet answered; and
+ * after the passes one more frame is drawn, presented and read back whole,
+ * and compared pixel by pixel.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench-private.h"
+
+/* Frames whose events may still be outstanding; far more than any server
+ * lets a client keep in flight. */
+#define RING 1024u
+#define SETTLE_NS (10ull * 1000000000ull)
+
+struct slot {
+	uint32_t serial;
+	uint64_t t_present;
+	uint8_t used, released, presented;
+};
+
+struct known_buffer {
+	struct shmframe_buffer *buf;
+	uint32_t frame;   /* the frame last drawn into it */
+	int tagged;       /* it was presented at least once */
+};
+
+struct sfm {
+	struct bench_client *c;
+	struct shmframe_conn *conn;
+	struct shmframe_surface *surface;
+	int record;
+	int inline_pixels;      /* socket transport: no RELEASE events */
+	struct slot ring[RING];
+	struct known_buffer bufs[16];
+	unsigned n_bufs;
+	int have_last;
+	uint32_t last_serial;   /* of the latest present */
+	int last_presented;     /* its PRESENTED has arrived */
+};
+
+static int fail_conn(struct sfm *s, const char *what, int err)
+{
+	const char *text = s->conn ? shmframe_last_error(s->conn) : "";
+
+	if (!err && s->conn)
+		err = shmframe_conn_error(s->conn);
+	if (text && *text)
+		return bench_client_fail(s->c, "%s: %s", what, text);
+	return bench_client_fail(s->c, "%s: %s", what,
+	                         shmframe_strerror(err ? err : -EIO));
+}
+
+static struct slot *slot_of(struct sfm *s, uint32_t serial)
+{
+	struct slot *sl = &s->ring[serial % RING];
+
+	return sl->used && sl->serial == serial ? sl : NULL;
+}
+
+static void on_released(void *data, struct shmframe_surface *surface,
+                        uint32_t serial)
+{
+	struct sfm *s = data;
+	struct slot *sl = slot_of(s, serial);
+
+	(void)surface;
+	if (sl && sl->released && s->inline_pixels)
+		return; /* already counted free when present returned */
+	if (!sl || sl->released) {
+		s->c->bad++; /* a release for a frame we did not present */
+		return;
+	}
+	sl->released = 1;
+	if (s->record)
+		bench_samples_add(&s->c->release,
+		                  (double)(bench_now_ns() - sl->t_present) / 1e3);
+}
+
+static void on_presented(void *data, struct shmframe_surface *surface,
+                         uint32_t serial, uint64_t time_ns, int discarded)
+{
+	struct sfm *s = data;
+	struct slot *sl = slot_of(s, serial);
+
+	(void)surface;
+	(void)time_ns;
+	if (!sl || sl->presented) {
+		s->c->bad++;
+		return;
+	}
+	sl->presented = 1;
+	if (discarded)
+		s->c->discarded++;
+	else if (s->record)
+		bench_samples_add(&s->c->presented,
+		                  (double)(bench_now_ns() - sl->t_present) / 1e3);
+	if (s->have_last && serial == s->last_serial)
+		s->last_presented = 1;
+}
+
+static const struct shmframe_surface_listener listener = {
+	.presented = on_presented,
+	.released = on_released,
+};
+
+static struct known_buffer *known(struct sfm *s, struct shmframe_buffer *buf,
+                                  int *is_new)
+{
+	*is_new = 0;
+	for (unsigned i = 0; i < s->n_bufs; i++)
+		if (s->bufs[i].buf == buf)
+			return &s->bufs[i];
+	if (s->n_bufs == sizeof(s->bufs) / sizeof(s->bufs[0]))
+		return NULL;
+	*is_new = 1;
+	s->bufs[s->n_bufs].buf = buf;
+	return &s->bufs[s->n_bufs++];
+}
+
+static void slot_set(struct sfm *s, uint32_t serial, uint64_t t)
+{
+	struct slot *sl = &s->ring[serial % RING];
+
+	sl->serial = serial;
+	sl->t_present = t;
+	sl->used = 1;
+	sl->released = sl->presented = 0;
+}
+
+/*
+ * Draws one frame into an acquired buffer and presents it.  A buffer seen
+ * for the first time gets the background everywhere and is presented
+ * whole, so that outside the damage every buffer and the server's copy
+ * hold the same pixels.
+ */
+static int frame_one(struct sfm *s, struct shmframe_buffer *buf, int render,
+                     uint64_t *render_ns)
+{
+	const struct bench_job *job = s->c->job;
+	struct shmframe_rect whole = { 0, 0, job->width, job->height };
+	uint32_t stride, serial, predicted;
+	struct known_buffer *kb;
+	uint8_t *px, *origin;
+	uint64_t t0, t1;
+	int is_new, rc;
+
+	px = shmframe_buffer_pixels(buf, &stride);
+	kb = known(s, buf, &is_new);
+	if (!px || !kb)
+		return bench_client_fail(s->c, "the library handed out more "
+		                         "buffers than it may");
+	origin = px + (size_t)job->damage.y * stride + (size_t)job->damage.x * 4;
+	if (kb->tagged && !bench_tag_check(origin, kb->frame))
+		s->c->bad++; /* written while the server held it */
+
+	t0 = bench_now_ns();
+	if (is_new)
+		bench_render_background(px, stride, &whole);
+	if (render || is_new)
+		bench_render(origin, stride, s->c->frame, &job->damage);
+	else
+		bench_tag_write(origin, s->c->frame);
+	t1 = bench_now_ns();
+	if (render_ns)
+		*render_ns += t1 - t0;
+
+	/* The library numbers frames one after another; recording the slot
+	 * before the call lets an event that arrives during it find it.  It
+	 * is moved if the guess was wrong. */
+	predicted = s->last_serial + 1;
+	if (s->have_last)
+		slot_set(s, predicted, t1);
+	rc = shmframe_present(s->surface, buf,
+	                      job->damage_full || is_new ? NULL : &job->damage,
+	                      job->damage_full || is_new ? 0 : 1, &serial);
+	if (rc < 0)
+		return fail_conn(s, "present", rc);
+	if (!s->have_last || serial != predicted) {
+		if (s->have_last)
+			s->ring[predicted % RING].used = 0;
+		slot_set(s, serial, t1);
+	}
+	if (s->inline_pixels) {
+		/* The pixels are in the socket: the buffer is free as soon as
+		 * present returns, and the server sends no RELEASE. */
+		struct slot *sl = slot_of(s, serial);
+
+		if (sl && !sl->released) {
+			sl->released = 1;
+			if (s->record)
+				bench_samples_add(&s->c->release,
+				                  (double)(bench_now_ns() - t1) / 1e3);
+		}
+	}
+	kb->frame = s->c->frame++;
+	kb->tagged = 1;
+	s->have_last = 1;
+	s->last_serial = serial;
+	s->last_presented = 0;
+	/* Send it now rather than at the next acquire: a real client does
+	 * not hold its frame back while it draws the next one. */
+	rc = shmframe_flush(s->conn);
+	if (rc < 0 && rc != -EAGAIN)
+		return fail_conn(s, "flush", rc);
+	return 0;
+}
+
+/* Dispatches until the latest frame's PRESENTED has arrived. */
+static int wait_last_presented(struct sfm *s)
+{
+	uint64_t deadline = bench_now_ns() + SETTLE_NS;
+
+	while (s->have_last && !s->last_presented) {
+		struct pollfd pfd = { .fd = shmframe_get_fd(s->conn), .events = POLLIN };
+		uint64_t now;
+		int rc;
+
+		rc = shmframe_dispatch(s->conn);
+		if (rc < 0)
+			return fail_conn(s, "dispatch", rc);
+		if (rc > 0)
+			continue;
+		rc = shmframe_flush(s->conn);
+		if (rc == -EAGAIN)
+			pfd.events |= POLLOUT;
+		else if (rc < 0)
+			return fail_conn(s, "flush", rc);
+		now = bench_now_ns();
+		if (now >= deadline)
+			return bench_client_fail(s->c, "frame %u was never "
+			                         "reported presented", s->last_serial);
+		if (poll(&pfd, 1, (int)((deadline - now) / 1000000u) + 1) < 0 &&
+		    errno != EINTR)
+			return bench_client_fail(s->c, "poll: %s", strerror(errno));
+	}
+	return 0;
+}
+
+static int sfm_pass(struct bench_client *c, struct bench_pass *p)
+{
+	struct sfm *s = c->data;
+	uint64_t t0 = bench_now_ns(), now = t0;
+
+	s->record = p->record;
+	p->frames = p->render_ns = 0;
+	while (bench_pass_more(p, p->frames, now - t0)) {
+		struct shmframe_buffer *buf = shmframe_acquire(s->surface);
+
+		if (!buf)
+			return fail_conn(s, "acquire", -errno);
+		if (frame_one(s, buf, p->render, &p->render_ns) < 0)
+			return -1;
+		p->frames++;
+		now = bench_now_ns();
+	}
+	/* End to end means until the server has the last frame. */
+	if (wait_last_presented(s) < 0)
+		return -1;
+	p->elapsed_ns = bench_now_ns() - t0;
+	s->record = 0;
+	return 0;
+}
+
+/* Takes every buffer at once and presents each whole, so that each holds
+ * the background before the timed passes. */
+static int prime(struct sfm *s)
+{
+	struct shmframe_buffer *held[16];
+	unsigned n = 0;
+
+	while (n < s->c->cfg->buffers && n < 16) {
+		struct shmframe_buffer *b = shmframe_try_acquire(s->surface);
+
+		if (!b) {
+			if (errno == EAGAIN)
+				break;
+			return fail_conn(s, "acquire", -errno);
+		}
+		held[n++] = b;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (frame_one(s, held[i], 1, NULL) < 0)
+			return -1;
+	return wait_last_presented(s);
+}
+
+static int sfm_setup(struct bench_client *c)
+{
+	const struct bench_job *job = c->job;
+	struct shmframe_options opts;
+	struct bench_pass warm = bench_warmup_pass(c->cfg);
+	struct sfm *s;
+	int rc;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return bench_client_fail(c, "out of memory");
+	c->data = s;
+	s->c = c;
+
+	shmframe_options_init(&opts);
+	opts.transport = job->mode == BENCH_SOCKET ? SHMFRAME_TRANSPORT_SOCKET :
+	                 SHMFRAME_TRANSPORT_SHM;
+	opts.shm = job->shm;
+	opts.name = BENCH_NAME;
+	opts.buffers = c->cfg->buffers;
+	s->conn = shmframe_connect(c->cfg->server_addr, &opts);
+	if (!s->conn)
+		return bench_client_fail(c, "out of memory");
+	if (shmframe_conn_error(s->conn)) {
+		/* The library's text names the address already. */
+		const char *text = shmframe_last_error(s->conn);
+
+		if (text && *text)
+			return bench_client_fail(c, "%s", text);
+		return fail_conn(s, c->cfg->server_addr, 0);
+	}
+	snprintf(c->transport, sizeof(c->transport), "%s",
+	         shmframe_transport(s->conn) == SHMFRAME_TRANSPORT_SHM ?
+	         "shm" : "socket");
+	snprintf(c->shm, sizeof(c->shm), "%s",
+	         bench_shm_kind_name(shmframe_shm_kind(s->conn)));
+	c->server_pid = bench_peer_pid(shmframe_get_fd(s->conn));
+	s->inline_pixels = shmframe_transport(s->conn) == SHMFRAME_TRANSPORT_SOCKET;
+
+	s->surface = shmframe_surface_create(s->conn, job->width, job->height,
+	                                     SHMFRAME_FORMAT_XRGB8888, BENCH_NAME);
+	if (!s->surface)
+		return fail_conn(s, "create surface", -errno);
+	shmframe_surface_set_listener(s->surface, &listener, s);
+	if (job->mode == BENCH_SHM_COPY) {
+		rc = shmframe_surface_set_present_mode(s->surface,
+		                                       SHMFRAME_PRESENT_COPY);
+		if (rc < 0)
+			return fail_conn(s, "copy mode", rc);
+	}
+	if (prime(s) < 0)
+		return -1;
+	return sfm_pass(c, &warm);
+}
+
+static int sfm_verify(struct bench_client *c)
+{
+	const struct bench_job *job = c->job;
+	const struct shmframe_rect whole = { 0, 0, job->width, job->height };
+	struct sfm *s = c->data;
+	struct shmframe_buffer *buf;
+	uint32_t frame = c->frame;
+	size_t stride = (size_t)job->width * 4;
+	uint8_t *img;
+	uint64_t wrong;
+	char why[160];
+	int rc;
+
+	buf = shmframe_acquire(s->surface);
+	if (!buf)
+		return fail_conn(s, "acquire", -errno);
+	if (frame_one(s, buf, 1, NULL) < 0 || wait_last_presented(s) < 0)
+		return -1;
+	img = malloc(stride * job->height);
+	if (!img)
+		return bench_client_fail(c, "out of memory");
+	rc = shmframe_readback(s->surface, 0, 0, job->width, job->height, img,
+	                       (uint32_t)stride);
+	if (rc < 0) {
+		free(img);
+		return fail_conn(s, "readback", rc);
+	}
+	wrong = bench_image_check(img, stride, &whole, &job->damage, frame,
+	                          0xffffffffu, why, sizeof(why));
+	free(img);
+	if (wrong)
+		return bench_client_fail(c, "the last frame read back has %llu "
+		                         "wrong pixels; %s",
+		                         (unsigned long long)wrong, why);
+	return 0;
+}
+
+static void sfm_teardown(struct bench_client *c)
+{
+	struct sfm *s = c->data;
+
+	if (!s)
+		return;
+	shmframe_surface_destroy(s->surface);
+	shmframe_disconnect(s->conn);
+	free(s);
+	c->data = NULL;
+}
+
+const struct bench_mode_ops bench_shm_latch_ops = {
+	"shm-latch", sfm_setup, sfm_pass, sfm_verify, sfm_teardown,
+};
+const struct bench_mode_ops bench_shm_copy_ops = {
+	"shm-copy", sfm_setup, sfm_pass, sfm_verify, sfm_teardown,
+};
+const struct bench_mode_ops bench_socket_ops = {
+	"socket", sfm_setup, sfm_pass, sfm_verify, sfm_teardown,
+};

@@ -1,0 +1,308 @@
+/*
+ * bench-spawn.c: starting and stopping the processes the benchmark needs
+ * (its own shmframe-server, Xvfb), and tidying up after them when the run
+ * is interrupted.
+ *
+ * Every helper gets PR_SET_PDEATHSIG, so that it goes away with us even
+ * when we are killed without a chance to clean up.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench-private.h"
+
+#define SERVER_READY_MS 10000
+
+/* What the signal handler removes: set while a server of ours runs. */
+static char cleanup_path[128];
+static char cleanup_dir[64];
+static volatile pid_t cleanup_pids[4];
+
+static void remember_pid(pid_t pid)
+{
+	for (size_t i = 0; i < sizeof(cleanup_pids) / sizeof(cleanup_pids[0]); i++)
+		if (cleanup_pids[i] == 0) {
+			cleanup_pids[i] = pid;
+			return;
+		}
+}
+
+static void forget_pid(pid_t pid)
+{
+	for (size_t i = 0; i < sizeof(cleanup_pids) / sizeof(cleanup_pids[0]); i++)
+		if (cleanup_pids[i] == pid)
+			cleanup_pids[i] = 0;
+}
+
+/* Waits up to about timeout_ms for pid to exit, then kills it for good.
+ * Only async-signal-safe calls: it also runs in the signal handler. */
+static void reap(pid_t pid, int timeout_ms)
+{
+	const struct timespec tick = { 0, 5000000 };
+
+	for (int waited = 0;; waited += 5) {
+		pid_t r = waitpid(pid, NULL, WNOHANG);
+
+		if (r == pid || (r < 0 && errno != EINTR))
+			return;
+		if (waited >= timeout_ms)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* Only async-signal-safe calls: this runs in a signal handler.  The
+ * helpers get SIGTERM so that they remove their own sockets (Xvfb), and
+ * are reaped so that none is left a zombie. */
+void bench_spawn_cleanup_on_signal(void)
+{
+	size_t n = sizeof(cleanup_pids) / sizeof(cleanup_pids[0]);
+
+	for (size_t i = 0; i < n; i++)
+		if (cleanup_pids[i] > 0)
+			kill(cleanup_pids[i], SIGTERM);
+	for (size_t i = 0; i < n; i++)
+		if (cleanup_pids[i] > 0)
+			reap(cleanup_pids[i], 2000);
+	if (cleanup_path[0])
+		unlink(cleanup_path);
+	if (cleanup_dir[0])
+		rmdir(cleanup_dir);
+}
+
+/* In the child after fork: die with the parent (parent is its pid before
+ * the fork; if it is already gone, go too). */
+static void die_with_parent(pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(127);
+}
+
+static int executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	       access(path, X_OK) == 0;
+}
+
+/* $SHMFRAME_SERVER_BIN, else beside us in the build tree
+ * (build/client/bench -> build/server), else beside us when installed. */
+static int find_server(char *out, size_t len)
+{
+	const char *env = getenv("SHMFRAME_SERVER_BIN");
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+		return executable(out) ? 0 : -1;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	if (snprintf(out, len, "%s/../../server/shmframe-server", self) < (int)len &&
+	    executable(out))
+		return 0;
+	if (snprintf(out, len, "%s/shmframe-server", self) < (int)len &&
+	    executable(out))
+		return 0;
+	return -1;
+}
+
+int bench_server_start(struct bench_server *s, char *err, size_t errlen)
+{
+	char bin[PATH_MAX], line[512];
+	size_t have = 0;
+	uint64_t deadline;
+	int out[2];
+	pid_t parent = getpid();
+
+	memset(s, 0, sizeof(*s));
+	s->out_fd = -1;
+	if (find_server(bin, sizeof(bin)) < 0) {
+		snprintf(err, errlen, "cannot find shmframe-server (tried "
+		         "$SHMFRAME_SERVER_BIN, ../../server/ and the directory "
+		         "of this program); build it or pass --server ADDR");
+		return -1;
+	}
+	snprintf(s->dir, sizeof(s->dir), "/tmp/shmframe-bench-XXXXXX");
+	if (!mkdtemp(s->dir)) {
+		snprintf(err, errlen, "mkdtemp: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(s->path, sizeof(s->path), "%s/server.sock", s->dir);
+	snprintf(s->addr, sizeof(s->addr), "unix:%s", s->path);
+	snprintf(cleanup_dir, sizeof(cleanup_dir), "%s", s->dir);
+	snprintf(cleanup_path, sizeof(cleanup_path), "%s", s->path);
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		goto err_dir;
+	}
+	s->pid = fork();
+	if (s->pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(out[0]);
+		close(out[1]);
+		goto err_dir;
+	}
+	if (s->pid == 0) {
+		die_with_parent(parent);
+		if (dup2(out[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		execl(bin, bin, "--listen", s->addr, "--display", "none",
+		      (char *)NULL);
+		fprintf(stderr, BENCH_NAME ": cannot run %s: %s\n", bin,
+		        strerror(errno));
+		_exit(127);
+	}
+	remember_pid(s->pid);
+	close(out[1]);
+	s->out_fd = out[0];
+	bench_track_fd(s->out_fd);
+
+	/* Wait for "ready listen=unix:PATH ...": until then the socket may
+	 * not accept connections yet. */
+	deadline = bench_now_ns() + (uint64_t)SERVER_READY_MS * 1000000u;
+	for (;;) {
+		struct pollfd pfd = { .fd = s->out_fd, .events = POLLIN };
+		uint64_t now = bench_now_ns();
+		char *nl;
+		ssize_t r;
+		int rc;
+
+		if (now >= deadline) {
+			snprintf(err, errlen, "%s did not print its ready line "
+			         "within %d s", bin, SERVER_READY_MS / 1000);
+			goto err_server;
+		}
+		rc = poll(&pfd, 1, (int)((deadline - now) / 1000000u) + 1);
+		if (rc < 0 && errno != EINTR) {
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			goto err_server;
+		}
+		if (rc <= 0)
+			continue;
+		r = read(s->out_fd, line + have, sizeof(line) - 1 - have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			snprintf(err, errlen, "%s exited before it was ready", bin);
+			goto err_server;
+		}
+		have += (size_t)r;
+		line[have] = '\0';
+		while ((nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
+			if (strncmp(line, "ready ", 6) == 0 &&
+			    strstr(line, "listen=")) {
+				fcntl(s->out_fd, F_SETFL, O_NONBLOCK);
+				return 0;
+			}
+			have -= (size_t)(nl + 1 - line);
+			memmove(line, nl + 1, have + 1);
+		}
+		if (have == sizeof(line) - 1)
+			have = 0; /* an absurdly long line: drop it */
+	}
+
+err_server:
+	bench_server_stop(s);
+	return -1;
+err_dir:
+	rmdir(s->dir);
+	cleanup_dir[0] = cleanup_path[0] = '\0';
+	return -1;
+}
+
+void bench_server_drain(struct bench_server *s)
+{
+	char buf[4096];
+
+	if (s->out_fd < 0)
+		return;
+	/* The pipe is non-blocking: read until it is empty, so that a
+	 * chatty server never blocks on a full pipe. */
+	while (read(s->out_fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+int bench_process_alive(pid_t pid)
+{
+	return pid > 0 && waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+void bench_stop_process(pid_t pid, int timeout_ms)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	reap(pid, timeout_ms);
+	forget_pid(pid);
+}
+
+void bench_server_stop(struct bench_server *s)
+{
+	if (s->pid > 0)
+		bench_stop_process(s->pid, 2000);
+	s->pid = 0;
+	if (s->out_fd >= 0) {
+		bench_untrack_fd(s->out_fd);
+		close(s->out_fd);
+	}
+	s->out_fd = -1;
+	if (s->path[0])
+		unlink(s->path);
+	if (s->dir[0])
+		rmdir(s->dir);
+	s->path[0] = s->dir[0] = '\0';
+	cleanup_dir[0] = cleanup_path[0] = '\0';
+}
+
+pid_t bench_spawn(char *const argv[], int keep_fd)
+{
+	pid_t parent = getpid(), pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		die_with_parent(parent);
+		bench_close_inherited();
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		/* dup2 clears close-on-exec on the copy. */
+		if (keep_fd >= 0 && keep_fd != 3 && dup2(keep_fd, 3) < 0)
+			_exit(127);
+		if (keep_fd == 3)
+			fcntl(3, F_SETFD, 0);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	remember_pid(pid);
+	return pid;
+}

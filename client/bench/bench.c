@@ -1,0 +1,1041 @@
+/*
+ * shmframe-bench: measures every way shmframe can move frames, the floors
+ * they are bound by, and (with --x11) a real X server, in one run, and
+ * prints them side by side with their ratios.
+ *
+ * This file: options, the list of rows, the table, the ratios and
+ * targets, the CSV file and the closing key=value line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench-private.h"
+
+#define MAX_LIST 16
+
+const char *const bench_mode_names[BENCH_MODE_COUNT] = {
+	[BENCH_SHM_LATCH] = "shm-latch",
+	[BENCH_SHM_COPY] = "shm-copy",
+	[BENCH_SOCKET] = "socket",
+	[BENCH_MEMCPY_LIMIT] = "memcpy-limit",
+	[BENCH_SOCKET_LIMIT] = "socket-limit",
+	[BENCH_X11_PUTIMAGE] = "x11-putimage",
+	[BENCH_X11_SHM] = "x11-shm",
+};
+
+static const char csv_header[] =
+	"mode,shm,size,clients,damage,frames,fps,transport_fps,gbps,"
+	"release_p50_us,release_p99_us,presented_p50_us,presented_p99_us,"
+	"client_cpu_us,server_cpu_us";
+
+struct size {
+	uint32_t w, h;
+};
+
+struct options {
+	const char *server;
+	int modes[BENCH_MODE_COUNT];   /* selected */
+	int modes_given;
+	int transport_shm, transport_socket, transport_given;
+	enum shmframe_shm_kind shm[4];
+	unsigned n_shm;
+	struct size sizes[MAX_LIST];
+	unsigned n_sizes;
+	struct size damages[MAX_LIST]; /* 0x0: full */
+	unsigned n_damages;
+	int damage_given;
+	unsigned clients[MAX_LIST];
+	unsigned n_clients;
+	int clients_given;
+	uint64_t frames;
+	double seconds;
+	int seconds_given;
+	double warmup;
+	unsigned repeat;
+	unsigned buffers;
+	int x11;
+	const char *csv;
+	const char *plot;
+};
+
+const char *bench_shm_kind_name(enum shmframe_shm_kind kind)
+{
+	switch (kind) {
+	case SHMFRAME_SHM_MEMFD: return "memfd";
+	case SHMFRAME_SHM_POSIX: return "posix";
+	case SHMFRAME_SHM_SYSV: return "sysv";
+	default: return "";
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: " BENCH_NAME " [OPTION]...\n"
+"Measures how fast frames move from a client to a display server: shmframe's\n"
+"shared-memory and socket transports, the floors they are bound by, and with\n"
+"--x11 a real X server, in one run; prints a table with their ratios.\n"
+"\n"
+"  --server ADDR      use a running shmframe server (default: start one with\n"
+"                     --display none; found as $SHMFRAME_SERVER_BIN, else\n"
+"                     beside this program)\n"
+"  --mode LIST        modes to run (default: all):\n"
+"                       shm-latch     shared memory, the server latches the\n"
+"                                     buffer without copying\n"
+"                       shm-copy      shared memory, the server copies every\n"
+"                                     frame (X semantics)\n"
+"                       socket        pixels through the socket\n"
+"                       memcpy-limit  one copy of the frame in one process\n"
+"                       socket-limit  the same bytes through a raw AF_UNIX\n"
+"                                     stream, a 1-byte ack per frame\n"
+"                       x11-putimage  core PutImage to an X server (--x11)\n"
+"                       x11-shm       MIT-SHM ShmPutImage (--x11)\n"
+"  --transport LIST   shm,socket: run only the shmframe modes of these\n"
+"  --shm LIST         memfd,posix,sysv,any: a row per kind for the shm modes\n"
+"                     (default any: the first kind that passes the probe)\n"
+"  --size LIST        frame sizes WxH (default 640x480,1920x1080,3840x2160)\n"
+"  --damage LIST      full, or WxH centred in the frame (default full)\n"
+"  --clients LIST     clients at once, each its own process (default 1)\n"
+"  --frames N         frames per measurement pass\n"
+"  --seconds S        seconds per measurement pass (default 0.2; with\n"
+"                     --frames alone there is no time limit)\n"
+"  --repeat N         rounds over all rows; each figure is the median of\n"
+"                     the rounds (default 5)\n"
+"  --buffers N        buffers in flight per client, 2..16 (default 3)\n"
+"  --warmup S         untimed seconds when a row starts (default 0.1)\n"
+"  --x11              add the x11 modes; uses $DISPLAY, else starts Xvfb\n"
+"  --csv FILE         write the rows as CSV\n"
+"  --plot FILE.png    draw frames/s per mode and size (log scale)\n"
+"  -h, --help         show this help and exit\n"
+"  -V, --version      show the version and exit\n"
+"\n"
+"Each row's clients (processes of their own) are started once; then every\n"
+"row is measured in turn, round after round, so that load from elsewhere\n"
+"spreads over all rows, and each figure is the median of the rounds.\n"
+"A round runs two passes per row.  The first is a real client: it writes\n"
+"every pixel of the damage of every frame, with several buffers in flight\n"
+"and no round trip the API does not need; it gives frames/s end to end,\n"
+"the render rate (frames per second of drawing time alone), latencies and\n"
+"CPU time.  The second presents the same frames without drawing them (only\n"
+"the frame's tag is written): its rate is the transport alone, and GB/s is\n"
+"the damage moved per second at that rate.  The X modes make one round trip\n"
+"per frame, as an X client must before it reuses its image.\n"
+"\n"
+"Latencies, from just before the frame is handed over: present->release\n"
+"until the buffer may be drawn into again (for the socket modes and\n"
+"PutImage: once its bytes are in the socket), present->presented until the\n"
+"server reports it shown (socket-limit: the ack; X: the round trip).  CPU\n"
+"per frame: the clients' (getrusage) and the receiving process's\n"
+"(/proc/PID/task/*/schedstat; the server's pid from SO_PEERCRED).\n"
+"\n"
+"Checks: every frame carries a tag in its first pixel, checked where it\n"
+"lands (the buffer's on its return, the receiver's for socket-limit, the\n"
+"copy's for memcpy-limit); the last frame is read back whole and compared.\n"
+"\n"
+"Without --clients and --damage, two rows are added for the targets:\n"
+"shm-latch with 16 clients at 640x480 and with 64x64 damage at 1920x1080.\n"
+"The raw wake-up round trip (a 1-byte ping-pong between two processes) is\n"
+"measured in every round and printed too.  The targets are printed with\n"
+"their ratios; nothing is asserted against time.\n"
+"\n"
+"The last line of output is key=value pairs: rows= failed= transport= shm=\n"
+"(of the first shm-latch row) wakeup_p50_us= seconds=.\n"
+"Exit status: 0 success, 1 a row failed or could not be set up, 2 usage.\n");
+}
+
+static int parse_size(const char *s, struct size *out)
+{
+	char *end;
+	unsigned long w, h;
+
+	errno = 0;
+	w = strtoul(s, &end, 10);
+	if (errno || end == s || (*end != 'x' && *end != 'X'))
+		return -1;
+	s = end + 1;
+	h = strtoul(s, &end, 10);
+	if (errno || end == s || *end || w == 0 || h == 0 || w > 16384 ||
+	    h > 16384)
+		return -1;
+	out->w = (uint32_t)w;
+	out->h = (uint32_t)h;
+	return 0;
+}
+
+/* Calls item() for each comma-separated word of list. */
+static int each_item(const char *list, const char *what,
+                     int (*item)(struct options *, const char *),
+                     struct options *o)
+{
+	char *copy = strdup(list), *save = NULL, *w;
+	int rc = 0;
+
+	if (!copy)
+		return -1;
+	for (w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save))
+		if (item(o, w) < 0) {
+			fprintf(stderr, BENCH_NAME ": bad %s '%s'\n", what, w);
+			rc = -1;
+			break;
+		}
+	free(copy);
+	return rc;
+}
+
+static int mode_item(struct options *o, const char *w)
+{
+	for (int m = 0; m < BENCH_MODE_COUNT; m++)
+		if (strcmp(w, bench_mode_names[m]) == 0) {
+			o->modes[m] = 1;
+			return 0;
+		}
+	if (strcmp(w, "all") == 0) {
+		for (int m = 0; m < BENCH_MODE_COUNT; m++)
+			o->modes[m] = 1;
+		return 0;
+	}
+	return -1;
+}
+
+static int transport_item(struct options *o, const char *w)
+{
+	if (strcmp(w, "shm") == 0)
+		o->transport_shm = 1;
+	else if (strcmp(w, "socket") == 0)
+		o->transport_socket = 1;
+	else if (strcmp(w, "auto") == 0)
+		o->transport_shm = o->transport_socket = 1;
+	else
+		return -1;
+	return 0;
+}
+
+static int shm_item(struct options *o, const char *w)
+{
+	static const struct { const char *name; enum shmframe_shm_kind k; } kinds[] = {
+		{ "any", SHMFRAME_SHM_ANY }, { "memfd", SHMFRAME_SHM_MEMFD },
+		{ "posix", SHMFRAME_SHM_POSIX }, { "sysv", SHMFRAME_SHM_SYSV },
+	};
+
+	for (size_t i = 0; i < 4; i++)
+		if (strcmp(w, kinds[i].name) == 0) {
+			for (unsigned j = 0; j < o->n_shm; j++)
+				if (o->shm[j] == kinds[i].k)
+					return 0;
+			o->shm[o->n_shm++] = kinds[i].k;
+			return 0;
+		}
+	return -1;
+}
+
+static int size_item(struct options *o, const char *w)
+{
+	if (o->n_sizes == MAX_LIST || parse_size(w, &o->sizes[o->n_sizes]) < 0)
+		return -1;
+	o->n_sizes++;
+	return 0;
+}
+
+static int damage_item(struct options *o, const char *w)
+{
+	struct size d = { 0, 0 };
+
+	if (o->n_damages == MAX_LIST ||
+	    (strcmp(w, "full") != 0 && parse_size(w, &d) < 0))
+		return -1;
+	o->damages[o->n_damages++] = d;
+	return 0;
+}
+
+static int clients_item(struct options *o, const char *w)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(w, &end, 10);
+	if (errno || end == w || *end || n < 1 || n > 256 ||
+	    o->n_clients == MAX_LIST)
+		return -1;
+	o->clients[o->n_clients++] = (unsigned)n;
+	return 0;
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= lo && v <= hi))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+enum {
+	OPT_SERVER = 256, OPT_MODE, OPT_TRANSPORT, OPT_SHM, OPT_SIZE, OPT_DAMAGE,
+	OPT_CLIENTS, OPT_FRAMES, OPT_SECONDS, OPT_BUFFERS, OPT_WARMUP, OPT_X11,
+	OPT_CSV, OPT_PLOT, OPT_REPEAT,
+};
+
+/* 0: run, 1: done (help/version), 2: usage error. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "server", required_argument, NULL, OPT_SERVER },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "transport", required_argument, NULL, OPT_TRANSPORT },
+		{ "shm", required_argument, NULL, OPT_SHM },
+		{ "size", required_argument, NULL, OPT_SIZE },
+		{ "damage", required_argument, NULL, OPT_DAMAGE },
+		{ "clients", required_argument, NULL, OPT_CLIENTS },
+		{ "frames", required_argument, NULL, OPT_FRAMES },
+		{ "seconds", required_argument, NULL, OPT_SECONDS },
+		{ "buffers", required_argument, NULL, OPT_BUFFERS },
+		{ "warmup", required_argument, NULL, OPT_WARMUP },
+		{ "x11", no_argument, NULL, OPT_X11 },
+		{ "csv", required_argument, NULL, OPT_CSV },
+		{ "plot", required_argument, NULL, OPT_PLOT },
+		{ "repeat", required_argument, NULL, OPT_REPEAT },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	double v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->seconds = 0.2;
+	o->repeat = 5;
+	o->warmup = 0.1;
+	o->buffers = 3;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SERVER:
+			o->server = optarg;
+			break;
+		case OPT_MODE:
+			o->modes_given = 1;
+			if (each_item(optarg, "mode", mode_item, o) < 0)
+				return 2;
+			break;
+		case OPT_TRANSPORT:
+			o->transport_given = 1;
+			if (each_item(optarg, "transport", transport_item, o) < 0)
+				return 2;
+			break;
+		case OPT_SHM:
+			if (each_item(optarg, "shm kind", shm_item, o) < 0)
+				return 2;
+			break;
+		case OPT_SIZE:
+			if (each_item(optarg, "size", size_item, o) < 0)
+				return 2;
+			break;
+		case OPT_DAMAGE:
+			o->damage_given = 1;
+			if (each_item(optarg, "damage", damage_item, o) < 0)
+				return 2;
+			break;
+		case OPT_CLIENTS:
+			o->clients_given = 1;
+			if (each_item(optarg, "client count", clients_item, o) < 0)
+				return 2;
+			break;
+		case OPT_FRAMES:
+			if (parse_double(optarg, 1, 1e12, &v) < 0 || v != floor(v)) {
+				fprintf(stderr, BENCH_NAME ": bad frame count '%s'\n", optarg);
+				return 2;
+			}
+			o->frames = (uint64_t)v;
+			break;
+		case OPT_SECONDS:
+			if (parse_double(optarg, 0.01, 3600, &o->seconds) < 0) {
+				fprintf(stderr, BENCH_NAME ": bad seconds '%s'\n", optarg);
+				return 2;
+			}
+			o->seconds_given = 1;
+			break;
+		case OPT_BUFFERS:
+			if (parse_double(optarg, 2, 16, &v) < 0 || v != floor(v)) {
+				fprintf(stderr, BENCH_NAME ": --buffers takes 2..16\n");
+				return 2;
+			}
+			o->buffers = (unsigned)v;
+			break;
+		case OPT_WARMUP:
+			if (parse_double(optarg, 0, 60, &o->warmup) < 0) {
+				fprintf(stderr, BENCH_NAME ": bad warm-up '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case OPT_X11:
+			o->x11 = 1;
+			break;
+		case OPT_CSV:
+			o->csv = optarg;
+			break;
+		case OPT_PLOT:
+			o->plot = optarg;
+			break;
+		case OPT_REPEAT:
+			if (parse_double(optarg, 1, 1000, &v) < 0 || v != floor(v)) {
+				fprintf(stderr, BENCH_NAME ": --repeat takes 1..1000\n");
+				return 2;
+			}
+			o->repeat = (unsigned)v;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case 'V':
+			printf(BENCH_NAME " %s\n", shmframe_version());
+			return 1;
+		default:
+			if (optopt && optopt < 256)
+				fprintf(stderr, BENCH_NAME ": unknown option '-%c'\n", optopt);
+			else
+				fprintf(stderr, BENCH_NAME ": unknown or incomplete option "
+				        "'%s'\n", argv[optind - 1]);
+			fprintf(stderr, "Try '" BENCH_NAME " --help'.\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, BENCH_NAME ": unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+
+	if (!o->modes_given)
+		for (int m = 0; m < BENCH_MODE_COUNT; m++)
+			o->modes[m] = 1;
+	/* The X modes need --x11; asking for them by name implies it. */
+	if (o->modes_given && (o->modes[BENCH_X11_PUTIMAGE] || o->modes[BENCH_X11_SHM]))
+		o->x11 = 1;
+	if (!o->x11)
+		o->modes[BENCH_X11_PUTIMAGE] = o->modes[BENCH_X11_SHM] = 0;
+	if (o->transport_given) {
+		o->modes[BENCH_SHM_LATCH] &= o->transport_shm;
+		o->modes[BENCH_SHM_COPY] &= o->transport_shm;
+		o->modes[BENCH_SOCKET] &= o->transport_socket;
+	}
+	if (o->n_shm == 0)
+		o->shm[o->n_shm++] = SHMFRAME_SHM_ANY;
+	if (o->n_sizes == 0) {
+		static const struct size def[] = { { 640, 480 }, { 1920, 1080 },
+		                                   { 3840, 2160 } };
+
+		memcpy(o->sizes, def, sizeof(def));
+		o->n_sizes = 3;
+	}
+	if (o->n_damages == 0)
+		o->n_damages = 1; /* full */
+	if (o->n_clients == 0)
+		o->clients[o->n_clients++] = 1;
+	if (o->frames && !o->seconds_given)
+		o->seconds = 0;
+	return 0;
+}
+
+static int is_shmframe(enum bench_mode m)
+{
+	return m == BENCH_SHM_LATCH || m == BENCH_SHM_COPY || m == BENCH_SOCKET;
+}
+
+static int uses_shm_kind(enum bench_mode m)
+{
+	return m == BENCH_SHM_LATCH || m == BENCH_SHM_COPY;
+}
+
+static void job_damage(struct bench_job *j, struct size d)
+{
+	if (d.w == 0 || (d.w >= j->width && d.h >= j->height)) {
+		j->damage = (struct shmframe_rect){ 0, 0, j->width, j->height };
+		j->damage_full = 1;
+		return;
+	}
+	j->damage.width = d.w < j->width ? d.w : j->width;
+	j->damage.height = d.h < j->height ? d.h : j->height;
+	j->damage.x = (j->width - j->damage.width) / 2;
+	j->damage.y = (j->height - j->damage.height) / 2;
+	j->damage_full = 0;
+}
+
+static struct bench_row *add_row(struct bench_row **rows, size_t *n,
+                                 size_t *cap)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 32;
+		struct bench_row *r = realloc(*rows, c * sizeof(*r));
+
+		if (!r)
+			return NULL;
+		*rows = r;
+		*cap = c;
+	}
+	memset(&(*rows)[*n], 0, sizeof(**rows));
+	return &(*rows)[(*n)++];
+}
+
+static int build_rows(const struct options *o, struct bench_row **rows,
+                      size_t *n)
+{
+	size_t cap = 0;
+
+	*rows = NULL;
+	*n = 0;
+	for (unsigned s = 0; s < o->n_sizes; s++)
+		for (int m = 0; m < BENCH_MODE_COUNT; m++) {
+			if (!o->modes[m])
+				continue;
+			for (unsigned k = 0; k < (uses_shm_kind(m) ? o->n_shm : 1); k++)
+				for (unsigned d = 0; d < o->n_damages; d++)
+					for (unsigned c = 0; c < o->n_clients; c++) {
+						struct bench_row *r = add_row(rows, n, &cap);
+
+						if (!r)
+							return -1;
+						r->job.mode = (enum bench_mode)m;
+						r->job.shm = uses_shm_kind(m) ? o->shm[k] :
+						             SHMFRAME_SHM_ANY;
+						r->job.width = o->sizes[s].w;
+						r->job.height = o->sizes[s].h;
+						r->job.clients = o->clients[c];
+						job_damage(&r->job, o->damages[d]);
+					}
+		}
+
+	/* The rows the targets need, unless the user chose clients or
+	 * damage himself. */
+	if (o->modes[BENCH_SHM_LATCH] && !o->clients_given && !o->damage_given) {
+		struct size small = o->sizes[0], mid = o->sizes[o->n_sizes / 2];
+		struct bench_row *r;
+
+		for (unsigned s = 0; s < o->n_sizes; s++) {
+			if (o->sizes[s].w == 640 && o->sizes[s].h == 480)
+				small = o->sizes[s];
+			if (o->sizes[s].w == 1920 && o->sizes[s].h == 1080)
+				mid = o->sizes[s];
+		}
+		r = add_row(rows, n, &cap);
+		if (!r)
+			return -1;
+		r->job.mode = BENCH_SHM_LATCH;
+		r->job.shm = o->shm[0];
+		r->job.width = small.w;
+		r->job.height = small.h;
+		r->job.clients = 16;
+		job_damage(&r->job, (struct size){ 0, 0 });
+
+		r = add_row(rows, n, &cap);
+		if (!r)
+			return -1;
+		r->job.mode = BENCH_SHM_LATCH;
+		r->job.shm = o->shm[0];
+		r->job.width = mid.w;
+		r->job.height = mid.h;
+		r->job.clients = 1;
+		job_damage(&r->job, (struct size){ 64, 64 });
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Output                                                              */
+
+static const char *num(char *buf, size_t len, double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else if (fabs(v) >= 100)
+		snprintf(buf, len, "%.0f", v);
+	else if (fabs(v) >= 10)
+		snprintf(buf, len, "%.1f", v);
+	else
+		snprintf(buf, len, "%.2f", v);
+	return buf;
+}
+
+static void damage_text(const struct bench_job *j, char *buf, size_t len)
+{
+	if (j->damage_full)
+		snprintf(buf, len, "full");
+	else
+		snprintf(buf, len, "%ux%u", j->damage.width, j->damage.height);
+}
+
+static void print_table(const struct bench_row *rows, size_t n)
+{
+	char b[12][32], size[24], dmg[24];
+
+	printf("%-12s %-5s %-9s %3s %-6s %7s %8s %8s %9s %7s %8s %8s %8s %8s %7s %7s\n",
+	       "mode", "shm", "size", "cl", "damage", "frames", "fps", "render",
+	       "transport", "GB/s", "rel p50", "rel p99", "pres p50", "pres p99",
+	       "cpu cl", "cpu srv");
+	/* "µ" is two bytes but one column: one more byte of width each. */
+	printf("%-12s %-5s %-9s %3s %-6s %7s %8s %8s %9s %7s %9s %9s %9s %9s %8s %8s\n",
+	       "", "", "", "", "", "", "e2e", "only", "fps", "", "µs", "µs",
+	       "µs", "µs", "µs/fr", "µs/fr");
+	for (size_t i = 0; i < n; i++) {
+		const struct bench_row *r = &rows[i];
+
+		snprintf(size, sizeof(size), "%ux%u", r->job.width, r->job.height);
+		damage_text(&r->job, dmg, sizeof(dmg));
+		printf("%-12s %-5s %-9s %3u %-6s ", bench_mode_names[r->job.mode],
+		       r->done ? r->shm : bench_shm_kind_name(r->job.shm), size,
+		       r->job.clients, dmg);
+		if (!r->done) {
+			printf("FAILED: %s\n", r->error);
+			continue;
+		}
+		printf("%7llu %8s %8s %9s %7s %8s %8s %8s %8s %7s %7s\n",
+		       (unsigned long long)r->frames,
+		       num(b[0], 32, r->fps), num(b[1], 32, r->render_fps),
+		       num(b[2], 32, r->transport_fps), num(b[3], 32, r->gbps),
+		       num(b[4], 32, r->release_p50), num(b[5], 32, r->release_p99),
+		       num(b[6], 32, r->presented_p50), num(b[7], 32, r->presented_p99),
+		       num(b[8], 32, r->client_cpu_us), num(b[9], 32, r->server_cpu_us));
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct bench_row *r = &rows[i];
+
+		damage_text(&r->job, dmg, sizeof(dmg));
+		if (r->done && r->job.clients > 1)
+			printf("  %s%s%s %ux%u damage %s, %u clients: per client %s "
+			       "min, %s median, %s max fps end to end\n",
+			       bench_mode_names[r->job.mode], r->shm[0] ? "/" : "",
+			       r->shm, r->job.width, r->job.height, dmg, r->job.clients,
+			       num(b[0], 32, r->client_fps_min),
+			       num(b[1], 32, r->client_fps_med),
+			       num(b[2], 32, r->client_fps_max));
+	}
+}
+
+/* The reference row of a mode at a size: first kind, one client, full
+ * damage, measured. */
+static const struct bench_row *find(const struct bench_row *rows, size_t n,
+                                    enum bench_mode m, uint32_t w, uint32_t h)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].done && rows[i].job.mode == m && rows[i].job.width == w &&
+		    rows[i].job.height == h && rows[i].job.clients == 1 &&
+		    rows[i].job.damage_full)
+			return &rows[i];
+	return NULL;
+}
+
+static const struct {
+	enum bench_mode a, b;
+} ratio_pairs[] = {
+	{ BENCH_SHM_LATCH, BENCH_X11_SHM },
+	{ BENCH_SHM_COPY, BENCH_X11_SHM },
+	{ BENCH_SOCKET, BENCH_SOCKET_LIMIT },
+	{ BENCH_SOCKET, BENCH_X11_PUTIMAGE },
+};
+
+static void print_ratios(const struct bench_row *rows, size_t n,
+                         const struct options *o)
+{
+	char head[64], b1[32], b2[32], cell[72];
+	int any = 0;
+
+	for (unsigned s = 0; s < o->n_sizes && !any; s++)
+		for (size_t p = 0; p < sizeof(ratio_pairs) / sizeof(ratio_pairs[0]); p++)
+			if (find(rows, n, ratio_pairs[p].a, o->sizes[s].w, o->sizes[s].h) &&
+			    find(rows, n, ratio_pairs[p].b, o->sizes[s].w, o->sizes[s].h))
+				any = 1;
+	if (!any)
+		return;
+	printf("\nratios, end to end / transport alone:\n%-10s", "size");
+	for (size_t p = 0; p < sizeof(ratio_pairs) / sizeof(ratio_pairs[0]); p++) {
+		snprintf(head, sizeof(head), "%s/%s", bench_mode_names[ratio_pairs[p].a],
+		         bench_mode_names[ratio_pairs[p].b]);
+		printf(" %22s", head);
+	}
+	printf("\n");
+	for (unsigned s = 0; s < o->n_sizes; s++) {
+		snprintf(head, sizeof(head), "%ux%u", o->sizes[s].w, o->sizes[s].h);
+		printf("%-10s", head);
+		for (size_t p = 0; p < sizeof(ratio_pairs) / sizeof(ratio_pairs[0]); p++) {
+			const struct bench_row *a = find(rows, n, ratio_pairs[p].a,
+			                                 o->sizes[s].w, o->sizes[s].h);
+			const struct bench_row *bb = find(rows, n, ratio_pairs[p].b,
+			                                  o->sizes[s].w, o->sizes[s].h);
+
+			if (a && bb)
+				snprintf(cell, sizeof(cell), "%s / %s",
+				         num(b1, 32, a->fps / bb->fps),
+				         num(b2, 32, a->transport_fps / bb->transport_fps));
+			else
+				snprintf(cell, sizeof(cell), "-");
+			printf(" %22s", cell);
+		}
+		printf("\n");
+	}
+}
+
+static void target(const char *what, double value, const char *cmp,
+                   double want)
+{
+	char b[32];
+	int met = strcmp(cmp, ">=") == 0 ? value >= want : value <= want;
+
+	printf("  %-58s %6s %s %-4g %s\n", what, num(b, sizeof(b), value), cmp,
+	       want, isnan(value) ? "n/a" : met ? "met" : "MISSED");
+}
+
+static void print_targets(const struct bench_row *rows, size_t n,
+                          double wake_p50)
+{
+	static const struct size big[] = { { 1920, 1080 }, { 3840, 2160 } };
+	char what[128];
+	int header = 0;
+
+#define HEADER() do { if (!header++) printf("\ntargets (reported, not asserted):\n"); } while (0)
+	for (size_t s = 0; s < 2; s++) {
+		uint32_t w = big[s].w, h = big[s].h;
+		const struct bench_row *latch = find(rows, n, BENCH_SHM_LATCH, w, h);
+		const struct bench_row *copy = find(rows, n, BENCH_SHM_COPY, w, h);
+		const struct bench_row *xshm = find(rows, n, BENCH_X11_SHM, w, h);
+		const struct bench_row *sock = find(rows, n, BENCH_SOCKET, w, h);
+		const struct bench_row *slim = find(rows, n, BENCH_SOCKET_LIMIT, w, h);
+		const struct bench_row *xput = find(rows, n, BENCH_X11_PUTIMAGE, w, h);
+
+		if (latch) {
+			HEADER();
+			snprintf(what, sizeof(what), "shm-latch %ux%u end to end / render alone", w, h);
+			target(what, latch->fps / latch->render_fps, ">=", 0.9);
+		}
+		if (latch && xshm) {
+			snprintf(what, sizeof(what), "shm-latch / x11-shm %ux%u, end to end", w, h);
+			target(what, latch->fps / xshm->fps, ">=", 3);
+		}
+		if (copy && xshm) {
+			HEADER();
+			snprintf(what, sizeof(what), "shm-copy / x11-shm %ux%u, transport", w, h);
+			target(what, copy->transport_fps / xshm->transport_fps, ">=",
+			       s == 0 ? 1.2 : 1.0);
+		}
+		if (s == 0 && sock && slim) {
+			HEADER();
+			snprintf(what, sizeof(what), "socket / socket-limit %ux%u, transport", w, h);
+			target(what, sock->transport_fps / slim->transport_fps, ">=", 0.9);
+		}
+		if (s == 0 && sock && xput) {
+			HEADER();
+			snprintf(what, sizeof(what), "socket / x11-putimage %ux%u, transport", w, h);
+			target(what, sock->transport_fps / xput->transport_fps, ">=", 2);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct bench_row *r = &rows[i];
+
+		if (r->done && r->job.mode == BENCH_SHM_LATCH && !r->job.damage_full &&
+		    r->job.damage.width == 64 && r->job.damage.height == 64 &&
+		    r->job.clients == 1 && !isnan(wake_p50)) {
+			HEADER();
+			snprintf(what, sizeof(what), "shm-latch 64x64 damage presented p50 "
+			         "/ wake-up p50 (%.1f µs)", wake_p50);
+			target(what, r->presented_p50 / wake_p50, "<=", 1.2);
+			break;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct bench_row *r = &rows[i], *one;
+
+		if (!r->done || r->job.mode != BENCH_SHM_LATCH || r->job.clients != 16 ||
+		    !r->job.damage_full)
+			continue;
+		one = find(rows, n, BENCH_SHM_LATCH, r->job.width, r->job.height);
+		if (!one)
+			continue;
+		HEADER();
+		snprintf(what, sizeof(what), "shm-latch %ux%u 16 clients aggregate / "
+		         "one client", r->job.width, r->job.height);
+		target(what, r->fps / one->fps, ">=", 0.8);
+		break;
+	}
+#undef HEADER
+}
+
+static void csv_num(FILE *f, double v)
+{
+	if (isnan(v) || isinf(v))
+		fputc(',', f);
+	else
+		fprintf(f, ",%.3f", v);
+}
+
+static int write_csv(const char *path, const struct bench_row *rows, size_t n)
+{
+	FILE *f = fopen(path, "we");
+	char dmg[24];
+
+	if (!f) {
+		fprintf(stderr, BENCH_NAME ": %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%s\n", csv_header);
+	for (size_t i = 0; i < n; i++) {
+		const struct bench_row *r = &rows[i];
+
+		if (!r->done)
+			continue;
+		damage_text(&r->job, dmg, sizeof(dmg));
+		fprintf(f, "%s,%s,%ux%u,%u,%s,%llu", bench_mode_names[r->job.mode],
+		        r->shm, r->job.width, r->job.height, r->job.clients, dmg,
+		        (unsigned long long)r->frames);
+		csv_num(f, r->fps);
+		csv_num(f, r->transport_fps);
+		csv_num(f, r->gbps);
+		csv_num(f, r->release_p50);
+		csv_num(f, r->release_p99);
+		csv_num(f, r->presented_p50);
+		csv_num(f, r->presented_p99);
+		csv_num(f, r->client_cpu_us);
+		csv_num(f, r->server_cpu_us);
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0) {
+		fprintf(stderr, BENCH_NAME ": %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int progress_on;
+
+static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!progress_on)
+		return;
+	fputs("\r\033[K", stderr);
+	if (fmt) {
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+	}
+	fflush(stderr);
+}
+
+static void progress_row(const char *stage, size_t i, size_t n,
+                         const struct bench_row *r, uint64_t t_start)
+{
+	char dmg[24];
+
+	if (!progress_on)
+		return;
+	damage_text(&r->job, dmg, sizeof(dmg));
+	progress("%s: [%zu/%zu] %s%s%s %ux%u, %u client%s, damage %s  (%.0f s)",
+	         stage, i + 1, n, bench_mode_names[r->job.mode],
+	         r->job.shm ? "/" : "", bench_shm_kind_name(r->job.shm),
+	         r->job.width, r->job.height, r->job.clients,
+	         r->job.clients == 1 ? "" : "s", dmg,
+	         (double)(bench_now_ns() - t_start) / 1e9);
+}
+
+static void report_failure(const struct bench_row *r)
+{
+	if (!r->error[0])
+		return;
+	progress(NULL);
+	fprintf(stderr, BENCH_NAME ": %s %ux%u: %s\n",
+	        bench_mode_names[r->job.mode], r->job.width, r->job.height,
+	        r->error);
+}
+
+static void on_signal(int sig)
+{
+	bench_run_kill_on_signal();
+	bench_spawn_cleanup_on_signal();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_server server = { .out_fd = -1 };
+	struct bench_config cfg = { 0 };
+	struct bench_x11 x11 = { 0 };
+	struct options o;
+	struct bench_row *rows = NULL;
+	struct bench_running **runs = NULL;
+	const struct bench_row *first = NULL;
+	double wake_p50 = NAN, wake_p99 = NAN, *wake50 = NULL, *wake99 = NULL;
+	size_t n_wake = 0;
+	uint64_t t_start = bench_now_ns();
+	size_t n = 0, failed = 0;
+	char err[512];
+	int rc;
+
+	rc = parse_options(argc, argv, &o);
+	if (rc)
+		return rc == 1 ? 0 : 2;
+	if (build_rows(&o, &rows, &n) < 0) {
+		fprintf(stderr, BENCH_NAME ": out of memory\n");
+		return 1;
+	}
+	if (n == 0) {
+		fprintf(stderr, BENCH_NAME ": no mode selected\n");
+		free(rows);
+		return 2;
+	}
+	progress_on = isatty(STDERR_FILENO);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	cfg.buffers = o.buffers;
+	cfg.frames = o.frames;
+	cfg.seconds = o.seconds;
+	cfg.rounds = o.repeat;
+	cfg.warmup_seconds = o.warmup;
+
+	rc = 1;
+	for (size_t i = 0; i < n; i++)
+		if (is_shmframe(rows[i].job.mode)) {
+			if (o.server) {
+				cfg.server_addr = o.server;
+			} else {
+				progress("starting shmframe-server");
+				if (bench_server_start(&server, err, sizeof(err)) < 0) {
+					progress(NULL);
+					fprintf(stderr, BENCH_NAME ": %s\n", err);
+					goto out;
+				}
+				cfg.server_addr = server.addr;
+			}
+			break;
+		}
+	if (o.x11) {
+		uint32_t ww = 0, wh = 0;
+
+		/* The largest frame any x11 row sends. */
+		for (size_t i = 0; i < n; i++)
+			if ((rows[i].job.mode == BENCH_X11_PUTIMAGE ||
+			     rows[i].job.mode == BENCH_X11_SHM) &&
+			    (uint64_t)rows[i].job.width * rows[i].job.height >
+			    (uint64_t)ww * wh) {
+				ww = rows[i].job.width;
+				wh = rows[i].job.height;
+			}
+		progress("starting the X server");
+		if (bench_x11_open(&x11, ww, wh, err, sizeof(err)) < 0) {
+			progress(NULL);
+			fprintf(stderr, BENCH_NAME ": %s\n", err);
+			goto out;
+		}
+		cfg.x11_display = x11.display;
+	}
+
+	runs = calloc(n, sizeof(*runs));
+	wake50 = calloc(cfg.rounds, sizeof(double));
+	wake99 = calloc(cfg.rounds, sizeof(double));
+	if (!runs || !wake50 || !wake99) {
+		fprintf(stderr, BENCH_NAME ": out of memory\n");
+		goto out;
+	}
+
+	/* Every row's clients first, then the rounds, then the checks. */
+	for (size_t i = 0; i < n; i++) {
+		progress_row("starting", i, n, &rows[i], t_start);
+		if (is_shmframe(rows[i].job.mode) && server.pid &&
+		    !bench_process_alive(server.pid))
+			snprintf(rows[i].error, sizeof(rows[i].error),
+			         "shmframe-server has exited");
+		else
+			bench_row_start(&cfg, &rows[i], &runs[i]);
+		report_failure(&rows[i]);
+		bench_server_drain(&server);
+	}
+	for (unsigned round = 0; round < cfg.rounds; round++) {
+		char what[32];
+
+		/* The floor every latency is compared with, measured among the
+		 * rows like any of them. */
+		progress("round %u/%u: wake-up round trip", round + 1, cfg.rounds);
+		if (bench_wakeup_rtt(1000, &wake50[n_wake], &wake99[n_wake], err,
+		                     sizeof(err)) == 0)
+			n_wake++;
+		else if (round == 0)
+			fprintf(stderr, BENCH_NAME ": wake-up round trip: %s\n", err);
+		snprintf(what, sizeof(what), "round %u/%u", round + 1, cfg.rounds);
+		for (size_t i = 0; i < n; i++) {
+			if (!runs[i])
+				continue;
+			progress_row(what, i, n, &rows[i], t_start);
+			if (bench_row_round(runs[i]) < 0) {
+				runs[i] = NULL;
+				report_failure(&rows[i]);
+			}
+			bench_server_drain(&server);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!runs[i])
+			continue;
+		progress_row("checking", i, n, &rows[i], t_start);
+		bench_row_finish(runs[i]);
+		runs[i] = NULL;
+		report_failure(&rows[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		failed += !rows[i].done;
+	wake_p50 = bench_median(wake50, n_wake);
+	wake_p99 = bench_median(wake99, n_wake);
+	progress(NULL);
+
+	print_table(rows, n);
+	print_ratios(rows, n, &o);
+	printf("\nwake-up round trip (1-byte ping-pong between two processes): "
+	       "p50 %.1f µs, p99 %.1f µs\n", wake_p50, wake_p99);
+	print_targets(rows, n, wake_p50);
+
+	rc = failed ? 1 : 0;
+	if (o.csv && write_csv(o.csv, rows, n) < 0)
+		rc = 1;
+	if (o.plot && bench_plot_write(o.plot, rows, n, err, sizeof(err)) < 0) {
+		fprintf(stderr, BENCH_NAME ": %s\n", err);
+		rc = 1;
+	}
+
+	for (size_t i = 0; i < n && !first; i++)
+		if (rows[i].done && rows[i].job.mode == BENCH_SHM_LATCH)
+			first = &rows[i];
+	for (size_t i = 0; i < n && !first; i++)
+		if (rows[i].done && is_shmframe(rows[i].job.mode))
+			first = &rows[i];
+	printf("\nrows=%zu failed=%zu transport=%s", n, failed,
+	       first ? first->transport : "none");
+	if (first && first->shm[0])
+		printf(" shm=%s", first->shm);
+	printf(" wakeup_p50_us=%.1f seconds=%.1f\n", wake_p50,
+	       (double)(bench_now_ns() - t_start) / 1e9);
+
+out:
+	fflush(stdout);
+	for (size_t i = 0; runs && i < n; i++)
+		bench_row_abort(runs[i]);
+	free(runs);
+	free(wake50);
+	free(wake99);
+	bench_x11_close(&x11);
+	bench_server_stop(&server);
+	free(rows);
+	return rc;
+}

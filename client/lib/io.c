@@ -314,12 +314,20 @@ ssize_t sf__read(struct shmframe_conn *conn)
 int sf__read_available(struct shmframe_conn *conn)
 {
 	for (int i = 0; i < READS_PER_CALL; i++) {
+		size_t room;
+		bool queued = !(conn->payload.active && conn->in.len == 0);
 		ssize_t n = sf__read(conn);
 
 		if (n == -EAGAIN)
 			break;
 		if (n < 0)
 			return (int)n;
+		/* A read into the queue that did not fill the room it had
+		 * drained the socket: asking again would only return EAGAIN,
+		 * a wasted syscall per frame on the hot path. */
+		room = conn->in.cap - conn->in.start - (conn->in.len - (size_t)n);
+		if (queued && (size_t)n < room)
+			break;
 	}
 	return conn->error;
 }

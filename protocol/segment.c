@@ -212,12 +212,15 @@ static int open_memfd(struct sf_segment *seg, int fd, uint64_t size,
 }
 
 static int open_posix(struct sf_segment *seg, const char *name, uint64_t size,
-                      bool writable, char *why, size_t why_len)
+                      bool writable, uint32_t peer_uid, char *why,
+                      size_t why_len)
 {
 	int st;
 
+	/* O_NONBLOCK: a FIFO planted under the name must not block the
+	 * server in open(); check_fd_size refuses anything not regular. */
 	seg->fd = shm_open(name, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW |
-	                   O_CLOEXEC, 0);
+	                   O_NONBLOCK | O_CLOEXEC, 0);
 	if (seg->fd < 0) {
 		if (errno == ENOENT)
 			return reason(why, why_len, SF_PROBE_NOT_FOUND,
@@ -227,6 +230,14 @@ static int open_posix(struct sf_segment *seg, const char *name, uint64_t size,
 		              strerror(errno));
 	}
 	st = check_fd_size(seg->fd, size, why, why_len);
+	if (st == SF_PROBE_OK && peer_uid != (uint32_t)-1) {
+		struct stat sb;
+
+		if (fstat(seg->fd, &sb) == 0 && sb.st_uid != peer_uid)
+			return reason(why, why_len, SF_PROBE_REFUSED,
+			              "POSIX segment %s is not owned by the client",
+			              name);
+	}
 	return st;
 }
 
@@ -278,7 +289,8 @@ int sf__segment_open(struct sf_segment *seg, const struct sf_segment_msg *msg,
 		fd = -1;
 		break;
 	case SF_SHM_POSIX:
-		st = open_posix(seg, msg->name, msg->size, writable, why, why_len);
+		st = open_posix(seg, msg->name, msg->size, writable, peer_uid, why,
+		                why_len);
 		break;
 	case SF_SHM_SYSV:
 		st = open_sysv(seg, msg->shmid, msg->size, writable, peer_uid, why,

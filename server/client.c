@@ -30,11 +30,14 @@
 #define SOCKET_BUFFER (4 << 20)
 /* How long a closing client may take to read its last events. */
 #define CLOSE_GRACE_NS (2ull * 1000000000ull)
-/* A peer that has not said HELLO by then is not a shmframe client: it
- * would only hold a connection (TCP peers are not authenticated yet). */
-#define HELLO_TIMEOUT_NS (10ull * 1000000000ull)
 /* Input thrown away while closing, before we stop being polite. */
 #define DISCARD_MAX (4u << 20)
+/* A message that has started must complete, or bring this many bytes,
+ * within each window of server->glimits.timeout_ns (the same time a new
+ * connection has to say HELLO).  A slow sender would otherwise hold a
+ * connection and a partly filled surface for as long as it likes; a
+ * client idle between messages is fine. */
+#define SLOW_MIN_BYTES (64u << 10)
 
 static void client_event(struct sf_watch *w, uint32_t events);
 
@@ -82,17 +85,29 @@ static void describe_peer(struct sf_client *c)
 
 int sf__client_create(struct sf_server *server, int fd, bool is_unix)
 {
-	struct sf_client *c = calloc(1, sizeof *c);
+	struct sf_client *c;
 	int size = SOCKET_BUFFER, one = 1, err;
 
+	/* As many connections again as clients may be waiting for their
+	 * HELLO or closing; beyond that a connection costs us memory and an
+	 * fd for nothing (the HELLO limit would refuse it anyway). */
+	if (server->n_clients >= 2ull * server->glimits.max_clients) {
+		sf__verbose(server, "%u connections open: one more closed at once "
+		            "(--max-clients %u)", server->n_clients,
+		            server->glimits.max_clients);
+		close(fd);
+		return 0;
+	}
+	c = calloc(1, sizeof *c);
 	if (!c) {
 		close(fd);
 		return -ENOMEM;
 	}
 	c->in = malloc(SF_IN_CAP);
-	if (!c->in) {
+	c->answers = calloc(server->limits.max_inflight, sizeof *c->answers);
+	if (!c->in || !c->answers) {
 		err = -ENOMEM;
-		goto err_free;
+		goto err_in;
 	}
 	c->server = server;
 	c->fd = fd;
@@ -117,14 +132,14 @@ int sf__client_create(struct sf_server *server, int fd, bool is_unix)
 	if (err)
 		goto err_in;
 	c->id = ++server->next_client_id;
-	c->close_deadline = sf__now_ns() + HELLO_TIMEOUT_NS;
+	c->close_deadline = sf__now_ns() + server->glimits.timeout_ns;
 	list_append(&server->clients, &c->link);
 	server->n_clients++;
 	return 0;
 
 err_in:
+	free(c->answers);
 	free(c->in);
-err_free:
 	close(fd);
 	free(c);
 	return err;
@@ -180,6 +195,7 @@ void sf__clients_reap(struct sf_server *server)
 
 	list_for_each_safe(c, tmp, &server->dead, struct sf_client, link) {
 		list_remove(&c->link);
+		free(c->answers);
 		free(c->in);
 		free(c);
 	}
@@ -269,18 +285,86 @@ static void finish(struct sf_client *c)
 	update_interest(c);
 }
 
+/* The type of the message at the head of the input buffer, when at least
+ * its first two bytes are there (for ERRORs about a partial message). */
+static uint16_t partial_type(const struct sf_client *c)
+{
+	uint16_t type = 0;
+
+	if (c->in_end - c->in_start >= sizeof type)
+		memcpy(&type, c->in + c->in_start, sizeof type);
+	return type;
+}
+
+/* Names the partial message at the head of the buffer as the request at
+ * fault: it is the next one in sequence. */
+static void blame_partial(struct sf_client *c)
+{
+	c->cur_type = partial_type(c);
+	if (c->cur_type)
+		c->sequence++;
+}
+
+static double seconds(uint64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+/* A connection that did not say HELLO in time, or a message that did not
+ * arrive in time: ERROR SLOW. */
+static void expire_slow(struct sf_client *c)
+{
+	double limit = seconds(c->server->glimits.timeout_ns);
+
+	if (c->state == SF_CLIENT_HELLO) {
+		c->cur_type = partial_type(c) == SF_HELLO ? SF_HELLO : 0;
+		c->sequence = c->cur_type ? 1 : 0;
+		sf__client_fail(c, SF_ERR_SLOW, "no complete HELLO within %g s of "
+		                "connecting (%zu bytes arrived)", limit,
+		                c->in_end - c->in_start);
+		return;
+	}
+	if (c->payload_active) {
+		/* cur_type and sequence still name the PUT_IMAGE. */
+		sf__client_fail(c, SF_ERR_SLOW, "its pixels arrive too slowly: "
+		                "%llu bytes in the last %g s, with %llu still "
+		                "missing (at least %u bytes, or the rest, must "
+		                "arrive every %g s)",
+		                (unsigned long long)(c->stream_read - c->slow_mark_read),
+		                limit, (unsigned long long)c->payload.left,
+		                SLOW_MIN_BYTES, limit);
+		return;
+	}
+	blame_partial(c);
+	sf__client_fail(c, SF_ERR_SLOW, "the message arrives too slowly: %zu "
+	                "bytes of it in %g s (a message must complete, or bring "
+	                "%u bytes, every %g s)", c->in_end - c->in_start, limit,
+	                SLOW_MIN_BYTES, limit);
+}
+
 int sf__clients_expire(struct sf_server *server)
 {
 	uint64_t now = sf__now_ns(), next = UINT64_MAX;
 	struct sf_client *c;
 
 	list_for_each_safe(c, tmp, &server->clients, struct sf_client, link) {
-		if (c->state == SF_CLIENT_READY)
+		uint64_t deadline = c->state == SF_CLIENT_READY ? c->slow_deadline
+		                                                : c->close_deadline;
+
+		if (deadline == 0)
 			continue;
-		if (now >= c->close_deadline)
-			sf__client_close(c, c->state == SF_CLIENT_HELLO
-			                 ? "no HELLO in time" : "closing timed out");
-		else if (c->close_deadline < next)
+		if (now < deadline) {
+			if (deadline < next)
+				next = deadline;
+			continue;
+		}
+		if (c->state == SF_CLIENT_CLOSING) {
+			sf__client_close(c, "closing timed out");
+			continue;
+		}
+		expire_slow(c);
+		/* Now closing, with a deadline of its own. */
+		if (c->fd >= 0 && c->close_deadline < next)
 			next = c->close_deadline;
 	}
 	if (next == UINT64_MAX)
@@ -304,7 +388,7 @@ void sf__client_flush(struct sf_client *c)
 	if (c->fd < 0)
 		return;
 	if (c->deferred_error && c->state != SF_CLIENT_CLOSING) {
-		c->cur_type = 0;
+		c->cur_type = c->deferred_type;
 		sf__client_fail(c, c->deferred_error, "%s", c->deferred_text);
 		if (c->fd < 0)
 			return;
@@ -331,13 +415,30 @@ void sf__client_flush(struct sf_client *c)
 	update_interest(c);
 }
 
+static void update_slow(struct sf_client *c);
+
 void sf__client_pause_input(struct sf_client *c, bool pause)
 {
 	c->input_paused = pause;
 	update_interest(c);
+	/* While we do not read, the peer cannot be late. */
+	update_slow(c);
 	if (!pause && c->in_end > c->in_start && c->state != SF_CLIENT_CLOSING &&
 	    list_empty(&c->backlog_link))
 		list_append(&c->server->backlog, &c->backlog_link);
+}
+
+unsigned sf__client_inflight(const struct sf_client *c)
+{
+	const struct sf_surface *s;
+	unsigned n = c->answers_live;
+
+	for (const struct sf_list *l = c->surfaces.next; l != &c->surfaces;
+	     l = l->next) {
+		s = sf_container_of(l, const struct sf_surface, link);
+		n += s->present_pending;
+	}
+	return n;
 }
 
 /* ---- fds -------------------------------------------------------------- */
@@ -359,19 +460,67 @@ static void note_fds(struct sf_client *c, unsigned before)
 		c->fd_deadline[i] = c->stream_read;
 }
 
+/* More fds arrived in one read than the queue holds: no request takes
+ * that many, whichever one they came with.  Called at once (the message
+ * they came with may never complete); the ERROR names the message being
+ * received, which they arrived with or just before. */
+static int check_dropped(struct sf_client *c)
+{
+	if (!c->fdq.dropped)
+		return 0;
+	if (!c->payload_active)
+		blame_partial(c);
+	return sf__client_fail(c, SF_ERR_UNEXPECTED_FD,
+	                       "more than %u file descriptors arrived with it "
+	                       "(a request takes at most one)", SF_FDQ_MAX);
+}
+
 /* Fds left over: every message that could have carried them is handled. */
 static int check_fds(struct sf_client *c)
 {
-	if (c->fdq.dropped)
-		return sf__client_fail(c, SF_ERR_UNEXPECTED_FD,
-		                       "more file descriptors arrived than any "
-		                       "request takes (at most %u are held)",
-		                       SF_FDQ_MAX);
+	if (check_dropped(c) < 0)
+		return -1;
 	if (c->fdq.count && c->fd_deadline[0] <= c->stream_used)
 		return sf__client_fail(c, SF_ERR_UNEXPECTED_FD,
 		                       "a file descriptor arrived with a request "
 		                       "that takes none");
 	return 0;
+}
+
+/* Only a memfd PROBE or ATTACH_SEGMENT takes an fd (one).  Decided from
+ * the raw bytes: a message too malformed to say fails its decoding. */
+static unsigned fds_taken(const uint8_t *msg, const struct sf_header *hdr)
+{
+	if ((hdr->type != SF_PROBE && hdr->type != SF_ATTACH_SEGMENT) ||
+	    hdr->length != sizeof(struct sf_segment_msg))
+		return 0;
+	return msg[offsetof(struct sf_segment_msg, kind)] == SF_SHM_MEMFD;
+}
+
+/*
+ * Before a message is handled: the fds that arrived no later than its last
+ * byte came with it or with an earlier message (whose turn is over).  More
+ * of them than it takes is an error before the request does anything, so
+ * that a SYNC carrying an fd is not answered and an ATTACH carrying two
+ * maps nothing.
+ */
+static int check_fds_before(struct sf_client *c, const uint8_t *msg,
+                            const struct sf_header *hdr)
+{
+	uint64_t end = c->stream_used + hdr->length;
+	unsigned here = 0, takes = fds_taken(msg, hdr);
+
+	while (here < c->fdq.count && c->fd_deadline[here] <= end)
+		here++;
+	if (here <= takes)
+		return 0;
+	if (takes)
+		return sf__client_fail(c, SF_ERR_UNEXPECTED_FD,
+		                       "%u file descriptors arrived with it; a "
+		                       "memfd segment takes exactly one", here);
+	return sf__client_fail(c, SF_ERR_UNEXPECTED_FD,
+	                       "%u file descriptor%s arrived with it, and it "
+	                       "takes none", here, here == 1 ? "" : "s");
 }
 
 /* ---- inline pixels ---------------------------------------------------- */
@@ -423,7 +572,29 @@ static void payload_complete(struct sf_client *c)
 	struct sf_payload *p = &c->payload;
 
 	c->payload_active = false;
+	c->progress++;
 	sf__surface_frame_done(p->surface, p->serial, p->rects, p->n_rects);
+}
+
+/*
+ * After a request, or the pixels that complete it, was handled: a segment
+ * it found shrunk (the SIGBUS guard), or an answer that overflowed the
+ * output queue, fails the client now, and the ERROR names that request.
+ * Returns 0, or -1 when the client was failed or closed.
+ */
+static int after_request(struct sf_client *c)
+{
+	if (sf__sigbus_pending())
+		sf__segments_check_broken(c->server);
+	c->in_request = false;
+	if (c->fd < 0 || c->state == SF_CLIENT_CLOSING)
+		return -1;
+	if (c->deferred_error) {
+		c->cur_type = c->deferred_type;
+		sf__client_fail(c, c->deferred_error, "%s", c->deferred_text);
+		return -1;
+	}
+	return 0;
 }
 
 /* Pixels that arrived in the message buffer with the PUT_IMAGE. */
@@ -506,7 +677,11 @@ static int payload_read(struct sf_client *c, size_t *budget_used)
 	if (got == -EAGAIN || got == -EWOULDBLOCK)
 		return 0;
 	if (got == 0) {
-		sf__client_close(c, "end of stream in the middle of a frame");
+		/* Half-closed peers can still read why. */
+		c->eof = true;
+		sf__client_fail(c, SF_ERR_BAD_MESSAGE, "the stream ended with %llu "
+		                "bytes of its pixels still to come",
+		                (unsigned long long)p->left);
 		return -1;
 	}
 	if (got < 0) {
@@ -521,10 +696,14 @@ static int payload_read(struct sf_client *c, size_t *budget_used)
 		got = (ssize_t)p->left;
 	}
 	payload_advance(c, (size_t)got);
-	if (c->fdq.dropped)
-		return check_fds(c);
-	if (p->left == 0)
+	if (check_dropped(c) < 0)
+		return -1;
+	if (p->left == 0) {
+		c->in_request = true;
 		payload_complete(c);
+		if (after_request(c) < 0)
+			return -1;
+	}
 	return 1;
 }
 
@@ -534,14 +713,17 @@ static int payload_read(struct sf_client *c, size_t *budget_used)
  * Returns 0, or -1 when the client was failed or closed. */
 static int process_buffered(struct sf_client *c, unsigned *msgs)
 {
+	const uint32_t max = c->server->limits.max_message;
+
 	while (*msgs < MSG_BUDGET && !c->payload_active && !c->input_paused &&
 	       c->state != SF_CLIENT_CLOSING) {
 		size_t avail = c->in_end - c->in_start;
 		const uint8_t *msg = c->in + c->in_start;
 		struct sf_header hdr;
 		const char *why = "";
-		int r = sf__header_check(msg, avail, c->server->limits.max_message,
-		                         &hdr, &why);
+		/* Malformed is against the protocol's limit; a well-formed
+		 * message over the one we announced is LIMIT. */
+		int r = sf__header_check(msg, avail, SF_MAX_MESSAGE, &hdr, &why);
 
 		if (r == 0)
 			break;
@@ -558,21 +740,29 @@ static int process_buffered(struct sf_client *c, unsigned *msgs)
 				                       "the shmframe protocol", why);
 			return sf__client_fail(c, -r, "%s", why);
 		}
+		if (hdr.length > max &&
+		    (c->state != SF_CLIENT_HELLO || hdr.type == SF_HELLO)) {
+			/* No need to wait for the rest of it. */
+			c->sequence++;
+			c->cur_type = hdr.type;
+			return sf__client_fail(c, SF_ERR_LIMIT, "a message of %u bytes "
+			                       "is larger than the server's "
+			                       "max_message (%u)", hdr.length, max);
+		}
 		if (avail < hdr.length)
 			break;
 		c->sequence++;
 		c->cur_type = hdr.type;
+		if (check_fds_before(c, msg, &hdr) < 0)
+			return -1;
 		c->in_start += hdr.length;
 		c->stream_used += hdr.length;
+		c->progress++;
 		(*msgs)++;
-		if (sf__request_dispatch(c, msg, &hdr) < 0)
+		c->in_request = true;
+		sf__request_dispatch(c, msg, &hdr);
+		if (after_request(c) < 0)
 			return -1;
-		if (c->deferred_error) {
-			/* Not this request's fault: the ERROR names none. */
-			c->cur_type = 0;
-			sf__client_fail(c, c->deferred_error, "%s", c->deferred_text);
-			return -1;
-		}
 		if (!c->payload_active && check_fds(c) < 0)
 			return -1;
 	}
@@ -581,14 +771,40 @@ static int process_buffered(struct sf_client *c, unsigned *msgs)
 	return 0;
 }
 
+/* True when the head of the buffer is a message to handle now: whole, or
+ * bad enough to fail without the rest. */
 static bool has_complete_message(const struct sf_client *c)
 {
 	struct sf_header hdr;
 	size_t avail = c->in_end - c->in_start;
-	int r = sf__header_check(c->in + c->in_start, avail,
-	                         c->server->limits.max_message, &hdr, NULL);
+	int r = sf__header_check(c->in + c->in_start, avail, SF_MAX_MESSAGE,
+	                         &hdr, NULL);
 
-	return r < 0 || (r > 0 && avail >= hdr.length);
+	return r < 0 || (r > 0 && (avail >= hdr.length ||
+	                           hdr.length > c->server->limits.max_message));
+}
+
+/* Starts, restarts or ends the slow-sender window (see SLOW_MIN_BYTES). */
+static void update_slow(struct sf_client *c)
+{
+	bool partial;
+
+	if (c->fd < 0 || c->state != SF_CLIENT_READY || c->input_paused) {
+		c->slow_deadline = 0;
+		return;
+	}
+	partial = c->payload_active ||
+	          (c->in_end > c->in_start && !has_complete_message(c));
+	if (!partial) {
+		c->slow_deadline = 0;
+		return;
+	}
+	if (c->slow_deadline == 0 || c->progress != c->slow_mark_progress ||
+	    c->stream_read - c->slow_mark_read >= SLOW_MIN_BYTES) {
+		c->slow_deadline = sf__now_ns() + c->server->glimits.timeout_ns;
+		c->slow_mark_read = c->stream_read;
+		c->slow_mark_progress = c->progress;
+	}
 }
 
 /* Reads into the message buffer.  1 after progress, 0 when empty, -1 gone. */
@@ -609,10 +825,25 @@ static int read_messages(struct sf_client *c, size_t *budget_used)
 	if (got == -EAGAIN || got == -EWOULDBLOCK)
 		return 0;
 	if (got == 0) {
-		if (c->in_end > 0)
-			sf__client_close(c, "end of stream in the middle of a message");
-		else
+		if (c->in_end > 0) {
+			struct sf_header hdr;
+			size_t have = c->in_end;
+
+			/* Half-closed peers can still read why. */
+			c->eof = true;
+			blame_partial(c);
+			if (sf__header_check(c->in, have, SF_MAX_MESSAGE, &hdr,
+			                     NULL) > 0)
+				sf__client_fail(c, SF_ERR_BAD_MESSAGE, "the stream "
+				                "ended %zu bytes into this %u-byte "
+				                "message", have, hdr.length);
+			else
+				sf__client_fail(c, SF_ERR_BAD_MESSAGE, "the stream "
+				                "ended %zu bytes into a message "
+				                "header", have);
+		} else {
 			finish(c);
+		}
 		return -1;
 	}
 	if (got < 0) {
@@ -623,13 +854,13 @@ static int read_messages(struct sf_client *c, size_t *budget_used)
 	c->stream_read += (uint64_t)got;
 	*budget_used += (size_t)got;
 	note_fds(c, before);
-	if (c->fdq.dropped)
-		return check_fds(c);
+	if (check_dropped(c) < 0)
+		return -1;
 	return 1;
 }
 
 /* The main input routine: pixels, messages, reads, within the budgets. */
-static void handle_input(struct sf_client *c)
+static void handle_input_budgeted(struct sf_client *c)
 {
 	unsigned msgs = 0;
 	size_t read_bytes = 0, pixel_bytes = 0;
@@ -663,6 +894,12 @@ static void handle_input(struct sf_client *c)
 		if (read_messages(c, &read_bytes) <= 0)
 			return;
 	}
+}
+
+static void handle_input(struct sf_client *c)
+{
+	handle_input_budgeted(c);
+	update_slow(c);
 }
 
 /* CLOSING and not yet at end of stream: read and throw away. */

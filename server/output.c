@@ -41,7 +41,61 @@ static void defer_error(struct sf_client *c, uint32_t code, const char *text)
 	if (c->deferred_error)
 		return;
 	c->deferred_error = code;
+	/* Its ERROR names the request whose answer did not fit, if any. */
+	c->deferred_type = c->in_request ? c->cur_type : 0;
 	snprintf(c->deferred_text, sizeof c->deferred_text, "%s", text);
+}
+
+/*
+ * In-flight accounting (max_inflight): an answer counts until its last
+ * byte is written to the socket.  The client counts a request until it
+ * reads the answer, which is later, so a client that keeps its own count
+ * within max_inflight is always within ours.
+ */
+static void answer_queued(struct sf_client *c, const void *fixed)
+{
+	unsigned cap = c->server->limits.max_inflight;
+	struct sf_answer *a;
+
+	/* Full only if the accounting is wrong: counting fewer is the safe
+	 * side, it can never refuse a client that follows the rule. */
+	if (!c->answers || c->answers_count == cap)
+		return;
+	a = &c->answers[(c->answers_head + c->answers_count) % cap];
+	a->end = c->out_queued;
+	/* PRESENTED and IMAGE both name their surface right after the
+	 * header. */
+	memcpy(&a->surface, (const uint8_t *)fixed + sizeof(struct sf_header),
+	       sizeof a->surface);
+	c->answers_count++;
+	c->answers_live++;
+}
+
+static void answers_written(struct sf_client *c)
+{
+	unsigned cap = c->server->limits.max_inflight;
+
+	while (c->answers_count &&
+	       c->answers[c->answers_head].end <= c->out_written) {
+		if (c->answers[c->answers_head].surface)
+			c->answers_live--;
+		c->answers_head = (c->answers_head + 1) % cap;
+		c->answers_count--;
+	}
+}
+
+void sf__out_forget_answers(struct sf_client *c, uint32_t surface)
+{
+	unsigned cap = c->server->limits.max_inflight;
+
+	for (unsigned i = 0; i < c->answers_count; i++) {
+		struct sf_answer *a = &c->answers[(c->answers_head + i) % cap];
+
+		if (a->surface == surface) {
+			a->surface = 0;
+			c->answers_live--;
+		}
+	}
 }
 
 int sf__out_message(struct sf_client *c, uint16_t type, void *fixed,
@@ -79,10 +133,19 @@ int sf__out_message(struct sf_client *c, uint16_t type, void *fixed,
 	}
 	ch->len += n;
 	c->out_bytes += n;
+	c->out_queued += n;
+	if (type == SF_PRESENTED || type == SF_IMAGE)
+		answer_queued(c, fixed);
 	if (c->state != SF_CLIENT_CLOSING &&
-	    c->out_bytes > c->server->limits.max_output)
-		defer_error(c, SF_ERR_SLOW, "the client does not read its events: "
-		            "more than max_output bytes are queued");
+	    c->out_bytes > c->server->limits.max_output) {
+		char text[160];
+
+		snprintf(text, sizeof text, "the client does not read its events: "
+		         "%llu bytes are queued for it, more than max_output "
+		         "(%llu)", (unsigned long long)c->out_bytes,
+		         (unsigned long long)c->server->limits.max_output);
+		defer_error(c, SF_ERR_SLOW, text);
+	}
 	sf__client_want_flush(c);
 	return 0;
 }
@@ -97,6 +160,7 @@ int sf__out_rows(struct sf_client *c, struct sf_surface *s,
 	ch->rows = true;
 	ch->surface = s;
 	ch->rect = *rect;
+	c->out_queued += (uint64_t)rect->width * SF_BYTES_PER_PIXEL * rect->height;
 	s->streaming++;
 	list_append(&c->out, &ch->link);
 	sf__client_pause_input(c, true);
@@ -132,6 +196,9 @@ void sf__out_clear(struct sf_client *c)
 	list_for_each_safe(ch, tmp, &c->out, struct sf_out_chunk, link)
 		chunk_free(ch);
 	c->out_bytes = 0;
+	c->out_written = c->out_queued;
+	c->answers_count = 0;
+	c->answers_live = 0;
 }
 
 static void iov_add(struct iovec *iov, int *n, const void *base, size_t len)
@@ -183,6 +250,8 @@ static int gather(struct sf_client *c, struct iovec *iov)
 /* Drops n written bytes from the head of the queue. */
 static void advance(struct sf_client *c, size_t n)
 {
+	c->out_written += n;
+	answers_written(c);
 	while (n > 0 && !list_empty(&c->out)) {
 		struct sf_out_chunk *ch = sf_container_of(c->out.next,
 		                                          struct sf_out_chunk, link);

@@ -28,6 +28,17 @@ static bool uid_allowed(const struct sf_server *server, uint32_t uid)
 	return false;
 }
 
+static unsigned count_ready(const struct sf_server *server)
+{
+	unsigned n = 0;
+
+	for (const struct sf_list *l = server->clients.next;
+	     l != &server->clients; l = l->next)
+		n += sf_container_of(l, const struct sf_client, link)->state ==
+		     SF_CLIENT_READY;
+	return n;
+}
+
 static int handle_hello(struct sf_client *c, const uint8_t *msg, size_t len)
 {
 	struct sf_server *server = c->server;
@@ -84,6 +95,10 @@ static int handle_hello(struct sf_client *c, const uint8_t *msg, size_t len)
 		                       "wrong or missing cookie: a TCP client must "
 		                       "send the cookie of the server's auth file %s",
 		                       server->auth_path);
+	if (count_ready(server) >= server->glimits.max_clients)
+		return sf__client_fail(c, SF_ERR_LIMIT, "the server already has "
+		                       "%u clients, its limit (--max-clients)",
+		                       server->glimits.max_clients);
 
 	memset(&w, 0, sizeof w);
 	w.magic = SF_MAGIC;
@@ -129,6 +144,7 @@ static bool size_allowed(struct sf_client *c, uint64_t size, char *why,
                          size_t why_len)
 {
 	const struct sf_limits *lim = &c->server->limits;
+	const struct sf_server_limits *glim = &c->server->glimits;
 
 	if (size > lim->max_segment_size) {
 		snprintf(why, why_len, "a segment of %llu bytes is larger than the "
@@ -143,6 +159,15 @@ static bool size_allowed(struct sf_client *c, uint64_t size, char *why,
 		         (unsigned long long)size,
 		         (unsigned long long)lim->max_mapped,
 		         (unsigned long long)c->mapped);
+		return false;
+	}
+	if (size > glim->max_mapped_total - c->server->mapped_total) {
+		snprintf(why, why_len, "%llu more bytes would exceed the %llu bytes "
+		         "the server maps for all its clients together (%llu "
+		         "already are; --max-mapped-total)",
+		         (unsigned long long)size,
+		         (unsigned long long)glim->max_mapped_total,
+		         (unsigned long long)c->server->mapped_total);
 		return false;
 	}
 	return true;
@@ -252,10 +277,13 @@ static int handle_detach(struct sf_client *c, const uint8_t *msg, size_t len)
 static int handle_create_surface(struct sf_client *c, const uint8_t *msg,
                                  size_t len)
 {
-	const struct sf_limits *lim = &c->server->limits;
+	struct sf_server *server = c->server;
+	const struct sf_limits *lim = &server->limits;
+	const struct sf_server_limits *glim = &server->glimits;
 	struct sf_create_surface m;
 	char title[SF_MAX_NAME + 1];
 	const char *why = NULL;
+	uint64_t bytes;
 	int code = sf__decode_create_surface(msg, len, &m, title, &why);
 
 	if (code)
@@ -272,6 +300,20 @@ static int handle_create_surface(struct sf_client *c, const uint8_t *msg,
 		                       "than the server's limit of %ux%u", m.id,
 		                       m.width, m.height, lim->max_width,
 		                       lim->max_height);
+	bytes = sf__surface_bytes(m.width, m.height);
+	if (bytes > glim->max_surface_memory - c->surface_memory)
+		return sf__client_fail(c, SF_ERR_LIMIT, "surface %u of %ux%u would "
+		                       "bring the client's surfaces to more than "
+		                       "%llu bytes of pixels (--max-surface-memory)",
+		                       m.id, m.width, m.height,
+		                       (unsigned long long)glim->max_surface_memory);
+	if (bytes > glim->max_surface_memory_total - server->surface_memory_total)
+		return sf__client_fail(c, SF_ERR_LIMIT, "surface %u of %ux%u would "
+		                       "bring the surfaces of all clients to more "
+		                       "than %llu bytes of pixels "
+		                       "(--max-surface-memory-total)", m.id, m.width,
+		                       m.height, (unsigned long long)
+		                       glim->max_surface_memory_total);
 	if (sf__surface_create(c, &m, title) < 0)
 		return sf__client_fail(c, SF_ERR_NO_MEMORY,
 		                       "server out of memory for surface %u", m.id);
@@ -305,6 +347,21 @@ static int check_rect(struct sf_client *c, const struct sf_surface *s,
 	                       r->height, s->id, s->width, s->height);
 }
 
+/* PUT_IMAGE and GET_IMAGE: more than max_inflight unanswered is LIMIT
+ * (see sf__client_inflight for what counts as answered). */
+static int check_inflight(struct sf_client *c)
+{
+	unsigned max = c->server->limits.max_inflight;
+	unsigned n = sf__client_inflight(c);
+
+	if (n < max)
+		return 0;
+	return sf__client_fail(c, SF_ERR_LIMIT, "%u PUT_IMAGE/GET_IMAGE are "
+	                       "already unanswered, the server's max_inflight "
+	                       "(%u): read PRESENTED and IMAGE before sending "
+	                       "more", n, max);
+}
+
 static int handle_put_image(struct sf_client *c, const uint8_t *msg, size_t len)
 {
 	struct sf_put_image m;
@@ -317,6 +374,8 @@ static int handle_put_image(struct sf_client *c, const uint8_t *msg, size_t len)
 
 	if (code)
 		return fail_decode(c, code, why);
+	if (check_inflight(c) < 0)
+		return -1;
 	s = sf__surface_find(c, m.surface);
 	if (!s)
 		return sf__client_fail(c, SF_ERR_BAD_SURFACE, "no surface %u",
@@ -372,6 +431,8 @@ static int handle_get_image(struct sf_client *c, const uint8_t *msg, size_t len)
 
 	if (code)
 		return fail_decode(c, code, why);
+	if (check_inflight(c) < 0)
+		return -1;
 	s = sf__surface_find(c, m.surface);
 	if (!s)
 		return sf__client_fail(c, SF_ERR_BAD_SURFACE, "no surface %u",
@@ -409,7 +470,17 @@ static int handle_get_image(struct sf_client *c, const uint8_t *msg, size_t len)
 		return 0;
 	}
 	/* Inline: the rows go out from the surface as the socket drains; the
-	 * client's requests wait meanwhile, so the content cannot change. */
+	 * client's requests wait meanwhile, so the content cannot change.  A
+	 * latched buffer shrunk by its client must fail here, with an ERROR:
+	 * once rows are queued, only a close is left. */
+	if (s->latched) {
+		sf__surface_touch(s, &m.rect);
+		if (sf__sigbus_pending()) {
+			sf__segments_check_broken(c->server);
+			if (c->fd < 0 || c->state == SF_CLIENT_CLOSING)
+				return -1;
+		}
+	}
 	if (!sf__surface_pixels(s, &stride) && sf__surface_own_memory(s) < 0)
 		return sf__client_fail(c, SF_ERR_NO_MEMORY, "cannot allocate %ux%u "
 		                       "pixels for surface %u", s->width, s->height,

@@ -11,12 +11,15 @@
  * the segment broken; the main loop then drops the client that did it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "server-private.h"
@@ -78,7 +81,9 @@ again:
 
 		if (!s->broken || c->state == SF_CLIENT_CLOSING)
 			continue;
-		c->cur_type = 0;
+		/* A snapshot or the display found it: no request to blame. */
+		if (!c->in_request)
+			c->cur_type = 0;
 		/* Failing the client frees its segments and so changes the
 		 * list: start over. */
 		sf__client_fail(c, SF_ERR_BAD_SEGMENT,
@@ -109,9 +114,10 @@ static void guard_remove(struct sf_shmseg *s)
 int sf__shmseg_open(struct sf_client *c, const struct sf_segment_msg *msg,
                     int fd, struct sf_shmseg **out, char *why, size_t why_len)
 {
-	struct sf_shmseg *s = calloc(1, sizeof *s);
+	struct sf_shmseg *s;
 	int st;
 
+	s = calloc(1, sizeof *s);
 	if (!s) {
 		if (fd >= 0)
 			close(fd);
@@ -123,12 +129,19 @@ int sf__shmseg_open(struct sf_client *c, const struct sf_segment_msg *msg,
 		free(s);
 		return st;
 	}
+	/* The mapping is all we use: an fd kept per segment would let a
+	 * client run the server out of fds with small segments. */
+	if (s->seg.fd >= 0) {
+		close(s->seg.fd);
+		s->seg.fd = -1;
+	}
 	list_init(&s->link);
 	s->client = c;
 	s->id = msg->id;
 	s->refs = 1;
 	guard_add(s);
 	c->mapped += s->seg.size;
+	c->server->mapped_total += s->seg.size;
 	*out = s;
 	return SF_PROBE_OK;
 }
@@ -154,10 +167,15 @@ void sf__shmseg_unref(struct sf_shmseg *s)
 		return;
 	guard_remove(s);
 	s->client->mapped -= s->seg.size;
+	s->client->server->mapped_total -= s->seg.size;
 	if (s->broken && s->seg.map) {
 		/* Our zero pages replaced the mapping: whatever the kind, it is
-		 * plain memory now. */
+		 * plain memory now.  A System V attach may reach past the size
+		 * the client gave (the kernel maps the whole segment): detach
+		 * what is left of it. */
 		munmap(s->seg.map, s->seg.size);
+		if (s->seg.kind == SF_SHM_SYSV)
+			shmdt(s->seg.map);
 		s->seg.map = NULL;
 	}
 	sf__segment_close(&s->seg);

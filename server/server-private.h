@@ -93,12 +93,25 @@ struct sf_limits {
 	uint64_t max_output;
 };
 
+/* Limits WELCOME has no field for: the server's own memory per client,
+ * and totals over every client.  Hitting one is an ERROR LIMIT too. */
+struct sf_server_limits {
+	unsigned max_clients;           /* clients past HELLO */
+	uint64_t max_surface_memory;    /* width*height*4 of a client's surfaces */
+	uint64_t max_surface_memory_total;
+	uint64_t max_mapped_total;      /* segment bytes mapped, all clients */
+	uint64_t timeout_ns;            /* HELLO, and each slow message window */
+};
+
 struct sf_display;
 
 struct sf_server {
 	struct sf_loop *loop;
 	struct sf_display *display;
 	struct sf_limits limits;
+	struct sf_server_limits glimits;
+	uint64_t mapped_total;         /* segment bytes mapped, every client */
+	uint64_t surface_memory_total; /* surface pixels, every client */
 	uid_t uid;
 	uid_t *allow_uids;
 	unsigned n_allow_uids;
@@ -178,6 +191,8 @@ int sf__sigbus_guard_install(void);
 /* Nonzero when a guarded access faulted since the last call; the broken
  * segments' clients are then failed by sf__segments_check_broken(). */
 bool sf__sigbus_pending(void);
+/* Fails every client whose segment broke.  The ERROR of a client in the
+ * middle of a request (c->in_request) names that request. */
 void sf__segments_check_broken(struct sf_server *server);
 
 /* Opens the segment msg describes (fd: the memfd or -1, always consumed).
@@ -216,6 +231,13 @@ struct sf_surface {
 	void *window;          /* display backend's per-surface state */
 };
 
+/* Bytes of a width x height surface's pixels (what surface memory limits
+ * count). */
+static inline uint64_t sf__surface_bytes(uint32_t width, uint32_t height)
+{
+	return (uint64_t)width * height * SF_BYTES_PER_PIXEL;
+}
+
 int sf__surface_create(struct sf_client *c, const struct sf_create_surface *m,
                        const char *title);
 struct sf_surface *sf__surface_find(struct sf_client *c, uint32_t id);
@@ -242,6 +264,10 @@ void sf__surface_frame_done(struct sf_surface *s, uint32_t serial,
 void sf__surface_shown(struct sf_surface *s, uint64_t time_ns);
 /* Called by the display when the user closed the surface's window. */
 void sf__surface_window_closed(struct sf_surface *s);
+/* Reads a byte of every page rect covers in a latched buffer, so that a
+ * segment its client shrank trips the SIGBUS guard now, before the rows
+ * are handed to the kernel (which would only fail the write). */
+void sf__surface_touch(const struct sf_surface *s, const struct sf_rect *r);
 /* Copies rect of the content into dst rows of dst_stride bytes. */
 void sf__surface_read(const struct sf_surface *s, const struct sf_rect *r,
                       uint8_t *dst, uint32_t dst_stride);
@@ -272,6 +298,13 @@ struct sf_payload {
 	struct sf_rect rects[SF_MAX_RECTS];
 };
 
+/* An answer in the output queue: where it ends, in out_queued terms, and
+ * the surface it answers for (0 once that surface is gone). */
+struct sf_answer {
+	uint64_t end;
+	uint32_t surface;
+};
+
 struct sf_client {
 	struct sf_list link;          /* server->clients, then server->dead */
 	struct sf_list backlog_link;
@@ -297,15 +330,30 @@ struct sf_client {
 	uint64_t fd_deadline[SF_FDQ_MAX];
 	uint32_t sequence;            /* requests started */
 	uint16_t cur_type;            /* request being handled, for ERROR */
+	bool in_request;              /* a request (or its payload) is being handled */
 	bool payload_active;
 	bool input_paused;            /* an inline readback is streaming out */
 	bool eof;
 	struct sf_payload payload;
+	/* Slow senders: while a message is incomplete, each window of
+	 * server->glimits.timeout_ns must complete one or bring SLOW_MIN_BYTES
+	 * (client.c).  0: no message is incomplete. */
+	uint64_t slow_deadline;
+	uint64_t slow_mark_read;      /* stream_read when the window began */
+	uint64_t slow_mark_progress;  /* progress when the window began */
+	uint64_t progress;            /* messages and payloads completed */
 
 	/* Output. */
 	struct sf_list out;           /* struct sf_out_chunk.link */
 	uint64_t out_bytes;           /* queued message bytes (not streamed rows) */
+	uint64_t out_queued;          /* every byte ever queued, rows included */
+	uint64_t out_written;         /* every byte ever written */
+	/* Answers (PRESENTED, IMAGE) queued but not yet written: a ring of
+	 * max_inflight entries (output.c); answers_live of them still count. */
+	struct sf_answer *answers;
+	unsigned answers_head, answers_count, answers_live;
 	uint32_t deferred_error;      /* fail with this at the next safe point */
+	uint16_t deferred_type;       /* request it happened in, 0: none */
 	char deferred_text[160];
 	bool shut_wr;
 	uint64_t close_deadline;      /* HELLO: give up waiting; CLOSING: flushing */
@@ -316,6 +364,7 @@ struct sf_client {
 	struct sf_list surfaces;      /* struct sf_surface.link */
 	unsigned n_segments, n_surfaces;
 	uint64_t mapped;              /* bytes of segments mapped, detached included */
+	uint64_t surface_memory;      /* width*height*4 of its surfaces */
 };
 
 /* Takes ownership of fd (a connected, non-blocking socket). */
@@ -345,6 +394,9 @@ void sf__client_pause_input(struct sf_client *c, bool pause);
 /* Clients past their deadline (no HELLO in time, or closing too long) are
  * closed; returns the ms until the nearest remaining deadline, or -1. */
 int sf__clients_expire(struct sf_server *server);
+/* PUT_IMAGE and GET_IMAGE whose PRESENTED or IMAGE has not been written
+ * to the socket yet (frames waiting for the display included). */
+unsigned sf__client_inflight(const struct sf_client *c);
 /* Frees the clients closed during the iteration. */
 void sf__clients_reap(struct sf_server *server);
 /* Closes every client now (shutdown). */
@@ -374,6 +426,9 @@ bool sf__out_pending(const struct sf_client *c);
 /* True when rows of a surface are queued (they die with the surface). */
 bool sf__out_has_rows(const struct sf_client *c);
 void sf__out_clear(struct sf_client *c);
+/* The surface is gone: its answers still queued no longer count as in
+ * flight (its client stopped counting them when it destroyed it). */
+void sf__out_forget_answers(struct sf_client *c, uint32_t surface);
 
 /* ---- snapshot.c ------------------------------------------------------- */
 

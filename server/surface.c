@@ -30,6 +30,10 @@ int sf__surface_create(struct sf_client *c, const struct sf_create_surface *m,
 	snprintf(s->title, sizeof s->title, "%s", title);
 	list_append(&c->surfaces, &s->link);
 	c->n_surfaces++;
+	/* Counted whole from the start, whether or not our copy is ever
+	 * made: the limit then fails CREATE_SURFACE, not some later frame. */
+	c->surface_memory += sf__surface_bytes(s->width, s->height);
+	c->server->surface_memory_total += sf__surface_bytes(s->width, s->height);
 	/* Without a window the surface is simply headless. */
 	sf__display_window_create(c->server->display, s);
 	return 0;
@@ -47,6 +51,7 @@ struct sf_surface *sf__surface_find(struct sf_client *c, uint32_t id)
 
 void sf__surface_destroy(struct sf_surface *s)
 {
+	sf__out_forget_answers(s->client, s->id);
 	sf__display_window_destroy(s->client->server->display, s);
 	if (s->latched)
 		sf__shmseg_unref(s->latched);
@@ -54,6 +59,9 @@ void sf__surface_destroy(struct sf_surface *s)
 		munmap(s->mem, s->mem_size);
 	list_remove(&s->link);
 	s->client->n_surfaces--;
+	s->client->surface_memory -= sf__surface_bytes(s->width, s->height);
+	s->client->server->surface_memory_total -=
+		sf__surface_bytes(s->width, s->height);
 	free(s);
 }
 
@@ -219,10 +227,31 @@ void sf__surface_read(const struct sf_surface *s, const struct sf_rect *r,
 	for (uint32_t y = 0; y < r->height; y++) {
 		uint8_t *d = dst + (size_t)y * dst_stride;
 
+		/* memmove: a client may read back into the very segment its
+		 * surface has latched. */
 		if (src)
-			memcpy(d, src + (size_t)(r->y + y) * stride +
-			       (size_t)r->x * SF_BYTES_PER_PIXEL, row);
+			memmove(d, src + (size_t)(r->y + y) * stride +
+			        (size_t)r->x * SF_BYTES_PER_PIXEL, row);
 		else
 			memset(d, 0, row);
+	}
+}
+
+void sf__surface_touch(const struct sf_surface *s, const struct sf_rect *r)
+{
+	size_t row = (size_t)r->width * SF_BYTES_PER_PIXEL;
+	const volatile uint8_t *px;
+	uint32_t stride;
+
+	if (!s->latched)
+		return;
+	px = sf__surface_pixels(s, &stride);
+	for (uint32_t y = 0; y < r->height; y++) {
+		const volatile uint8_t *p = px + (size_t)(r->y + y) * stride +
+		                            (size_t)r->x * SF_BYTES_PER_PIXEL;
+
+		for (size_t i = 0; i < row; i += 4096)
+			(void)p[i];
+		(void)p[row - 1];
 	}
 }

@@ -48,7 +48,15 @@ static void server_kill(void)
 
 /* Starts shmframe-server on a Unix socket and a TCP port in a fresh
  * temporary directory, which also holds the runtime dir and cookie. */
+static void server_start_with(struct server *s, const char *const *extra);
+
 static void server_start(struct server *s)
+{
+	server_start_with(s, NULL);
+}
+
+/* The same, with extra server options (NULL-terminated list). */
+static void server_start_with(struct server *s, const char *const *extra)
 {
 	const char *bin = getenv("SF_TEST_SERVER");
 	char line[512], sock[100], env[128];
@@ -76,8 +84,14 @@ static void server_start(struct server *s)
 		/* Dies with the test even if the test is killed. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(p[1], 1);
-		execl(bin, bin, "--listen", sock, "--listen", "tcp:127.0.0.1:0",
-		      "--display", "none", (char *)NULL);
+		const char *argv[32] = { bin, "--listen", sock, "--listen",
+		                         "tcp:127.0.0.1:0", "--display", "none" };
+		int argc = 7;
+
+		for (; extra && *extra && argc < 31; extra++)
+			argv[argc++] = *extra;
+		argv[argc] = NULL;
+		execv(bin, (char *const *)argv);
 		_exit(127);
 	}
 	close(p[1]);
@@ -538,6 +552,81 @@ TEST(the_socket_transport_sends_only_the_damage)
 	free(expect);
 	shmframe_surface_destroy(s);
 	shmframe_disconnect(c);
+	server_stop(&srv);
+}
+
+/* A server announcing a small largest message still gets every frame
+ * right: the library sends at most as many rectangles as fit, and their
+ * bounding box when there are more. */
+TEST(many_damage_rectangles_fit_a_small_largest_message)
+{
+	static const char *const opts[] = { "--max-message", "512", NULL };
+	const uint32_t w = 120, h = 40;
+	struct shmframe_rect dmg[100];
+	struct server srv;
+
+	server_start_with(&srv, opts);
+	for (unsigned i = 0; i < 100; i++)
+		dmg[i] = (struct shmframe_rect){ i, i % 40, 1, 1 };
+	for (size_t m = 0; m < N_MODES; m++) {
+		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[m], 0);
+		struct shmframe_surface *s =
+			shmframe_surface_create(c, w, h, SHMFRAME_FORMAT_ARGB8888, NULL);
+		struct shmframe_buffer *b;
+		uint32_t *expect, stride;
+		uint8_t *px;
+
+		ASSERT(s != NULL);
+		expect = present_pattern(s, 1, 3);
+		for (unsigned i = 0; i < 100; i++)
+			expect[dmg[i].y * w + dmg[i].x] = pattern(dmg[i].x, dmg[i].y, 2, 3);
+		b = shmframe_acquire(s);
+		ASSERT(b != NULL);
+		px = shmframe_buffer_pixels(b, &stride);
+		for (uint32_t y = 0; y < h; y++)
+			memcpy(px + (size_t)y * stride, expect + (size_t)y * w, w * 4);
+		ASSERT_EQ(shmframe_present(s, b, dmg, 100, NULL), 0);
+		check_readback(s, expect, modes[m].name);
+		ASSERT_EQ(shmframe_conn_error(c), 0);
+		free(expect);
+		shmframe_surface_destroy(s);
+		shmframe_disconnect(c);
+	}
+	server_stop(&srv);
+}
+
+/* With one request allowed in flight, holding one buffer is the most a
+ * client may do: acquiring a second would wait forever, so it fails at
+ * once instead of hanging or overrunning the server's limit. */
+TEST(acquire_never_exceeds_the_servers_in_flight_limit)
+{
+	static const char *const opts[] = { "--max-inflight", "1", NULL };
+	struct server srv;
+
+	server_start_with(&srv, opts);
+	for (size_t m = 0; m < N_MODES; m++) {
+		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[m], 0);
+		struct shmframe_surface *s =
+			shmframe_surface_create(c, 16, 16, SHMFRAME_FORMAT_ARGB8888, NULL);
+		struct shmframe_buffer *b1, *b2;
+
+		ASSERT(s != NULL);
+		b1 = shmframe_acquire(s);
+		ASSERT(b1 != NULL);
+		b2 = shmframe_acquire(s);
+		ASSERT(b2 == NULL);
+		ASSERT_EQ(errno, EDEADLK);
+		/* Presenting the one held works, and so does the next frame. */
+		ASSERT_EQ(shmframe_present(s, b1, NULL, 0, NULL), 0);
+		for (int f = 0; f < 5; f++) {
+			b1 = shmframe_acquire(s);
+			ASSERT(b1 != NULL);
+			ASSERT_EQ(shmframe_present(s, b1, NULL, 0, NULL), 0);
+		}
+		ASSERT_EQ(shmframe_roundtrip(c), 0);
+		shmframe_surface_destroy(s);
+		shmframe_disconnect(c);
+	}
 	server_stop(&srv);
 }
 

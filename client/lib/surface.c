@@ -327,14 +327,13 @@ static bool release_coming(const struct shmframe_surface *s)
 /*
  * The server takes at most max_inflight unanswered PUT_IMAGE/GET_IMAGE;
  * counting the buffers already handed out keeps every later present within
- * it.  With nothing in flight there is nothing to wait for.
+ * it, so the caller can never hold more buffers than it may present.
  */
 static bool inflight_room(const struct shmframe_conn *conn)
 {
 	uint32_t max = conn->welcome.max_inflight;
 
-	return max == 0 || conn->inflight == 0 ||
-	       conn->inflight + conn->acquired < max;
+	return max == 0 || conn->inflight + conn->acquired < max;
 }
 
 static struct shmframe_buffer *acquire(struct shmframe_surface *s, bool wait)
@@ -363,6 +362,15 @@ static struct shmframe_buffer *acquire(struct shmframe_surface *s, bool wait)
 			return take_free(s);
 		if (!wait) {
 			errno = EAGAIN;
+			return NULL;
+		}
+		if (has_free(s) && conn->inflight == 0) {
+			/* Nothing in flight can make room: the caller already
+			 * holds as many buffers as the server lets it present. */
+			sf__log(conn, SHMFRAME_LOG_ERROR, "acquire would wait forever: "
+			        "%u buffers are held, the server allows %u in flight",
+			        conn->acquired, conn->welcome.max_inflight);
+			errno = EDEADLK;
 			return NULL;
 		}
 		if (!has_free(s) && !release_coming(s)) {
@@ -448,6 +456,19 @@ static int put_inline(struct shmframe_surface *s, struct shmframe_buffer *b,
 	return sf__send_iov(s->conn, iov, cnt);
 }
 
+/* Rectangles per PUT_IMAGE: the protocol's limit, or fewer when the
+ * server announced a smaller largest message. */
+static unsigned max_rects(const struct shmframe_conn *conn)
+{
+	uint32_t max = conn->welcome.max_message;
+	unsigned n;
+
+	if (max < sizeof(struct sf_put_image) + sizeof(struct sf_rect))
+		return 1;
+	n = (max - sizeof(struct sf_put_image)) / sizeof(struct sf_rect);
+	return n < SF_MAX_RECTS ? n : SF_MAX_RECTS;
+}
+
 /* More rectangles than a message holds: one that covers them all. */
 static unsigned bounding_box(const struct shmframe_rect *d, unsigned n,
                              struct sf_rect *out)
@@ -494,10 +515,10 @@ SHMFRAME_EXPORT int shmframe_present(struct shmframe_surface *s,
 
 		if (!sf__rect_inside(&r, s->width, s->height))
 			return -EINVAL;
-		if (i < SF_MAX_RECTS)
+		if (i < max_rects(conn))
 			rects[n++] = r;
 	}
-	if (n_damage > SF_MAX_RECTS)
+	if (n_damage > max_rects(conn))
 		n = bounding_box(damage, n_damage, rects);
 	if (s->full_damage)
 		n = 0;

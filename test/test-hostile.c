@@ -1,0 +1,1779 @@
+/*
+ * Hostile clients against a real shmframe-server, speaking the wire
+ * directly: malformed and lying messages, fds where none belong and none
+ * where one must be, segments shrunk under the server's mapping, clients
+ * that never read or send one byte a second, and every limit hit for real
+ * with small limits set on the server's command line.
+ *
+ * Every case checks the ERROR's code, that it names the request at fault
+ * (request_type, and the text starting with the request's name), and that
+ * the server closes that connection; then that a well-behaved client,
+ * connected all along, still gets a pixel-exact frame back, that the
+ * server holds as many fds as before, and at the end that nothing is left
+ * in /dev/shm or ipcs -m and that SIGTERM is a clean exit (a sanitizer
+ * build reports leaks there).
+ *
+ * SF_TEST_SERVER names the server binary (CTest sets it).
+ */
+#include <fcntl.h>
+#include <ftw.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "fdpass.h"
+#include "harness.h"
+#include "segment.h"
+#include "shmframe.h"
+#include "wire.h"
+
+#define MAX_ARGS 24
+#define GOOD_W 64
+#define GOOD_H 48
+
+/* ---- the server --------------------------------------------------------- */
+
+struct server {
+	pid_t pid;
+	char dir[64];
+	char sock[100];
+	char addr[110];
+};
+
+static struct server srv;
+static char fifo_path[96]; /* removed on failure too */
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void server_kill(void)
+{
+	if (srv.pid > 0) {
+		kill(srv.pid, SIGKILL);
+		waitpid(srv.pid, NULL, 0);
+		srv.pid = 0;
+	}
+	if (srv.dir[0])
+		nftw(srv.dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	if (fifo_path[0])
+		unlink(fifo_path);
+}
+
+/* Starts the server, headless, on a Unix socket of a fresh temporary
+ * directory, with the extra arguments (NULL-terminated list). */
+static void server_start(const char *const *extra)
+{
+	const char *bin = getenv("SF_TEST_SERVER");
+	const char *argv[MAX_ARGS];
+	char line[512], env[128];
+	int p[2], n = 0;
+	FILE *f;
+
+	ASSERT_MSG(bin && bin[0], "SF_TEST_SERVER is not set");
+	memset(&srv, 0, sizeof srv);
+	strcpy(srv.dir, "/tmp/shmframe-hostile.XXXXXX");
+	ASSERT(mkdtemp(srv.dir) != NULL);
+	sf_test_atfail = server_kill;
+	snprintf(env, sizeof env, "%s/run", srv.dir);
+	ASSERT_EQ(mkdir(env, 0700), 0);
+	setenv("XDG_RUNTIME_DIR", env, 1);
+	snprintf(env, sizeof env, "%s/cookie", srv.dir);
+	setenv("SHMFRAME_AUTH", env, 1);
+	unsetenv("SHMFRAME_SERVER");
+	unsetenv("SHMFRAME_TRANSPORT");
+	snprintf(srv.sock, sizeof srv.sock, "%s/sock", srv.dir);
+	snprintf(srv.addr, sizeof srv.addr, "unix:%s", srv.sock);
+
+	argv[n++] = bin;
+	argv[n++] = "--listen";
+	argv[n++] = srv.addr;
+	argv[n++] = "--display";
+	argv[n++] = "none";
+	for (int i = 0; extra && extra[i]; i++) {
+		ASSERT_LT(n, MAX_ARGS - 1);
+		argv[n++] = extra[i];
+	}
+	argv[n] = NULL;
+
+	ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+	srv.pid = fork();
+	ASSERT_GE(srv.pid, 0);
+	if (srv.pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(p[1], 1);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	f = fdopen(p[0], "r");
+	ASSERT(f != NULL);
+	if (!fgets(line, sizeof line, f)) {
+		fclose(f);
+		FAIL("server exited before printing its ready line");
+	}
+	fclose(f);
+	ASSERT_MSG(strncmp(line, "ready", 5) == 0, "server said: %s", line);
+}
+
+static void server_alive(void)
+{
+	char path[64], buf[512];
+	FILE *f;
+
+	ASSERT_MSG(kill(srv.pid, 0) == 0, "the server died");
+	snprintf(path, sizeof path, "/proc/%d/status", (int)srv.pid);
+	f = fopen(path, "re");
+	ASSERT(f != NULL);
+	while (fgets(buf, sizeof buf, f))
+		if (strncmp(buf, "State:", 6) == 0)
+			ASSERT_MSG(!strchr(buf, 'Z'), "the server died: %s", buf);
+	fclose(f);
+}
+
+static int server_fds(void)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(path, sizeof path, "/proc/%d/fd", (int)srv.pid);
+	d = opendir(path);
+	ASSERT(d != NULL);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* The server frees a client's fds when it sees the disconnect. */
+static void wait_server_fds(int want, const char *when)
+{
+	int n = 0;
+
+	for (int i = 0; i < 100; i++) {
+		n = server_fds();
+		if (n == want)
+			return;
+		usleep(50000);
+	}
+	FAIL("%s: the server holds %d fds, %d expected (fd leak)", when, n, want);
+}
+
+/* SIGTERM must be a clean exit 0. */
+static void server_stop(void)
+{
+	int status;
+
+	server_alive();
+	ASSERT_EQ(kill(srv.pid, SIGTERM), 0);
+	ASSERT_EQ(waitpid(srv.pid, &status, 0), srv.pid);
+	srv.pid = 0;
+	ASSERT_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	           "server exit status 0x%x on SIGTERM", status);
+	nftw(srv.dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	sf_test_atfail = NULL;
+}
+
+/* ---- shared-memory bookkeeping ------------------------------------------ */
+
+#define MAX_NAMES 512
+
+struct shm_state {
+	char devshm[MAX_NAMES][256];
+	int n_devshm;
+	int sysv[MAX_NAMES];
+	int n_sysv;
+};
+
+static struct shm_state shm_before;
+
+static void shm_read(struct shm_state *st)
+{
+	DIR *d = opendir("/dev/shm");
+	struct dirent *e;
+	char line[512];
+	FILE *f;
+
+	memset(st, 0, sizeof *st);
+	if (d) {
+		while ((e = readdir(d)) != NULL && st->n_devshm < MAX_NAMES)
+			if (e->d_name[0] != '.')
+				snprintf(st->devshm[st->n_devshm++], 256, "%s", e->d_name);
+		closedir(d);
+	}
+	f = fopen("/proc/sysvipc/shm", "re");
+	if (!f)
+		return;
+	if (!fgets(line, sizeof line, f)) {
+		fclose(f);
+		return;
+	}
+	while (fgets(line, sizeof line, f) && st->n_sysv < MAX_NAMES) {
+		int key, id, perms, cpid;
+		unsigned long size;
+
+		if (sscanf(line, "%d %d %o %lu %d", &key, &id, &perms, &size,
+		           &cpid) == 5) {
+			/* Only those we made, or the server did. */
+			if (cpid == (int)getpid() || cpid == (int)srv.pid)
+				st->sysv[st->n_sysv++] = id;
+		}
+	}
+	fclose(f);
+}
+
+static bool has_name(const struct shm_state *st, const char *name)
+{
+	for (int i = 0; i < st->n_devshm; i++)
+		if (strcmp(st->devshm[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* New /dev/shm entries that stay (other tests running at the same time
+ * make short-lived ones), and System V segments made by us or the server
+ * that still exist: left behind. */
+static void shm_check(void)
+{
+	static struct shm_state now, later;
+
+	shm_read(&now);
+	ASSERT_MSG(now.n_sysv == 0, "%d System V segment(s) left (ipcs -m), "
+	           "id %d first", now.n_sysv, now.sysv[0]);
+	for (int i = 0; i < now.n_devshm; i++) {
+		if (has_name(&shm_before, now.devshm[i]))
+			continue;
+		usleep(500000);
+		shm_read(&later);
+		ASSERT_MSG(!has_name(&later, now.devshm[i]),
+		           "left behind in /dev/shm: %s", now.devshm[i]);
+	}
+}
+
+/* ---- the well-behaved client -------------------------------------------- */
+
+struct good {
+	struct shmframe_conn *conn;
+	struct shmframe_surface *surface;
+	uint32_t frame;
+};
+
+static struct good good;
+static int fds_base, fds_with_good;
+
+static uint32_t pattern(uint32_t x, uint32_t y, uint32_t frame)
+{
+	uint32_t v = x * 0x9e3779b1u ^ y * 0x85ebca77u ^ frame * 0xc2b2ae3du;
+
+	v ^= v >> 15;
+	v *= 0x2c1b3c6du;
+	return v ^ (v >> 12);
+}
+
+static void good_connect(enum shmframe_transport transport)
+{
+	struct shmframe_options o;
+	int err;
+
+	shmframe_options_init(&o);
+	o.name = "well-behaved";
+	o.transport = transport;
+	good.conn = shmframe_connect(srv.addr, &o);
+	ASSERT(good.conn != NULL);
+	err = shmframe_conn_error(good.conn);
+	ASSERT_MSG(err == 0, "good client: connect: %s (%s)",
+	           shmframe_strerror(err), shmframe_last_error(good.conn));
+	good.surface = shmframe_surface_create(good.conn, GOOD_W, GOOD_H,
+	                                       SHMFRAME_FORMAT_ARGB8888, "good");
+	ASSERT_MSG(good.surface != NULL, "good client: surface: %s",
+	           shmframe_last_error(good.conn));
+}
+
+/* One frame presented and read back, pixel for pixel. */
+static void good_roundtrip(const char *when)
+{
+	uint32_t expect[GOOD_W * GOOD_H], got[GOOD_W * GOOD_H], stride;
+	struct shmframe_buffer *b;
+	uint8_t *px;
+	int err;
+
+	good.frame++;
+	b = shmframe_acquire(good.surface);
+	ASSERT_MSG(b != NULL, "%s: good client: acquire: %s", when,
+	           shmframe_last_error(good.conn));
+	px = shmframe_buffer_pixels(b, &stride);
+	for (uint32_t y = 0; y < GOOD_H; y++)
+		for (uint32_t x = 0; x < GOOD_W; x++) {
+			expect[y * GOOD_W + x] = pattern(x, y, good.frame);
+			memcpy(px + (size_t)y * stride + x * 4,
+			       &expect[y * GOOD_W + x], 4);
+		}
+	err = shmframe_present(good.surface, b, NULL, 0, NULL);
+	ASSERT_MSG(err == 0, "%s: good client: present: %s", when,
+	           shmframe_last_error(good.conn));
+	memset(got, 0, sizeof got);
+	err = shmframe_readback(good.surface, 0, 0, GOOD_W, GOOD_H, got,
+	                        GOOD_W * 4);
+	ASSERT_MSG(err == 0, "%s: good client: readback: %s", when,
+	           shmframe_last_error(good.conn));
+	ASSERT_MSG(memcmp(got, expect, sizeof got) == 0,
+	           "%s: the good client's frame came back different", when);
+}
+
+static void good_close(void)
+{
+	shmframe_surface_destroy(good.surface);
+	shmframe_disconnect(good.conn);
+	memset(&good, 0, sizeof good);
+}
+
+/* ---- a case from start to end ------------------------------------------- */
+
+/* Server with these extra arguments, and the good client connected. */
+static void begin_with(const char *const *extra,
+                       enum shmframe_transport good_transport)
+{
+	shm_read(&shm_before);
+	server_start(extra);
+	fds_base = server_fds();
+	good_connect(good_transport);
+	good_roundtrip("before");
+	fds_with_good = server_fds();
+}
+
+static void begin(const char *const *extra)
+{
+	begin_with(extra, SHMFRAME_TRANSPORT_AUTO);
+}
+
+/* While a hostile connection is open: the server is alive and serves
+ * the good client. */
+static void check_serving(const char *when)
+{
+	server_alive();
+	good_roundtrip(when);
+}
+
+/* After a hostile connection: ... and holds what it held before. */
+static void check_unharmed(const char *when)
+{
+	check_serving(when);
+	wait_server_fds(fds_with_good, when);
+}
+
+static void end(void)
+{
+	check_unharmed("end");
+	good_close();
+	wait_server_fds(fds_base, "after the good client left");
+	shm_check();
+	server_stop();
+}
+
+/* ---- speaking the wire --------------------------------------------------- */
+
+struct raw {
+	int fd;
+	struct sf_welcome welcome;
+	/* buffered input */
+	uint8_t buf[1 << 17];
+	size_t start, end;
+};
+
+static struct raw *raw_connect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct raw *r = calloc(1, sizeof *r);
+
+	ASSERT(r != NULL);
+	r->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_GE(r->fd, 0);
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", srv.sock);
+	ASSERT_EQ(connect(r->fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	return r;
+}
+
+static void raw_close(struct raw *r)
+{
+	close(r->fd);
+	free(r);
+}
+
+/* Sends bytes, with fds attached to the first when nfds > 0.  Returns 0
+ * or -errno (the server may have closed already: that is for the caller
+ * to judge). */
+static int raw_send_fds(struct raw *r, const void *data, size_t len,
+                        const int *fds, int nfds)
+{
+	union {
+		char buf[CMSG_SPACE(253 * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	const uint8_t *p = data;
+
+	while (len > 0) {
+		struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t n;
+
+		if (nfds > 0) {
+			struct cmsghdr *c;
+
+			memset(&control, 0, sizeof control);
+			msg.msg_control = control.buf;
+			msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+			c = CMSG_FIRSTHDR(&msg);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+			memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+		}
+		n = sendmsg(r->fd, &msg, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		nfds = 0;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int raw_send(struct raw *r, const void *data, size_t len)
+{
+	return raw_send_fds(r, data, len, NULL, 0);
+}
+
+/* Encodes a message (fixed part, then tail padded to 4) into buf. */
+static size_t encode(uint8_t *buf, size_t cap, uint16_t type, void *fixed,
+                     size_t fixed_size, const void *tail, size_t tail_len)
+{
+	size_t n = sf__encode(buf, cap, type, fixed, fixed_size, tail, tail_len);
+
+	ASSERT_MSG(n > 0, "cannot encode a %s", sf__type_name(type));
+	return n;
+}
+
+static void send_msg(struct raw *r, uint16_t type, void *fixed,
+                     size_t fixed_size, const void *tail, size_t tail_len)
+{
+	uint8_t buf[8192];
+	size_t n = encode(buf, sizeof buf, type, fixed, fixed_size, tail,
+	                  tail_len);
+
+	ASSERT_EQ(raw_send(r, buf, n), 0);
+}
+
+static void hello_msg(struct sf_hello *h)
+{
+	memset(h, 0, sizeof *h);
+	h->magic = SF_MAGIC;
+	h->major = SF_VERSION_MAJOR;
+	h->minor = SF_VERSION_MINOR;
+	h->caps = SF_CAP_ALL;
+	h->name_len = 7;
+}
+
+/* 1: a whole message in r->buf at r->start (*len bytes), 0: end of stream,
+ * -1: nothing within timeout_ms, -2: connection reset. */
+static int raw_read(struct raw *r, size_t want, int timeout_ms)
+{
+	while (r->end - r->start < want) {
+		struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+		ssize_t n;
+
+		if (r->start > 0) {
+			memmove(r->buf, r->buf + r->start, r->end - r->start);
+			r->end -= r->start;
+			r->start = 0;
+		}
+		if (poll(&pfd, 1, timeout_ms) == 0)
+			return -1;
+		n = recv(r->fd, r->buf + r->end, sizeof r->buf - r->end, 0);
+		if (n == 0)
+			return 0;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -2;
+		}
+		r->end += (size_t)n;
+	}
+	return 1;
+}
+
+/* Reads the next event into *hdr and its whole message into msg (cap
+ * SF_MAX_MESSAGE); an inline IMAGE's rows are skipped.  As raw_read. */
+static int next_event(struct raw *r, struct sf_header *hdr, uint8_t *msg,
+                      int timeout_ms)
+{
+	int st = raw_read(r, sizeof *hdr, timeout_ms);
+
+	if (st <= 0)
+		return st;
+	memcpy(hdr, r->buf + r->start, sizeof *hdr);
+	ASSERT_MSG(hdr->length >= 8 && hdr->length <= SF_MAX_MESSAGE &&
+	           hdr->length % 4 == 0, "server sent a bad header (type 0x%x, "
+	           "length %u)", hdr->type, hdr->length);
+	st = raw_read(r, hdr->length, timeout_ms);
+	if (st <= 0)
+		return st;
+	memcpy(msg, r->buf + r->start, hdr->length);
+	r->start += hdr->length;
+	if (hdr->type == SF_IMAGE) {
+		struct sf_image img;
+		uint64_t skip;
+
+		ASSERT_EQ(sf__decode_image(msg, hdr->length, &img, NULL), 0);
+		skip = img.segment ? 0 : (uint64_t)img.rect.width * 4 *
+		                         img.rect.height;
+		while (skip > 0) {
+			size_t k;
+
+			st = raw_read(r, 1, timeout_ms);
+			if (st <= 0)
+				return st;
+			k = r->end - r->start < skip ? r->end - r->start : skip;
+			r->start += k;
+			skip -= k;
+		}
+	}
+	return 1;
+}
+
+/* The next event must be of this type. */
+static void expect_event(struct raw *r, uint16_t type, uint8_t *msg)
+{
+	struct sf_header hdr;
+	int st = next_event(r, &hdr, msg, 5000);
+
+	ASSERT_MSG(st == 1, "waiting for %s: %s", sf__type_name(type),
+	           st == 0 ? "end of stream" : st == -1 ? "timed out" : "reset");
+	if (hdr.type == SF_ERROR && type != SF_ERROR) {
+		struct sf_error e;
+		char text[SF_MAX_TEXT + 1] = "";
+
+		sf__decode_error(msg, hdr.length, &e, text, NULL);
+		FAIL("waiting for %s: ERROR %s: %s", sf__type_name(type),
+		     sf__error_name(e.code), text);
+	}
+	ASSERT_MSG(hdr.type == type, "expected %s, got %s",
+	           sf__type_name(type), sf__type_name(hdr.type));
+}
+
+static void raw_hello(struct raw *r)
+{
+	struct sf_hello h;
+	uint8_t msg[SF_MAX_MESSAGE];
+
+	hello_msg(&h);
+	send_msg(r, SF_HELLO, &h, sizeof h, "hostile", 7);
+	expect_event(r, SF_WELCOME, msg);
+	ASSERT_EQ(sf__decode_welcome(msg, sizeof r->welcome, &r->welcome,
+	                             NULL), 0);
+}
+
+static struct raw *raw_ready(void)
+{
+	struct raw *r = raw_connect();
+
+	raw_hello(r);
+	return r;
+}
+
+/* The connection is closed: end of stream (or a reset) within 5 s. */
+static void expect_closed(struct raw *r)
+{
+	for (;;) {
+		struct sf_header hdr;
+		uint8_t msg[SF_MAX_MESSAGE];
+		int st = next_event(r, &hdr, msg, 5000);
+
+		ASSERT_MSG(st != -1, "the server did not close the connection");
+		if (st <= 0)
+			return;
+		ASSERT_MSG(hdr.type != SF_ERROR, "a second ERROR arrived");
+	}
+}
+
+/*
+ * Reads events until an ERROR, which must have this code and name the
+ * request of that type (request_type, and its text starts with the
+ * request's name; type 0: none is at fault).  Then the connection must
+ * close.  Frees r.  Returns nothing; the text goes to *text when given.
+ */
+static void expect_error_text(struct raw *r, uint32_t code, uint16_t type,
+                              char *text_out)
+{
+	static uint8_t msg[SF_MAX_MESSAGE];
+	char text[SF_MAX_TEXT + 1];
+	struct sf_error e;
+	struct sf_header hdr;
+	char name[64];
+
+	for (;;) {
+		int st = next_event(r, &hdr, msg, 8000);
+
+		ASSERT_MSG(st == 1, "waiting for ERROR %s: %s", sf__error_name(code),
+		           st == 0 ? "end of stream" : st == -1 ? "timed out"
+		                                              : "connection reset");
+		if (hdr.type == SF_ERROR)
+			break;
+	}
+	ASSERT_EQ(sf__decode_error(msg, hdr.length, &e, text, NULL), 0);
+	ASSERT_MSG(e.code == code, "expected ERROR %u (%s), got %u (%s): %s",
+	           code, sf__error_name(code), e.code, sf__error_name(e.code),
+	           text);
+	ASSERT_MSG(e.request_type == type, "ERROR names request type 0x%x, "
+	           "0x%x expected: %s", e.request_type, type, text);
+	if (type) {
+		if (strcmp(sf__type_name(type), "unknown") != 0)
+			snprintf(name, sizeof name, "%s: ", sf__type_name(type));
+		else
+			snprintf(name, sizeof name, "request type 0x%04x: ", type);
+		ASSERT_MSG(strncmp(text, name, strlen(name)) == 0,
+		           "ERROR text does not start with \"%s\": %s", name, text);
+		ASSERT_GT(e.sequence, 0);
+	} else {
+		ASSERT_EQ(e.sequence, 0);
+	}
+	printf("#   %-14s %s\n", sf__error_name(e.code)[0] ? sf__error_name(e.code)
+	                                                   : "?", text);
+	fflush(stdout);
+	if (text_out)
+		strcpy(text_out, text);
+	expect_closed(r);
+	raw_close(r);
+}
+
+static void expect_error(struct raw *r, uint32_t code, uint16_t type)
+{
+	expect_error_text(r, code, type, NULL);
+}
+
+/* ---- messages ------------------------------------------------------------ */
+
+static void send_sync(struct raw *r, uint32_t serial)
+{
+	struct sf_sync m = { .serial = serial };
+
+	send_msg(r, SF_SYNC, &m, sizeof m, NULL, 0);
+}
+
+/* SYNC answered: the server is still talking to us. */
+static void roundtrip(struct raw *r)
+{
+	uint8_t msg[SF_MAX_MESSAGE];
+	struct sf_header hdr;
+
+	send_sync(r, 77);
+	for (;;) {
+		int st = next_event(r, &hdr, msg, 5000);
+
+		ASSERT_MSG(st == 1, "no SYNC_DONE");
+		ASSERT_MSG(hdr.type != SF_ERROR, "ERROR instead of SYNC_DONE");
+		if (hdr.type == SF_SYNC_DONE)
+			return;
+	}
+}
+
+static void create_surface(struct raw *r, uint32_t id, uint32_t w, uint32_t h,
+                           uint32_t mode)
+{
+	struct sf_create_surface m = {
+		.id = id, .width = w, .height = h,
+		.format = SF_FORMAT_ARGB8888, .present_mode = mode,
+	};
+
+	send_msg(r, SF_CREATE_SURFACE, &m, sizeof m, NULL, 0);
+}
+
+static void put_image(struct raw *r, uint32_t surface, uint32_t segment,
+                      uint64_t offset, uint32_t stride,
+                      const struct sf_rect *rects, uint32_t n)
+{
+	static uint32_t serial;
+	struct sf_put_image m = {
+		.surface = surface, .serial = ++serial, .segment = segment,
+		.buffer = segment ? 1 : 0, .offset = offset, .stride = stride,
+		.n_rects = n,
+	};
+
+	send_msg(r, SF_PUT_IMAGE, &m, sizeof m, rects, n * sizeof *rects);
+}
+
+static void get_image(struct raw *r, uint32_t surface, struct sf_rect rect,
+                      uint32_t segment, uint64_t offset, uint32_t stride)
+{
+	struct sf_get_image m = {
+		.surface = surface, .serial = 1, .rect = rect,
+		.segment = segment, .stride = stride, .offset = offset,
+	};
+
+	send_msg(r, SF_GET_IMAGE, &m, sizeof m, NULL, 0);
+}
+
+/* A segment of ours: made like the library makes them, nonce written. */
+struct hseg {
+	struct sf_segment seg;
+	uint8_t nonce[SF_NONCE_SIZE];
+};
+
+static void hseg_make(struct hseg *h, int kind, size_t size)
+{
+	int err = sf__segment_create(&h->seg, kind, size);
+
+	ASSERT_MSG(err == 0, "cannot make a %s segment: %s",
+	           sf__shm_kind_name((uint32_t)kind), strerror(-err));
+	ASSERT_EQ(sf__random(h->nonce, sizeof h->nonce), 0);
+	memcpy(h->seg.map, h->nonce, sizeof h->nonce);
+}
+
+/* A memfd made by hand, named (it shows in /proc/PID/maps) and sealed
+ * with seals (0: it can shrink). */
+static void hseg_make_memfd(struct hseg *h, const char *name, size_t size,
+                            int seals)
+{
+	sf__segment_init(&h->seg);
+	h->seg.kind = SF_SHM_MEMFD;
+	h->seg.fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	ASSERT_GE(h->seg.fd, 0);
+	ASSERT_EQ(ftruncate(h->seg.fd, (off_t)size), 0);
+	if (seals)
+		ASSERT_EQ(fcntl(h->seg.fd, F_ADD_SEALS, seals), 0);
+	h->seg.map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	                  h->seg.fd, 0);
+	ASSERT(h->seg.map != MAP_FAILED);
+	h->seg.size = size;
+	ASSERT_EQ(sf__random(h->nonce, sizeof h->nonce), 0);
+	memcpy(h->seg.map, h->nonce, sizeof h->nonce);
+}
+
+/* Unmapping a shrunk segment is fine: munmap does not touch the pages. */
+static void hseg_free(struct hseg *h)
+{
+	sf__segment_close(&h->seg);
+}
+
+static void segment_msg(struct sf_segment_msg *m, const struct hseg *h,
+                        uint32_t id, uint8_t flags, uint64_t size)
+{
+	memset(m, 0, sizeof *m);
+	m->id = id;
+	m->kind = (uint8_t)h->seg.kind;
+	m->flags = flags;
+	m->size = size;
+	m->shmid = h->seg.kind == SF_SHM_SYSV ? h->seg.shmid : -1;
+	memcpy(m->nonce, h->nonce, sizeof m->nonce);
+	if (h->seg.kind == SF_SHM_POSIX)
+		memcpy(m->name, h->seg.name, sizeof m->name);
+}
+
+/* ATTACH_SEGMENT (or PROBE) of h, with its fd when it is a memfd. */
+static int send_segment(struct raw *r, uint16_t type, const struct hseg *h,
+                        uint32_t id, uint8_t flags)
+{
+	struct sf_segment_msg m;
+	uint8_t buf[128];
+	size_t n;
+
+	segment_msg(&m, h, id, flags, h->seg.size);
+	n = encode(buf, sizeof buf, type, &m, sizeof m, NULL, 0);
+	if (h->seg.kind == SF_SHM_MEMFD)
+		return raw_send_fds(r, buf, n, &h->seg.fd, 1);
+	return raw_send(r, buf, n);
+}
+
+static void attach(struct raw *r, const struct hseg *h, uint32_t id,
+                   uint8_t flags)
+{
+	ASSERT_EQ(send_segment(r, SF_ATTACH_SEGMENT, h, id, flags), 0);
+}
+
+/* ---- bad input ------------------------------------------------------------ */
+
+TEST(wrong_magic_is_bad_magic)
+{
+	struct sf_hello h;
+	struct raw *r;
+
+	begin(NULL);
+	r = raw_connect();
+	hello_msg(&h);
+	h.magic = 0x58585858;
+	send_msg(r, SF_HELLO, &h, sizeof h, "hostile", 7);
+	expect_error(r, SF_ERR_BAD_MAGIC, SF_HELLO);
+
+	/* Not the protocol at all: an HTTP request. */
+	r = raw_connect();
+	ASSERT_EQ(raw_send(r, "GET / HTTP/1.0\r\n\r\n", 18), 0);
+	expect_error(r, SF_ERR_BAD_MAGIC, 0x4547);
+	end();
+}
+
+TEST(wrong_version_is_bad_version)
+{
+	struct sf_hello h;
+	struct raw *r;
+	char text[SF_MAX_TEXT + 1];
+
+	begin(NULL);
+	r = raw_connect();
+	hello_msg(&h);
+	h.major = 9;
+	send_msg(r, SF_HELLO, &h, sizeof h, "hostile", 7);
+	expect_error_text(r, SF_ERR_BAD_VERSION, SF_HELLO, text);
+	ASSERT_CONTAINS(text, "9.0");
+	end();
+}
+
+TEST(length_past_the_maximum_is_bad_message)
+{
+	struct sf_header big = { .type = SF_SYNC, .length = SF_MAX_MESSAGE + 4 };
+	struct sf_header huge = { .type = SF_SYNC, .length = 0x7ffffffc };
+	struct sf_header odd = { .type = SF_SYNC, .length = 18 };
+	struct sf_header tiny = { .type = SF_SYNC, .length = 4 };
+	struct sf_header first = { .type = SF_HELLO, .length = 0xfffffff0 };
+	struct raw *r;
+
+	begin(NULL);
+	r = raw_ready();
+	ASSERT_EQ(raw_send(r, &big, sizeof big), 0);
+	expect_error(r, SF_ERR_BAD_MESSAGE, SF_SYNC);
+
+	r = raw_ready();
+	ASSERT_EQ(raw_send(r, &huge, sizeof huge), 0);
+	expect_error(r, SF_ERR_BAD_MESSAGE, SF_SYNC);
+
+	r = raw_ready();
+	ASSERT_EQ(raw_send(r, &odd, sizeof odd), 0);
+	expect_error(r, SF_ERR_BAD_MESSAGE, SF_SYNC);
+
+	r = raw_ready();
+	ASSERT_EQ(raw_send(r, &tiny, sizeof tiny), 0);
+	expect_error(r, SF_ERR_BAD_MESSAGE, SF_SYNC);
+
+	/* Before HELLO nothing says the peer speaks the protocol. */
+	r = raw_connect();
+	ASSERT_EQ(raw_send(r, &first, sizeof first), 0);
+	expect_error(r, SF_ERR_BAD_MAGIC, SF_HELLO);
+	end();
+}
+
+TEST(truncated_message_then_close_is_bad_message)
+{
+	struct sf_create_surface m = {
+		.id = 1, .width = 8, .height = 8, .format = SF_FORMAT_ARGB8888,
+	};
+	struct sf_hello h;
+	uint8_t buf[256];
+	size_t n;
+	struct raw *r;
+	struct sf_rect all = { 0, 0, 8, 8 };
+
+	begin(NULL);
+	/* 20 of the 32 bytes of a CREATE_SURFACE, then our side closed. */
+	r = raw_ready();
+	n = encode(buf, sizeof buf, SF_CREATE_SURFACE, &m, sizeof m, NULL, 0);
+	ASSERT_EQ(raw_send(r, buf, 20), 0);
+	ASSERT_EQ(shutdown(r->fd, SHUT_WR), 0);
+	expect_error(r, SF_ERR_BAD_MESSAGE, SF_CREATE_SURFACE);
+	(void)n;
+
+	/* Half a HELLO. */
+	r = raw_connect();
+	hello_msg(&h);
+	n = encode(buf, sizeof buf, SF_HELLO, &h, sizeof h, "hostile", 7);
+	ASSERT_EQ(raw_send(r, buf, n / 2), 0);
+	ASSERT_EQ(shutdown(r->fd, SHUT_WR), 0);
+	expect_error(r, SF_ERR_BAD_MESSAGE, SF_HELLO);
+
+	/* An inline frame whose pixels stop half-way. */
+	r = raw_ready();
+	create_surface(r, 1, 8, 8, SF_PRESENT_LATCH);
+	put_image(r, 1, 0, 0, 0, &all, 1);
+	memset(buf, 0x5a, sizeof buf);
+	ASSERT_EQ(raw_send(r, buf, 100), 0);
+	ASSERT_EQ(shutdown(r->fd, SHUT_WR), 0);
+	expect_error(r, SF_ERR_BAD_MESSAGE, SF_PUT_IMAGE);
+
+	/* And one that closes outright: nobody to tell, nothing to leak. */
+	r = raw_ready();
+	ASSERT_EQ(raw_send(r, buf, 13), 0);
+	raw_close(r);
+	end();
+}
+
+TEST(unknown_type_is_unknown_type)
+{
+	struct sf_sync m = { .serial = 1 };
+	uint8_t buf[64];
+	struct raw *r;
+
+	begin(NULL);
+	r = raw_ready();
+	encode(buf, sizeof buf, SF_SYNC, &m, sizeof m, NULL, 0);
+	buf[0] = 0x40; /* a request type nobody defined */
+	ASSERT_EQ(raw_send(r, buf, sizeof m), 0);
+	expect_error(r, SF_ERR_UNKNOWN_TYPE, 0x40);
+
+	/* An event sent as a request. */
+	r = raw_ready();
+	encode(buf, sizeof buf, SF_SYNC_DONE, &m, sizeof m, NULL, 0);
+	ASSERT_EQ(raw_send(r, buf, sizeof m), 0);
+	expect_error(r, SF_ERR_UNKNOWN_TYPE, SF_SYNC_DONE);
+
+	/* A known request before HELLO. */
+	r = raw_connect();
+	send_sync(r, 1);
+	expect_error(r, SF_ERR_SEQUENCE, SF_SYNC);
+	end();
+}
+
+TEST(rectangle_outside_the_surface_is_bad_rect)
+{
+	struct sf_rect right = { 60, 0, 10, 10 };
+	struct sf_rect below = { 0, 47, 1, 2 };
+	struct raw *r;
+
+	begin(NULL);
+	r = raw_ready();
+	create_surface(r, 1, 64, 48, SF_PRESENT_LATCH);
+	put_image(r, 1, 0, 0, 0, &right, 1);
+	expect_error(r, SF_ERR_BAD_RECT, SF_PUT_IMAGE);
+
+	r = raw_ready();
+	create_surface(r, 1, 64, 48, SF_PRESENT_LATCH);
+	get_image(r, 1, below, 0, 0, 0);
+	expect_error(r, SF_ERR_BAD_RECT, SF_GET_IMAGE);
+	end();
+}
+
+TEST(offset_or_stride_outside_the_segment_is_bad_buffer)
+{
+	struct sf_rect all = { 0, 0, 16, 16 };
+	struct hseg h;
+	struct raw *r;
+
+	begin(NULL);
+	hseg_make(&h, SF_SHM_MEMFD, 4096);
+
+	/* 16x16 needs 1024 bytes: at 3500 it runs past 4096. */
+	r = raw_ready();
+	attach(r, &h, 1, SF_SEGMENT_WRITABLE);
+	create_surface(r, 1, 16, 16, SF_PRESENT_LATCH);
+	put_image(r, 1, 1, 3500, 64, &all, 1);
+	expect_error(r, SF_ERR_BAD_BUFFER, SF_PUT_IMAGE);
+
+	/* A stride shorter than a row. */
+	r = raw_ready();
+	attach(r, &h, 1, SF_SEGMENT_WRITABLE);
+	create_surface(r, 1, 16, 16, SF_PRESENT_LATCH);
+	put_image(r, 1, 1, 0, 60, &all, 1);
+	expect_error(r, SF_ERR_BAD_BUFFER, SF_PUT_IMAGE);
+
+	/* A stride that puts the last row past the end. */
+	r = raw_ready();
+	attach(r, &h, 1, SF_SEGMENT_WRITABLE);
+	create_surface(r, 1, 16, 16, SF_PRESENT_LATCH);
+	put_image(r, 1, 1, 0, 512, &all, 1);
+	expect_error(r, SF_ERR_BAD_BUFFER, SF_PUT_IMAGE);
+
+	/* A readback target past the end. */
+	r = raw_ready();
+	attach(r, &h, 1, SF_SEGMENT_WRITABLE);
+	create_surface(r, 1, 16, 16, SF_PRESENT_LATCH);
+	get_image(r, 1, all, 1, 4000, 64);
+	expect_error(r, SF_ERR_BAD_BUFFER, SF_GET_IMAGE);
+
+	hseg_free(&h);
+	end();
+}
+
+TEST(integer_overflow_in_sizes_is_refused)
+{
+	struct sf_rect wrap_x = { 0xfffffff0u, 0, 0x20, 1 };
+	struct sf_rect wrap_y = { 0, 0xffffffffu, 1, 2 };
+	struct sf_rect all = { 0, 0, 16, 16 };
+	struct sf_put_image put = { .surface = 1, .n_rects = 0x10000001u };
+	struct sf_segment_msg sm;
+	struct hseg h;
+	uint8_t buf[256];
+	struct raw *r;
+
+	begin(NULL);
+	hseg_make(&h, SF_SHM_MEMFD, 4096);
+
+	/* x + width wraps around 2^32. */
+	r = raw_ready();
+	create_surface(r, 1, 16, 16, SF_PRESENT_LATCH);
+	put_image(r, 1, 0, 0, 0, &wrap_x, 1);
+	expect_error(r, SF_ERR_BAD_RECT, SF_PUT_IMAGE);
+
+	r = raw_ready();
+	create_surface(r, 1, 16, 16, SF_PRESENT_LATCH);
+	get_image(r, 1, wrap_y, 0, 0, 0);
+	expect_error(r, SF_ERR_BAD_RECT, SF_GET_IMAGE);
+
+	/* offset + size wraps around 2^64. */
+	r = raw_ready();
+	attach(r, &h, 1, 0);
+	create_surface(r, 1, 16, 16, SF_PRESENT_LATCH);
+	put_image(r, 1, 1, UINT64_MAX - 8, 64, &all, 1);
+	expect_error(r, SF_ERR_BAD_BUFFER, SF_PUT_IMAGE);
+
+	/* stride * height far past 2^32. */
+	r = raw_ready();
+	attach(r, &h, 1, 0);
+	create_surface(r, 1, 16, 16, SF_PRESENT_LATCH);
+	put_image(r, 1, 1, 0, 0xfffffffcu, &all, 1);
+	expect_error(r, SF_ERR_BAD_BUFFER, SF_PUT_IMAGE);
+
+	/* A segment of 2^63 bytes. */
+	r = raw_ready();
+	segment_msg(&sm, &h, 1, 0, 1ull << 63);
+	ASSERT_EQ(raw_send_fds(r, buf, encode(buf, sizeof buf, SF_ATTACH_SEGMENT,
+	                                      &sm, sizeof sm, NULL, 0),
+	                       &h.seg.fd, 1), 0);
+	expect_error(r, SF_ERR_BAD_MESSAGE, SF_ATTACH_SEGMENT);
+
+	/* A surface of 2^31 x 2 pixels. */
+	r = raw_ready();
+	create_surface(r, 1, 0x80000000u, 2, SF_PRESENT_LATCH);
+	expect_error(r, SF_ERR_BAD_MESSAGE, SF_CREATE_SURFACE);
+
+	/* n_rects * 16 wraps around 2^32 (the message has no rectangles). */
+	r = raw_ready();
+	create_surface(r, 1, 16, 16, SF_PRESENT_LATCH);
+	send_msg(r, SF_PUT_IMAGE, &put, sizeof put, NULL, 0);
+	expect_error(r, SF_ERR_BAD_MESSAGE, SF_PUT_IMAGE);
+
+	hseg_free(&h);
+	end();
+}
+
+TEST(memfd_without_its_fd_is_no_fd)
+{
+	struct sf_segment_msg m;
+	uint8_t buf[256], msg[SF_MAX_MESSAGE];
+	struct sf_probe_result pr;
+	char text[SF_MAX_TEXT + 1];
+	struct hseg h;
+	struct raw *r;
+	size_t n;
+
+	begin(NULL);
+	hseg_make(&h, SF_SHM_MEMFD, 4096);
+	segment_msg(&m, &h, 1, 0, 4096);
+
+	r = raw_ready();
+	n = encode(buf, sizeof buf, SF_ATTACH_SEGMENT, &m, sizeof m, NULL, 0);
+	ASSERT_EQ(raw_send(r, buf, n), 0);
+	expect_error(r, SF_ERR_NO_FD, SF_ATTACH_SEGMENT);
+
+	/* A PROBE is only told, and the connection goes on. */
+	r = raw_ready();
+	n = encode(buf, sizeof buf, SF_PROBE, &m, sizeof m, NULL, 0);
+	ASSERT_EQ(raw_send(r, buf, n), 0);
+	expect_event(r, SF_PROBE_RESULT, msg);
+	ASSERT_EQ(sf__decode_probe_result(msg, ((struct sf_header *)msg)->length,
+	                                  &pr, text, NULL), 0);
+	ASSERT_EQ(pr.status, SF_PROBE_NO_FD);
+	roundtrip(r);
+	raw_close(r);
+
+	hseg_free(&h);
+	end();
+}
+
+TEST(fds_with_a_request_that_takes_none_are_unexpected_fd)
+{
+	struct sf_sync m = { .serial = 5 };
+	struct hseg h, p;
+	uint8_t buf[256];
+	int pipefd[2], two[2];
+	struct raw *r;
+	size_t n;
+
+	begin(NULL);
+	ASSERT_EQ(pipe2(pipefd, O_CLOEXEC), 0);
+
+	/* A SYNC carrying an fd: refused before it is answered (no
+	 * SYNC_DONE comes first). */
+	r = raw_ready();
+	n = encode(buf, sizeof buf, SF_SYNC, &m, sizeof m, NULL, 0);
+	ASSERT_EQ(raw_send_fds(r, buf, n, &pipefd[0], 1), 0);
+	{
+		struct sf_header hdr;
+		uint8_t msg[SF_MAX_MESSAGE];
+
+		ASSERT_EQ(next_event(r, &hdr, msg, 5000), 1);
+		ASSERT_MSG(hdr.type == SF_ERROR, "%s came before the ERROR",
+		           sf__type_name(hdr.type));
+		r->start -= hdr.length; /* let expect_error read it again */
+	}
+	expect_error(r, SF_ERR_UNEXPECTED_FD, SF_SYNC);
+
+	/* A POSIX ATTACH carrying an fd: refused before it maps anything. */
+	hseg_make(&p, SF_SHM_POSIX, 4096);
+	r = raw_ready();
+	{
+		struct sf_segment_msg sm;
+
+		segment_msg(&sm, &p, 1, 0, 4096);
+		n = encode(buf, sizeof buf, SF_ATTACH_SEGMENT, &sm, sizeof sm,
+		           NULL, 0);
+		ASSERT_EQ(raw_send_fds(r, buf, n, &pipefd[0], 1), 0);
+	}
+	expect_error(r, SF_ERR_UNEXPECTED_FD, SF_ATTACH_SEGMENT);
+	hseg_free(&p);
+
+	/* A memfd ATTACH carrying two. */
+	hseg_make(&h, SF_SHM_MEMFD, 4096);
+	r = raw_ready();
+	{
+		struct sf_segment_msg sm;
+
+		segment_msg(&sm, &h, 1, 0, 4096);
+		n = encode(buf, sizeof buf, SF_ATTACH_SEGMENT, &sm, sizeof sm,
+		           NULL, 0);
+		two[0] = h.seg.fd;
+		two[1] = pipefd[1];
+		ASSERT_EQ(raw_send_fds(r, buf, n, two, 2), 0);
+	}
+	expect_error(r, SF_ERR_UNEXPECTED_FD, SF_ATTACH_SEGMENT);
+	hseg_free(&h);
+
+	close(pipefd[0]);
+	close(pipefd[1]);
+	end();
+}
+
+/* n fds to send: the same pipe end, many times. */
+static int *many_fds(int n, int fd)
+{
+	int *fds = malloc((size_t)n * sizeof *fds);
+
+	ASSERT(fds != NULL);
+	for (int i = 0; i < n; i++) {
+		fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		ASSERT_GE(fds[i], 0);
+	}
+	return fds;
+}
+
+static void close_fds(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+}
+
+TEST(hundreds_of_fds_at_once_are_unexpected_fd)
+{
+	struct sf_sync m = { .serial = 9 };
+	uint8_t buf[64];
+	int pipefd[2], *fds;
+	struct raw *r;
+	size_t n;
+
+	begin(NULL);
+	ASSERT_EQ(pipe2(pipefd, O_CLOEXEC), 0);
+	fds = many_fds(250, pipefd[0]);
+
+	/* 250 fds in one sendmsg, with a SYNC. */
+	r = raw_ready();
+	n = encode(buf, sizeof buf, SF_SYNC, &m, sizeof m, NULL, 0);
+	ASSERT_EQ(raw_send_fds(r, buf, n, fds, 250), 0);
+	expect_error(r, SF_ERR_UNEXPECTED_FD, SF_SYNC);
+	check_unharmed("250 fds in one message");
+
+	/* 250 fds with 8 bytes, less than a message. */
+	r = raw_ready();
+	ASSERT_EQ(raw_send_fds(r, buf, 8, fds, 250), 0);
+	expect_error(r, SF_ERR_UNEXPECTED_FD, SF_SYNC);
+	check_unharmed("250 fds with a partial message");
+
+	/* 250 SYNCs carrying one fd each. */
+	r = raw_ready();
+	for (int i = 0; i < 250; i++)
+		if (raw_send_fds(r, buf, n, &fds[i], 1) < 0)
+			break; /* closed on us: fine, we only read now */
+	expect_error(r, SF_ERR_UNEXPECTED_FD, SF_SYNC);
+
+	close_fds(fds, 250);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	end();
+}
+
+/*
+ * Sends msg again and again without reading anything, until what waits
+ * for us to read stops growing (the server's socket buffer is full and it
+ * stopped writing to us), plus a few rounds more.  A send error means the
+ * server closed on us: stop too.
+ */
+static void flood_until_stuck(struct raw *r, const uint8_t *msg, size_t len)
+{
+	/* Small enough rounds that what follows the error stays below what
+	 * the server discards politely (4 MiB) before it hangs up. */
+	const size_t batch = (256u << 10) / len;
+	uint8_t *buf = malloc(len * batch);
+	int last = -1, same = 0;
+
+	ASSERT(buf != NULL);
+	for (size_t i = 0; i < batch; i++)
+		memcpy(buf + i * len, msg, len);
+	for (int round = 0; round < 4000 && same < 5; round++) {
+		int queued = 0;
+
+		if (raw_send(r, buf, len * batch) < 0)
+			break;
+		usleep(50000);
+		ASSERT_EQ(ioctl(r->fd, SIOCINQ, &queued), 0);
+		same = queued == last ? same + 1 : 0;
+		last = queued;
+	}
+	free(buf);
+}
+
+TEST(a_client_that_stops_reading_is_slow)
+{
+	const char *const args[] = { "--max-output", "64K", NULL };
+	struct sf_sync m = { .serial = 3 };
+	uint8_t msg[64];
+	struct raw *r;
+	size_t n;
+
+	begin(args);
+	r = raw_ready();
+	n = encode(msg, sizeof msg, SF_SYNC, &m, sizeof m, NULL, 0);
+	flood_until_stuck(r, msg, n);
+	check_serving("while a client does not read");
+	expect_error(r, SF_ERR_SLOW, SF_SYNC);
+	end();
+}
+
+/* Sends data one byte every interval_ms, until the server says something
+ * (its ERROR) or a send fails. */
+static void trickle(struct raw *r, const uint8_t *data, size_t len,
+                    int interval_ms)
+{
+	for (size_t i = 0; i < len; i++) {
+		struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+
+		if (raw_send(r, data + i, 1) < 0)
+			return;
+		if (poll(&pfd, 1, interval_ms) > 0)
+			return;
+	}
+}
+
+TEST(slowloris_one_byte_a_second_is_slow)
+{
+	const char *const args[] = { "--timeout", "2", NULL };
+	struct sf_create_surface cs = {
+		.id = 1, .width = 8, .height = 8, .format = SF_FORMAT_ARGB8888,
+	};
+	struct sf_rect all = { 0, 0, 8, 8 };
+	struct sf_hello h;
+	uint8_t buf[256], px[256];
+	char text[SF_MAX_TEXT + 1];
+	struct raw *r;
+	size_t n;
+
+	begin(args);
+	/* A request, one byte a second: given up after 2 s. */
+	r = raw_ready();
+	n = encode(buf, sizeof buf, SF_CREATE_SURFACE, &cs, sizeof cs, NULL, 0);
+	trickle(r, buf, 1, 1000);
+	check_serving("during a slow request");
+	trickle(r, buf + 1, 3, 1000);
+	expect_error_text(r, SF_ERR_SLOW, SF_CREATE_SURFACE, text);
+	ASSERT_CONTAINS(text, "too slowly");
+
+	/* A HELLO, one byte a second. */
+	r = raw_connect();
+	hello_msg(&h);
+	n = encode(buf, sizeof buf, SF_HELLO, &h, sizeof h, "hostile", 7);
+	trickle(r, buf, 4, 1000);
+	expect_error(r, SF_ERR_SLOW, SF_HELLO);
+
+	/* Inline pixels, one byte a second. */
+	r = raw_ready();
+	create_surface(r, 1, 8, 8, SF_PRESENT_LATCH);
+	put_image(r, 1, 0, 0, 0, &all, 1);
+	memset(px, 0x33, sizeof px);
+	trickle(r, px, 4, 1000);
+	expect_error(r, SF_ERR_SLOW, SF_PUT_IMAGE);
+
+	/* Idle between messages is fine, for any time. */
+	r = raw_ready();
+	sleep(3);
+	roundtrip(r);
+	raw_close(r);
+	(void)n;
+	end();
+}
+
+/* ---- limits ---------------------------------------------------------------- */
+
+TEST(limit_surfaces_per_client)
+{
+	const char *const args[] = { "--max-surfaces", "2", NULL };
+	struct raw *r;
+
+	begin(args);
+	r = raw_ready();
+	ASSERT_EQ(r->welcome.max_surfaces, 2);
+	create_surface(r, 1, 8, 8, SF_PRESENT_LATCH);
+	create_surface(r, 2, 8, 8, SF_PRESENT_LATCH);
+	roundtrip(r);
+	create_surface(r, 3, 8, 8, SF_PRESENT_LATCH);
+	expect_error(r, SF_ERR_LIMIT, SF_CREATE_SURFACE);
+	end();
+}
+
+TEST(limit_segments_per_client)
+{
+	const char *const args[] = { "--max-segments", "2", NULL };
+	struct hseg h[3];
+	struct raw *r;
+
+	begin(args);
+	r = raw_ready();
+	ASSERT_EQ(r->welcome.max_segments, 2);
+	for (int i = 0; i < 3; i++)
+		hseg_make(&h[i], SF_SHM_MEMFD, 4096);
+	attach(r, &h[0], 1, 0);
+	attach(r, &h[1], 2, 0);
+	roundtrip(r);
+	attach(r, &h[2], 3, 0);
+	expect_error(r, SF_ERR_LIMIT, SF_ATTACH_SEGMENT);
+	for (int i = 0; i < 3; i++)
+		hseg_free(&h[i]);
+	end();
+}
+
+TEST(limit_segment_size)
+{
+	const char *const args[] = { "--max-segment-size", "128K", NULL };
+	struct hseg h;
+	struct raw *r;
+
+	begin(args);
+	r = raw_ready();
+	ASSERT_EQ(r->welcome.max_segment_size, 128 << 10);
+	hseg_make(&h, SF_SHM_SYSV, 256 << 10);
+	attach(r, &h, 1, 0);
+	expect_error(r, SF_ERR_LIMIT, SF_ATTACH_SEGMENT);
+	hseg_free(&h);
+	end();
+}
+
+TEST(limit_bytes_mapped_per_client)
+{
+	const char *const args[] = { "--max-mapped", "256K", NULL };
+	struct hseg a, b;
+	struct raw *r;
+
+	begin(args);
+	r = raw_ready();
+	ASSERT_EQ(r->welcome.max_mapped, 256 << 10);
+	hseg_make(&a, SF_SHM_POSIX, 200 << 10);
+	hseg_make(&b, SF_SHM_MEMFD, 100 << 10);
+	attach(r, &a, 1, 0);
+	roundtrip(r);
+	attach(r, &b, 2, 0);
+	expect_error(r, SF_ERR_LIMIT, SF_ATTACH_SEGMENT);
+	hseg_free(&a);
+	hseg_free(&b);
+	end();
+}
+
+TEST(limit_bytes_mapped_by_all_clients)
+{
+	const char *const args[] = { "--max-mapped-total", "512K", NULL };
+	struct hseg a, b;
+	struct raw *r1, *r2;
+
+	begin(args);
+	hseg_make(&a, SF_SHM_MEMFD, 300 << 10);
+	hseg_make(&b, SF_SHM_MEMFD, 300 << 10);
+	r1 = raw_ready();
+	attach(r1, &a, 1, 0);
+	roundtrip(r1);
+	r2 = raw_ready();
+	attach(r2, &b, 1, 0);
+	expect_error(r2, SF_ERR_LIMIT, SF_ATTACH_SEGMENT);
+	/* Once the first lets go, there is room again. */
+	raw_close(r1);
+	usleep(200000);
+	r2 = raw_ready();
+	attach(r2, &b, 1, 0);
+	roundtrip(r2);
+	raw_close(r2);
+	hseg_free(&a);
+	hseg_free(&b);
+	end();
+}
+
+TEST(limit_largest_surface)
+{
+	const char *const args[] = { "--max-size", "64x64", NULL };
+	struct raw *r;
+
+	begin(args);
+	r = raw_ready();
+	ASSERT_EQ(r->welcome.max_width, 64);
+	ASSERT_EQ(r->welcome.max_height, 64);
+	create_surface(r, 1, 64, 64, SF_PRESENT_LATCH);
+	roundtrip(r);
+	create_surface(r, 2, 65, 10, SF_PRESENT_LATCH);
+	expect_error(r, SF_ERR_LIMIT, SF_CREATE_SURFACE);
+	end();
+}
+
+TEST(limit_surface_memory)
+{
+	const char *const args[] = { "--max-surface-memory", "64K",
+	                             "--max-surface-memory-total", "100K",
+	                             NULL };
+	struct raw *r1, *r2;
+
+	begin(args); /* the good client's surface: 12K */
+	r1 = raw_ready();
+	create_surface(r1, 1, 100, 100, SF_PRESENT_LATCH); /* 40000 bytes */
+	roundtrip(r1);
+	create_surface(r1, 2, 100, 100, SF_PRESENT_LATCH);
+	expect_error(r1, SF_ERR_LIMIT, SF_CREATE_SURFACE);
+
+	r1 = raw_ready();
+	create_surface(r1, 1, 100, 100, SF_PRESENT_LATCH);
+	roundtrip(r1);
+	r2 = raw_ready();
+	create_surface(r2, 1, 100, 100, SF_PRESENT_LATCH); /* 12K+40K+40K ok */
+	roundtrip(r2);
+	create_surface(r2, 2, 60, 60, SF_PRESENT_LATCH); /* +14400: over 100K */
+	expect_error(r2, SF_ERR_LIMIT, SF_CREATE_SURFACE);
+	raw_close(r1);
+	end();
+}
+
+TEST(limit_largest_message)
+{
+	const char *const args[] = { "--max-message", "1024", NULL };
+	struct sf_rect rects[100];
+	struct sf_put_image put = { .surface = 1, .n_rects = 100 };
+	uint8_t buf[4096];
+	struct raw *r;
+	size_t n;
+
+	begin(args);
+	for (int i = 0; i < 100; i++)
+		rects[i] = (struct sf_rect){ 0, 0, 1, 1 };
+	r = raw_ready();
+	ASSERT_EQ(r->welcome.max_message, 1024);
+	create_surface(r, 1, 8, 8, SF_PRESENT_LATCH);
+	put_image(r, 1, 0, 0, 0, rects, 1);
+	ASSERT_EQ(raw_send(r, (uint8_t[4]){ 0 }, 4), 0);
+	roundtrip(r);
+	put_image(r, 1, 0, 0, 0, rects, 100); /* 1640 bytes */
+	expect_error(r, SF_ERR_LIMIT, SF_PUT_IMAGE);
+
+	/* Its header alone is enough. */
+	r = raw_ready();
+	n = encode(buf, sizeof buf, SF_PUT_IMAGE, &put, sizeof put, rects,
+	           sizeof rects);
+	ASSERT_EQ(raw_send(r, buf, 8), 0);
+	expect_error(r, SF_ERR_LIMIT, SF_PUT_IMAGE);
+	(void)n;
+	end();
+}
+
+TEST(limit_inflight_requests)
+{
+	const char *const args[] = { "--max-inflight", "4", NULL };
+	struct sf_put_image put = { .surface = 1, .n_rects = 0 };
+	uint8_t buf[64];
+	struct raw *r;
+	size_t n;
+
+	begin(args);
+	r = raw_ready();
+	ASSERT_EQ(r->welcome.max_inflight, 4);
+	create_surface(r, 1, 1, 1, SF_PRESENT_LATCH);
+	/* Inline 1x1 frames: the message and one pixel, PRESENTED each. */
+	n = encode(buf, sizeof buf, SF_PUT_IMAGE, &put, sizeof put, NULL, 0);
+	memset(buf + n, 0x11, 4);
+	flood_until_stuck(r, buf, n + 4);
+	check_serving("while a client floods frames");
+	expect_error(r, SF_ERR_LIMIT, SF_PUT_IMAGE);
+	end();
+}
+
+TEST(limit_clients)
+{
+	const char *const args[] = { "--max-clients", "2", NULL };
+	struct raw *r1, *r2;
+	struct sf_hello h;
+
+	begin(args); /* the good client is the first */
+	r1 = raw_ready();
+	r2 = raw_connect();
+	hello_msg(&h);
+	send_msg(r2, SF_HELLO, &h, sizeof h, "hostile", 7);
+	expect_error(r2, SF_ERR_LIMIT, SF_HELLO);
+	raw_close(r1);
+	usleep(200000);
+	r2 = raw_ready();
+	raw_close(r2);
+	end();
+}
+
+/* The library keeps to max_inflight by itself: a tiny one only slows it. */
+TEST(well_behaved_client_within_small_limits)
+{
+	const char *const args[] = { "--max-inflight", "1", "--max-output", "4K",
+	                             "--max-message", "512", "--timeout", "1",
+	                             NULL };
+
+	begin_with(args, SHMFRAME_TRANSPORT_SOCKET);
+	for (int i = 0; i < 20; i++)
+		good_roundtrip("socket, max_inflight 1");
+	end();
+	begin_with(args, SHMFRAME_TRANSPORT_SHM);
+	for (int i = 0; i < 20; i++)
+		good_roundtrip("shm, max_inflight 1");
+	end();
+}
+
+/* ---- segments that shrink ------------------------------------------------ */
+
+/* A POSIX segment for a w x h surface, attached; the server unlinks the
+ * name, we keep the fd to shrink it. */
+static struct raw *attached_posix(struct hseg *h, uint32_t w, uint32_t hgt,
+                                  uint32_t mode)
+{
+	struct raw *r = raw_ready();
+
+	hseg_make(h, SF_SHM_POSIX, (size_t)w * hgt * 4);
+	memset((uint8_t *)h->seg.map + SF_NONCE_SIZE, 0x77,
+	       h->seg.size - SF_NONCE_SIZE);
+	attach(r, h, 1, 0);
+	create_surface(r, 1, w, hgt, mode);
+	roundtrip(r);
+	/* The nonce matched: the server removed the name already. */
+	h->seg.name[0] = '\0';
+	return r;
+}
+
+TEST(shrunk_posix_segment_copied_is_bad_segment)
+{
+	struct sf_rect all = { 0, 0, 256, 64 }, tail = { 0, 48, 256, 16 };
+	struct hseg h;
+	struct raw *r;
+
+	begin(NULL);
+	r = attached_posix(&h, 256, 64, SF_PRESENT_COPY);
+	ASSERT_EQ(ftruncate(h.seg.fd, 0), 0);
+	put_image(r, 1, 1, 0, 256 * 4, &all, 1);
+	expect_error(r, SF_ERR_BAD_SEGMENT, SF_PUT_IMAGE);
+	hseg_free(&h);
+	check_unharmed("segment shrunk to 0");
+
+	/* Shrunk by half: the first rows are still there, the last not. */
+	r = attached_posix(&h, 256, 64, SF_PRESENT_COPY);
+	ASSERT_EQ(ftruncate(h.seg.fd, 256 * 4 * 32), 0);
+	put_image(r, 1, 1, 0, 256 * 4, &tail, 1);
+	expect_error(r, SF_ERR_BAD_SEGMENT, SF_PUT_IMAGE);
+	hseg_free(&h);
+	end();
+}
+
+TEST(shrunk_posix_segment_read_back_is_bad_segment)
+{
+	struct sf_rect all = { 0, 0, 256, 64 };
+	struct hseg h, target;
+	struct raw *r;
+
+	begin(NULL);
+	/* Latched (nothing read), shrunk, then read back into another
+	 * segment. */
+	r = attached_posix(&h, 256, 64, SF_PRESENT_LATCH);
+	hseg_make(&target, SF_SHM_MEMFD, 256 * 64 * 4);
+	attach(r, &target, 2, SF_SEGMENT_WRITABLE);
+	put_image(r, 1, 1, 0, 256 * 4, &all, 1);
+	roundtrip(r);
+	ASSERT_EQ(ftruncate(h.seg.fd, 0), 0);
+	get_image(r, 1, all, 2, 0, 256 * 4);
+	expect_error(r, SF_ERR_BAD_SEGMENT, SF_GET_IMAGE);
+	hseg_free(&h);
+	hseg_free(&target);
+	check_unharmed("segment shrunk before a readback");
+
+	/* ... and read back inline, straight from the shrunk mapping. */
+	r = attached_posix(&h, 256, 64, SF_PRESENT_LATCH);
+	put_image(r, 1, 1, 0, 256 * 4, &all, 1);
+	roundtrip(r);
+	ASSERT_EQ(ftruncate(h.seg.fd, 0), 0);
+	get_image(r, 1, all, 0, 0, 0);
+	expect_error(r, SF_ERR_BAD_SEGMENT, SF_GET_IMAGE);
+	hseg_free(&h);
+	end();
+}
+
+TEST(shrunk_posix_segment_in_a_snapshot_is_bad_segment)
+{
+	char dump[128];
+	const char *args[] = { "--dump-dir", dump, NULL };
+	const char *every[] = { "--dump-dir", dump, "--dump-every", "1", NULL };
+	struct sf_rect all = { 0, 0, 256, 64 };
+	char text[SF_MAX_TEXT + 1];
+	struct hseg h;
+	struct raw *r;
+
+	snprintf(dump, sizeof dump, "/tmp/shmframe-hostile-dump.%d",
+	         (int)getpid());
+	/* SIGUSR1: the snapshot reads the latched, shrunk buffer.  No
+	 * request is at fault; the client is dropped all the same. */
+	begin(args);
+	r = attached_posix(&h, 256, 64, SF_PRESENT_LATCH);
+	put_image(r, 1, 1, 0, 256 * 4, &all, 1);
+	roundtrip(r);
+	ASSERT_EQ(ftruncate(h.seg.fd, 0), 0);
+	ASSERT_EQ(kill(srv.pid, SIGUSR1), 0);
+	expect_error_text(r, SF_ERR_BAD_SEGMENT, 0, text);
+	ASSERT_CONTAINS(text, "shrunk");
+	hseg_free(&h);
+	end();
+
+	/* --dump-every 1: the frame's own snapshot finds it. */
+	begin(every);
+	r = attached_posix(&h, 256, 64, SF_PRESENT_LATCH);
+	put_image(r, 1, 1, 0, 256 * 4, &all, 1);
+	roundtrip(r);
+	ASSERT_EQ(ftruncate(h.seg.fd, 0), 0);
+	put_image(r, 1, 1, 0, 256 * 4, &all, 1);
+	expect_error(r, SF_ERR_BAD_SEGMENT, SF_PUT_IMAGE);
+	hseg_free(&h);
+	end();
+	nftw(dump, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+TEST(memfd_that_can_shrink_is_refused)
+{
+	struct hseg h;
+	struct raw *r;
+	uint8_t msg[SF_MAX_MESSAGE];
+	struct sf_probe_result pr;
+	char text[SF_MAX_TEXT + 1];
+
+	begin(NULL);
+	hseg_make_memfd(&h, "hostile-unsealed", 4096, 0);
+	r = raw_ready();
+	ASSERT_EQ(send_segment(r, SF_PROBE, &h, 0, 0), 0);
+	expect_event(r, SF_PROBE_RESULT, msg);
+	ASSERT_EQ(sf__decode_probe_result(msg, ((struct sf_header *)msg)->length,
+	                                  &pr, text, NULL), 0);
+	ASSERT_EQ(pr.status, SF_PROBE_BAD_SEGMENT);
+	ASSERT_CONTAINS(text, "sealed");
+	attach(r, &h, 1, 0);
+	expect_error(r, SF_ERR_BAD_SEGMENT, SF_ATTACH_SEGMENT);
+	hseg_free(&h);
+	end();
+}
+
+/* What the server maps for a segment it only reads is read-only. */
+static char maps_perms(const char *needle, char perms[5])
+{
+	char path[64], line[512];
+	FILE *f;
+
+	perms[0] = '\0';
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)srv.pid);
+	f = fopen(path, "re");
+	ASSERT(f != NULL);
+	while (fgets(line, sizeof line, f)) {
+		if (!strstr(line, needle))
+			continue;
+		sscanf(line, "%*s %4s", perms);
+		break;
+	}
+	fclose(f);
+	return perms[0];
+}
+
+TEST(segments_are_mapped_read_only_unless_writable)
+{
+	struct hseg ro, rw;
+	struct raw *r;
+	char perms[5];
+
+	begin(NULL);
+	hseg_make_memfd(&ro, "hostile-ro", 4096, F_SEAL_SHRINK);
+	hseg_make_memfd(&rw, "hostile-rw", 4096, F_SEAL_SHRINK);
+
+	r = raw_ready();
+	attach(r, &ro, 1, 0);
+	attach(r, &rw, 2, SF_SEGMENT_WRITABLE);
+	roundtrip(r);
+	ASSERT_MSG(maps_perms("/memfd:hostile-ro", perms), "not mapped");
+	ASSERT_STREQ(perms, "r--s");
+	ASSERT_MSG(maps_perms("/memfd:hostile-rw", perms), "not mapped");
+	ASSERT_STREQ(perms, "rw-s");
+	raw_close(r);
+	hseg_free(&ro);
+	hseg_free(&rw);
+	end();
+}
+
+/* A POSIX name is the client's to choose: one that names a FIFO must not
+ * block the server in open(). */
+TEST(posix_name_of_a_fifo_is_refused_without_blocking)
+{
+	struct hseg h;
+	uint8_t msg[SF_MAX_MESSAGE];
+	struct sf_probe_result pr;
+	char text[SF_MAX_TEXT + 1];
+	struct raw *r;
+
+	begin(NULL);
+	memset(&h, 0, sizeof h);
+	sf__segment_init(&h.seg);
+	h.seg.kind = SF_SHM_POSIX;
+	h.seg.size = 4096;
+	snprintf(h.seg.name, sizeof h.seg.name, "/shmframe-fifo%d",
+	         (int)getpid());
+	snprintf(fifo_path, sizeof fifo_path, "/dev/shm%s", h.seg.name);
+	ASSERT_EQ(mkfifo(fifo_path, 0600), 0);
+
+	r = raw_ready();
+	ASSERT_EQ(send_segment(r, SF_PROBE, &h, 0, 0), 0);
+	expect_event(r, SF_PROBE_RESULT, msg);
+	ASSERT_EQ(sf__decode_probe_result(msg, ((struct sf_header *)msg)->length,
+	                                  &pr, text, NULL), 0);
+	ASSERT_EQ(pr.status, SF_PROBE_BAD_SEGMENT);
+	attach(r, &h, 1, 0);
+	expect_error(r, SF_ERR_BAD_SEGMENT, SF_ATTACH_SEGMENT);
+	ASSERT_EQ(unlink(fifo_path), 0);
+	fifo_path[0] = '\0';
+	end();
+}

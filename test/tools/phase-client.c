@@ -1,0 +1,414 @@
+/*
+ * sf-phase-client: a client that speaks the protocol by hand, stops at a
+ * chosen point of a connection's life and waits there to be killed.  It is
+ * how the kill matrix puts a SIGKILL exactly mid-HELLO, between the two
+ * halves of a PROBE whose fd the server already holds, half-way through
+ * the inline pixels of a frame, or while the server holds a latched
+ * buffer, none of which a well-behaved client stays in long enough to be
+ * killed there on purpose.
+ *
+ *     sf-phase-client unix:PATH KIND PHASE
+ *     sf-phase-client --segment KIND
+ *
+ * KIND: memfd, posix, sysv (segments of that kind) or socket (none).
+ * PHASE, in connection order:
+ *   connect      connected, nothing sent
+ *   hello-half   the first half of HELLO sent
+ *   welcome      HELLO sent, WELCOME read
+ *   probe-half   the first half of a PROBE sent (a memfd rides on its first
+ *                byte, so the server already holds the fd)
+ *   probed       a whole PROBE sent and answered OK
+ *   attached     two segments attached (one WRITABLE) and a surface
+ *                created, confirmed by SYNC
+ *   frame-half   as attached (socket: the surface only), then an inline
+ *                PUT_IMAGE with half of its pixels written
+ *   latched      as attached, then two frames from the segment: the server
+ *                released the first and holds the second latched
+ * --segment creates one segment of KIND as the library does (same
+ * function, same mode) and waits, so a test can look at its permissions.
+ *
+ * Once there it prints one line, "reached PHASE" followed by key=value
+ * details (the POSIX name, the System V ids), and sleeps until killed.
+ * Any failure on the way is printed on stderr with exit status 1.
+ *
+ * A POSIX name the server never got (probe-half) is unlinked before the
+ * line is printed: removing such a name is the creator's job, and this
+ * test looks for what the server leaves behind.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "fdpass.h"
+#include "segment.h"
+#include "wire.h"
+
+#define PROG "sf-phase-client"
+#define SURF_W 64u
+#define SURF_H 48u
+#define FRAME_BYTES ((size_t)SURF_W * SURF_H * 4)
+#define SURFACE_ID 1u
+#define SEG_MAIN 1u
+#define SEG_READBACK 2u
+
+enum phase {
+	PH_CONNECT, PH_HELLO_HALF, PH_WELCOME, PH_PROBE_HALF, PH_PROBED,
+	PH_ATTACHED, PH_FRAME_HALF, PH_LATCHED,
+};
+
+static const char *const phase_names[] = {
+	"connect", "hello-half", "welcome", "probe-half", "probed",
+	"attached", "frame-half", "latched",
+};
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void write_all(int fd, const void *buf, size_t len, int pass_fd)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
+		ssize_t n = sf__send_fd(fd, &iov, 1, pass_fd);
+
+		if (n == -EINTR)
+			continue;
+		if (n < 0)
+			die("write: %s", strerror((int)-n));
+		/* The fd rides on the first byte only. */
+		pass_fd = -1;
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void read_all(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die("read: %s", strerror(errno));
+		if (n == 0)
+			die("the server closed the connection");
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Reads events until one of type want arrives (RELEASE, PRESENTED and the
+ * like are skipped); an ERROR ends the program.  Returns its length. */
+static size_t wait_event(int fd, uint16_t want, uint8_t *msg, size_t cap)
+{
+	for (;;) {
+		struct sf_header h;
+		const char *why = NULL;
+		int r;
+
+		read_all(fd, msg, sizeof h);
+		r = sf__header_check(msg, sizeof h, SF_MAX_MESSAGE, &h, &why);
+		if (r != 1 || h.length > cap)
+			die("bad event header: %s", why ? why : "too long");
+		read_all(fd, msg + sizeof h, h.length - sizeof h);
+		if (h.type == SF_ERROR) {
+			struct sf_error e;
+			char text[SF_MAX_TEXT + 1] = "";
+
+			sf__decode_error(msg, h.length, &e, text, &why);
+			die("the server sent ERROR %s: %s", sf__error_name(e.code), text);
+		}
+		if (h.type == want)
+			return h.length;
+	}
+}
+
+static size_t encode(uint8_t *buf, size_t cap, uint16_t type, void *fixed,
+                     size_t fixed_size, const void *tail, size_t tail_len)
+{
+	size_t len = sf__encode(buf, cap, type, fixed, fixed_size, tail, tail_len);
+
+	if (len == 0)
+		die("cannot encode a %s", sf__type_name(type));
+	return len;
+}
+
+static int connect_unix(const char *text)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sf_addr addr;
+	int fd;
+
+	if (sf__addr_parse(text, &addr) || addr.kind != SF_ADDR_UNIX)
+		die("'%s' is not a unix: address", text);
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", addr.path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		die("connect %s: %s", addr.path, strerror(errno));
+	return fd;
+}
+
+static size_t hello_message(uint8_t *buf, size_t cap)
+{
+	static const char name[] = PROG;
+	struct sf_hello h;
+
+	memset(&h, 0, sizeof h);
+	h.magic = SF_MAGIC;
+	h.major = SF_VERSION_MAJOR;
+	h.minor = SF_VERSION_MINOR;
+	h.caps = SF_CAP_ALL;
+	h.name_len = sizeof name - 1;
+	return encode(buf, cap, SF_HELLO, &h, sizeof h, name, sizeof name - 1);
+}
+
+/* A new segment of kind with a fresh nonce at offset 0, and the message
+ * that offers it. */
+static void make_segment(struct sf_segment *seg, int kind, size_t size,
+                         uint16_t type, uint32_t id, uint8_t flags,
+                         uint8_t *msg, size_t *len)
+{
+	struct sf_segment_msg m;
+	int err = sf__segment_create(seg, kind, size);
+
+	if (err)
+		die("cannot create a %s segment: %s", sf__shm_kind_name((uint32_t)kind),
+		    strerror(-err));
+	memset(&m, 0, sizeof m);
+	err = sf__random(m.nonce, sizeof m.nonce);
+	if (err)
+		die("no random nonce: %s", strerror(-err));
+	memcpy(seg->map, m.nonce, sizeof m.nonce);
+	m.id = id;
+	m.kind = (uint8_t)kind;
+	m.flags = flags;
+	m.size = size;
+	m.shmid = kind == SF_SHM_SYSV ? seg->shmid : -1;
+	if (kind == SF_SHM_POSIX)
+		memcpy(m.name, seg->name, sizeof m.name);
+	*len = encode(msg, sizeof m, type, &m, sizeof m, NULL, 0);
+}
+
+static void sync_with(int fd, uint32_t serial)
+{
+	uint8_t buf[64];
+	struct sf_sync s = { .serial = serial };
+
+	write_all(fd, buf, encode(buf, sizeof buf, SF_SYNC, &s, sizeof s, NULL, 0), -1);
+	wait_event(fd, SF_SYNC_DONE, buf, sizeof buf);
+}
+
+static void create_surface(int fd)
+{
+	static const char title[] = "phase";
+	struct sf_create_surface m;
+	uint8_t buf[64];
+
+	memset(&m, 0, sizeof m);
+	m.id = SURFACE_ID;
+	m.width = SURF_W;
+	m.height = SURF_H;
+	m.format = SF_FORMAT_ARGB8888;
+	m.present_mode = SF_PRESENT_LATCH;
+	m.title_len = sizeof title - 1;
+	write_all(fd, buf, encode(buf, sizeof buf, SF_CREATE_SURFACE, &m, sizeof m,
+	                          title, sizeof title - 1), -1);
+}
+
+/* PUT_IMAGE of the whole surface from segment SEG_MAIN at offset. */
+static void put_from_segment(int fd, uint32_t serial, uint64_t offset)
+{
+	struct sf_put_image m;
+	uint8_t buf[64];
+
+	memset(&m, 0, sizeof m);
+	m.surface = SURFACE_ID;
+	m.serial = serial;
+	m.segment = SEG_MAIN;
+	m.buffer = serial;
+	m.offset = offset;
+	m.stride = SURF_W * 4;
+	write_all(fd, buf, encode(buf, sizeof buf, SF_PUT_IMAGE, &m, sizeof m,
+	                          NULL, 0), -1);
+}
+
+static void reached(const char *what, const struct sf_segment *segs, int n)
+	__attribute__((noreturn));
+
+static void reached(const char *what, const struct sf_segment *segs, int n)
+{
+	printf("reached %s", what);
+	for (int i = 0; i < n; i++) {
+		if (segs[i].kind == SF_SHM_POSIX && segs[i].name[0])
+			printf(" name=%s", segs[i].name + 1);
+		if (segs[i].kind == SF_SHM_SYSV)
+			printf(" shmid=%d", segs[i].shmid);
+	}
+	printf("\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+static int parse_kind(const char *text)
+{
+	if (strcmp(text, "memfd") == 0)
+		return SF_SHM_MEMFD;
+	if (strcmp(text, "posix") == 0)
+		return SF_SHM_POSIX;
+	if (strcmp(text, "sysv") == 0)
+		return SF_SHM_SYSV;
+	if (strcmp(text, "socket") == 0)
+		return SF_SHM_NONE;
+	die("unknown kind '%s' (memfd, posix, sysv or socket)", text);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: " PROG " unix:PATH memfd|posix|sysv|socket PHASE\n"
+	        "       " PROG " --segment memfd|posix|sysv\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct sf_segment segs[2];
+	uint8_t buf[256];
+	size_t len;
+	int fd, kind, ph = -1;
+
+	/* Killed by the test, never by a broken pipe: a write error is a
+	 * message. */
+	signal(SIGPIPE, SIG_IGN);
+	sf__segment_init(&segs[0]);
+	sf__segment_init(&segs[1]);
+	if (argc == 3 && strcmp(argv[1], "--segment") == 0) {
+		kind = parse_kind(argv[2]);
+		if (kind == SF_SHM_NONE)
+			usage();
+		make_segment(&segs[0], kind, 4096, SF_PROBE, 0, 0, buf, &len);
+		reached("segment", segs, 1);
+	}
+	if (argc != 4)
+		usage();
+	kind = parse_kind(argv[2]);
+	for (size_t i = 0; i < sizeof phase_names / sizeof phase_names[0]; i++)
+		if (strcmp(argv[3], phase_names[i]) == 0)
+			ph = (int)i;
+	if (ph < 0)
+		usage();
+	if (kind == SF_SHM_NONE && (ph == PH_PROBE_HALF || ph == PH_PROBED ||
+	                            ph == PH_ATTACHED || ph == PH_LATCHED))
+		die("phase %s needs a segment kind", phase_names[ph]);
+
+	fd = connect_unix(argv[1]);
+	if (ph == PH_CONNECT)
+		reached(phase_names[ph], segs, 0);
+
+	len = hello_message(buf, sizeof buf);
+	if (ph == PH_HELLO_HALF) {
+		write_all(fd, buf, len / 2, -1);
+		reached(phase_names[ph], segs, 0);
+	}
+	write_all(fd, buf, len, -1);
+	wait_event(fd, SF_WELCOME, buf, sizeof buf);
+	if (ph == PH_WELCOME)
+		reached(phase_names[ph], segs, 0);
+
+	if (ph == PH_PROBE_HALF || ph == PH_PROBED) {
+		int pass = -1;
+
+		make_segment(&segs[0], kind, 4096, SF_PROBE, 0, 0, buf, &len);
+		if (kind == SF_SHM_MEMFD)
+			pass = segs[0].fd;
+		if (ph == PH_PROBE_HALF) {
+			write_all(fd, buf, len / 2, pass);
+			sf__segment_unlink(&segs[0]);
+			reached(phase_names[ph], segs, 1);
+		}
+		write_all(fd, buf, len, pass);
+		len = wait_event(fd, SF_PROBE_RESULT, buf, sizeof buf);
+		if (buf[9] != SF_PROBE_OK)
+			die("the %s probe failed: %s", argv[2],
+			    sf__probe_status_name(buf[9]));
+		/* The server unlinked the name once the nonce matched. */
+		sf__segment_unlink(&segs[0]);
+		reached(phase_names[ph], segs, 1);
+	}
+
+	if (kind != SF_SHM_NONE) {
+		/* Room for two frames in the main segment; the second segment
+		 * is a readback target, which the server maps writable. */
+		make_segment(&segs[0], kind, 2 * FRAME_BYTES, SF_ATTACH_SEGMENT,
+		             SEG_MAIN, 0, buf, &len);
+		write_all(fd, buf, len, kind == SF_SHM_MEMFD ? segs[0].fd : -1);
+		make_segment(&segs[1], kind, FRAME_BYTES, SF_ATTACH_SEGMENT,
+		             SEG_READBACK, SF_SEGMENT_WRITABLE, buf, &len);
+		write_all(fd, buf, len, kind == SF_SHM_MEMFD ? segs[1].fd : -1);
+	}
+	create_surface(fd);
+	sync_with(fd, 1);
+	/* As the library does: the names go once the server holds them. */
+	sf__segment_unlink(&segs[0]);
+	sf__segment_unlink(&segs[1]);
+	if (ph == PH_ATTACHED)
+		reached(phase_names[ph], segs, 2);
+
+	if (ph == PH_FRAME_HALF) {
+		struct sf_put_image m;
+		uint8_t *px = malloc(FRAME_BYTES);
+
+		if (!px)
+			die("out of memory");
+		memset(px, 0x5a, FRAME_BYTES);
+		memset(&m, 0, sizeof m);
+		m.surface = SURFACE_ID;
+		m.serial = 1;
+		write_all(fd, buf, encode(buf, sizeof buf, SF_PUT_IMAGE, &m, sizeof m,
+		                          NULL, 0), -1);
+		write_all(fd, px, FRAME_BYTES / 2, -1);
+		reached(phase_names[ph], segs, 2);
+	}
+
+	/* PH_LATCHED: the first frame is released when the second replaces
+	 * it; the second stays latched in the server. */
+	memset(segs[0].map, 0x11, FRAME_BYTES);
+	memset((uint8_t *)segs[0].map + FRAME_BYTES, 0x22, FRAME_BYTES);
+	put_from_segment(fd, 1, 0);
+	put_from_segment(fd, 2, FRAME_BYTES);
+	wait_event(fd, SF_RELEASE, buf, sizeof buf);
+	{
+		struct sf_release r;
+		const char *why;
+
+		if (sf__decode_release(buf, sizeof r, &r, &why) || r.serial != 1)
+			die("expected the RELEASE of frame 1");
+	}
+	sync_with(fd, 2);
+	reached(phase_names[ph], segs, 2);
+}

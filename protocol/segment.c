@@ -15,6 +15,8 @@
 #include <sys/random.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "segment.h"
@@ -74,8 +76,41 @@ static int create_memfd(struct sf_segment *seg, size_t size)
 	return err;
 }
 
+int sf__segment_sweep(unsigned max_age_s)
+{
+	size_t plen = strlen(SF_SHM_NAME_PREFIX) - 1; /* without the '/' */
+	DIR *d = opendir("/dev/shm");
+	time_t now = time(NULL);
+	struct dirent *e;
+	int removed = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		char name[SF_SHM_NAME_SIZE];
+		struct stat st;
+
+		if (strncmp(e->d_name, SF_SHM_NAME_PREFIX + 1, plen) != 0 ||
+		    strlen(e->d_name) + 2 > sizeof name)
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+		    now - st.st_mtime <= (time_t)max_age_s)
+			continue;
+		snprintf(name, sizeof name, "/%s", e->d_name);
+		if (shm_unlink(name) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}
+
 static int create_posix(struct sf_segment *seg, size_t size)
 {
+	/* A name exists only from here until the server opens it; one a
+	 * killed client left in that window is old, and goes now. */
+	sf__segment_sweep(SF_SHM_SWEEP_AGE);
+
 	for (int tries = 0; tries < 16; tries++) {
 		uint8_t r[12];
 		int n, err = sf__random(r, sizeof r);
@@ -110,8 +145,8 @@ static int create_sysv(struct sf_segment *seg, size_t size)
 		return -errno;
 	map = shmat(seg->shmid, NULL, 0);
 	/* Marked for removal at once: it lives while attached, and Linux lets
-	 * the server attach it by id until the last detach.  A client killed
-	 * at any point cannot leave it behind. */
+	 * the server attach it by id until the last detach.  Only a client
+	 * killed in the microseconds between shmget and here leaves it. */
 	shmctl(seg->shmid, IPC_RMID, NULL);
 	if (map == (void *)-1)
 		return -errno;

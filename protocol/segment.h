@@ -30,9 +30,21 @@ void sf__segment_init(struct sf_segment *seg);
  * unguessable name under SF_SHM_NAME_PREFIX, O_EXCL, mode 0600; the name
  * stays until sf__segment_unlink.  System V: IPC_PRIVATE, mode 0600, attached
  * and at once marked IPC_RMID (Linux still lets the server attach it by id),
- * so a killed client cannot leak it.  Returns 0 or -errno.
+ * so a killed client leaks it only if killed between shmget and IPC_RMID.  Returns 0 or -errno.
  */
 int sf__segment_create(struct sf_segment *seg, int kind, size_t size);
+
+/* Seconds after which a POSIX name still in /dev/shm counts as left
+ * behind: names live only for the round trip until the server opens them. */
+#define SF_SHM_SWEEP_AGE 60
+
+/*
+ * Removes POSIX names under our prefix, owned by this user and not
+ * modified for more than max_age_s seconds: what a client killed between
+ * shm_open and the server's open leaves behind.  sf__segment_create calls
+ * it before making a POSIX segment.  Returns how many were removed.
+ */
+int sf__segment_sweep(unsigned max_age_s);
 
 /* Removes a POSIX segment's name (no-op for other kinds or when done). */
 void sf__segment_unlink(struct sf_segment *seg);

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "harness.h"
 #include "segment.h"
@@ -374,6 +375,49 @@ TEST(posix_name_is_removed_when_the_creator_closes_without_an_open)
 	ASSERT_EQ(access(path, F_OK), 0);
 	sf__segment_close(&cli);
 	ASSERT_MSG(access(path, F_OK) != 0, "%s left behind", path);
+}
+
+/* Makes /dev/shm/NAME (a POSIX object) last modified age seconds ago. */
+static void plant(const char *name, time_t age)
+{
+	char path[128];
+	struct timespec ts[2];
+	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(ftruncate(fd, 4096), 0);
+	close(fd);
+	dev_shm_path(name, path, sizeof path);
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= age;
+	ts[1] = ts[0];
+	ASSERT_EQ(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/* A client killed between shm_open and the server's open leaves its name;
+ * the next POSIX segment made on this machine removes names that old, and
+ * only those. */
+TEST(creating_a_posix_segment_sweeps_names_left_by_killed_clients)
+{
+	char stale[64], fresh[64], other[64], path[128];
+	struct sf_segment cli;
+
+	snprintf(stale, sizeof stale, "%ssweep-stale-%d", SF_SHM_NAME_PREFIX, getpid());
+	snprintf(fresh, sizeof fresh, "%ssweep-fresh-%d", SF_SHM_NAME_PREFIX, getpid());
+	snprintf(other, sizeof other, "/not-shmframe-sweep-%d", getpid());
+	plant(stale, SF_SHM_SWEEP_AGE + 60);
+	plant(fresh, 1);
+	plant(other, SF_SHM_SWEEP_AGE + 60);
+	create(&cli, SF_SHM_POSIX, SEG_SIZE);
+	sf__segment_close(&cli);
+	dev_shm_path(stale, path, sizeof path);
+	ASSERT_MSG(access(path, F_OK) != 0, "stale %s survived", path);
+	dev_shm_path(fresh, path, sizeof path);
+	ASSERT_MSG(access(path, F_OK) == 0, "fresh %s was removed", path);
+	dev_shm_path(other, path, sizeof path);
+	ASSERT_MSG(access(path, F_OK) == 0, "foreign %s was removed", path);
+	shm_unlink(fresh);
+	shm_unlink(other);
 }
 
 TEST(posix_unlink_removes_the_name_and_keeps_the_memory)

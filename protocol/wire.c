@@ -44,8 +44,9 @@ int sf__header_check(const void *buf, size_t avail, uint32_t max,
  * length: exactly fixed_size when no tail follows, at least fixed_size
  * otherwise (the caller checks the tail).
  */
-static int take_fixed(const void *msg, size_t len, uint16_t type, void *out,
-                      size_t fixed_size, int has_tail, const char **why)
+static int take_fixed_flags(const void *msg, size_t len, uint16_t type,
+                            void *out, size_t fixed_size, int has_tail,
+                            uint16_t allowed_flags, const char **why)
 {
 	struct sf_header h;
 
@@ -63,10 +64,16 @@ static int take_fixed(const void *msg, size_t len, uint16_t type, void *out,
 	if (!has_tail && len != fixed_size)
 		return fail(why, "message longer than its fixed part",
 		            SF_ERR_BAD_MESSAGE);
-	if (h.flags != 0)
-		return fail(why, "header flags must be zero", SF_ERR_BAD_MESSAGE);
+	if (h.flags & ~allowed_flags)
+		return fail(why, "unknown header flags", SF_ERR_BAD_MESSAGE);
 	memcpy(out, msg, fixed_size);
 	return 0;
+}
+
+static int take_fixed(const void *msg, size_t len, uint16_t type, void *out,
+                      size_t fixed_size, int has_tail, const char **why)
+{
+	return take_fixed_flags(msg, len, type, out, fixed_size, has_tail, 0, why);
 }
 
 /*
@@ -292,7 +299,8 @@ int sf__decode_put_image(const void *msg, size_t len, struct sf_put_image *out,
                          struct sf_rect *rects, const char **why)
 {
 	struct sf_put_image m;
-	int err = take_fixed(msg, len, SF_PUT_IMAGE, &m, sizeof m, 1, why);
+	int err = take_fixed_flags(msg, len, SF_PUT_IMAGE, &m, sizeof m, 1,
+	                           SF_PUT_IMAGE_COPY, why);
 
 	if (err)
 		return err;
@@ -445,7 +453,7 @@ int sf__decode_error(const void *msg, size_t len, struct sf_error *out,
 size_t sf__encode(void *buf, size_t cap, uint16_t type, void *fixed,
                   size_t fixed_size, const void *tail, size_t tail_len)
 {
-	struct sf_header h = { .type = type, .flags = 0 };
+	struct sf_header h;
 	size_t total;
 
 	if (fixed_size < sizeof h || fixed_size % 4 ||
@@ -454,6 +462,8 @@ size_t sf__encode(void *buf, size_t cap, uint16_t type, void *fixed,
 	total = fixed_size + PAD4(tail_len);
 	if (total > SF_MAX_MESSAGE || total > cap)
 		return 0;
+	memcpy(&h, fixed, sizeof h); /* keeps the caller's flags */
+	h.type = type;
 	h.length = (uint32_t)total;
 	memcpy(fixed, &h, sizeof h);
 	memcpy(buf, fixed, fixed_size);

@@ -117,12 +117,16 @@ enum sf_error_code {
 /* SF_PRESENTED flags */
 #define SF_PRESENTED_DISCARDED 0x1u /* replaced before it was shown */
 
+/* SF_PUT_IMAGE header flags (the only message whose header flags are not 0) */
+#define SF_PUT_IMAGE_COPY 0x1u /* copy this frame and release it at once,
+                                * whatever the surface's present mode */
+
 /* SF_ATTACH_SEGMENT flags */
 #define SF_SEGMENT_WRITABLE 0x1u /* server maps it read-write (readback target) */
 
 struct sf_header {
 	uint16_t type;
-	uint16_t flags;   /* zero unless a message says otherwise */
+	uint16_t flags;   /* zero unless a message says otherwise (PUT_IMAGE) */
 	uint32_t length;  /* whole message incl. header, excl. pixel payload;
 	                   * a multiple of 4, at least 8, at most SF_MAX_MESSAGE */
 };
@@ -358,7 +362,8 @@ int sf__decode_error(const void *msg, size_t len, struct sf_error *out,
 
 /*
  * Encoding.  sf__encode writes the fixed part (whose first 8 bytes are the
- * header, filled in here from type and the computed length) followed by
+ * header: type and length are filled in here, flags kept as the caller set
+ * them in fixed) followed by
  * tail_len bytes of tail and zero padding to 4 bytes.  Returns the message
  * length, or 0 when it does not fit in cap or exceeds SF_MAX_MESSAGE.
  */

@@ -134,7 +134,11 @@ int sf__surface_put_shm(struct sf_surface *s, const struct sf_put_image *m,
                         struct sf_shmseg *seg, const struct sf_rect *rects,
                         uint32_t n_rects)
 {
-	if (s->present_mode == SF_PRESENT_LATCH) {
+	/* The surface's mode, unless the client asked to copy this frame. */
+	bool latch = s->present_mode == SF_PRESENT_LATCH &&
+	             !(m->hdr.flags & SF_PUT_IMAGE_COPY);
+
+	if (latch) {
 		struct sf_shmseg *old = s->latched;
 		uint32_t old_buffer = s->latch_buffer, old_serial = s->latch_serial;
 

@@ -837,6 +837,56 @@ TEST(copy_mode_works_with_a_single_buffer)
 	server_stop(&srv);
 }
 
+/* The mode travels with each frame: switching in the middle of a stream
+ * keeps the image (a frame copied over a latched one changes only its
+ * damage) and the surface, and every buffer still comes back. */
+TEST(switching_present_mode_mid_stream_keeps_every_pixel)
+{
+	const uint32_t w = 40, h = 24;
+	const struct shmframe_rect dmg = { 5, 6, 7, 8 };
+	struct server srv;
+
+	server_start(&srv);
+	for (size_t i = 0; i < N_MODES; i++) {
+		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[i], 2);
+		struct shmframe_surface *s =
+			shmframe_surface_create(c, w, h, SHMFRAME_FORMAT_ARGB8888, NULL);
+		struct shmframe_buffer *b;
+		uint32_t *img = NULL, stride;
+		uint8_t *px;
+
+		ASSERT(s != NULL);
+		for (uint32_t f = 0; f < 3; f++) {
+			free(img);
+			img = present_pattern(s, f, 21);
+		}
+		ASSERT_EQ(shmframe_surface_set_present_mode(s, SHMFRAME_PRESENT_COPY), 0);
+		for (uint32_t y = dmg.y; y < dmg.y + dmg.height; y++)
+			for (uint32_t x = dmg.x; x < dmg.x + dmg.width; x++)
+				img[y * w + x] = pattern(x, y, 50, 21);
+		b = shmframe_acquire(s);
+		ASSERT(b != NULL);
+		px = shmframe_buffer_pixels(b, &stride);
+		for (uint32_t y = 0; y < h; y++)
+			memcpy(px + (size_t)y * stride, img + (size_t)y * w, w * 4);
+		ASSERT_EQ(shmframe_present(s, b, &dmg, 1, NULL), 0);
+		check_readback(s, img, modes[i].name);
+		for (uint32_t f = 4; f < 8; f++) {
+			free(img);
+			img = present_pattern(s, f, 22);
+			if (f == 5)
+				ASSERT_EQ(shmframe_surface_set_present_mode(
+					s, SHMFRAME_PRESENT_LATCH), 0);
+		}
+		check_readback(s, img, modes[i].name);
+		ASSERT_EQ(shmframe_conn_error(c), 0);
+		free(img);
+		shmframe_surface_destroy(s);
+		shmframe_disconnect(c);
+	}
+	server_stop(&srv);
+}
+
 TEST(presented_events_name_the_frame)
 {
 	struct server srv;

@@ -594,9 +594,27 @@ TEST(every_decoder_rejects_nonzero_header_flags)
 		struct sample *s = &samples[i];
 		size_t len = encode(s, buf);
 
-		put16(buf, offsetof(struct sf_header, flags), 1);
+		/* PUT_IMAGE knows one flag (COPY); no message knows 0x8000. */
+		put16(buf, offsetof(struct sf_header, flags),
+		      s->type == SF_PUT_IMAGE ? 0x8002 : 1);
 		EXPECT_REJECT(s, buf, len);
 	}
+}
+
+TEST(put_image_accepts_its_copy_flag)
+{
+	struct sf_put_image put = { .surface = 1, .serial = 2, .segment = 3,
+	                            .buffer = 4, .stride = 64 };
+	struct sf_put_image out;
+	struct sf_rect rects[SF_MAX_RECTS];
+	uint8_t buf[BUF_SIZE];
+	size_t len;
+
+	put.hdr.flags = SF_PUT_IMAGE_COPY;
+	len = sf__encode(buf, sizeof buf, SF_PUT_IMAGE, &put, sizeof put, NULL, 0);
+	ASSERT_EQ(len, sizeof put);
+	ASSERT_EQ(sf__decode_put_image(buf, len, &out, rects, NULL), 0);
+	ASSERT_EQ(out.hdr.flags, SF_PUT_IMAGE_COPY);
 }
 
 TEST(decoders_reject_nonzero_padding)

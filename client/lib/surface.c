@@ -225,36 +225,6 @@ shmframe_surface_set_listener(struct shmframe_surface *s,
 	s->listener_data = listener ? data : NULL;
 }
 
-/*
- * The protocol fixes a surface's present mode at CREATE_SURFACE, so a new
- * mode means a new server-side surface: destroy, create under a new id
- * (events still on their way for the old id are dropped as stale), and a
- * round trip, after which the server holds none of our buffers.  The next
- * frame then goes out whole, since the new surface starts empty.
- */
-static int recreate(struct shmframe_surface *s)
-{
-	struct shmframe_conn *conn = s->conn;
-	int err = send_destroy(s);
-
-	if (err)
-		return err;
-	s->id = ++conn->next_surface_id;
-	err = send_create(s);
-	if (!err)
-		err = sf__roundtrip(conn);
-	if (err)
-		return err;
-	for (unsigned i = 0; i < s->n_buffers; i++)
-		if (s->buffers[i].state == SF_BUFFER_BUSY)
-			s->buffers[i].state = SF_BUFFER_FREE;
-	conn->inflight -= s->inflight;
-	s->inflight = 0;
-	s->closed = false;
-	s->full_damage = true;
-	return 0;
-}
-
 SHMFRAME_EXPORT int shmframe_surface_set_present_mode(struct shmframe_surface *s,
                                                       enum shmframe_present_mode mode)
 {
@@ -264,11 +234,11 @@ SHMFRAME_EXPORT int shmframe_surface_set_present_mode(struct shmframe_surface *s
 		return s->conn->error;
 	if (mode == s->mode)
 		return 0;
+	/* Each PUT_IMAGE says how it wants to be taken (its COPY flag), so
+	 * the switch costs nothing: a buffer the server still latches comes
+	 * back when the next frame replaces it, as always. */
 	s->mode = mode;
-	/* Inline frames are copied by nature; the mode only matters for shm. */
-	if (s->segment_id == 0)
-		return 0;
-	return recreate(s);
+	return 0;
 }
 
 SHMFRAME_EXPORT int shmframe_surface_closed(const struct shmframe_surface *s)
@@ -528,6 +498,8 @@ SHMFRAME_EXPORT int shmframe_present(struct shmframe_surface *s,
 	put.serial = s->next_serial++;
 	put.n_rects = n;
 	if (s->segment_id) {
+		if (s->mode == SHMFRAME_PRESENT_COPY)
+			put.hdr.flags = SF_PUT_IMAGE_COPY;
 		put.segment = s->segment_id;
 		put.buffer = b->id;
 		put.offset = b->offset;

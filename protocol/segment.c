@@ -97,7 +97,8 @@ int sf__segment_sweep(unsigned max_age_s)
 		    !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
 		    now - st.st_mtime <= (time_t)max_age_s)
 			continue;
-		snprintf(name, sizeof name, "/%s", e->d_name);
+		name[0] = '/';
+		memcpy(name + 1, e->d_name, strlen(e->d_name) + 1);
 		if (shm_unlink(name) == 0)
 			removed++;
 	}

@@ -109,6 +109,18 @@ static int send_destroy(struct shmframe_surface *s)
 	return sf__request(s->conn, SF_DESTROY_SURFACE, &d, sizeof d, NULL, 0);
 }
 
+/* Takes s off the connection's list of live surfaces. */
+static void forget_surface(struct shmframe_conn *conn, struct shmframe_surface *s)
+{
+	for (struct shmframe_surface **p = &conn->surfaces; *p; p = &(*p)->next) {
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	}
+	conn->surfaces_live--;
+}
+
 SHMFRAME_EXPORT struct shmframe_surface *
 shmframe_surface_create(struct shmframe_conn *conn, uint32_t width,
                         uint32_t height, enum shmframe_format format,
@@ -161,22 +173,26 @@ shmframe_surface_create(struct shmframe_conn *conn, uint32_t width,
 	if (err)
 		goto free_surface;
 	s->id = ++conn->next_surface_id;
+	/* Known before the server hears of it: an event for the surface
+	 * (a window closed at once, say) can arrive during the round trip. */
+	s->next = conn->surfaces;
+	conn->surfaces = s;
+	conn->surfaces_live++;
 	err = send_create(s);
 	if (!err)
 		err = sf__roundtrip(conn);
 	if (err)
-		goto free_surface;
+		goto unlink_surface;
 	if (s->segment_id) {
 		/* The server holds the segment now: no name may outlive us, and
 		 * the nonce has done its job. */
 		sf__segment_unlink(&s->seg);
 		memset(s->seg.map, 0, SF_NONCE_SIZE);
 	}
-	s->next = conn->surfaces;
-	conn->surfaces = s;
-	conn->surfaces_live++;
 	return s;
 
+unlink_surface:
+	forget_surface(conn, s);
 free_surface:
 	/* A failure after the segment was attached broke the connection, so
 	 * there is no DETACH to send. */
@@ -192,13 +208,7 @@ SHMFRAME_EXPORT void shmframe_surface_destroy(struct shmframe_surface *s)
 	if (!s)
 		return;
 	conn = s->conn;
-	for (struct shmframe_surface **p = &conn->surfaces; *p; p = &(*p)->next) {
-		if (*p == s) {
-			*p = s->next;
-			break;
-		}
-	}
-	conn->surfaces_live--;
+	forget_surface(conn, s);
 	if (!conn->error) {
 		/* The server releases a latched buffer without an event and
 		 * keeps its own mapping of it while it needs one. */

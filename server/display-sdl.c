@@ -1,7 +1,10 @@
 /*
  * The SDL2 display: one resizable window per surface, titled
  * "CLIENT: TITLE".  The frame is drawn 1:1 at the top-left when the window
- * has its size, and scaled to fit with its aspect kept otherwise.
+ * has its size (nearest-pixel sampling, so every pixel arrives unchanged),
+ * and scaled to fit with its aspect kept otherwise, centred on black.
+ * Closing a window, or Esc or q in it, sends the client CLOSED; the surface
+ * lives on headless and the server goes on.
  *
  * Frames are uploaded at the display's rate, not as they arrive: each
  * tick, a window whose surface changed uploads the union of the damage
@@ -9,11 +12,18 @@
  * surface's content (the client's shm buffer or the socket-filled memory),
  * renders and presents; only then is the frame reported shown.  Frames
  * replaced before a tick are never uploaded (surface.c reports them
- * discarded).
+ * discarded), so nothing queues however fast a client presents.
  *
- * SDL is pumped from the server's epoll loop: while a window exists the
- * loop sleeps at most until the next tick.  SDL's own signal handlers are
- * off: the server takes SIGINT/SIGTERM through its signalfd.
+ * The texture is opaque (B, G, R, X in memory).  XRGB8888 content is
+ * uploaded as it is; ARGB8888 content is composited over black on its way
+ * into the texture (straight alpha: each colour channel times alpha / 255,
+ * rounded), which is that same single copy, and gives the same pixels on
+ * every renderer and at every scale.
+ *
+ * SDL is pumped from the server's epoll loop, once per tick: while a
+ * window exists the loop sleeps at most until the next one.  SDL's own
+ * signal handlers are off: the server takes SIGINT/SIGTERM through its
+ * signalfd.
  */
 #include <SDL.h>
 #include <errno.h>
@@ -26,6 +36,13 @@
 #include "server-private.h"
 
 #define DEFAULT_HZ 60
+
+/* The texture's format: B, G, R, X in memory, whatever the byte order. */
+#if SDL_BYTEORDER == SDL_BIG_ENDIAN
+#define TEXTURE_FORMAT SDL_PIXELFORMAT_BGRX8888
+#else
+#define TEXTURE_FORMAT SDL_PIXELFORMAT_RGB888
+#endif
 
 struct sdl_window {
 	struct sf_list link;
@@ -102,23 +119,87 @@ static void initial_size(const struct sf_surface *s, int *w, int *h)
 	}
 }
 
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0: no
+ * overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/* Appends the peer's text src to dst (holding *used of cap bytes), as
+ * valid UTF-8 without control characters: window systems reject a title
+ * that is not, and a name is any bytes its client chose. */
+static void append_title(char *dst, size_t cap, size_t *used, const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t n = strlen(src);
+
+	while (n > 0 && *used + 1 < cap) {
+		size_t len = utf8_seq(p, n);
+
+		if (len == 0 || p[0] < 0x20 || p[0] == 0x7f) {
+			dst[(*used)++] = '?';
+			len = len ? len : 1;
+		} else {
+			if (*used + len >= cap)
+				break;
+			memcpy(dst + *used, p, len);
+			*used += len;
+		}
+		p += len;
+		n -= len;
+	}
+	dst[*used] = '\0';
+}
+
+/* "CLIENT: TITLE", or just the client's name for a surface without one. */
+static void window_title(const struct sf_surface *s, char *out, size_t cap)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	append_title(out, cap, &used, s->client->name);
+	if (s->title[0]) {
+		append_title(out, cap, &used, ": ");
+		append_title(out, cap, &used, s->title);
+	}
+}
+
 static int sdl_window_create(struct sf_display *base, struct sf_surface *s)
 {
 	struct sdl_display *d = to_sdl(base);
 	struct sdl_window *w = calloc(1, sizeof *w);
 	char title[2 * SF_MAX_NAME + 3];
-	Uint32 fmt = s->format == SF_FORMAT_ARGB8888 ? SDL_PIXELFORMAT_ARGB8888
-	                                              : SDL_PIXELFORMAT_RGB888;
 	int ww, wh;
 
 	if (!w)
 		return -ENOMEM;
 	list_init(&w->link);
 	w->surface = s;
-	if (s->title[0])
-		snprintf(title, sizeof title, "%s: %s", s->client->name, s->title);
-	else
-		snprintf(title, sizeof title, "%s", s->client->name);
+	window_title(s, title, sizeof title);
 	initial_size(s, &ww, &wh);
 	w->win = SDL_CreateWindow(title, SDL_WINDOWPOS_UNDEFINED,
 	                          SDL_WINDOWPOS_UNDEFINED, ww, wh,
@@ -126,31 +207,36 @@ static int sdl_window_create(struct sf_display *base, struct sf_surface *s)
 	if (!w->win) {
 		sf__log("cannot open a window for surface %u: %s", s->id,
 		        SDL_GetError());
-		free(w);
-		return -ENODEV;
+		goto free_window;
 	}
 	w->win_id = SDL_GetWindowID(w->win);
 	w->ren = SDL_CreateRenderer(w->win, -1, SDL_RENDERER_ACCELERATED);
-	if (!w->ren) /* no GPU (Xvfb): draw in software */
+	if (!w->ren) /* no GPU: draw in software */
 		w->ren = SDL_CreateRenderer(w->win, -1, SDL_RENDERER_SOFTWARE);
 	if (!w->ren) {
 		sf__log("cannot render to the window of surface %u: %s", s->id,
 		        SDL_GetError());
-		SDL_DestroyWindow(w->win);
-		free(w);
-		return -ENODEV;
+		goto free_window;
 	}
-	w->tex = SDL_CreateTexture(w->ren, fmt, SDL_TEXTUREACCESS_STREAMING,
-	                           (int)s->width, (int)s->height);
-	if (w->tex)
-		SDL_SetTextureBlendMode(w->tex, SDL_BLENDMODE_NONE);
-	else
-		sf__log("surface %u (%ux%u) cannot be shown: %s", s->id, s->width,
-		        s->height, SDL_GetError());
+	w->tex = SDL_CreateTexture(w->ren, TEXTURE_FORMAT,
+	                           SDL_TEXTUREACCESS_STREAMING, (int)s->width,
+	                           (int)s->height);
+	if (!w->tex) {
+		/* Larger than the renderer's textures, typically: a window that
+		 * stays black would only mislead, so the surface goes headless. */
+		sf__log("surface %u (%ux%u) cannot be shown in a window: %s", s->id,
+		        s->width, s->height, SDL_GetError());
+		goto free_window;
+	}
+	SDL_SetTextureBlendMode(w->tex, SDL_BLENDMODE_NONE);
 	w->redraw = true;
 	list_append(&d->windows, &w->link);
 	s->window = w;
 	return 0;
+
+free_window:
+	free_window(w);
+	return -ENODEV;
 }
 
 static void sdl_window_destroy(struct sf_display *base, struct sf_surface *s)
@@ -166,7 +252,7 @@ static void sdl_frame_ready(struct sf_display *base, struct sf_surface *s,
 	struct sdl_window *w = s->window;
 
 	(void)base;
-	if (!w || !w->tex) {
+	if (!w) {
 		/* No window (closed, or none could be made): headless. */
 		sf__surface_shown(s, sf__now_ns());
 		return;
@@ -209,6 +295,41 @@ static int sdl_timeout_ms(struct sf_display *base)
 	return (int)((d->next_tick - now + 999999) / 1000000);
 }
 
+/* An ARGB8888 pixel (as a number: A in the top byte) composited over
+ * black: each colour channel c becomes c * a / 255 rounded, computed as
+ * t = c * a + 128, (t + (t >> 8)) >> 8, which is exact for every byte pair.
+ * Red and blue go through together, 16 bits apart (no carry can cross).
+ * The top byte of the result is 0xff (the texture ignores it). */
+static inline uint32_t over_black(uint32_t p)
+{
+	uint32_t a = p >> 24;
+	uint32_t rb = (p & 0x00ff00ffu) * a + 0x00800080u;
+	uint32_t g = (p & 0x0000ff00u) * a + 0x00008000u;
+
+	rb = ((rb + ((rb >> 8) & 0x00ff00ffu)) >> 8) & 0x00ff00ffu;
+	g = ((g + ((g >> 8) & 0x0000ff00u)) >> 8) & 0x0000ff00u;
+	return 0xff000000u | rb | g;
+}
+
+/* n pixels, B, G, R, A in memory, composited over black into B, G, R, X.
+ * Opaque pixels (the usual case) are copied as they are. */
+static void row_over_black(uint8_t *dst, const uint8_t *src, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t p;
+
+		/* memcpy: a buffer's offset in its segment need not be aligned. */
+		memcpy(&p, src + 4 * (size_t)i, 4);
+		p = SDL_SwapLE32(p);
+		if (p < 0xff000000u)
+			p = over_black(p);
+		p = SDL_SwapLE32(p);
+		memcpy(dst + 4 * (size_t)i, &p, 4);
+	}
+}
+
+/* Copies the damaged rectangle from the surface's content into the
+ * texture: the one copy a shown frame costs. */
 static void upload(struct sdl_window *w)
 {
 	const struct sf_surface *s = w->surface;
@@ -217,16 +338,29 @@ static void upload(struct sdl_window *w)
 	SDL_Rect r = {
 		(int)w->x0, (int)w->y0, (int)(w->x1 - w->x0), (int)(w->y1 - w->y0),
 	};
+	void *dst;
 	int pitch;
 
 	if (!px || r.w <= 0 || r.h <= 0)
 		return;
-	/* A single-row buffer may carry any stride; SDL's pitch is an int. */
-	pitch = stride > INT_MAX ? (int)(s->width * SF_BYTES_PER_PIXEL)
-	                         : (int)stride;
 	px += (size_t)w->y0 * stride + (size_t)w->x0 * SF_BYTES_PER_PIXEL;
-	if (SDL_UpdateTexture(w->tex, &r, px, pitch) == 0)
-		w->uploaded = true;
+	if (s->format != SF_FORMAT_ARGB8888) {
+		/* Opaque already: the renderer copies straight from the content.
+		 * A single-row buffer may carry any stride; SDL's pitch is an
+		 * int, and a row's own length serves as well. */
+		pitch = stride > INT_MAX ? r.w * (int)SF_BYTES_PER_PIXEL
+		                         : (int)stride;
+		if (SDL_UpdateTexture(w->tex, &r, px, pitch) == 0)
+			w->uploaded = true;
+		return;
+	}
+	if (SDL_LockTexture(w->tex, &r, &dst, &pitch) < 0)
+		return;
+	for (int y = 0; y < r.h; y++)
+		row_over_black((uint8_t *)dst + (size_t)y * (size_t)pitch,
+		               px + (size_t)y * stride, (uint32_t)r.w);
+	SDL_UnlockTexture(w->tex);
+	w->uploaded = true;
 }
 
 static void render(struct sdl_window *w)
@@ -234,23 +368,37 @@ static void render(struct sdl_window *w)
 	const struct sf_surface *s = w->surface;
 	int ow = 0, oh = 0;
 
-	if (w->dirty && w->tex)
+	if (w->dirty)
 		upload(w);
 	SDL_SetRenderDrawColor(w->ren, 0, 0, 0, 255);
 	SDL_RenderClear(w->ren);
-	if (w->tex && w->uploaded) {
+	if (w->uploaded) {
 		SDL_Rect dst = { 0, 0, (int)s->width, (int)s->height };
+		bool one_to_one = true;
 
 		SDL_GetRendererOutputSize(w->ren, &ow, &oh);
 		if (ow != dst.w || oh != dst.h) {
+			/* Resized: fit the window, aspect kept, centred. */
 			double sx = (double)ow / s->width, sy = (double)oh / s->height;
 			double scale = sx < sy ? sx : sy;
 
 			dst.w = (int)(s->width * scale + 0.5);
 			dst.h = (int)(s->height * scale + 0.5);
+			if (dst.w < 1)
+				dst.w = 1;
+			if (dst.h < 1)
+				dst.h = 1;
 			dst.x = (ow - dst.w) / 2;
 			dst.y = (oh - dst.h) / 2;
+			one_to_one = dst.w == (int)s->width && dst.h == (int)s->height;
 		}
+#if SDL_VERSION_ATLEAST(2, 0, 12)
+		/* 1:1 every pixel exactly as it is; scaled, smooth. */
+		SDL_SetTextureScaleMode(w->tex, one_to_one ? SDL_ScaleModeNearest
+		                                           : SDL_ScaleModeLinear);
+#else
+		(void)one_to_one;
+#endif
 		SDL_RenderCopy(w->ren, w->tex, NULL, &dst);
 	}
 	SDL_RenderPresent(w->ren);
@@ -306,11 +454,14 @@ static void sdl_pump(struct sf_display *base)
 	SDL_Event ev;
 	uint64_t now;
 
-	while (SDL_PollEvent(&ev))
-		handle_event(d, &ev);
+	/* The loop calls this after every wakeup; SDL's events (a round trip
+	 * to the window system) and drawing wait for the tick, so a client
+	 * presenting thousands of frames a second costs no more here. */
 	now = sf__now_ns();
 	if (now < d->next_tick)
 		return;
+	while (SDL_PollEvent(&ev))
+		handle_event(d, &ev);
 	/* Keep the phase when on time; start over after a long stall. */
 	d->next_tick += d->period_ns;
 	if (d->next_tick <= now)

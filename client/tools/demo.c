@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +198,27 @@ static int readback(const char *path, struct shmframe_conn *conn,
 	return r ? -1 : 0;
 }
 
+/* PRESENTED for the last frames comes when a window shows them, a tick
+ * after the server handled them: wait for it (a second at most) so that
+ * presented= accounts for every frame. */
+static void wait_presented(struct shmframe_conn *conn, const struct stats *st,
+                           uint64_t frames)
+{
+	double end = sf__now() + 1.0;
+
+	while (st->presented < frames && !shmframe_conn_error(conn)) {
+		struct pollfd p = { .fd = shmframe_get_fd(conn), .events = POLLIN };
+		double left = end - sf__now();
+
+		if (left <= 0 || shmframe_dispatch(conn) < 0)
+			break;
+		if (st->presented >= frames)
+			break;
+		if (poll(&p, 1, (int)(left * 1000) + 1) < 0 && errno != EINTR)
+			break;
+	}
+}
+
 /* Renders and presents frames until done.  0, or -1 after a message. */
 static int run(const struct args *a, struct shmframe_conn *conn,
                struct shmframe_surface *s, double start, uint64_t *frames)
@@ -303,6 +325,7 @@ int main(int argc, char **argv)
 		failed = 1;
 	}
 	seconds = sf__now() - start;
+	wait_presented(conn, &st, frames);
 	if (a.readback && !shmframe_conn_error(conn) &&
 	    readback(a.readback, conn, s, a.width, a.height))
 		failed = 1;

@@ -1,0 +1,91 @@
+# X11 helpers of the viewer tests, sourced after lib.sh: a private Xvfb
+# for the test, and windows found by their title, grabbed off the X screen
+# with `xwd` and compared pixel-exact with what they should show.
+#
+# Environment (set by CTest): SF_XWD2PNG SF_OVERBLACK SF_XWIN, and
+# optionally SF_SHOWPNG.
+
+: "${SF_XWD2PNG:?SF_XWD2PNG must name sf-xwd2png}"
+: "${SF_OVERBLACK:?SF_OVERBLACK must name sf-overblack}"
+
+XVFB_PID=""
+
+# start_xvfb: an Xvfb of our own on a free display number (it picks one
+# itself and tells us through -displayfd); exports DISPLAY.  Skips the test
+# (77) only when Xvfb is not installed.
+start_xvfb() {
+	local i n=""
+
+	command -v Xvfb >/dev/null || { echo "Xvfb not installed: skipped"; exit 77; }
+	command -v xwd >/dev/null || fail "xwd not installed (package x11-apps)"
+	[ -n "${SF_XWIN:-}" ] || fail "sf-xwin not built (libxcb missing?)"
+	spawn Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp \
+		3>"$T/xdisplay" 2>"$T/xvfb.log"
+	XVFB_PID=$LAST_PID
+	for i in $(seq 100); do
+		n=$(head -n 1 "$T/xdisplay" 2>/dev/null)
+		[ -n "$n" ] && break
+		kill -0 "$XVFB_PID" 2>/dev/null ||
+			fail "Xvfb exited: $(cat "$T/xvfb.log")"
+		sleep 0.1
+	done
+	[ -n "$n" ] || fail "Xvfb did not start in 10 s"
+	export DISPLAY=":$n"
+	unset WAYLAND_DISPLAY SDL_VIDEODRIVER
+	note "Xvfb $XVFB_PID on $DISPLAY"
+}
+
+# start_viewer ARGS...: start_server with windows.  In sanitizer builds
+# the server runs without leak detection (memory errors still abort it):
+# the X11 and GL libraries SDL loads leak at exit inside modules that
+# SDL_Quit unloads, where LeakSanitizer can neither name nor suppress them.
+start_viewer() {
+	if [ -n "${SF_SANITIZE:-}" ]; then
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+			start_server "$@"
+	else
+		start_server "$@"
+	fi
+}
+
+# stop_xvfb: after the server stopped (finish), so that the server never
+# sees its X server vanish.
+stop_xvfb() {
+	kill -TERM "$XVFB_PID" 2>/dev/null
+	wait "$XVFB_PID" 2>/dev/null
+	forget_pid "$XVFB_PID"
+	XVFB_PID=""
+}
+
+# window_id TITLE: the id of the window with that exact title (waits 10 s).
+window_id() {
+	"$SF_XWIN" id "$1" || fail "no window titled '$1'"
+}
+
+# grab TITLE OUT.png: the window's content as the X server has it.
+grab() {
+	local id
+
+	id=$(window_id "$1") || exit 1
+	xwd -id "$id" -silent >"$T/grab.xwd" 2>"$T/grab.err" ||
+		fail "xwd -id $id failed: $(cat "$T/grab.err")"
+	"$SF_XWD2PNG" "$T/grab.xwd" "$2" || fail "sf-xwd2png failed"
+}
+
+# expect_window TITLE EXPECTED.png: the window shows exactly EXPECTED.png
+# within 10 s (it may still be mapping, or waiting for the next tick).
+expect_window() {
+	local i msg=""
+
+	for i in $(seq 50); do
+		grab "$1" "$T/window.png"
+		msg=$("$SF_PNGCMP" "$2" "$T/window.png" 2>&1) && return 0
+		sleep 0.2
+	done
+	fail "window '$1' does not show $(basename "$2"): $msg"
+}
+
+# window_gone TITLE: no window has that title any more (within 10 s).
+window_gone() {
+	"$SF_XWIN" gone "$1" || fail "window '$1' is still there"
+}

@@ -807,7 +807,8 @@ static void update_slow(struct sf_client *c)
 	}
 }
 
-/* Reads into the message buffer.  1 after progress, 0 when empty, -1 gone. */
+/* Reads into the message buffer.  1 after progress, 2 after progress that
+ * drained the socket (a short read), 0 when empty, -1 gone. */
 static int read_messages(struct sf_client *c, size_t *budget_used)
 {
 	struct iovec iov;
@@ -856,7 +857,7 @@ static int read_messages(struct sf_client *c, size_t *budget_used)
 	note_fds(c, before);
 	if (check_dropped(c) < 0)
 		return -1;
-	return 1;
+	return (size_t)got < iov.iov_len ? 2 : 1;
 }
 
 /* The main input routine: pixels, messages, reads, within the budgets. */
@@ -864,6 +865,8 @@ static void handle_input_budgeted(struct sf_client *c)
 {
 	unsigned msgs = 0;
 	size_t read_bytes = 0, pixel_bytes = 0;
+	bool drained = false;
+	int r;
 
 	while (c->fd >= 0 && c->state != SF_CLIENT_CLOSING) {
 		if (c->payload_active) {
@@ -891,8 +894,15 @@ static void handle_input_budgeted(struct sf_client *c)
 				list_append(&c->server->backlog, &c->backlog_link);
 			return;
 		}
-		if (read_messages(c, &read_bytes) <= 0)
+		/* The last read came up short: the socket is empty, and the
+		 * loop is level-triggered, so asking again would only cost a
+		 * syscall that returns EAGAIN (one per frame on the shm path). */
+		if (drained)
 			return;
+		r = read_messages(c, &read_bytes);
+		if (r <= 0)
+			return;
+		drained = r == 2;
 	}
 }
 

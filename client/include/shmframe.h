@@ -16,6 +16,22 @@
  * - The library never prints, never exits, installs no signal handlers and
  *   starts no threads.  Writes use MSG_NOSIGNAL, so a dead server is an
  *   error (-EPIPE / -ECONNRESET), never SIGPIPE.
+ * - Error codes with a meaning of their own here:
+ *     -ECONNREFUSED / -ENOENT  no server at the address
+ *     -ECONNRESET / -EPIPE     the server closed the connection
+ *     -EPROTO           the server sent a malformed or unexpected message,
+ *                       or rejected a request (its ERROR text is in
+ *                       shmframe_last_error)
+ *     -EPROTONOSUPPORT  the server speaks another protocol major version
+ *     -EACCES           the server refused this client (uid or cookie)
+ *     -ENOTSUP          SHMFRAME_TRANSPORT_SHM was forced and no kind of
+ *                       shared memory passed the probe (reasons in
+ *                       shmframe_last_error and shmframe_transport_reason)
+ *     -EDQUOT / -EFBIG  a limit the server announced was reached
+ *     -ETIMEDOUT        the server dropped this client as too slow
+ *     -EDEADLK          acquire would wait for a buffer that can never
+ *                       come back (the caller holds them all)
+ *     -EINVAL           a bad argument; the connection stays usable
  * - Threads: a connection and everything made from it belong to one thread
  *   at a time.  Different connections may be used from different threads
  *   at once.  shmframe_strerror() and shmframe_version() may be called from
@@ -212,8 +228,10 @@ shmframe_surface_set_listener(struct shmframe_surface *surface,
                               const struct shmframe_surface_listener *listener,
                               void *data);
 
-/* Latch (default) or copy; takes effect with the next present.  Returns
- * -EINVAL for an unknown mode. */
+/* Latch (default) or copy; takes effect with the next present (each
+ * frame carries its mode, so switching costs nothing).  A buffer the server
+ * still latches comes back when the next frame replaces it.  Returns 0, or
+ * -EINVAL for an unknown mode, or the connection's error. */
 SHMFRAME_EXPORT int shmframe_surface_set_present_mode(struct shmframe_surface *surface,
                                                       enum shmframe_present_mode mode);
 
@@ -227,7 +245,10 @@ SHMFRAME_EXPORT uint32_t shmframe_surface_height(const struct shmframe_surface *
  * Takes a free buffer, waiting (dispatching events) until the server
  * releases one.  The buffer holds the image last drawn into it, not
  * necessarily the latest frame.  It belongs to the caller until it is
- * presented.  Returns NULL with errno set on failure.
+ * presented or discarded; it stays valid until the surface is destroyed.
+ * Returns NULL with errno set on failure: EDEADLK when no buffer can ever
+ * come back (the caller holds them all, or as many as the server lets a
+ * client have in flight), or the connection's error.
  */
 SHMFRAME_EXPORT struct shmframe_buffer *
 shmframe_acquire(struct shmframe_surface *surface);
@@ -247,7 +268,12 @@ SHMFRAME_EXPORT void *shmframe_buffer_pixels(struct shmframe_buffer *buffer,
  * whole surface); they must lie inside the surface.  Over the socket only
  * the damaged pixels are sent, so they must be right.  The buffer goes back
  * to the library: do not touch it until acquired again.  On success returns
- * 0 and stores the frame's serial in *serial (may be NULL).
+ * 0 and stores the frame's serial in *serial (may be NULL).  Errors: -EINVAL
+ * (a buffer not acquired from this surface, or damage outside it; nothing
+ * is sent and the connection stays usable), or the connection's error.
+ * More rectangles than one message holds are sent as their bounding box.
+ * Over the socket this call returns once the pixels are written to the
+ * kernel; over shm, once the request is queued and flushed.
  */
 SHMFRAME_EXPORT int shmframe_present(struct shmframe_surface *surface,
                                      struct shmframe_buffer *buffer,

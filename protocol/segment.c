@@ -90,7 +90,7 @@ int sf__segment_sweep(unsigned max_age_s)
 		char name[SF_SHM_NAME_SIZE];
 		struct stat st;
 
-		if (strncmp(e->d_name, SF_SHM_NAME_PREFIX + 1, plen) != 0 ||
+		if (strncmp(e->d_name, &SF_SHM_NAME_PREFIX[1], plen) != 0 ||
 		    strlen(e->d_name) + 2 > sizeof name)
 			continue;
 		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||

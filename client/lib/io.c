@@ -140,9 +140,13 @@ static size_t iov_advance(struct iovec *iov, size_t cnt, size_t i, size_t n)
 	return i;
 }
 
-int sf__send_iov(struct shmframe_conn *conn, struct iovec *iov, size_t n)
+/* Writes every byte of iov after the queued output, waiting (and reading
+ * events meanwhile) while the socket is full; fd, when >= 0, rides on the
+ * first byte only. */
+static int send_all(struct shmframe_conn *conn, struct iovec *iov, size_t n,
+                    int fd)
 {
-	size_t i = 0;
+	size_t i;
 	int err = sf__flush_all(conn);
 
 	if (err)
@@ -150,7 +154,7 @@ int sf__send_iov(struct shmframe_conn *conn, struct iovec *iov, size_t n)
 	i = iov_advance(iov, n, 0, 0);
 	while (i < n) {
 		size_t cnt = n - i < IOV_MAX ? n - i : IOV_MAX;
-		ssize_t w = sf__send_fd(conn->fd, iov + i, (int)cnt, -1);
+		ssize_t w = sf__send_fd(conn->fd, iov + i, (int)cnt, fd);
 
 		if (w == -EAGAIN || w == -EWOULDBLOCK) {
 			/* Keep reading while we wait: the server may be
@@ -165,42 +169,24 @@ int sf__send_iov(struct shmframe_conn *conn, struct iovec *iov, size_t n)
 			                  strerror((int)-w));
 			return conn->error;
 		}
+		fd = -1;
 		i = iov_advance(iov, n, i, (size_t)w);
 	}
 	return 0;
 }
 
+int sf__send_iov(struct shmframe_conn *conn, struct iovec *iov, size_t n)
+{
+	return send_all(conn, iov, n, -1);
+}
+
 int sf__send_with_fd(struct shmframe_conn *conn, const void *msg, size_t len,
                      int fd)
 {
-	size_t off = 0;
-	int err = sf__flush_all(conn);
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
 
-	if (err)
-		return err;
 	conn->requests++;
-	while (off < len) {
-		struct iovec iov = {
-			.iov_base = (uint8_t *)msg + off,
-			.iov_len = len - off,
-		};
-		/* The fd rides on the first byte only. */
-		ssize_t w = sf__send_fd(conn->fd, &iov, 1, off == 0 ? fd : -1);
-
-		if (w == -EAGAIN || w == -EWOULDBLOCK) {
-			err = sf__wait(conn, true);
-			if (err)
-				return err;
-			continue;
-		}
-		if (w < 0) {
-			sf__salvage_error(conn, (int)w, "cannot write to the server: %s",
-			                  strerror((int)-w));
-			return conn->error;
-		}
-		off += (size_t)w;
-	}
-	return 0;
+	return send_all(conn, &iov, 1, fd);
 }
 
 /* Moves n received payload bytes forward; src == NULL when they were read

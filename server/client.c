@@ -324,6 +324,17 @@ static void expire_slow(struct sf_client *c)
 		                c->in_end - c->in_start);
 		return;
 	}
+	if (c->input_paused && sf__out_has_rows(c)) {
+		/* Input stopped right after the GET_IMAGE being answered. */
+		c->cur_type = SF_GET_IMAGE;
+		sf__client_fail(c, SF_ERR_SLOW, "its pixels are read too slowly: "
+		                "%llu bytes taken in the last %g s (at least %u "
+		                "bytes, or the rest, must be read every %g s)",
+		                (unsigned long long)(c->out_written -
+		                                     c->slow_mark_written),
+		                limit, SLOW_MIN_BYTES, limit);
+		return;
+	}
 	if (c->payload_active) {
 		/* cur_type and sequence still name the PUT_IMAGE. */
 		sf__client_fail(c, SF_ERR_SLOW, "its pixels arrive too slowly: "
@@ -380,6 +391,8 @@ void sf__client_want_flush(struct sf_client *c)
 		list_append(&c->server->flush, &c->flush_link);
 }
 
+static void update_slow(struct sf_client *c);
+
 void sf__client_flush(struct sf_client *c)
 {
 	int err;
@@ -398,6 +411,7 @@ void sf__client_flush(struct sf_client *c)
 		sf__client_close(c, strerror(-err));
 		return;
 	}
+	update_slow(c);
 	if (c->state == SF_CLIENT_CLOSING && !sf__out_pending(c)) {
 		if (c->eof) {
 			sf__client_close(c, "closed");
@@ -414,8 +428,6 @@ void sf__client_flush(struct sf_client *c)
 	}
 	update_interest(c);
 }
-
-static void update_slow(struct sf_client *c);
 
 void sf__client_pause_input(struct sf_client *c, bool pause)
 {
@@ -789,8 +801,21 @@ static void update_slow(struct sf_client *c)
 {
 	bool partial;
 
-	if (c->fd < 0 || c->state != SF_CLIENT_READY || c->input_paused) {
+	if (c->fd < 0 || c->state != SF_CLIENT_READY) {
 		c->slow_deadline = 0;
+		return;
+	}
+	if (c->input_paused) {
+		/* A readback streams out of the surface and we do not read
+		 * meanwhile: now the peer is late if it does not take at least
+		 * SLOW_MIN_BYTES (or the rest) every window. */
+		if (!sf__out_has_rows(c)) {
+			c->slow_deadline = 0;
+		} else if (c->slow_deadline == 0 ||
+		           c->out_written - c->slow_mark_written >= SLOW_MIN_BYTES) {
+			c->slow_deadline = sf__now_ns() + c->server->glimits.timeout_ns;
+			c->slow_mark_written = c->out_written;
+		}
 		return;
 	}
 	partial = c->payload_active ||

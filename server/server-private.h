@@ -340,6 +340,7 @@ struct sf_client {
 	 * (client.c).  0: no message is incomplete. */
 	uint64_t slow_deadline;
 	uint64_t slow_mark_read;      /* stream_read when the window began */
+	uint64_t slow_mark_written; /* out_written when the readback window began */
 	uint64_t slow_mark_progress;  /* progress when the window began */
 	uint64_t progress;            /* messages and payloads completed */
 

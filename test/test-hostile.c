@@ -1271,6 +1271,36 @@ TEST(a_client_that_stops_reading_is_slow)
 	end();
 }
 
+/* An inline readback streams straight out of the surface and the server
+ * stops reading that client meanwhile: a client that asks for one and
+ * never reads it must not keep its connection, and its surface, forever. */
+TEST(a_client_that_never_reads_its_readback_is_slow)
+{
+	const char *const args[] = { "--timeout", "1", NULL };
+	const uint32_t w = 2048, h = 1024;
+	struct sf_rect all = { 0, 0, w, h };
+	size_t bytes = (size_t)w * h * 4;
+	uint8_t *px = calloc(1, bytes);
+	struct raw *r;
+
+	ASSERT(px != NULL);
+	begin(args);
+	r = raw_ready();
+	create_surface(r, 1, w, h, SF_PRESENT_LATCH);
+	put_image(r, 1, 0, 0, 0, NULL, 0);
+	ASSERT_EQ(raw_send(r, px, bytes), 0);
+	free(px);
+	roundtrip(r);
+	/* 8 MiB back, more than both socket buffers hold; never read. */
+	get_image(r, 1, all, 0, 0, 0);
+	check_serving("while a client does not read its readback");
+	/* Dropped within a timeout or two: back to what the server held
+	 * with only the good client. */
+	wait_server_fds(fds_with_good, "after the readback was not read");
+	raw_close(r);
+	end();
+}
+
 /* Sends data one byte every interval_ms, until the server says something
  * (its ERROR) or a send fails. */
 static void trickle(struct raw *r, const uint8_t *data, size_t len,

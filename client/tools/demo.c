@@ -20,10 +20,7 @@
 #define PROG "shmframe-demo"
 
 struct args {
-	const char *server;
-	bool transport_set, shm_set;
-	enum shmframe_transport transport;
-	enum shmframe_shm_kind shm;
+	struct sf_conn_args conn;
 	uint32_t width, height;
 	uint64_t frames;
 	unsigned fps;
@@ -80,9 +77,7 @@ static int usage_error(const char *fmt, const char *arg)
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option longopts[] = {
-		{ "server", required_argument, NULL, 's' },
-		{ "transport", required_argument, NULL, 't' },
-		{ "shm", required_argument, NULL, 'm' },
+		SF_CONN_LONGOPTS,
 		{ "size", required_argument, NULL, 'S' },
 		{ "frames", required_argument, NULL, 'n' },
 		{ "fps", required_argument, NULL, 'f' },
@@ -92,6 +87,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
+	char why[128];
 	uint64_t v;
 	int opt;
 
@@ -102,19 +98,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
-			a->server = optarg;
-			break;
 		case 't':
-			if (sf__parse_transport(optarg, &a->transport))
-				return usage_error("unknown transport '%s' (auto, shm or "
-				                   "socket)", optarg);
-			a->transport_set = true;
-			break;
 		case 'm':
-			if (sf__parse_shm(optarg, &a->shm))
-				return usage_error("unknown shm kind '%s' (memfd, posix or "
-				                   "sysv)", optarg);
-			a->shm_set = true;
+			if (sf__conn_option(&a->conn, opt, optarg, why, sizeof why))
+				return usage_error("%s", why);
 			break;
 		case 'S':
 			if (sf__parse_size(optarg, &a->width, &a->height, NULL))
@@ -295,12 +282,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	shmframe_options_init(&opts);
-	if (a.transport_set)
-		opts.transport = a.transport;
-	if (a.shm_set)
-		opts.shm = a.shm;
+	sf__conn_apply(&a.conn, &opts);
 	opts.name = PROG;
-	conn = shmframe_connect(a.server, &opts);
+	conn = shmframe_connect(a.conn.server, &opts);
 	if (!conn || shmframe_conn_error(conn)) {
 		fprintf(stderr, PROG ": cannot connect: %s\n",
 		        conn ? shmframe_last_error(conn) : "out of memory");

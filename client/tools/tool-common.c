@@ -37,6 +37,41 @@ int sf__parse_shm(const char *text, enum shmframe_shm_kind *out)
 	return 0;
 }
 
+int sf__conn_option(struct sf_conn_args *a, int opt, const char *arg,
+                    char *why, size_t why_len)
+{
+	switch (opt) {
+	case 's':
+		a->server = arg;
+		return 0;
+	case 't':
+		if (sf__parse_transport(arg, &a->transport)) {
+			snprintf(why, why_len, "unknown transport '%s' (auto, shm or "
+			         "socket)", arg);
+			return -1;
+		}
+		a->transport_set = true;
+		return 0;
+	case 'm':
+		if (sf__parse_shm(arg, &a->shm)) {
+			snprintf(why, why_len, "unknown shm kind '%s' (memfd, posix or "
+			         "sysv)", arg);
+			return -1;
+		}
+		a->shm_set = true;
+		return 0;
+	}
+	return 1;
+}
+
+void sf__conn_apply(const struct sf_conn_args *a, struct shmframe_options *opts)
+{
+	if (a->transport_set)
+		opts->transport = a->transport;
+	if (a->shm_set)
+		opts->shm = a->shm;
+}
+
 int sf__parse_uint(const char *text, uint64_t max, uint64_t *out)
 {
 	unsigned long long v;

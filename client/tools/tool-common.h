@@ -10,6 +10,31 @@
 
 #include <shmframe.h>
 
+#include <getopt.h>
+#include <stddef.h>
+
+/* The connection options every tool takes: --server, --transport, --shm. */
+struct sf_conn_args {
+	const char *server;
+	bool transport_set, shm_set;
+	enum shmframe_transport transport;
+	enum shmframe_shm_kind shm;
+};
+
+/* Their entries in a getopt_long table (values 's', 't', 'm'). */
+#define SF_CONN_LONGOPTS \
+	{ "server", required_argument, NULL, 's' }, \
+	{ "transport", required_argument, NULL, 't' }, \
+	{ "shm", required_argument, NULL, 'm' }
+
+/* Takes getopt's opt and optarg: 0 when stored, -1 for a bad value (why
+ * says which), 1 when opt is not one of the connection options. */
+int sf__conn_option(struct sf_conn_args *a, int opt, const char *arg,
+                    char *why, size_t why_len);
+
+/* Puts the options given on the command line into opts. */
+void sf__conn_apply(const struct sf_conn_args *a, struct shmframe_options *opts);
+
 /* Each returns 0, or -1 when text is not valid. */
 int sf__parse_transport(const char *text, enum shmframe_transport *out);
 int sf__parse_shm(const char *text, enum shmframe_shm_kind *out);

@@ -28,6 +28,22 @@ mode_of() { stat -c '%a' "$1"; }
 
 # Others must reach the sockets, images and files made for them.
 chmod 711 "$T"
+
+# ... and the programs they run, even when the build tree is not theirs
+# to reach (a checkout may sit in a private directory): the programs, the
+# library and the images are copied where they can.
+mkdir -m 755 "$T/bin"
+cp "$SF_SEND" "$SF_SERVER" "$T/bin/"
+lib=$(ldd "$SF_SEND" | awk '/libshmframe/ { print $3 }')
+[ -z "$lib" ] || cp "$lib" "$T/bin/"
+chmod 755 "$T"/bin/*
+cp -r "$SF_IMGS" "$T/imgs"
+chmod -R a+rX "$T/imgs"
+SF_IMGS="$T/imgs"
+NB_SEND="$T/bin/$(basename "$SF_SEND")"
+NB_SERVER="$T/bin/$(basename "$SF_SERVER")"
+NOBODY="$NOBODY env LD_LIBRARY_PATH=$T/bin"
+OTHER="$OTHER env LD_LIBRARY_PATH=$T/bin"
 mkdir -m 755 "$T/pub"
 mkdir -m 777 "$T/out"
 
@@ -92,7 +108,7 @@ note "symlinked cookie: $(cat "$ERR_FILE")"
 # refuses (not the file mode).
 chmod 666 "$T/pub/sock"
 $NOBODY true || { echo "cannot run as nobody here: skipped"; exit 77; }
-run_client $NOBODY "$SF_SEND" --server "unix:$T/pub/sock" "$(img 1x1.png)"
+run_client $NOBODY "$NB_SEND" --server "unix:$T/pub/sock" "$(img 1x1.png)"
 [ "$RC" -eq 1 ] || fail "uid 65534 on the socket of a root server exited $RC, not 1"
 grep -q "uid 65534 may not use this server.*--allow-uid 65534" "$ERR_FILE" ||
 	fail "no clear refusal for uid 65534: $(cat "$ERR_FILE")"
@@ -114,7 +130,7 @@ for c in missing wrong bad; do
 done
 note "TCP without the cookie: $(cat "$ERR_FILE")"
 # The cookie is the credential: another uid that has it gets in.
-SHMFRAME_AUTH="$T/cookie-copy" run_client $NOBODY "$SF_SEND" \
+SHMFRAME_AUTH="$T/cookie-copy" run_client $NOBODY "$NB_SEND" \
 	--server "$SERVER_TCP" --transport socket --readback "$T/out/tcp.png" \
 	"$(img alpha.png)"
 [ "$RC" -eq 0 ] || fail "uid 65534 with the cookie over TCP exited $RC: $(cat "$ERR_FILE")"
@@ -166,14 +182,14 @@ chmod 666 "$T/pub/sock"
 for mode in memfd posix sysv socket; do
 	if [ "$mode" = socket ]; then args="--transport socket"; want="transport=socket"
 	else args="--transport shm --shm $mode"; want="transport=shm shm=$mode"; fi
-	run_client $NOBODY "$SF_SEND" --server "unix:$T/pub/sock" $args \
+	run_client $NOBODY "$NB_SEND" --server "unix:$T/pub/sock" $args \
 		--readback "$T/out/allowed-$mode.png" "$(img odd-333x257.png)"
 	[ "$RC" -eq 0 ] || fail "uid 65534 with --allow-uid ($mode) exited $RC: $(cat "$ERR_FILE")"
 	expect $want
 	same_pixels "$(img odd-333x257.png)" "$T/out/allowed-$mode.png"
 done
 # Another uid is still refused.
-run_client $OTHER "$SF_SEND" --server "unix:$T/pub/sock" "$(img 1x1.png)"
+run_client $OTHER "$NB_SEND" --server "unix:$T/pub/sock" "$(img 1x1.png)"
 [ "$RC" -eq 1 ] || fail "uid 65533 with only 65534 allowed exited $RC, not 1"
 grep -q "uid 65533 may not use" "$ERR_FILE" || fail "no clear refusal: $(cat "$ERR_FILE")"
 finish
@@ -186,7 +202,7 @@ mkdir -m 700 "$T/nb"
 chown 65534:65534 "$T/nb"
 shm_snapshot
 XDG_RUNTIME_DIR="$T/nb" SHMFRAME_AUTH="$T/nb/cookie" spawn $NOBODY \
-	"$SF_SERVER" --listen "unix:$T/nb/sock" --display none \
+	"$NB_SERVER" --listen "unix:$T/nb/sock" --display none \
 	>"$T/nb.out" 2>"$T/nb.err"
 NB_PID=$LAST_PID
 for _ in $(seq 100); do
@@ -209,11 +225,11 @@ for kind in posix sysv; do
 		fail "the $kind refusal does not say why: $(cat "$ERR_FILE")"
 done
 note "root's sysv segment, nobody's server: $(cat "$ERR_FILE")"
-run_client $NOBODY "$SF_SEND" --server "$NB" --transport shm --shm sysv \
+run_client $NOBODY "$NB_SEND" --server "$NB" --transport shm --shm sysv \
 	--readback "$T/out/nb-self.png" "$(img alpha.png)"
 [ "$RC" -eq 0 ] || fail "nobody on its own server exited $RC: $(cat "$ERR_FILE")"
 same_pixels "$(img alpha.png)" "$T/out/nb-self.png"
-run_client $OTHER "$SF_SEND" --server "$NB" "$(img 1x1.png)"
+run_client $OTHER "$NB_SEND" --server "$NB" "$(img 1x1.png)"
 [ "$RC" -eq 1 ] || fail "uid 65533 on nobody's server exited $RC, not 1"
 grep -q "uid 65533 may not use this server, which runs as uid 65534" "$ERR_FILE" ||
 	fail "no clear refusal: $(cat "$ERR_FILE")"

@@ -62,16 +62,7 @@ static void usage(FILE *f)
 	"shm=).\n");
 }
 
-static int usage_error(const char *fmt, const char *arg)
-	__attribute__((format(printf, 1, 0)));
-
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, PROG ": ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry '" PROG " --help'.\n");
-	return 2;
-}
+#define usage_error(...) sf__usage_error(PROG, __VA_ARGS__)
 
 /* Returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, struct args *a)

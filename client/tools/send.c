@@ -62,16 +62,7 @@ static void usage(FILE *f)
 	"seconds=S fps=F reason=\"...\" (transport=socket without shm=).\n");
 }
 
-static int usage_error(const char *fmt, const char *arg)
-	__attribute__((format(printf, 1, 0)));
-
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, PROG ": ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry '" PROG " --help'.\n");
-	return 2;
-}
+#define usage_error(...) sf__usage_error(PROG, __VA_ARGS__)
 
 static int parse_raw(const char *text, struct args *a)
 {

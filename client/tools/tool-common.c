@@ -2,6 +2,7 @@
  * Shared by the client programs: option parsing, pacing, the summary line.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,18 @@ int sf__parse_shm(const char *text, enum shmframe_shm_kind *out)
 	else
 		return -1;
 	return 0;
+}
+
+int sf__usage_error(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", prog);
+	return 2;
 }
 
 int sf__conn_option(struct sf_conn_args *a, int opt, const char *arg,

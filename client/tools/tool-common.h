@@ -35,6 +35,11 @@ int sf__conn_option(struct sf_conn_args *a, int opt, const char *arg,
 /* Puts the options given on the command line into opts. */
 void sf__conn_apply(const struct sf_conn_args *a, struct shmframe_options *opts);
 
+/* Prints "PROG: message" and a pointer to --help on stderr; returns 2,
+ * the exit status of a usage error. */
+int sf__usage_error(const char *prog, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Each returns 0, or -1 when text is not valid. */
 int sf__parse_transport(const char *text, enum shmframe_transport *out);
 int sf__parse_shm(const char *text, enum shmframe_shm_kind *out);

@@ -82,7 +82,9 @@ forget_pid() {
 
 # ---- shared-memory bookkeeping ------------------------------------------
 
-_sf_devshm() { ls -1A /dev/shm 2>/dev/null | sort; }
+# Only our names count: a test run outside test/isolate.sh shares
+# /dev/shm with the rest of the machine.
+_sf_devshm() { ls -1A /dev/shm 2>/dev/null | grep '^shmframe-' | sort; }
 _sf_sysv_ids() { awk 'NR > 1 { print $2 }' /proc/sysvipc/shm | sort; }
 
 # Called by start_server, so every test has a "before".

@@ -786,6 +786,7 @@ TEST(many_frames_cycle_through_the_buffers)
 		for (uint32_t f = 0; f < 60; f++) {
 			struct shmframe_buffer *b = shmframe_acquire(s);
 			uint32_t stride;
+			uint8_t *px;
 			unsigned k;
 
 			ASSERT_MSG(b != NULL, "%s: frame %u: acquire: %s",
@@ -797,7 +798,12 @@ TEST(many_frames_cycle_through_the_buffers)
 				           modes[i].name);
 				seen[n_seen++] = b;
 			}
-			fill(shmframe_buffer_pixels(b, &stride), stride, 100, 60, f, 3);
+			/* Two statements: the order in which the arguments of
+			 * one call are evaluated is unspecified, so stride must
+			 * be set before it is read. */
+			px = shmframe_buffer_pixels(b, &stride);
+			ASSERT(px != NULL);
+			fill(px, stride, 100, 60, f, 3);
 			ASSERT_EQ(shmframe_present(s, b, NULL, 0, NULL), 0);
 		}
 		img = malloc(100 * 60 * 4);

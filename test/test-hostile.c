@@ -212,7 +212,10 @@ static void shm_read(struct shm_state *st)
 	memset(st, 0, sizeof *st);
 	if (d) {
 		while ((e = readdir(d)) != NULL && st->n_devshm < MAX_NAMES)
-			if (e->d_name[0] != '.')
+			/* Only our names: other programs' are not ours to
+			 * count (test/isolate.sh gives us /dev/shm alone). */
+			if (strncmp(e->d_name, &SF_SHM_NAME_PREFIX[1],
+			            strlen(SF_SHM_NAME_PREFIX) - 1) == 0)
 				snprintf(st->devshm[st->n_devshm++], 256, "%s", e->d_name);
 		closedir(d);
 	}

@@ -62,14 +62,19 @@ window_id() {
 	"$SF_XWIN" id "$1" || fail "no window titled '$1'"
 }
 
-# grab TITLE OUT.png: the window's content as the X server has it.
-grab() {
+# try_grab TITLE OUT.png: like grab, but returns 1 when the window went
+# away between finding it and reading it.
+try_grab() {
 	local id
 
 	id=$(window_id "$1") || exit 1
-	xwd -id "$id" -silent >"$T/grab.xwd" 2>"$T/grab.err" ||
-		fail "xwd -id $id failed: $(cat "$T/grab.err")"
+	xwd -id "$id" -silent >"$T/grab.xwd" 2>"$T/grab.err" || return 1
 	"$SF_XWD2PNG" "$T/grab.xwd" "$2" || fail "sf-xwd2png failed"
+}
+
+# grab TITLE OUT.png: the window's content as the X server has it.
+grab() {
+	try_grab "$1" "$2" || fail "xwd failed: $(cat "$T/grab.err")"
 }
 
 # expect_window TITLE EXPECTED.png: the window shows exactly EXPECTED.png
@@ -78,7 +83,14 @@ expect_window() {
 	local i msg=""
 
 	for i in $(seq 50); do
-		grab "$1" "$T/window.png"
+		# The window found by its title can be gone by the time xwd
+		# reads it (BadWindow, seen under load while a new window is
+		# still being set up): look it up again on the next try.
+		if ! try_grab "$1" "$T/window.png"; then
+			msg="xwd: $(cat "$T/grab.err")"
+			sleep 0.2
+			continue
+		fi
 		msg=$("$SF_PNGCMP" "$2" "$T/window.png" 2>&1) && return 0
 		sleep 0.2
 	done

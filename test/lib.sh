@@ -228,6 +228,14 @@ expect() {
 	done
 }
 
+# value_of KEY: the value of KEY= in the last client line (empty if none).
+value_of() {
+	local w
+	for w in $OUT; do
+		case "$w" in "$1="*) echo "${w#*=}"; return ;; esac
+	done
+}
+
 # expect_no_key KEY: the last client line has no KEY=.
 expect_no_key() {
 	case " $OUT " in

@@ -486,6 +486,48 @@ TEST(readback_honours_the_destination_stride_and_rectangle)
 	server_stop(&srv);
 }
 
+/* Thousands of rows, 16 MiB: more than the socket buffers and the first
+ * reads into the library's input queue hold, so the rest of an inline
+ * readback is read straight into the caller's rows, which must honour a
+ * destination stride wider than a row too. */
+TEST(a_large_readback_honours_a_wide_destination_stride)
+{
+	const uint32_t w = 1024, h = 4096, pad = 16;
+	const uint32_t dst_stride = (w + pad) * 4;
+	struct server srv;
+
+	server_start(&srv);
+	for (size_t i = 0; i < N_MODES; i++) {
+		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[i], 0);
+		struct shmframe_surface *s =
+			shmframe_surface_create(c, w, h, SHMFRAME_FORMAT_ARGB8888, NULL);
+		uint32_t *img, *dst = malloc((size_t)dst_stride * h);
+
+		ASSERT(s != NULL && dst != NULL);
+		img = present_pattern(s, 7, 1234);
+		memset(dst, 0xee, (size_t)dst_stride * h);
+		ASSERT_EQ(shmframe_readback(s, 0, 0, w, h, dst, dst_stride), 0);
+		for (uint32_t y = 0; y < h; y++) {
+			const uint32_t *row = dst + (size_t)y * (w + pad);
+
+			for (uint32_t x = 0; x < w; x++)
+				if (row[x] != img[(size_t)y * w + x])
+					FAIL("%s: pixel (%u,%u) is 0x%08x, expected 0x%08x",
+					     modes[i].name, x, y, row[x],
+					     img[(size_t)y * w + x]);
+			for (uint32_t x = w; x < w + pad; x++)
+				if (row[x] != 0xeeeeeeeeu)
+					FAIL("%s: row %u: readback wrote into the stride's "
+					     "padding", modes[i].name, y);
+		}
+		free(dst);
+		free(img);
+		shmframe_surface_destroy(s);
+		shmframe_disconnect(c);
+	}
+	server_stop(&srv);
+}
+
 TEST(damage_rectangles_update_their_regions)
 {
 	struct server srv;
@@ -752,6 +794,13 @@ TEST(latched_buffers_come_back_when_the_next_frame_replaces_them)
 		errno = 0;
 		ASSERT(shmframe_try_acquire(s) == NULL);
 		ASSERT_EQ(errno, EAGAIN);
+		/* Only presenting b2 could free b1: waiting would never end,
+		 * and acquire says so instead of hanging (the test's alarm). */
+		errno = 0;
+		ASSERT(shmframe_acquire(s) == NULL);
+		ASSERT_MSG(errno == EDEADLK, "%s: acquire with every buffer held: "
+		           "%s, expected EDEADLK", modes[i].name, strerror(errno));
+		ASSERT_EQ(shmframe_conn_error(c), 0);
 		ASSERT_EQ(ev.released, 0);
 		/* Presenting b2 replaces b1, which the server releases. */
 		ASSERT_EQ(shmframe_present(s, b2, NULL, 0, &serial2), 0);

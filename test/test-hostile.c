@@ -966,6 +966,24 @@ TEST(rectangle_outside_the_surface_is_bad_rect)
 	create_surface(r, 1, 64, 48, SF_PRESENT_LATCH);
 	get_image(r, 1, below, 0, 0, 0);
 	expect_error(r, SF_ERR_BAD_RECT, SF_GET_IMAGE);
+
+	/* Wholly past an edge: x or y beyond the size, where width - x and
+	 * height - y would wrap if the start were not checked first. */
+	for (int i = 0; i < 4; i++) {
+		static const struct sf_rect far[] = {
+			{ 0, 49, 1, 1 }, { 65, 0, 1, 1 },
+			{ 0, 4096, 1, 1 }, { 4096, 0, 1, 1 },
+		};
+
+		r = raw_ready();
+		create_surface(r, 1, 64, 48, SF_PRESENT_LATCH);
+		if (i % 2)
+			get_image(r, 1, far[i], 0, 0, 0);
+		else
+			put_image(r, 1, 0, 0, 0, &far[i], 1);
+		expect_error(r, SF_ERR_BAD_RECT, i % 2 ? SF_GET_IMAGE
+		                                       : SF_PUT_IMAGE);
+	}
 	end();
 }
 

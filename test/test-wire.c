@@ -1296,6 +1296,10 @@ TEST(rect_inside_rejects_rectangles_past_the_edges)
 {
 	static const struct sf_rect bad[] = {
 		{ 0, 0, 65, 48 }, { 0, 0, 64, 49 }, { 64, 0, 1, 1 }, { 0, 48, 1, 1 },
+		/* Well past an edge, where only the start check can refuse
+		 * them (the size check alone would wrap width - x). */
+		{ 65, 0, 1, 1 }, { 0, 49, 1, 1 }, { 1000, 0, 1, 1 },
+		{ 0, 1000, 1, 1 },
 		{ 1, 0, UINT32_MAX, 1 },        /* x + width wraps to 0 */
 		{ 0, 1, 1, UINT32_MAX },
 		{ UINT32_MAX, UINT32_MAX, 1, 1 },

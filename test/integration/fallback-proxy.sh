@@ -23,6 +23,12 @@ case "$OUT" in
 *memfd*) ;;
 *) fail "the reason does not say why memfd was not used: $OUT" ;;
 esac
+# ... in the server's own words, carried in PROBE_RESULT: the fd never
+# arrived.  (Runs without root, unlike the access test.)
+case "$OUT" in
+*"memfd: "*"(no file descriptor arrived with the memfd"*) ;;
+*) fail "the reason lost the server's text about the memfd: $OUT" ;;
+esac
 same_pixels "$(img odd-333x257.png)" "$T/auto.png"
 
 run_client "$SF_SEND" --server "unix:$T/proxy" --transport shm --shm memfd \

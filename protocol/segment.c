@@ -1,9 +1,11 @@
 /*
  * Shared-memory segments: memfd, POSIX shm_open and System V shmget.
  *
- * The creating side makes and maps a segment; the attaching side proves it
- * is the same memory (the nonce) and that it cannot shrink under its
- * mapping (seals, or fstat/IPC_STAT size) before it hands out a pointer.
+ * The creating side makes and maps a segment and writes its proof (nonce
+ * and the server's challenge) at its start; the attaching side checks
+ * whose it is and that it cannot shrink under its mapping (seals, or
+ * fstat/IPC_STAT size), maps it without touching it, and then checks the
+ * proof: that the client could write this very memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -213,6 +215,12 @@ static int reason(char *why, size_t why_len, int status, const char *fmt, ...)
 	return status;
 }
 
+/* What a segment must not be: open to group or others.  With it, a
+ * client that wrote the challenge into the segment is its owner (or holds
+ * a privilege that overrides permissions): a TCP peer has no uid to
+ * compare, and this is what makes the proof one of ownership. */
+#define OPEN_TO_OTHERS 0077
+
 static int check_fd_size(int fd, uint64_t size, char *why, size_t why_len)
 {
 	struct stat st;
@@ -233,7 +241,7 @@ static int check_fd_size(int fd, uint64_t size, char *why, size_t why_len)
 static int open_memfd(struct sf_segment *seg, int fd, uint64_t size,
                       char *why, size_t why_len)
 {
-	int seals, st;
+	int seals;
 
 	if (fd < 0)
 		return reason(why, why_len, SF_PROBE_NO_FD,
@@ -243,18 +251,17 @@ static int open_memfd(struct sf_segment *seg, int fd, uint64_t size,
 	if (seals < 0 || !(seals & F_SEAL_SHRINK))
 		return reason(why, why_len, SF_PROBE_BAD_SEGMENT,
 		              "memfd is not sealed against shrinking");
-	st = check_fd_size(fd, size, why, why_len);
-	return st;
+	return check_fd_size(fd, size, why, why_len);
 }
 
 static int open_posix(struct sf_segment *seg, const char *name, uint64_t size,
                       bool writable, uint32_t peer_uid, char *why,
                       size_t why_len)
 {
-	int st;
+	struct stat st;
 
 	/* O_NONBLOCK: a FIFO planted under the name must not block the
-	 * server in open(); check_fd_size refuses anything not regular. */
+	 * server in open(); anything not regular is refused below. */
 	seg->fd = shm_open(name, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW |
 	                   O_NONBLOCK | O_CLOEXEC, 0);
 	if (seg->fd < 0) {
@@ -265,24 +272,61 @@ static int open_posix(struct sf_segment *seg, const char *name, uint64_t size,
 		              : SF_PROBE_BAD_SEGMENT, "shm_open %s: %s", name,
 		              strerror(errno));
 	}
-	st = check_fd_size(seg->fd, size, why, why_len);
-	if (st == SF_PROBE_OK && peer_uid != (uint32_t)-1) {
-		struct stat sb;
+	if (fstat(seg->fd, &st) < 0)
+		return reason(why, why_len, SF_PROBE_BAD_SEGMENT, "fstat %s: %s",
+		              name, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return reason(why, why_len, SF_PROBE_BAD_SEGMENT,
+		              "%s is not a regular memory file", name);
+	/* Whose it is before anything about it, its size included. */
+	if (peer_uid != (uint32_t)-1 && st.st_uid != peer_uid)
+		return reason(why, why_len, SF_PROBE_REFUSED, "POSIX segment %s "
+		              "is owned by uid %u, not by the client's uid %u",
+		              name, (unsigned)st.st_uid, (unsigned)peer_uid);
+	if (st.st_mode & OPEN_TO_OTHERS)
+		return reason(why, why_len, SF_PROBE_REFUSED, "POSIX segment %s "
+		              "is open to group or others (mode %03o)", name,
+		              (unsigned)(st.st_mode & 0777));
+	return check_fd_size(seg->fd, size, why, why_len);
+}
 
-		if (fstat(seg->fd, &sb) == 0 && sb.st_uid != peer_uid)
-			return reason(why, why_len, SF_PROBE_REFUSED,
-			              "POSIX segment %s is not owned by the client",
-			              name);
-	}
-	return st;
+/* The checks on what IPC_STAT says, before and after shmat. */
+static int check_sysv(const struct shmid_ds *ds, int shmid, uint64_t size,
+                      uint32_t peer_uid, char *why, size_t why_len)
+{
+	if (peer_uid != (uint32_t)-1 && ds->shm_perm.uid != peer_uid &&
+	    ds->shm_perm.cuid != peer_uid)
+		return reason(why, why_len, SF_PROBE_REFUSED, "System V segment "
+		              "%d is owned by uid %u, not by the client's uid %u",
+		              shmid, (unsigned)ds->shm_perm.uid, (unsigned)peer_uid);
+	if (ds->shm_perm.mode & OPEN_TO_OTHERS)
+		return reason(why, why_len, SF_PROBE_REFUSED, "System V segment "
+		              "%d is open to group or others (mode %03o)", shmid,
+		              (unsigned)(ds->shm_perm.mode & 0777));
+	if ((uint64_t)ds->shm_segsz < size)
+		return reason(why, why_len, SF_PROBE_BAD_SEGMENT,
+		              "segment %d is %zu bytes, %llu claimed", shmid,
+		              ds->shm_segsz, (unsigned long long)size);
+	return SF_PROBE_OK;
+}
+
+/* The same segment: an id freed and used again names another one, with
+ * another sequence number (and key, creator or size). */
+static bool same_sysv(const struct shmid_ds *a, const struct shmid_ds *b)
+{
+	return a->shm_perm.__key == b->shm_perm.__key &&
+	       a->shm_perm.__seq == b->shm_perm.__seq &&
+	       a->shm_perm.cuid == b->shm_perm.cuid &&
+	       a->shm_cpid == b->shm_cpid && a->shm_segsz == b->shm_segsz;
 }
 
 static int open_sysv(struct sf_segment *seg, int shmid, uint64_t size,
                      bool writable, uint32_t peer_uid, char *why,
                      size_t why_len)
 {
-	struct shmid_ds ds;
+	struct shmid_ds ds, now;
 	void *map;
+	int st;
 
 	if (shmctl(shmid, IPC_STAT, &ds) < 0) {
 		if (errno == EINVAL || errno == EIDRM)
@@ -291,14 +335,9 @@ static int open_sysv(struct sf_segment *seg, int shmid, uint64_t size,
 		return reason(why, why_len, SF_PROBE_REFUSED, "shmctl %d: %s",
 		              shmid, strerror(errno));
 	}
-	if (peer_uid != (uint32_t)-1 && ds.shm_perm.uid != peer_uid &&
-	    ds.shm_perm.cuid != peer_uid)
-		return reason(why, why_len, SF_PROBE_REFUSED,
-		              "System V segment %d is not owned by the client", shmid);
-	if ((uint64_t)ds.shm_segsz < size)
-		return reason(why, why_len, SF_PROBE_BAD_SEGMENT,
-		              "segment is %zu bytes, %llu claimed", ds.shm_segsz,
-		              (unsigned long long)size);
+	st = check_sysv(&ds, shmid, size, peer_uid, why, why_len);
+	if (st != SF_PROBE_OK)
+		return st;
 	map = shmat(shmid, NULL, writable ? 0 : SHM_RDONLY);
 	if (map == (void *)-1)
 		return reason(why, why_len, errno == EACCES ? SF_PROBE_REFUSED
@@ -308,7 +347,14 @@ static int open_sysv(struct sf_segment *seg, int shmid, uint64_t size,
 	seg->map = map;
 	seg->size = (size_t)size;
 	seg->writable = writable;
-	return SF_PROBE_OK;
+	/* Looked up by id and attached by id: between the two the segment
+	 * may have gone and the id named another.  What we hold now keeps
+	 * the id from being reused, so a second look settles it. */
+	if (shmctl(shmid, IPC_STAT, &now) < 0 || !same_sysv(&ds, &now))
+		return reason(why, why_len, SF_PROBE_BAD_SEGMENT, "System V "
+		              "segment %d changed between its lookup and shmat",
+		              shmid);
+	return check_sysv(&now, shmid, size, peer_uid, why, why_len);
 }
 
 int sf__segment_open(struct sf_segment *seg, const struct sf_segment_msg *msg,
@@ -348,16 +394,68 @@ int sf__segment_open(struct sf_segment *seg, const struct sf_segment_msg *msg,
 			goto fail;
 		}
 	}
-	if (memcmp(seg->map, msg->nonce, SF_NONCE_SIZE) != 0) {
-		st = reason(why, why_len, SF_PROBE_NONCE_MISMATCH,
-		            "segment does not hold the client's nonce");
-		goto fail;
+	if (why && why_len)
+		why[0] = '\0';
+	return SF_PROBE_OK;
+
+fail:
+	/* seg->name is never set on this side: closing unlinks nothing. */
+	sf__segment_close(seg);
+	return st;
+}
+
+void sf__segment_write_proof(struct sf_segment *seg, const uint8_t *nonce,
+                             const uint8_t *challenge)
+{
+	uint8_t *p = seg->map;
+
+	memcpy(p, nonce, SF_NONCE_SIZE);
+	memcpy(p + SF_NONCE_SIZE, challenge, SF_CHALLENGE_SIZE);
+}
+
+/* Reads the first n bytes of an fd segment.  0, or -1 when short. */
+static int read_start(int fd, uint8_t *buf, size_t n)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = pread(fd, buf + done, n - done, (off_t)done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		done += (size_t)r;
 	}
+	return 0;
+}
+
+int sf__segment_prove(struct sf_segment *seg, const struct sf_segment_msg *msg,
+                      const uint8_t *challenge, char *why, size_t why_len)
+{
+	uint8_t want[SF_PROOF_SIZE], got[SF_PROOF_SIZE];
+	uint8_t diff = 0;
+
+	memcpy(want, msg->nonce, SF_NONCE_SIZE);
+	memcpy(want + SF_NONCE_SIZE, challenge, SF_CHALLENGE_SIZE);
+	if (seg->kind == SF_SHM_SYSV) {
+		memcpy(got, seg->map, sizeof got);
+	} else if (read_start(seg->fd, got, sizeof got) < 0) {
+		return reason(why, why_len, SF_PROBE_NONCE_MISMATCH,
+		              "segment is shorter than its proof now");
+	}
+	/* In constant time: how long a comparison takes must not tell a
+	 * client how many first bytes of someone else's memory it guessed. */
+	for (size_t i = 0; i < sizeof want; i++)
+		diff |= (uint8_t)(want[i] ^ got[i]);
+	if (diff)
+		return reason(why, why_len, SF_PROBE_NONCE_MISMATCH,
+		              "segment does not start with the client's nonce and "
+		              "the server's challenge");
 	/* Proven to be the client's memory, and held now: remove the POSIX
 	 * name so nothing can be left in /dev/shm whatever happens to either
 	 * side, and make sure a System V segment goes away with its last
-	 * attach.  Only now: a name or id that failed the nonce check may be
-	 * someone else's. */
+	 * attach.  Only now: a name or id that failed may be someone else's. */
 	if (msg->kind == SF_SHM_POSIX)
 		shm_unlink(msg->name);
 	else if (msg->kind == SF_SHM_SYSV)
@@ -365,10 +463,4 @@ int sf__segment_open(struct sf_segment *seg, const struct sf_segment_msg *msg,
 	if (why && why_len)
 		why[0] = '\0';
 	return SF_PROBE_OK;
-
-fail:
-	/* Never unlink a name on the way out: it may be someone else's. */
-	seg->name[0] = '\0';
-	sf__segment_close(seg);
-	return st;
 }

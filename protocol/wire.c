@@ -137,8 +137,24 @@ int sf__decode_welcome(const void *msg, size_t len, struct sf_welcome *out,
                        const char **why)
 {
 	struct sf_welcome m;
-	int err = take_fixed(msg, len, SF_WELCOME, &m, sizeof m, 0, why);
+	int err;
 
+	/* Magic and version first, from the bytes every version shares, so
+	 * that a WELCOME of another version (another length) says so. */
+	if (len >= 16) {
+		uint16_t major;
+		uint32_t magic;
+
+		memcpy(&magic, (const uint8_t *)msg + 8, sizeof magic);
+		memcpy(&major, (const uint8_t *)msg + 12, sizeof major);
+		if (magic != SF_MAGIC)
+			return fail(why, "bad magic: not a shmframe server",
+			            SF_ERR_BAD_MAGIC);
+		if (major != SF_VERSION_MAJOR)
+			return fail(why, "server protocol major version not supported",
+			            SF_ERR_BAD_VERSION);
+	}
+	err = take_fixed(msg, len, SF_WELCOME, &m, sizeof m, 0, why);
 	if (err)
 		return err;
 	if (m.magic != SF_MAGIC)
@@ -180,8 +196,9 @@ int sf__decode_segment(const void *msg, size_t len, struct sf_segment_msg *out,
 		return fail(why, "unknown segment flags", SF_ERR_BAD_MESSAGE);
 	if (m.pad || m.pad2)
 		return fail(why, "segment padding is not zero", SF_ERR_BAD_MESSAGE);
-	if (m.size < SF_NONCE_SIZE)
-		return fail(why, "segment smaller than its nonce", SF_ERR_BAD_MESSAGE);
+	if (m.size < SF_PROOF_SIZE)
+		return fail(why, "segment smaller than its proof (nonce and "
+		            "challenge)", SF_ERR_BAD_MESSAGE);
 	if (m.size > (uint64_t)SIZE_MAX / 2)
 		return fail(why, "segment size out of range", SF_ERR_BAD_MESSAGE);
 	if (m.kind == SF_SHM_SYSV ? m.shmid < 0 : m.shmid != -1)

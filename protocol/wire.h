@@ -18,7 +18,10 @@
 #endif
 
 #define SF_MAGIC          0x4d524653u /* "SFRM" as little-endian bytes */
-#define SF_VERSION_MAJOR  1
+/* 2: WELCOME carries the server's challenge, which every segment must
+ * hold after the client's nonce (a v1 client could name memory it does
+ * not own). */
+#define SF_VERSION_MAJOR  2
 #define SF_VERSION_MINOR  0
 
 /* Hard protocol limits.  Servers may announce smaller ones in WELCOME. */
@@ -28,6 +31,10 @@
 #define SF_MAX_RECTS      256u    /* damage rectangles per PUT_IMAGE */
 #define SF_MAX_DIMENSION  16384u  /* width or height of a surface */
 #define SF_NONCE_SIZE     16u
+#define SF_CHALLENGE_SIZE 16u
+/* A segment starts with its proof: the client's nonce, then the server's
+ * challenge (see protocol/PROTOCOL.md, "Shared-memory segments"). */
+#define SF_PROOF_SIZE     (SF_NONCE_SIZE + SF_CHALLENGE_SIZE)
 #define SF_COOKIE_SIZE    16u
 #define SF_SHM_NAME_SIZE  32u     /* POSIX shm name with its NUL */
 #define SF_SHM_NAME_PREFIX "/shmframe-"
@@ -86,7 +93,8 @@ enum sf_present_mode {
 enum sf_probe_status {
 	SF_PROBE_OK             = 0,
 	SF_PROBE_NO_FD          = 1, /* memfd offered but no fd arrived */
-	SF_PROBE_NOT_FOUND      = 2, /* name or id does not exist here */
+	SF_PROBE_NOT_FOUND      = 2, /* no such name or id here, or one the
+	                              * client did not prove is its own */
 	SF_PROBE_NONCE_MISMATCH = 3, /* mapped, but it is not the client's memory */
 	SF_PROBE_REFUSED        = 4, /* kind disabled, limits, or permission */
 	SF_PROBE_BAD_SEGMENT    = 5, /* wrong size, missing seals, map failed */
@@ -160,6 +168,9 @@ struct sf_welcome {
 	uint32_t max_message;      /* largest header length accepted */
 	uint32_t max_inflight;     /* PUT_IMAGE/GET_IMAGE not yet answered */
 	uint64_t max_output;       /* bytes queued to a client before it is dropped */
+	/* Random, per connection: the client writes it into every segment
+	 * it offers, after the nonce, to prove it may write that memory. */
+	uint8_t challenge[SF_CHALLENGE_SIZE];
 };
 
 /* PROBE and ATTACH_SEGMENT share one layout.  For memfd the fd travels in
@@ -173,7 +184,8 @@ struct sf_segment_msg {
 	uint64_t size;      /* bytes, nonzero */
 	int32_t shmid;      /* System V id, else -1 */
 	uint32_t pad2;
-	uint8_t nonce[SF_NONCE_SIZE]; /* first bytes of the segment */
+	uint8_t nonce[SF_NONCE_SIZE]; /* first bytes of the segment, then
+	                               * the WELCOME challenge */
 	char name[SF_SHM_NAME_SIZE];  /* POSIX name, NUL-terminated, else zeros */
 };
 
@@ -287,7 +299,7 @@ struct sf_error {
 _Static_assert(sizeof(struct sf_header) == 8, "header");
 _Static_assert(sizeof(struct sf_rect) == 16, "rect");
 _Static_assert(sizeof(struct sf_hello) == 40, "hello");
-_Static_assert(sizeof(struct sf_welcome) == 72, "welcome");
+_Static_assert(sizeof(struct sf_welcome) == 88, "welcome");
 _Static_assert(sizeof(struct sf_segment_msg) == 80, "segment");
 _Static_assert(sizeof(struct sf_probe_result) == 12, "probe result");
 _Static_assert(sizeof(struct sf_detach_segment) == 16, "detach");

@@ -100,6 +100,12 @@ static int handle_hello(struct sf_client *c, const uint8_t *msg, size_t len)
 		                       "%u clients, its limit (--max-clients)",
 		                       server->glimits.max_clients);
 
+	/* Fresh for every connection, and not the client's to choose: what a
+	 * segment must hold to prove the client could write it. */
+	if (sf__random(c->challenge, sizeof c->challenge) < 0)
+		return sf__client_fail(c, SF_ERR_NO_MEMORY, "the server could not "
+		                       "draw a random challenge (getrandom)");
+
 	memset(&w, 0, sizeof w);
 	w.magic = SF_MAGIC;
 	w.major = SF_VERSION_MAJOR;
@@ -117,6 +123,7 @@ static int handle_hello(struct sf_client *c, const uint8_t *msg, size_t len)
 	w.max_message = lim->max_message;
 	w.max_inflight = lim->max_inflight;
 	w.max_output = lim->max_output;
+	memcpy(w.challenge, c->challenge, sizeof w.challenge);
 	c->state = SF_CLIENT_READY;
 	sf__verbose(server, "client %u \"%s\" connected (%s)", c->id, c->name,
 	            c->peer);
@@ -191,8 +198,8 @@ static int handle_probe(struct sf_client *c, const struct sf_segment_msg *m)
 	}
 	st = sf__shmseg_open(c, m, fd, &seg, why, sizeof why);
 	if (st == SF_PROBE_OK) {
-		snprintf(why, sizeof why, "%s segment of %llu bytes mapped; its "
-		         "nonce matches", sf__shm_kind_name(m->kind),
+		snprintf(why, sizeof why, "%s segment of %llu bytes mapped; it "
+		         "holds the nonce and the challenge", sf__shm_kind_name(m->kind),
 		         (unsigned long long)m->size);
 		sf__shmseg_unref(seg);
 	}

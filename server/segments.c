@@ -111,6 +111,44 @@ static void guard_remove(struct sf_shmseg *s)
 	s->guard_next = NULL;
 }
 
+/* Undoes a mapping the guard knew: once the handler put zero pages in its
+ * place it is plain memory, whatever the kind.  A System V attach may
+ * reach past the size the client gave (the kernel maps the whole
+ * segment): sf__segment_close detaches what is left of it. */
+static void shmseg_release(struct sf_shmseg *s)
+{
+	guard_remove(s);
+	if (s->broken && s->seg.map) {
+		munmap(s->seg.map, s->seg.size);
+		if (s->seg.kind == SF_SHM_SYSV)
+			shmdt(s->seg.map);
+		s->seg.map = NULL;
+	}
+	sf__segment_close(&s->seg);
+}
+
+/*
+ * A client naming a POSIX or System V segment that is not its own learns
+ * nothing from the answer: a name or id that does not exist, one owned by
+ * someone else, open to others, of another size, or without the proof all
+ * get this one answer.  (A memfd is the client's own fd: its reasons are
+ * its to know.)  The real reason goes to the server's log.
+ */
+static int unproven(struct sf_client *c, const struct sf_segment_msg *msg,
+                    int st, char *why, size_t why_len)
+{
+	if (msg->kind != SF_SHM_POSIX && msg->kind != SF_SHM_SYSV)
+		return st;
+	sf__verbose(c->server, "client %u: %s segment refused: %s", c->id,
+	            sf__shm_kind_name(msg->kind), why);
+	snprintf(why, why_len, "no %s segment here that the client proved is "
+	         "its own (it must exist, belong to the client, be open to "
+	         "nobody else, hold the size claimed, and start with the nonce "
+	         "and the server's challenge)", msg->kind == SF_SHM_POSIX
+	         ? "POSIX" : "System V");
+	return SF_PROBE_NOT_FOUND;
+}
+
 int sf__shmseg_open(struct sf_client *c, const struct sf_segment_msg *msg,
                     int fd, struct sf_shmseg **out, char *why, size_t why_len)
 {
@@ -127,7 +165,23 @@ int sf__shmseg_open(struct sf_client *c, const struct sf_segment_msg *msg,
 	st = sf__segment_open(&s->seg, msg, fd, c->peer_uid, why, why_len);
 	if (st != SF_PROBE_OK) {
 		free(s);
-		return st;
+		return unproven(c, msg, st, why, why_len);
+	}
+	list_init(&s->link);
+	s->client = c;
+	s->id = msg->id;
+	/* Guarded before its first byte is read: the proof is that read
+	 * for System V (memfd and POSIX are read with pread). */
+	guard_add(s);
+	st = sf__segment_prove(&s->seg, msg, c->challenge, why, why_len);
+	if (st == SF_PROBE_OK && s->broken) {
+		st = SF_PROBE_BAD_SEGMENT;
+		snprintf(why, why_len, "the segment faulted when its proof was read");
+	}
+	if (st != SF_PROBE_OK) {
+		shmseg_release(s);
+		free(s);
+		return unproven(c, msg, st, why, why_len);
 	}
 	/* The mapping is all we use: an fd kept per segment would let a
 	 * client run the server out of fds with small segments. */
@@ -135,11 +189,7 @@ int sf__shmseg_open(struct sf_client *c, const struct sf_segment_msg *msg,
 		close(s->seg.fd);
 		s->seg.fd = -1;
 	}
-	list_init(&s->link);
-	s->client = c;
-	s->id = msg->id;
 	s->refs = 1;
-	guard_add(s);
 	c->mapped += s->seg.size;
 	c->server->mapped_total += s->seg.size;
 	*out = s;
@@ -165,20 +215,9 @@ void sf__shmseg_unref(struct sf_shmseg *s)
 {
 	if (--s->refs > 0)
 		return;
-	guard_remove(s);
 	s->client->mapped -= s->seg.size;
 	s->client->server->mapped_total -= s->seg.size;
-	if (s->broken && s->seg.map) {
-		/* Our zero pages replaced the mapping: whatever the kind, it is
-		 * plain memory now.  A System V attach may reach past the size
-		 * the client gave (the kernel maps the whole segment): detach
-		 * what is left of it. */
-		munmap(s->seg.map, s->seg.size);
-		if (s->seg.kind == SF_SHM_SYSV)
-			shmdt(s->seg.map);
-		s->seg.map = NULL;
-	}
-	sf__segment_close(&s->seg);
+	shmseg_release(s);
 	free(s);
 }
 

@@ -319,6 +319,9 @@ struct sf_client {
 	pid_t peer_pid;
 	char peer[80];                /* for logs: "unix uid 1000 pid 42" */
 	char name[SF_MAX_NAME + 1];
+	/* Sent in WELCOME; every segment the client offers must hold it
+	 * after its nonce (sf__segment_prove). */
+	uint8_t challenge[SF_CHALLENGE_SIZE];
 
 	/* Input.  stream_read counts every byte received, stream_used those
 	 * consumed; the fds of one recvmsg belong to a message starting below

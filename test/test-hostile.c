@@ -790,7 +790,7 @@ static void segment_msg(struct sf_segment_msg *m, const struct hseg *h,
 }
 
 /* ATTACH_SEGMENT (or PROBE) of h, with its fd when it is a memfd. */
-static int send_segment(struct raw *r, uint16_t type, const struct hseg *h,
+static int send_segment(struct raw *r, uint16_t type, struct hseg *h,
                         uint32_t id, uint8_t flags)
 {
 	struct sf_segment_msg m;
@@ -798,13 +798,18 @@ static int send_segment(struct raw *r, uint16_t type, const struct hseg *h,
 	size_t n;
 
 	segment_msg(&m, h, id, flags, h->seg.size);
+	/* The proof is per connection: this one's challenge after the
+	 * nonce (a segment without a mapping, a FIFO's name, has none). */
+	if (h->seg.map)
+		sf__segment_write_proof(&h->seg, h->nonce,
+		                        r->welcome.challenge);
 	n = encode(buf, sizeof buf, type, &m, sizeof m, NULL, 0);
 	if (h->seg.kind == SF_SHM_MEMFD)
 		return raw_send_fds(r, buf, n, &h->seg.fd, 1);
 	return raw_send(r, buf, n);
 }
 
-static void attach(struct raw *r, const struct hseg *h, uint32_t id,
+static void attach(struct raw *r, struct hseg *h, uint32_t id,
                    uint8_t flags)
 {
 	ASSERT_EQ(send_segment(r, SF_ATTACH_SEGMENT, h, id, flags), 0);
@@ -1821,10 +1826,100 @@ TEST(posix_name_of_a_fifo_is_refused_without_blocking)
 	expect_event(r, SF_PROBE_RESULT, msg);
 	ASSERT_EQ(sf__decode_probe_result(msg, ((struct sf_header *)msg)->length,
 	                                  &pr, text, NULL), 0);
-	ASSERT_EQ(pr.status, SF_PROBE_BAD_SEGMENT);
+	/* The one answer for every POSIX name that is not the client's. */
+	ASSERT_EQ(pr.status, SF_PROBE_NOT_FOUND);
 	attach(r, &h, 1, 0);
 	expect_error(r, SF_ERR_BAD_SEGMENT, SF_ATTACH_SEGMENT);
 	ASSERT_EQ(unlink(fifo_path), 0);
 	fifo_path[0] = '\0';
+	end();
+}
+
+/*
+ * A POSIX object cannot be sealed: its client may ftruncate it between
+ * the server's size check and its first look at the mapping.  A child
+ * flips the size between 0 and 4096 while the client sends PROBEs (which
+ * never end a connection) naming it: every PROBE is answered, none passes
+ * (the object holds zeros, the PROBE a random nonce), and the server
+ * survives and serves the good client.
+ */
+TEST(posix_segment_shrinking_during_probes_does_not_crash_the_server)
+{
+	enum { BATCH = 16, ROUNDS = 1000 };
+	uint8_t buf[BATCH * 128], msg[SF_MAX_MESSAGE];
+	struct sf_segment_msg m;
+	struct hseg h;
+	struct raw *r;
+	size_t n = 0;
+	pid_t flipper;
+
+	begin(NULL);
+	hseg_make(&h, SF_SHM_POSIX, 4096);
+	ASSERT_EQ(sf__random(h.nonce, sizeof h.nonce), 0);
+	memset(h.seg.map, 0, 4096);
+	flipper = fork();
+	ASSERT_GE(flipper, 0);
+	if (flipper == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;) {
+			if (ftruncate(h.seg.fd, 0) < 0 || ftruncate(h.seg.fd, 4096) < 0)
+				_exit(1);
+		}
+	}
+	r = raw_ready();
+	segment_msg(&m, &h, 0, 0, 4096);
+	for (int i = 0; i < BATCH; i++)
+		n += encode(buf + n, sizeof buf - n, SF_PROBE, &m, sizeof m, NULL, 0);
+	for (int round = 0; round < ROUNDS; round++) {
+		if (raw_send(r, buf, n) < 0 || kill(srv.pid, 0) < 0)
+			break;
+		for (int i = 0; i < BATCH; i++) {
+			struct sf_probe_result pr;
+			char text[SF_MAX_TEXT + 1];
+
+			expect_event(r, SF_PROBE_RESULT, msg);
+			ASSERT_EQ(sf__decode_probe_result(msg,
+			          ((struct sf_header *)msg)->length, &pr, text,
+			          NULL), 0);
+			ASSERT_MSG(pr.status != SF_PROBE_OK, "a PROBE of zeros "
+			           "passed: %s", text);
+		}
+	}
+	kill(flipper, SIGKILL);
+	waitpid(flipper, NULL, 0);
+	server_alive();
+	roundtrip(r);
+	raw_close(r);
+	hseg_free(&h);
+	end();
+}
+
+/* The server maps a segment attached without WRITABLE read-only: a
+ * readback into it must be refused before anything is written (a write
+ * there would kill the server), for every kind, and the server serves the
+ * others as before. */
+TEST(readback_into_a_segment_not_attached_writable_is_bad_segment)
+{
+	static const int kinds[] = { SF_SHM_MEMFD, SF_SHM_POSIX, SF_SHM_SYSV };
+	struct sf_rect all = { 0, 0, 16, 16 };
+	char text[SF_MAX_TEXT + 1];
+
+	begin(NULL);
+	for (size_t k = 0; k < 3; k++) {
+		struct hseg h;
+		struct raw *r = raw_ready();
+
+		hseg_make(&h, kinds[k], 4096);
+		attach(r, &h, 1, 0);
+		create_surface(r, 1, 16, 16, SF_PRESENT_LATCH);
+		roundtrip(r);
+		if (h.seg.kind == SF_SHM_POSIX)
+			h.seg.name[0] = '\0'; /* the server removed it */
+		get_image(r, 1, all, 1, 0, 64);
+		expect_error_text(r, SF_ERR_BAD_SEGMENT, SF_GET_IMAGE, text);
+		ASSERT_CONTAINS(text, "WRITABLE");
+		hseg_free(&h);
+		check_unharmed("after a readback into a read-only segment");
+	}
 	end();
 }

@@ -19,8 +19,14 @@
 
 static const int kinds[] = { SF_SHM_MEMFD, SF_SHM_POSIX, SF_SHM_SYSV };
 
+/* The challenge of the server these tests play. */
+static const uint8_t challenge[SF_CHALLENGE_SIZE] = {
+	0xc1, 0x2a, 0x93, 0x04, 0x5e, 0x66, 0x17, 0xd8,
+	0x09, 0xba, 0x3b, 0x7c, 0xed, 0x0e, 0x8f, 0x50,
+};
+
 /* What a client would send for seg: its kind, size, id or name, and the
- * nonce it wrote into the first bytes. */
+ * nonce it wrote into the first bytes, the challenge after it. */
 static struct sf_segment_msg describe(struct sf_segment *seg, int writable)
 {
 	struct sf_segment_msg m = { .hdr.type = SF_ATTACH_SEGMENT, .id = 1,
@@ -29,10 +35,25 @@ static struct sf_segment_msg describe(struct sf_segment *seg, int writable)
 		.shmid = seg->kind == SF_SHM_SYSV ? seg->shmid : -1 };
 
 	ASSERT_EQ(sf__random(m.nonce, sizeof m.nonce), 0);
-	memcpy(seg->map, m.nonce, sizeof m.nonce);
+	sf__segment_write_proof(seg, m.nonce, challenge);
 	if (seg->kind == SF_SHM_POSIX)
 		memcpy(m.name, seg->name, sizeof m.name);
 	return m;
+}
+
+/* What the server does: open, then check the proof; on failure srv holds
+ * nothing. */
+static int open_and_prove(struct sf_segment *srv, const struct sf_segment_msg *m,
+                          int fd, uint32_t peer_uid, char *why, size_t why_len)
+{
+	int st = sf__segment_open(srv, m, fd, peer_uid, why, why_len);
+
+	if (st != SF_PROBE_OK)
+		return st;
+	st = sf__segment_prove(srv, m, challenge, why, why_len);
+	if (st != SF_PROBE_OK)
+		sf__segment_close(srv);
+	return st;
 }
 
 /* The fd the attaching side receives: for memfd a copy of the creator's,
@@ -63,7 +84,7 @@ static void create(struct sf_segment *seg, int kind, size_t size)
 static int open_seg(struct sf_segment *srv, struct sf_segment *cli,
                     const struct sf_segment_msg *m, char *why, size_t why_len)
 {
-	return sf__segment_open(srv, m, passed_fd(cli), (uint32_t)-1, why, why_len);
+	return open_and_prove(srv, m, passed_fd(cli), (uint32_t)-1, why, why_len);
 }
 
 static void dev_shm_path(const char *name, char *path, size_t len)
@@ -109,7 +130,7 @@ static void check_same_memory(int kind)
 
 	create(&cli, kind, SEG_SIZE);
 	m = describe(&cli, 0);
-	for (size_t i = SF_NONCE_SIZE; i < SEG_SIZE; i++)
+	for (size_t i = SF_PROOF_SIZE; i < SEG_SIZE; i++)
 		((uint8_t *)cli.map)[i] = (uint8_t)(i * 31 + 7);
 	st = open_seg(&srv, &cli, &m, why, sizeof why);
 	ASSERT_MSG(st == SF_PROBE_OK, "%s: status %d: %s",
@@ -444,7 +465,7 @@ TEST(missing_posix_and_sysv_segments_are_not_found)
 	create(&cli, SF_SHM_POSIX, SEG_SIZE);
 	m = describe(&cli, 0);
 	sf__segment_close(&cli); /* name gone */
-	ASSERT_EQ(sf__segment_open(&srv, &m, -1, (uint32_t)-1, why, sizeof why),
+	ASSERT_EQ(open_and_prove(&srv, &m, -1, (uint32_t)-1, why, sizeof why),
 	          SF_PROBE_NOT_FOUND);
 
 	create(&cli, SF_SHM_SYSV, SEG_SIZE);
@@ -452,7 +473,7 @@ TEST(missing_posix_and_sysv_segments_are_not_found)
 	shmid = cli.shmid;
 	sf__segment_close(&cli); /* last detach: the id is gone */
 	ASSERT(!sysv_listed(shmid));
-	ASSERT_EQ(sf__segment_open(&srv, &m, -1, (uint32_t)-1, why, sizeof why),
+	ASSERT_EQ(open_and_prove(&srv, &m, -1, (uint32_t)-1, why, sizeof why),
 	          SF_PROBE_NOT_FOUND);
 }
 
@@ -464,11 +485,11 @@ TEST(sysv_segment_of_another_user_is_refused)
 
 	create(&cli, SF_SHM_SYSV, SEG_SIZE);
 	m = describe(&cli, 0);
-	ASSERT_EQ(sf__segment_open(&srv, &m, -1, (uint32_t)getuid() + 4242, why,
+	ASSERT_EQ(open_and_prove(&srv, &m, -1, (uint32_t)getuid() + 4242, why,
 	                           sizeof why), SF_PROBE_REFUSED);
 	ASSERT(why[0] != '\0');
 	ASSERT(srv.map == NULL);
-	ASSERT_EQ(sf__segment_open(&srv, &m, -1, (uint32_t)getuid(), why,
+	ASSERT_EQ(open_and_prove(&srv, &m, -1, (uint32_t)getuid(), why,
 	                           sizeof why), SF_PROBE_OK);
 	sf__segment_close(&srv);
 	sf__segment_close(&cli);
@@ -599,7 +620,7 @@ TEST(repeated_use_leaves_no_fd_mapping_name_or_id_behind)
 /*
  * A client may name a segment that is not its own (a hostile one, or one
  * in another IPC namespace or /dev/shm whose id or name happens to exist
- * here).  The nonce check refuses it; refusing must not destroy it.
+ * here).  The proof refuses it; refusing must not destroy it.
  */
 TEST(a_foreign_sysv_segment_survives_a_failed_probe)
 {
@@ -615,7 +636,7 @@ TEST(a_foreign_sysv_segment_survives_a_failed_probe)
 	ASSERT_GE(shmid, 0);
 	m.shmid = shmid;
 	memset(m.nonce, 0x3c, sizeof m.nonce); /* the segment holds zeros */
-	st = sf__segment_open(&srv, &m, -1, (uint32_t)-1, why, sizeof why);
+	st = open_and_prove(&srv, &m, -1, (uint32_t)-1, why, sizeof why);
 	destroyed = shmctl(shmid, IPC_STAT, &ds) != 0 ||
 	            (ds.shm_perm.mode & SHM_DEST);
 	shmctl(shmid, IPC_RMID, NULL);
@@ -639,10 +660,111 @@ TEST(a_foreign_posix_name_survives_a_failed_probe)
 	ASSERT_EQ(ftruncate(fd, SEG_SIZE), 0);
 	close(fd);
 	memset(m.nonce, 0x3c, sizeof m.nonce);
-	st = sf__segment_open(&srv, &m, -1, (uint32_t)-1, why, sizeof why);
+	st = open_and_prove(&srv, &m, -1, (uint32_t)-1, why, sizeof why);
 	dev_shm_path(m.name, path, sizeof path);
 	exists = access(path, F_OK) == 0;
 	shm_unlink(m.name);
 	ASSERT_EQ(st, SF_PROBE_NONCE_MISMATCH);
 	ASSERT_MSG(exists, "a failed probe unlinked someone else's %s", m.name);
+}
+
+TEST(posix_segment_of_another_user_is_refused)
+{
+	struct sf_segment cli, srv;
+	struct sf_segment_msg m;
+	char why[256] = "", path[128];
+
+	create(&cli, SF_SHM_POSIX, SEG_SIZE);
+	m = describe(&cli, 0);
+	ASSERT_EQ(open_and_prove(&srv, &m, -1, (uint32_t)getuid() + 4242, why,
+	                         sizeof why), SF_PROBE_REFUSED);
+	ASSERT_CONTAINS(why, "owned by");
+	ASSERT(srv.map == NULL);
+	ASSERT_EQ(srv.fd, -1);
+	/* Refused: the name is still there. */
+	dev_shm_path(cli.name, path, sizeof path);
+	ASSERT_EQ(access(path, F_OK), 0);
+	ASSERT_EQ(open_and_prove(&srv, &m, -1, (uint32_t)getuid(), why,
+	                         sizeof why), SF_PROBE_OK);
+	sf__segment_close(&srv);
+	sf__segment_close(&cli);
+}
+
+/* With group or others let in, writing the challenge would not prove the
+ * writer is the owner. */
+TEST(segments_open_to_others_are_refused)
+{
+	struct sf_segment cli, srv;
+	struct sf_segment_msg m;
+	struct shmid_ds ds;
+	char why[256] = "";
+
+	create(&cli, SF_SHM_POSIX, SEG_SIZE);
+	m = describe(&cli, 0);
+	ASSERT_EQ(fchmod(cli.fd, 0620), 0);
+	ASSERT_EQ(open_and_prove(&srv, &m, -1, (uint32_t)-1, why, sizeof why),
+	          SF_PROBE_REFUSED);
+	ASSERT_CONTAINS(why, "open to group or others");
+	sf__segment_close(&cli);
+
+	create(&cli, SF_SHM_SYSV, SEG_SIZE);
+	m = describe(&cli, 0);
+	ASSERT_EQ(shmctl(cli.shmid, IPC_STAT, &ds), 0);
+	ds.shm_perm.mode = 0606;
+	ASSERT_EQ(shmctl(cli.shmid, IPC_SET, &ds), 0);
+	ASSERT_EQ(open_and_prove(&srv, &m, -1, (uint32_t)-1, why, sizeof why),
+	          SF_PROBE_REFUSED);
+	ASSERT_CONTAINS(why, "open to group or others");
+	sf__segment_close(&cli);
+}
+
+/* The nonce is the client's to choose, and so is no proof alone: without
+ * the server's challenge after it, a segment is refused. */
+TEST(nonce_without_the_challenge_is_refused_for_every_kind)
+{
+	for (size_t k = 0; k < 3; k++) {
+		struct sf_segment cli, srv;
+		struct sf_segment_msg m;
+		char why[256] = "", path[128] = "";
+		int shmid;
+
+		create(&cli, kinds[k], SEG_SIZE);
+		m = describe(&cli, 0);
+		shmid = cli.shmid;
+		if (cli.kind == SF_SHM_POSIX)
+			dev_shm_path(cli.name, path, sizeof path);
+		((uint8_t *)cli.map)[SF_PROOF_SIZE - 1] ^= 1;
+		ASSERT_EQ(open_and_prove(&srv, &m, passed_fd(&cli), (uint32_t)-1,
+		                         why, sizeof why), SF_PROBE_NONCE_MISMATCH);
+		ASSERT_CONTAINS(why, "challenge");
+		/* Nothing removed on a failed proof. */
+		if (path[0])
+			ASSERT_EQ(access(path, F_OK), 0);
+		/* (The creator marked it IPC_RMID itself; a foreign segment
+		 * is another test.) */
+		if (shmid >= 0)
+			ASSERT(sysv_listed(shmid));
+		sf__segment_close(&cli);
+	}
+}
+
+/* Opening reads nothing of the mapping, and the proof of a POSIX object
+ * is read with pread: a client that shrinks it in between gets a refusal,
+ * not a SIGBUS of the server (this process would die of it here). */
+TEST(posix_object_shrunk_after_open_fails_its_proof_without_a_fault)
+{
+	struct sf_segment cli, srv;
+	struct sf_segment_msg m;
+	char why[256] = "";
+
+	create(&cli, SF_SHM_POSIX, SEG_SIZE);
+	m = describe(&cli, 0);
+	ASSERT_EQ(sf__segment_open(&srv, &m, -1, (uint32_t)-1, why, sizeof why),
+	          SF_PROBE_OK);
+	ASSERT_EQ(ftruncate(cli.fd, 0), 0);
+	ASSERT_EQ(sf__segment_prove(&srv, &m, challenge, why, sizeof why),
+	          SF_PROBE_NONCE_MISMATCH);
+	/* Unmapping a shrunk mapping touches no page. */
+	sf__segment_close(&srv);
+	sf__segment_close(&cli);
 }

@@ -106,7 +106,10 @@ static void make_samples(void)
 		           client_name, sizeof client_name - 1);
 	}
 	{
-		struct sf_welcome m = { .magic = SF_MAGIC, .major = 1, .minor = 0,
+		struct sf_welcome m = { .magic = SF_MAGIC,
+			.major = SF_VERSION_MAJOR, .minor = 0,
+			.challenge = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+			               0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x01 },
 			.caps = SF_CAP_SHM_POSIX | SF_CAP_INLINE, .client_id = 7,
 			.max_width = 4096, .max_height = 2160, .max_surfaces = 8,
 			.max_segments = 16, .max_segment_size = 1ull << 28,
@@ -866,9 +869,12 @@ TEST(segment_rejects_a_zero_or_tiny_size)
 
 	put64(buf, offsetof(struct sf_segment_msg, size), 0);
 	EXPECT_REJECT(s, buf, len);
-	put64(buf, offsetof(struct sf_segment_msg, size), SF_NONCE_SIZE - 1);
-	EXPECT_REJECT(s, buf, len);
 	put64(buf, offsetof(struct sf_segment_msg, size), SF_NONCE_SIZE);
+	EXPECT_REJECT(s, buf, len);
+	/* It must hold the whole proof: nonce and challenge. */
+	put64(buf, offsetof(struct sf_segment_msg, size), SF_PROOF_SIZE - 1);
+	EXPECT_REJECT(s, buf, len);
+	put64(buf, offsetof(struct sf_segment_msg, size), SF_PROOF_SIZE);
 	EXPECT_ACCEPT(s, buf, len);
 }
 
@@ -1422,4 +1428,21 @@ TEST(every_known_code_has_a_name)
 	ASSERT_STREQ(sf__shm_kind_name(SF_SHM_POSIX), "posix");
 	ASSERT_STREQ(sf__shm_kind_name(SF_SHM_SYSV), "sysv");
 	ASSERT_STREQ(sf__shm_kind_name(9), "none");
+}
+
+/* A WELCOME of protocol 1 (72 bytes, no challenge) is another version,
+ * not a malformed message: the client can say which. */
+TEST(welcome_of_version_1_is_bad_version_not_bad_message)
+{
+	struct sample *s = sample("WELCOME");
+	uint8_t buf[BUF_SIZE];
+	size_t len = encode(s, buf);
+	struct sf_welcome out;
+	const char *why = NULL;
+
+	put16(buf, offsetof(struct sf_welcome, major), 1);
+	put32(buf, offsetof(struct sf_header, length), 72);
+	len = 72;
+	ASSERT_EQ(sf__decode_welcome(buf, len, &out, &why), SF_ERR_BAD_VERSION);
+	ASSERT_CONTAINS(why, "version");
 }

@@ -212,8 +212,8 @@ int sf__choose_transport(struct shmframe_conn *conn);
 /* Fills a PROBE or ATTACH_SEGMENT message for seg. */
 void sf__segment_msg(struct sf_segment_msg *m, const struct sf_segment *seg,
                      uint32_t id, uint8_t flags, const uint8_t *nonce);
-/* Creates a segment of the connection's kind with a fresh nonce at offset
- * 0, and attaches it to the server (ATTACH_SEGMENT, no round trip).
+/* Creates a segment of the connection's kind with its proof (a fresh nonce
+ * and the WELCOME challenge) at offset 0, and attaches it to the server (ATTACH_SEGMENT, no round trip).
  * On success *id is its segment id; on failure nothing is left. */
 int sf__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
                        size_t size, uint8_t flags, uint32_t *id);

@@ -252,6 +252,18 @@ int sf__process(struct shmframe_conn *conn)
 		if (r == SF_ERR_UNKNOWN_TYPE)
 			return sf__fail(conn, -EPROTO, "protocol error: unknown event "
 			                "type 0x%x", h.type);
+		if (r == SF_ERR_BAD_VERSION && h.type == SF_WELCOME) {
+			const uint8_t *w = in->data + in->start;
+			uint16_t major, minor;
+
+			/* decode checked the length reaches past both. */
+			memcpy(&major, w + 12, sizeof major);
+			memcpy(&minor, w + 14, sizeof minor);
+			return sf__fail(conn, -EPROTONOSUPPORT, "the server speaks "
+			                "protocol %u.%u, this library %u.%u: major "
+			                "versions differ", major, minor,
+			                SF_VERSION_MAJOR, SF_VERSION_MINOR);
+		}
 		if (r)
 			return sf__fail(conn, -EPROTO, "protocol error: bad %s event: %s",
 			                sf__type_name(h.type), why);

@@ -31,9 +31,9 @@ static int readback_shm(struct shmframe_surface *s, struct sf_get_image *get,
 	uint32_t id;
 	int err;
 
-	/* The segment starts with the nonce, so it holds at least that. */
-	if (size < SF_NONCE_SIZE)
-		size = SF_NONCE_SIZE;
+	/* The segment starts with its proof, so it holds at least that. */
+	if (size < SF_PROOF_SIZE)
+		size = SF_PROOF_SIZE;
 	err = sf__segment_attach(conn, &seg, size, SF_SEGMENT_WRITABLE, &id);
 	if (err)
 		return err;

@@ -185,9 +185,9 @@ shmframe_surface_create(struct shmframe_conn *conn, uint32_t width,
 		goto unlink_surface;
 	if (s->segment_id) {
 		/* The server holds the segment now: no name may outlive us, and
-		 * the nonce has done its job. */
+		 * the proof has done its job. */
 		sf__segment_unlink(&s->seg);
-		memset(s->seg.map, 0, SF_NONCE_SIZE);
+		memset(s->seg.map, 0, SF_PROOF_SIZE);
 	}
 	return s;
 

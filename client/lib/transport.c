@@ -1,7 +1,8 @@
 /*
  * Choosing how pixels travel.  The probe, not the socket family, decides:
- * a segment the server can map and whose nonce it reads back proves that
- * the two processes share memory.  The reason string records what each
+ * a segment the server can map and in which it reads back our nonce and
+ * its own challenge (from WELCOME) proves that the two processes share
+ * memory, and that this memory is ours.  The reason string records what each
  * kind answered, so a user can see why the socket was used.
  */
 #include <errno.h>
@@ -10,7 +11,7 @@
 
 #include "client-private.h"
 
-/* Probe segments only need to hold the nonce; one page is the minimum any
+/* Probe segments only need to hold the proof; one page is the minimum any
  * kind maps anyway. */
 #define PROBE_SIZE 4096u
 
@@ -70,7 +71,7 @@ static int send_segment(struct shmframe_conn *conn, uint16_t type,
 
 /*
  * Probes one kind.  Returns 1 when the server mapped our segment and read
- * our nonce, 0 when it could not (the reason is added to conn->reason), or
+ * its proof, 0 when it could not (the reason is added to conn->reason), or
  * a negative error when the connection broke.
  */
 static int probe(struct shmframe_conn *conn, int kind)
@@ -96,7 +97,7 @@ static int probe(struct shmframe_conn *conn, int kind)
 		reason_add(conn, "%s: no random nonce (%s)", name, strerror(-err));
 		goto close_segment;
 	}
-	memcpy(seg.map, nonce, sizeof nonce);
+	sf__segment_write_proof(&seg, nonce, conn->welcome.challenge);
 	sf__segment_msg(&m, &seg, 0, 0, nonce);
 
 	conn->phase = SF_PHASE_PROBE;
@@ -207,7 +208,7 @@ int sf__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
 	err = sf__random(nonce, sizeof nonce);
 	if (err)
 		goto close_segment;
-	memcpy(seg->map, nonce, sizeof nonce);
+	sf__segment_write_proof(seg, nonce, conn->welcome.challenge);
 	*id = ++conn->next_segment_id;
 	sf__segment_msg(&m, seg, *id, flags, nonce);
 	err = send_segment(conn, SF_ATTACH_SEGMENT, &m, seg);

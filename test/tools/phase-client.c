@@ -187,8 +187,11 @@ static size_t hello_message(uint8_t *buf, size_t cap)
 	return encode(buf, cap, SF_HELLO, &h, sizeof h, name, sizeof name - 1);
 }
 
-/* A new segment of kind with a fresh nonce at offset 0, and the message
- * that offers it. */
+/* The server's challenge, from WELCOME (zeros before it). */
+static uint8_t challenge[SF_CHALLENGE_SIZE];
+
+/* A new segment of kind with its proof (a fresh nonce and the challenge)
+ * at offset 0, and the message that offers it. */
 static void make_segment(struct sf_segment *seg, int kind, size_t size,
                          uint16_t type, uint32_t id, uint8_t flags,
                          uint8_t *msg, size_t *len)
@@ -203,7 +206,7 @@ static void make_segment(struct sf_segment *seg, int kind, size_t size,
 	err = sf__random(m.nonce, sizeof m.nonce);
 	if (err)
 		die("no random nonce: %s", strerror(-err));
-	memcpy(seg->map, m.nonce, sizeof m.nonce);
+	sf__segment_write_proof(seg, m.nonce, challenge);
 	m.id = id;
 	m.kind = (uint8_t)kind;
 	m.flags = flags;
@@ -336,7 +339,14 @@ int main(int argc, char **argv)
 		reached(phase_names[ph], segs, 0);
 	}
 	write_all(fd, buf, len, -1);
-	wait_event(fd, SF_WELCOME, buf, sizeof buf);
+	{
+		struct sf_welcome w;
+
+		len = wait_event(fd, SF_WELCOME, buf, sizeof buf);
+		if (sf__decode_welcome(buf, len, &w, NULL) != 0)
+			die("bad WELCOME");
+		memcpy(challenge, w.challenge, sizeof challenge);
+	}
 	if (ph == PH_WELCOME)
 		reached(phase_names[ph], segs, 0);
 
@@ -356,7 +366,7 @@ int main(int argc, char **argv)
 		if (buf[9] != SF_PROBE_OK)
 			die("the %s probe failed: %s", argv[2],
 			    sf__probe_status_name(buf[9]));
-		/* The server unlinked the name once the nonce matched. */
+		/* The server unlinked the name once the proof matched. */
 		sf__segment_unlink(&segs[0]);
 		reached(phase_names[ph], segs, 1);
 	}

@@ -494,10 +494,11 @@ static int setup_auth(struct sf_server *server, const struct options *o)
 
 		/* The default lives in the runtime directory: make it first. */
 		if (!env || !env[0]) {
-			err = sf__runtime_dir_make();
+			char why[300];
+
+			err = sf__runtime_dir_make(why, sizeof why);
 			if (err) {
-				sf__log("cannot use the runtime directory: %s",
-				        strerror(-err));
+				sf__log("cannot use the auth file: %s", why);
 				return err;
 			}
 		}

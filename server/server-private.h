@@ -433,8 +433,13 @@ void sf__out_forget_answers(struct sf_client *c, uint32_t surface);
 
 /* ---- snapshot.c ------------------------------------------------------- */
 
-/* Writes DIR/surface-CLIENT-SURFACE.png through a temporary name.
- * 0 or -errno (reason printed). */
+/* Opens the --dump-dir directory dir (no symbolic link) and checks that
+ * it is the server's uid's and writable by nobody else.  The fd (the
+ * caller closes it), or -errno with why (len bytes) saying what is wrong. */
+int sf__dump_dir_open(const char *dir, char *why, size_t len);
+/* Writes DIR/surface-CLIENT-SURFACE.png, mode 0600, through a temporary
+ * name nobody can predict, created O_EXCL|O_NOFOLLOW in the checked
+ * directory and renamed into place.  0 or -errno (reason printed). */
 int sf__snapshot_write(const char *dir, const struct sf_surface *s);
 /* Snapshots every surface that has shown a frame. */
 void sf__snapshot_all(struct sf_server *server);

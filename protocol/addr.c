@@ -31,25 +31,61 @@ int sf__runtime_dir(char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int sf__runtime_dir_make(void)
+int sf__runtime_dir_check(const char *dir, char *why, size_t len)
+{
+	struct stat st;
+	unsigned uid = (unsigned)getuid();
+
+	if (lstat(dir, &st) < 0) {
+		int err = -errno;
+
+		snprintf(why, len, "the runtime directory %s: %s", dir,
+		         strerror(-err));
+		return err;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		snprintf(why, len, "the runtime directory %s is a symbolic link",
+		         dir);
+		return -ELOOP;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "the runtime directory %s is not a directory",
+		         dir);
+		return -ENOTDIR;
+	}
+	if (st.st_uid != uid) {
+		snprintf(why, len, "the runtime directory %s belongs to uid %u, "
+		         "not to uid %u: someone else made it", dir,
+		         (unsigned)st.st_uid, uid);
+		return -EPERM;
+	}
+	if (st.st_mode & 077) {
+		snprintf(why, len, "the runtime directory %s is mode 0%03o: others "
+		         "may use it (it must be 0700)", dir,
+		         (unsigned)(st.st_mode & 0777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+int sf__runtime_dir_make(char *why, size_t len)
 {
 	char dir[108];
-	struct stat st;
 	int err = sf__runtime_dir(dir, sizeof dir);
 
-	if (err)
+	if (err) {
+		snprintf(why, len, "the runtime directory's path is too long");
 		return err;
+	}
 	/* The parent ($XDG_RUNTIME_DIR or /tmp) must exist already; only our
 	 * own directory is made, private from the start. */
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	if (lstat(dir, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid())
-		return -EPERM;
-	if ((st.st_mode & 077) && chmod(dir, 0700) < 0)
-		return -errno;
-	return 0;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		err = -errno;
+		snprintf(why, len, "cannot make the runtime directory %s: %s", dir,
+		         strerror(-err));
+		return err;
+	}
+	return sf__runtime_dir_check(dir, why, len);
 }
 
 int sf__auth_path(char *buf, size_t len)
@@ -80,6 +116,7 @@ static int parse_display(const char *num, struct sf_addr *out)
 	if (sf__runtime_dir(dir, sizeof dir))
 		return -ENAMETOOLONG;
 	out->kind = SF_ADDR_UNIX;
+	out->in_runtime_dir = 1;
 	len = snprintf(out->path, sizeof out->path, "%s/%lu", dir, n);
 	return len < 0 || (size_t)len >= sizeof out->path ? -ENAMETOOLONG : 0;
 }

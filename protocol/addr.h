@@ -12,6 +12,9 @@ enum sf_addr_kind { SF_ADDR_UNIX = 1, SF_ADDR_TCP = 2 };
 
 struct sf_addr {
 	int kind;
+	/* Parsed from ":N": path is in the runtime directory, which must be
+	 * the user's alone before the library connects there. */
+	int in_runtime_dir;
 	char path[108];  /* SF_ADDR_UNIX */
 	char host[256];  /* SF_ADDR_TCP */
 	char port[8];
@@ -26,9 +29,18 @@ int sf__addr_parse(const char *text, struct sf_addr *out);
  * /tmp/shmframe-UID.  0 or -ENAMETOOLONG. */
 int sf__runtime_dir(char *buf, size_t len);
 
-/* Creates the runtime directory (and parents that are missing) with mode
- * 0700, and refuses one not owned by us or open to others.  0 or -errno. */
-int sf__runtime_dir_make(void);
+/* Checks that dir is the user's alone: lstat says a directory (not a
+ * symbolic link), owned by getuid(), with no permission bits for group or
+ * others (0700).  Nothing is changed: one that is not is refused, never
+ * fixed, since whoever could enter it may have left something there.
+ * 0, or -errno (-ENOENT, -ELOOP, -ENOTDIR, -EPERM) with why (len bytes)
+ * set to a sentence naming the directory and what is wrong. */
+int sf__runtime_dir_check(const char *dir, char *why, size_t len);
+
+/* Creates the runtime directory with mode 0700 when it is missing (its
+ * parent must exist), then checks it as sf__runtime_dir_check does.
+ * 0 or -errno, with why set on failure. */
+int sf__runtime_dir_make(char *why, size_t len);
 
 /* The cookie file: $SHMFRAME_AUTH, else RUNTIME_DIR/cookie. */
 int sf__auth_path(char *buf, size_t len);

@@ -1,95 +1,39 @@
 /*
  * The TCP auth cookie, like X's MIT-MAGIC-COOKIE-1: 16 random bytes kept
  * as 32 hex digits and a newline in a file only its owner can read.  A TCP
- * client proves it may connect by sending them in HELLO.
+ * client proves it may connect by sending them in HELLO.  The file is read
+ * by protocol/cookie.c, the same code the client library reads it with.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "cookie.h"
 #include "server-private.h"
 
-#define HEX_LEN (2 * SF_COOKIE_SIZE)
-
-static int hex_value(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* 0 when buf (n bytes) is exactly 32 hex digits, optionally one newline. */
-static int parse_cookie(const char *buf, size_t n, uint8_t *cookie)
-{
-	if (n == HEX_LEN + 1 && buf[HEX_LEN] == '\n')
-		n--;
-	if (n != HEX_LEN)
-		return -EINVAL;
-	for (size_t i = 0; i < SF_COOKIE_SIZE; i++) {
-		int hi = hex_value(buf[2 * i]), lo = hex_value(buf[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		cookie[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-/* Reads an existing cookie file.  0, -ENOENT, or -EINVAL when unusable. */
-static int load(const char *path, uint8_t *cookie)
-{
-	char buf[HEX_LEN + 2];
-	struct stat st;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), err;
-
-	if (fd < 0)
-		return errno == ENOENT ? -ENOENT : -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		err = -EINVAL;
-		goto out;
-	}
-	n = read(fd, buf, sizeof buf);
-	if (n < 0) {
-		err = -errno;
-		goto out;
-	}
-	err = parse_cookie(buf, (size_t)n, cookie);
-	/* A secret others can read is no secret; ours to fix when we own it. */
-	if (!err && (st.st_mode & 077) && st.st_uid == getuid())
-		fchmod(fd, 0600);
-out:
-	close(fd);
-	return err;
-}
-
-/* Writes a new cookie through a temporary file, so that a reader never
- * sees half of one. */
+/* Writes a new cookie through a temporary file of an unpredictable name,
+ * so that a reader never sees half of one, then links it in place:
+ * link() never replaces a file that appeared at path meanwhile. */
 static int create(const char *path, uint8_t *cookie)
 {
-	char tmp[300], text[HEX_LEN + 1];
+	char tmp[300], text[SF_COOKIE_HEX + 2];
 	int fd, err, n;
 
 	err = sf__random(cookie, SF_COOKIE_SIZE);
 	if (err)
 		return err;
-	for (size_t i = 0; i < SF_COOKIE_SIZE; i++)
-		snprintf(text + 2 * i, 3, "%02x", cookie[i]);
-	text[HEX_LEN] = '\n';
-	n = snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
+	n = snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
 	if (n < 0 || (size_t)n >= sizeof tmp)
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* mkostemp: O_CREAT|O_EXCL (no symbolic link followed), mode 0600. */
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, text, sizeof text) != (ssize_t)sizeof text) {
+	sf__cookie_format(cookie, text);
+	if (write(fd, text, SF_COOKIE_HEX + 1) != SF_COOKIE_HEX + 1) {
 		err = errno ? -errno : -EIO;
 		goto err_unlink;
 	}
@@ -98,28 +42,35 @@ static int create(const char *path, uint8_t *cookie)
 		err = -errno;
 		goto err_unlink;
 	}
-	if (rename(tmp, path) < 0) {
-		fd = -1;
+	fd = -1;
+	if (link(tmp, path) < 0) {
 		err = -errno;
 		goto err_unlink;
 	}
+	unlink(tmp);
+	explicit_bzero(text, sizeof text);
 	return 0;
 
 err_unlink:
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
+	explicit_bzero(text, sizeof text);
 	return err;
 }
 
 int sf__auth_load_or_create(struct sf_server *server, const char *path)
 {
+	char why[200];
 	int err;
 
 	snprintf(server->auth_path, sizeof server->auth_path, "%s", path);
-	err = load(path, server->cookie);
-	if (err && err != -ENOENT && err != -EINVAL) {
-		sf__log("cannot read the auth file %s: %s", path, strerror(-err));
+	err = sf__cookie_load(path, server->cookie, why, sizeof why);
+	if (err && err != -ENOENT) {
+		/* Never overwritten: a file we cannot use may be someone's
+		 * (or a secret that leaked); its owner decides. */
+		sf__log("the auth file %s %s: refusing to start (remove it and "
+		        "a new cookie is made)", path, why);
 		return err;
 	}
 	if (err) {

@@ -209,13 +209,11 @@ int sf__listener_open(struct sf_server *server, const char *addr_text)
 	}
 	if (addr_text[0] == ':') {
 		/* A display number lives in the private runtime directory. */
-		err = sf__runtime_dir_make();
-		if (err) {
-			char dir[108] = "";
+		char why[300];
 
-			sf__runtime_dir(dir, sizeof dir);
-			sf__log("cannot use the runtime directory %s: %s", dir,
-			        strerror(-err));
+		err = sf__runtime_dir_make(why, sizeof why);
+		if (err) {
+			sf__log("cannot listen on %s: %s", addr_text, why);
 			return err;
 		}
 	}

@@ -494,10 +494,11 @@ static int setup_auth(struct sf_server *server, const struct options *o)
 
 		/* The default lives in the runtime directory: make it first. */
 		if (!env || !env[0]) {
-			err = sf__runtime_dir_make();
+			char why[300];
+
+			err = sf__runtime_dir_make(why, sizeof why);
 			if (err) {
-				sf__log("cannot use the runtime directory: %s",
-				        strerror(-err));
+				sf__log("cannot use the auth file: %s", why);
 				return err;
 			}
 		}
@@ -611,18 +612,26 @@ static int setup_signals(struct signals *sig, struct sf_server *server)
 	return err;
 }
 
+/* Snapshots hold screen contents: a directory made here is private, and
+ * an existing one must be ours alone (see sf__dump_dir_open). */
 static int ensure_dump_dir(const char *dir)
 {
-	struct stat st;
+	char why[300];
+	int fd;
 
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		sf__log("cannot create %s: %s", dir, strerror(errno));
-		return -errno;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		int err = -errno;
+
+		sf__log("cannot create the dump directory %s: %s", dir,
+		        strerror(-err));
+		return err;
 	}
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		sf__log("%s is not a directory", dir);
-		return -ENOTDIR;
+	fd = sf__dump_dir_open(dir, why, sizeof why);
+	if (fd < 0) {
+		sf__log("%s: refusing to start", why);
+		return fd;
 	}
+	close(fd);
 	return 0;
 }
 

@@ -16,6 +16,82 @@ static int fail_decode(struct sf_client *c, int code, const char *why)
 	return sf__client_fail(c, (uint32_t)code, "%s", why ? why : "malformed");
 }
 
+/* ---- peer text -------------------------------------------------------- */
+
+/* Length of the UTF-8 sequence at p (n bytes left) and its code point, or
+ * 0 when it is not well-formed (overlong, surrogate, beyond U+10FFFF). */
+static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	size_t len;
+	uint32_t min;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2, min = 0x80, *cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3, min = 0x800, *cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4, min = 0x10000, *cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = *cp << 6 | (p[i] & 0x3f);
+	}
+	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* What a terminal or a log reader would not show as what it is: C0 and
+ * C1 controls (ESC starts a terminal escape; U+009B is CSI), DEL, and the
+ * invisible characters that reorder or hide text (bidi overrides, zero
+ * widths, line separators). */
+static bool hidden(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
+	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff ||
+	       (cp >= 0xfff9 && cp <= 0xfffb);
+}
+
+/* Copies the peer's text src into dst (SF_SHOWN_MAX bytes) as described
+ * at SF_SHOWN_MAX; a backslash is escaped too, so that \xNN in the result
+ * always means a byte that was escaped. */
+static void make_printable(char dst[SF_SHOWN_MAX], const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t n = strlen(src), used = 0;
+
+	while (n > 0) {
+		uint32_t cp = 0;
+		size_t len = utf8_decode(p, n, &cp);
+
+		if (len == 0 || hidden(cp) || cp == '\\') {
+			if (used + 4 >= SF_SHOWN_MAX)
+				break;
+			snprintf(dst + used, 5, "\\x%02x", p[0]);
+			used += 4;
+			len = 1;
+		} else {
+			if (used + len >= SF_SHOWN_MAX)
+				break;
+			memcpy(dst + used, p, len);
+			used += len;
+		}
+		p += len;
+		n -= len;
+	}
+	dst[used] = '\0';
+}
+
 /* ---- handshake -------------------------------------------------------- */
 
 static bool uid_allowed(const struct sf_server *server, uint32_t uid)
@@ -78,7 +154,7 @@ static int handle_hello(struct sf_client *c, const uint8_t *msg, size_t len)
 	}
 	if (code)
 		return fail_decode(c, code, why);
-	snprintf(c->name, sizeof c->name, "%s", name[0] ? name : "unnamed");
+	make_printable(c->name, name[0] ? name : "unnamed");
 
 	if (c->is_unix && !uid_allowed(server, c->peer_uid)) {
 		if (c->peer_uid == (uint32_t)-2)
@@ -288,7 +364,7 @@ static int handle_create_surface(struct sf_client *c, const uint8_t *msg,
 	const struct sf_limits *lim = &server->limits;
 	const struct sf_server_limits *glim = &server->glimits;
 	struct sf_create_surface m;
-	char title[SF_MAX_NAME + 1];
+	char title[SF_MAX_NAME + 1], shown[SF_SHOWN_MAX];
 	const char *why = NULL;
 	uint64_t bytes;
 	int code = sf__decode_create_surface(msg, len, &m, title, &why);
@@ -321,9 +397,12 @@ static int handle_create_surface(struct sf_client *c, const uint8_t *msg,
 		                       "(--max-surface-memory-total)", m.id, m.width,
 		                       m.height, (unsigned long long)
 		                       glim->max_surface_memory_total);
-	if (sf__surface_create(c, &m, title) < 0)
+	make_printable(shown, title);
+	if (sf__surface_create(c, &m, shown) < 0)
 		return sf__client_fail(c, SF_ERR_NO_MEMORY,
 		                       "server out of memory for surface %u", m.id);
+	sf__verbose(server, "client %u: surface %u, %ux%u, \"%s\"", c->id, m.id,
+	            m.width, m.height, shown);
 	return 0;
 }
 

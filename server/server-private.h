@@ -206,13 +206,19 @@ void sf__shmseg_unref(struct sf_shmseg *s);
 /* Removes s from its client's table and drops the table's reference. */
 void sf__shmseg_detach(struct sf_shmseg *s);
 
+/* Names and titles come from peers as any bytes they like, and go to the
+ * -v log and to window titles: they are kept as valid UTF-8 without
+ * control or invisible formatting characters, every other byte written
+ * \xNN (so 4 bytes of room per byte received). */
+#define SF_SHOWN_MAX (4 * SF_MAX_NAME + 1)
+
 /* ---- surface.c -------------------------------------------------------- */
 
 struct sf_surface {
 	struct sf_list link;   /* client->surfaces */
 	struct sf_client *client;
 	uint32_t id, width, height, format, present_mode;
-	char title[SF_MAX_NAME + 1];
+	char title[SF_SHOWN_MAX]; /* from CREATE_SURFACE, made printable */
 
 	/* Content: a latched client buffer when latched != NULL, else our own
 	 * memory (NULL until needed: a surface shows zeros until then). */
@@ -318,7 +324,8 @@ struct sf_client {
 	uint32_t peer_uid;            /* (uint32_t)-1 over TCP */
 	pid_t peer_pid;
 	char peer[80];                /* for logs: "unix uid 1000 pid 42" */
-	char name[SF_MAX_NAME + 1];
+	/* The name HELLO gave, made printable (see SF_SHOWN_MAX). */
+	char name[SF_SHOWN_MAX];
 	/* Sent in WELCOME; every segment the client offers must hold it
 	 * after its nonce (sf__segment_prove). */
 	uint8_t challenge[SF_CHALLENGE_SIZE];
@@ -436,8 +443,13 @@ void sf__out_forget_answers(struct sf_client *c, uint32_t surface);
 
 /* ---- snapshot.c ------------------------------------------------------- */
 
-/* Writes DIR/surface-CLIENT-SURFACE.png through a temporary name.
- * 0 or -errno (reason printed). */
+/* Opens the --dump-dir directory dir (no symbolic link) and checks that
+ * it is the server's uid's and writable by nobody else.  The fd (the
+ * caller closes it), or -errno with why (len bytes) saying what is wrong. */
+int sf__dump_dir_open(const char *dir, char *why, size_t len);
+/* Writes DIR/surface-CLIENT-SURFACE.png, mode 0600, through a temporary
+ * name nobody can predict, created O_EXCL|O_NOFOLLOW in the checked
+ * directory and renamed into place.  0 or -errno (reason printed). */
 int sf__snapshot_write(const char *dir, const struct sf_surface *s);
 /* Snapshots every surface that has shown a frame. */
 void sf__snapshot_all(struct sf_server *server);

@@ -5,9 +5,11 @@
  * R,G,B,A order itself, and drops the X byte of XRGB surfaces.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <png.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "server-private.h"
@@ -64,40 +66,127 @@ static int write_png(FILE *fp, const struct sf_surface *s)
 	return 0;
 }
 
+int sf__dump_dir_open(const char *dir, char *why, size_t len)
+{
+	struct stat st;
+	int fd, err;
+
+	/* O_NOFOLLOW: the directory itself, not whatever a link names. */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		/* O_DIRECTORY wins over O_NOFOLLOW: a link is ENOTDIR too. */
+		if (err == -ELOOP ||
+		    (err == -ENOTDIR && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)))
+			snprintf(why, len, "the dump directory %s is a symbolic link",
+			         dir);
+		else if (err == -ENOTDIR)
+			snprintf(why, len, "the dump directory %s is not a directory",
+			         dir);
+		else
+			snprintf(why, len, "cannot open the dump directory %s: %s",
+			         dir, strerror(-err));
+		return err;
+	}
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		snprintf(why, len, "cannot read the dump directory %s: %s", dir,
+		         strerror(-err));
+		goto err_close;
+	}
+	/* Whoever owns the directory, or may write into it, could replace
+	 * what the server writes there or plant names for it to follow: a
+	 * shared one, even sticky like /tmp, is refused. */
+	err = -EPERM;
+	if (st.st_uid != getuid()) {
+		snprintf(why, len, "the dump directory %s belongs to uid %u, not to "
+		         "uid %u", dir, (unsigned)st.st_uid, (unsigned)getuid());
+		goto err_close;
+	}
+	if (st.st_mode & 022) {
+		snprintf(why, len, "the dump directory %s is mode 0%o: others may "
+		         "write into it (it must be writable by its owner only)",
+		         dir, (unsigned)(st.st_mode & 07777));
+		goto err_close;
+	}
+	return fd;
+
+err_close:
+	close(fd);
+	return err;
+}
+
+/* Creates a temporary file in dirfd under a name nobody can predict, so
+ * that nothing can be planted there first; the name is left in tmp. */
+static int create_temp(int dirfd, const struct sf_surface *s, char *tmp,
+                       size_t len)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		uint8_t r[8];
+		int fd, n, err = sf__random(r, sizeof r);
+
+		if (err)
+			return err;
+		n = snprintf(tmp, len, ".surface-%u-%u.png.%02x%02x%02x%02x%02x%02x"
+		             "%02x%02x", s->client->id, s->id, r[0], r[1], r[2], r[3],
+		             r[4], r[5], r[6], r[7]);
+		if (n < 0 || (size_t)n >= len)
+			return -ENAMETOOLONG;
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		            O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
+}
+
 int sf__snapshot_write(const char *dir, const struct sf_surface *s)
 {
-	char path[4096], tmp[4096];
+	char name[64], tmp[96], why[300];
 	uint32_t stride;
 	FILE *fp;
-	int err, n;
+	int dirfd, fd, err, n;
 
 	if (!sf__surface_pixels(s, &stride))
 		return 0;
-	n = snprintf(path, sizeof path, "%s/surface-%u-%u.png", dir,
-	             s->client->id, s->id);
-	if (n < 0 || (size_t)n >= sizeof path)
+	n = snprintf(name, sizeof name, "surface-%u-%u.png", s->client->id, s->id);
+	if (n < 0 || (size_t)n >= sizeof name)
 		return -ENAMETOOLONG;
-	n = snprintf(tmp, sizeof tmp, "%s/.surface-%u-%u.png.tmp-%d", dir,
-	             s->client->id, s->id, (int)getpid());
-	if (n < 0 || (size_t)n >= sizeof tmp)
-		return -ENAMETOOLONG;
-	fp = fopen(tmp, "wbe");
+	/* Checked again for every snapshot: the path may name another
+	 * directory than it did at startup. */
+	dirfd = sf__dump_dir_open(dir, why, sizeof why);
+	if (dirfd < 0) {
+		sf__log("no snapshot: %s", why);
+		return dirfd;
+	}
+	fd = create_temp(dirfd, s, tmp, sizeof tmp);
+	if (fd < 0) {
+		err = fd;
+		sf__log("cannot write a snapshot in %s: %s", dir, strerror(-err));
+		goto out_dir;
+	}
+	fp = fdopen(fd, "wb");
 	if (!fp) {
 		err = -errno;
-		sf__log("cannot write %s: %s", tmp, strerror(errno));
-		return err;
+		close(fd);
+		goto err_unlink;
 	}
 	err = write_png(fp, s);
 	if (fclose(fp) != 0 && !err)
 		err = -errno;
-	if (!err && rename(tmp, path) < 0)
+	/* renameat replaces a link at name, never what it points to. */
+	if (!err && renameat(dirfd, tmp, dirfd, name) < 0)
 		err = -errno;
-	if (err) {
-		sf__log("cannot write snapshot %s: %s", path, strerror(-err));
-		unlink(tmp);
-		return err;
-	}
-	return 0;
+	if (err)
+		goto err_unlink;
+	goto out_dir;
+
+err_unlink:
+	sf__log("cannot write snapshot %s/%s: %s", dir, name, strerror(-err));
+	unlinkat(dirfd, tmp, 0);
+out_dir:
+	close(dirfd);
+	return err;
 }
 
 void sf__snapshot_all(struct sf_server *server)

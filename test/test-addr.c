@@ -25,6 +25,7 @@ TEST(unix_addresses_keep_their_path)
 	ASSERT_STREQ(a.path, "/tmp/x/sock");
 	parse_ok("unix:relative/sock", &a);
 	ASSERT_STREQ(a.path, "relative/sock");
+	ASSERT(!a.in_runtime_dir);
 }
 
 TEST(tcp_addresses_split_host_and_port)
@@ -52,6 +53,7 @@ TEST(display_numbers_name_a_socket_in_the_runtime_dir)
 	parse_ok(":3", &a);
 	ASSERT_EQ(a.kind, SF_ADDR_UNIX);
 	ASSERT_STREQ(a.path, "/run/user/4242/shmframe/3");
+	ASSERT(a.in_runtime_dir);
 	unsetenv("XDG_RUNTIME_DIR");
 	parse_ok(":12", &a);
 	snprintf(want, sizeof want, "/tmp/shmframe-%u/12", (unsigned)getuid());
@@ -150,37 +152,74 @@ static int remove_entry(const char *path, const struct stat *st, int flag,
 
 TEST(the_runtime_dir_is_made_private)
 {
-	char base[] = "/tmp/shmframe-addr.XXXXXX", dir[128];
+	char base[] = "/tmp/shmframe-addr.XXXXXX", dir[128], why[300];
 	struct stat st;
 	int err;
 
 	ASSERT(mkdtemp(base) != NULL);
 	setenv("XDG_RUNTIME_DIR", base, 1);
 	snprintf(dir, sizeof dir, "%s/shmframe", base);
-	err = sf__runtime_dir_make();
+	err = sf__runtime_dir_make(why, sizeof why);
 	ASSERT_EQ(stat(dir, &st), 0);
-	ASSERT_EQ(err, 0);
+	ASSERT_MSG(err == 0, "%s", why);
 	ASSERT(S_ISDIR(st.st_mode));
 	ASSERT_EQ(st.st_mode & 0777, 0700);
-	/* One that others can enter is closed up again. */
+	ASSERT_EQ(sf__runtime_dir_check(dir, why, sizeof why), 0);
+	nftw(base, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Whoever could enter it may have left a socket or a cookie there: it is
+ * refused, not tightened. */
+TEST(a_runtime_dir_open_to_others_is_refused_and_left_alone)
+{
+	char base[] = "/tmp/shmframe-addr.XXXXXX", dir[128], why[300];
+	struct stat st;
+	int err;
+
+	ASSERT(mkdtemp(base) != NULL);
+	setenv("XDG_RUNTIME_DIR", base, 1);
+	snprintf(dir, sizeof dir, "%s/shmframe", base);
+	ASSERT_EQ(mkdir(dir, 0700), 0);
 	ASSERT_EQ(chmod(dir, 0755), 0);
-	ASSERT_EQ(sf__runtime_dir_make(), 0);
+	err = sf__runtime_dir_make(why, sizeof why);
 	ASSERT_EQ(stat(dir, &st), 0);
-	ASSERT_EQ(st.st_mode & 0777, 0700);
-	/* One owned by someone else is refused (needs root to set up). */
-	if (getuid() == 0) {
-		ASSERT_EQ(chown(dir, 65534, 65534), 0);
-		err = sf__runtime_dir_make();
-		nftw(base, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-		ASSERT_EQ(err, -EPERM);
-	} else {
-		nftw(base, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-	}
+	nftw(base, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	ASSERT_EQ(err, -EPERM);
+	ASSERT_EQ(st.st_mode & 0777, 0755);
+	ASSERT_MSG(strstr(why, "is mode 0755") && strstr(why, dir), "%s", why);
+}
+
+TEST(a_runtime_dir_of_another_uid_is_refused)
+{
+	char base[] = "/tmp/shmframe-addr.XXXXXX", dir[128], why[300];
+	int err;
+
+	/* Needs root to give a directory away. */
+	if (getuid() != 0)
+		return;
+	ASSERT(mkdtemp(base) != NULL);
+	setenv("XDG_RUNTIME_DIR", base, 1);
+	snprintf(dir, sizeof dir, "%s/shmframe", base);
+	ASSERT_EQ(mkdir(dir, 0700), 0);
+	ASSERT_EQ(chown(dir, 65534, 65534), 0);
+	err = sf__runtime_dir_make(why, sizeof why);
+	nftw(base, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	ASSERT_EQ(err, -EPERM);
+	ASSERT_MSG(strstr(why, "belongs to uid 65534"), "%s", why);
+}
+
+TEST(a_missing_runtime_dir_is_reported_not_made_by_the_check)
+{
+	char why[300];
+
+	ASSERT_EQ(sf__runtime_dir_check("/nonexistent-shmframe/shmframe", why,
+	                                sizeof why), -ENOENT);
+	ASSERT_MSG(strstr(why, "/nonexistent-shmframe/shmframe"), "%s", why);
 }
 
 TEST(a_file_in_place_of_the_runtime_dir_is_refused)
 {
-	char base[] = "/tmp/shmframe-addr.XXXXXX", dir[128];
+	char base[] = "/tmp/shmframe-addr.XXXXXX", dir[128], why[300];
 	int fd, err;
 
 	ASSERT(mkdtemp(base) != NULL);
@@ -189,14 +228,15 @@ TEST(a_file_in_place_of_the_runtime_dir_is_refused)
 	fd = open(dir, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	ASSERT_GE(fd, 0);
 	close(fd);
-	err = sf__runtime_dir_make();
+	err = sf__runtime_dir_make(why, sizeof why);
 	nftw(base, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-	ASSERT_LT(err, 0);
+	ASSERT_EQ(err, -ENOTDIR);
 }
 
 TEST(a_symlink_in_place_of_the_runtime_dir_is_refused)
 {
 	char base[] = "/tmp/shmframe-addr.XXXXXX", dir[128], target[128];
+	char why[300];
 	int err;
 
 	ASSERT(mkdtemp(base) != NULL);
@@ -205,7 +245,8 @@ TEST(a_symlink_in_place_of_the_runtime_dir_is_refused)
 	snprintf(target, sizeof target, "%s/elsewhere", base);
 	ASSERT_EQ(mkdir(target, 0700), 0);
 	ASSERT_EQ(symlink(target, dir), 0);
-	err = sf__runtime_dir_make();
+	err = sf__runtime_dir_make(why, sizeof why);
 	nftw(base, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-	ASSERT_LT(err, 0);
+	ASSERT_EQ(err, -ELOOP);
+	ASSERT_MSG(strstr(why, "symbolic link"), "%s", why);
 }

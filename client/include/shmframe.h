@@ -23,7 +23,14 @@
  *                       or rejected a request (its ERROR text is in
  *                       shmframe_last_error)
  *     -EPROTONOSUPPORT  the server speaks another protocol major version
- *     -EACCES           the server refused this client (uid or cookie)
+ *     -EACCES           the server refused this client (uid or cookie),
+ *                       or there is no cookie file for a TCP server
+ *     -EPERM            the library refused the server before sending it
+ *                       anything: the runtime directory of a :N address is
+ *                       not the user's alone (0700, not a link), the
+ *                       server runs as another uid than the user or root,
+ *                       or the cookie file is not the user's alone
+ *                       (shmframe_last_error says which)
  *     -ENOTSUP          SHMFRAME_TRANSPORT_SHM was forced and no kind of
  *                       shared memory passed the probe (reasons in
  *                       shmframe_last_error and shmframe_transport_reason)
@@ -116,7 +123,9 @@ struct shmframe_options {
 	const char *name;
 	/* Buffers per surface, 1..16; default 3. */
 	unsigned buffers;
-	/* Cookie file for TCP; NULL: $SHMFRAME_AUTH, else the default path. */
+	/* Cookie file for TCP; NULL: $SHMFRAME_AUTH, else the default path.
+	 * Read only for TCP (never sent over a Unix socket), and only when it
+	 * is a regular file of the user, mode 0600 or stricter, not a link. */
 	const char *auth_file;
 	/* Receives the library's messages (may be NULL).  msg is valid only
 	 * during the call.  Called from within library calls, on the thread
@@ -153,6 +162,11 @@ SHMFRAME_EXPORT void shmframe_options_init(struct shmframe_options *opts);
  * Connects, shakes hands and chooses the transport (blocking).
  * addr: "unix:/path", "tcp:HOST:PORT" or ":N"; NULL means
  * $SHMFRAME_SERVER, else ":0".  opts may be NULL for the defaults.
+ * Nothing is sent before the server is known to be the user's (or
+ * root's): for ":N" the runtime directory must be the user's alone and the
+ * listener (SO_PEERCRED) the user or root; for "unix:PATH" the listener
+ * must be the user, root, or the uid in $SHMFRAME_SERVER_UID (a server of
+ * another user that admits this one with --allow-uid).
  * Returns a connection that the caller frees with shmframe_disconnect(),
  * also when it failed: check shmframe_conn_error().  Returns NULL only
  * when memory for the handle itself cannot be allocated.

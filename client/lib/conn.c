@@ -18,6 +18,7 @@
 
 #include "addr.h"
 #include "client-private.h"
+#include "cookie.h"
 
 #ifndef SHMFRAME_VERSION_STRING
 #define SHMFRAME_VERSION_STRING "1.0.0"
@@ -82,63 +83,87 @@ SHMFRAME_EXPORT void shmframe_options_init(struct shmframe_options *opts)
 	opts->buffers = 3;
 }
 
-static int hex_value(char c)
+/*
+ * Reads the TCP auth cookie (only a TCP connection needs one: over a Unix
+ * socket the server knows our uid, and the cookie never leaves the
+ * process).  A file that is missing, not ours alone, a symbolic link, a
+ * FIFO or not a cookie fails the connection before any byte is sent.
+ */
+static int read_cookie(struct shmframe_conn *conn, uint8_t cookie[SF_COOKIE_SIZE])
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	char path[4096], why[200];
+	int err;
+
+	if (conn->auth_file) {
+		if (snprintf(path, sizeof path, "%s", conn->auth_file) >= (int)sizeof path)
+			return sf__fail(conn, -ENAMETOOLONG, "cookie file path too "
+			                "long: %s", conn->auth_file);
+	} else if (sf__auth_path(path, sizeof path)) {
+		return sf__fail(conn, -ENAMETOOLONG, "cookie file path too long");
+	}
+	err = sf__cookie_load(path, cookie, why, sizeof why);
+	if (err == -ENOENT)
+		return sf__fail(conn, -EACCES, "no cookie file %s: a TCP server "
+		                "lets in only clients that send the cookie of its "
+		                "auth file (copy it there, mode 0600, or set "
+		                "SHMFRAME_AUTH)", path);
+	if (err)
+		return sf__fail(conn, -EPERM, "refusing the cookie file %s: it %s",
+		                path, why);
+	return 0;
 }
 
 /*
- * Reads the TCP auth cookie: 32 hex digits, then optional white space.  A
- * missing file is the normal case (Unix sockets need none) and leaves the
- * cookie zero; a malformed one is logged and ignored.
+ * The uid besides ours and root's that a unix:PATH server may run as,
+ * from $SHMFRAME_SERVER_UID: a server of another user that let us in with
+ * --allow-uid.  -1 when unset or not a number.
  */
-static void read_cookie(struct shmframe_conn *conn, uint8_t cookie[SF_COOKIE_SIZE])
+static long trusted_server_uid(void)
 {
-	char path[4096], text[80];
-	ssize_t n;
-	int fd;
+	const char *env = getenv("SHMFRAME_SERVER_UID");
+	char *end;
+	unsigned long uid;
 
-	memset(cookie, 0, SF_COOKIE_SIZE);
-	if (conn->auth_file) {
-		if (snprintf(path, sizeof path, "%s", conn->auth_file) >= (int)sizeof path)
-			return;
-	} else if (sf__auth_path(path, sizeof path)) {
-		return;
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (errno != ENOENT)
-			sf__log(conn, SHMFRAME_LOG_INFO, "cannot read the cookie %s: %s",
-			        path, strerror(errno));
-		return;
-	}
-	n = read(fd, text, sizeof text - 1);
-	close(fd);
-	if (n < 2 * SF_COOKIE_SIZE)
-		goto malformed;
-	for (ssize_t i = 2 * SF_COOKIE_SIZE; i < n; i++)
-		if (text[i] != '\n' && text[i] != '\r' && text[i] != ' ' &&
-		    text[i] != '\t')
-			goto malformed;
-	for (unsigned i = 0; i < SF_COOKIE_SIZE; i++) {
-		int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
+	if (!env || !*env)
+		return -1;
+	errno = 0;
+	uid = strtoul(env, &end, 10);
+	if (*end || errno || uid >= (uid_t)-1 || env[0] == '-')
+		return -1;
+	return (long)uid;
+}
 
-		if (hi < 0 || lo < 0)
-			goto malformed;
-		cookie[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return;
+/*
+ * Who listens at the other end, before a byte is sent to it: frames,
+ * memfds and names are for our own server (or root's).  Over :N the
+ * runtime directory has already been checked and nothing else is
+ * accepted; over unix:PATH, $SHMFRAME_SERVER_UID may name one more uid.
+ */
+static int check_server_uid(struct shmframe_conn *conn, int fd,
+                            const struct sf_addr *a, const char *name)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	unsigned me = (unsigned)getuid();
+	long trusted = a->in_runtime_dir ? -1 : trusted_server_uid();
 
-malformed:
-	memset(cookie, 0, SF_COOKIE_SIZE);
-	sf__log(conn, SHMFRAME_LOG_INFO,
-	        "ignoring the cookie %s: it is not 32 hex digits", path);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return sf__fail(conn, -EPERM, "refusing to talk to %s: the "
+		                "server's uid cannot be read (SO_PEERCRED: %s)", name,
+		                strerror(errno));
+	if (len != sizeof cred)
+		return sf__fail(conn, -EPERM, "refusing to talk to %s: the "
+		                "server's uid cannot be read (SO_PEERCRED)", name);
+	if (cred.uid == me || cred.uid == 0 || (long)cred.uid == trusted)
+		return 0;
+	if (a->in_runtime_dir)
+		return sf__fail(conn, -EPERM, "refusing to talk to %s: the server "
+		                "there runs as uid %u, not as you (uid %u) or root",
+		                name, (unsigned)cred.uid, me);
+	return sf__fail(conn, -EPERM, "refusing to talk to %s: the server runs "
+	                "as uid %u, not as you (uid %u) or root (set "
+	                "SHMFRAME_SERVER_UID=%u to trust it)", name,
+	                (unsigned)cred.uid, me, (unsigned)cred.uid);
 }
 
 static void set_buffers(int fd)
@@ -159,6 +184,21 @@ static int connect_unix(struct shmframe_conn *conn, const struct sf_addr *a,
 	if (strlen(a->path) >= sizeof sun.sun_path)
 		return sf__fail(conn, -ENAMETOOLONG, "socket path too long: %s",
 		                a->path);
+	if (a->in_runtime_dir) {
+		char dir[108], why[300];
+
+		/* Whoever made the directory decides who listens in it. */
+		r = sf__runtime_dir(dir, sizeof dir);
+		if (!r)
+			r = sf__runtime_dir_check(dir, why, sizeof why);
+		if (r == -ENOENT)
+			return sf__fail(conn, -ENOENT, "cannot connect to %s: no "
+			                "server (%s)", name, why);
+		if (r)
+			return sf__fail(conn, r == -ENAMETOOLONG ? r : -EPERM,
+			                "refusing to connect to %s: %s", name,
+			                r == -ENAMETOOLONG ? "path too long" : why);
+	}
 	memcpy(sun.sun_path, a->path, strlen(a->path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -176,6 +216,11 @@ static int connect_unix(struct shmframe_conn *conn, const struct sf_addr *a,
 		close(fd);
 		return sf__fail(conn, err, "cannot connect to %s: %s", name,
 		                strerror(-err));
+	}
+	r = check_server_uid(conn, fd, a, name);
+	if (r < 0) {
+		close(fd);
+		return r;
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		int err = -errno;
@@ -261,7 +306,9 @@ static int connect_tcp(struct shmframe_conn *conn, const struct sf_addr *a,
 	                strerror(-err));
 }
 
-static int handshake(struct shmframe_conn *conn)
+/* cookie: all zero over a Unix socket, where none is needed. */
+static int handshake(struct shmframe_conn *conn,
+                     const uint8_t cookie[SF_COOKIE_SIZE])
 {
 	struct sf_hello hello = {
 		.magic = SF_MAGIC,
@@ -273,10 +320,11 @@ static int handshake(struct shmframe_conn *conn)
 	size_t name_len = strnlen(name, SF_MAX_NAME);
 	int err;
 
-	read_cookie(conn, hello.cookie);
+	memcpy(hello.cookie, cookie, SF_COOKIE_SIZE);
 	hello.name_len = (uint16_t)name_len;
 	conn->phase = SF_PHASE_HELLO;
 	err = sf__request(conn, SF_HELLO, &hello, sizeof hello, name, name_len);
+	explicit_bzero(hello.cookie, sizeof hello.cookie);
 	if (!err)
 		err = sf__flush_all(conn);
 	while (!err && conn->phase == SF_PHASE_HELLO) {
@@ -312,6 +360,7 @@ shmframe_connect(const char *addr, const struct shmframe_options *opts)
 {
 	struct shmframe_conn *conn = calloc(1, sizeof *conn);
 	struct sf_addr a;
+	uint8_t cookie[SF_COOKIE_SIZE];
 	char name[512];
 	int err = 0;
 
@@ -355,13 +404,15 @@ shmframe_connect(const char *addr, const struct shmframe_options *opts)
 		return conn;
 	}
 	sf__addr_format(&a, name, sizeof name);
+	memset(cookie, 0, sizeof cookie);
 	if (a.kind == SF_ADDR_UNIX)
 		err = connect_unix(conn, &a, name);
-	else
+	else if (!(err = read_cookie(conn, cookie)))
 		err = connect_tcp(conn, &a, name);
+	if (!err)
+		err = handshake(conn, cookie);
+	explicit_bzero(cookie, sizeof cookie);
 	if (err)
-		return conn;
-	if (handshake(conn))
 		return conn;
 	if (sf__choose_transport(conn))
 		return conn;

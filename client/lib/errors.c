@@ -14,7 +14,11 @@
  *   -EDEADLK         acquire would wait for a buffer that cannot come back
  *   -ECONNRESET      the server closed the connection
  *   -ETIMEDOUT       the server dropped the client as too slow
- *   -EACCES          the server refused the client (uid or cookie)
+ *   -EACCES          the server refused the client (uid or cookie), or
+ *                    a TCP connection has no cookie file to send
+ *   -EPERM           the library refused the server: its runtime
+ *                    directory or its uid is not the user's (or root's),
+ *                    or the cookie file is not the user's alone
  */
 #include <errno.h>
 #include <string.h>
@@ -37,6 +41,8 @@ static const struct message messages[] = {
 	{ ECONNRESET, "the server closed the connection" },
 	{ ETIMEDOUT, "timed out: the server dropped this client as too slow" },
 	{ EACCES, "the server refused access (user or cookie)" },
+	{ EPERM, "not a server to trust: its directory, its user or the "
+	         "cookie file is not yours alone" },
 	{ EFBIG, "larger than the server allows" },
 };
 

@@ -1,13 +1,15 @@
 #!/bin/bash
 # Who may use a server, as X decides it:
 # - the runtime directory holding :N sockets is 0700 and the user's (one
-#   open to others is tightened, one owned by someone else refused);
+#   open to others or owned by someone else is refused, and left alone);
 # - on a Unix socket SO_PEERCRED lets in the server's own uid and root,
-#   others only with --allow-uid, with a message naming the uid;
+#   others only with --allow-uid, with a message naming the uid; the
+#   client, for its part, talks only to a server of its own uid or root,
+#   or of the uid SHMFRAME_SERVER_UID names (unix:PATH only);
 # - over TCP the client must send the cookie of the server's 0600 auth file
-#   (a file left readable by others is tightened); a missing or wrong one
-#   is refused with a message saying so, and the cookie is all that
-#   counts, whatever the client's uid;
+#   (a file readable by others is refused, by both sides); a missing or
+#   wrong one is refused with a message saying so, and the cookie is all
+#   that counts, whatever the client's uid;
 # - the segments a client makes are 0600: a server running as another
 #   user cannot open a POSIX or System V segment of the client (only a
 #   memfd, whose fd the client hands over, reaches it).
@@ -60,9 +62,11 @@ grep -qxE '[0-9a-f]{32}' "$SHMFRAME_AUTH" || fail "the cookie is not 32 hex digi
 SHMFRAME_SERVER=:7 send_ok --readback "$T/d7.png" "$(img testcard.png)"
 same_pixels "$(img testcard.png)" "$T/d7.png"
 
-# A directory others may enter is tightened to 0700, a cookie file others
-# may read to 0600 (its cookie kept); a runtime directory that belongs to
-# someone else, or a cookie file that is a symbolic link, stops the server.
+# A runtime directory others may enter, one that belongs to someone else,
+# a cookie file others may read and one that is a symbolic link all stop
+# the server, with a message naming what is wrong; none is changed (a
+# directory others could enter may hold what they left, a cookie others
+# could read is no secret).
 mkdir -p "$T/open/shmframe" "$T/foreign/shmframe"
 chmod 755 "$T/open/shmframe"
 chown 65534:65534 "$T/foreign/shmframe"
@@ -70,35 +74,33 @@ cp "$SHMFRAME_AUTH" "$T/open-cookie"
 chmod 644 "$T/open-cookie"
 ln -s "$SHMFRAME_AUTH" "$T/link-cookie"
 
-XDG_RUNTIME_DIR="$T/open" SHMFRAME_AUTH="$T/open-cookie" \
-	spawn "$SF_SERVER" --listen :1 --listen tcp:127.0.0.1:0 --display none \
-	>"$T/open.out" 2>"$T/open.err"
-pid=$LAST_PID
-for _ in $(seq 100); do
-	grep -q '^ready' "$T/open.out" && break
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
-grep -q '^ready' "$T/open.out" || fail "server with an open runtime dir: $(cat "$T/open.err")"
-[ "$(mode_of "$T/open/shmframe")" = 700 ] ||
-	fail "an open runtime directory stayed mode $(mode_of "$T/open/shmframe")"
-[ "$(mode_of "$T/open-cookie")" = 600 ] ||
-	fail "a cookie file readable by others stayed mode $(mode_of "$T/open-cookie")"
-cmp -s "$SHMFRAME_AUTH" "$T/open-cookie" || fail "the server replaced a valid cookie"
-kill "$pid"
-wait "$pid" 2>/dev/null
-forget_pid "$pid"
+XDG_RUNTIME_DIR="$T/open" run_client "$SF_SERVER" --listen :1 --display none
+[ "$RC" -eq 1 ] || fail "a runtime directory open to others: the server exited $RC, not 1"
+grep -q "runtime directory $T/open/shmframe is mode 0755" "$ERR_FILE" ||
+	fail "no clear message for an open runtime directory: $(cat "$ERR_FILE")"
+[ "$(mode_of "$T/open/shmframe")" = 755 ] ||
+	fail "the server changed an open runtime directory to $(mode_of "$T/open/shmframe")"
+note "open runtime dir: $(cat "$ERR_FILE")"
+
+SHMFRAME_AUTH="$T/open-cookie" run_client "$SF_SERVER" \
+	--listen tcp:127.0.0.1:0 --display none
+[ "$RC" -eq 1 ] || fail "a cookie file readable by others: the server exited $RC, not 1"
+grep -q "auth file $T/open-cookie is mode 0644" "$ERR_FILE" ||
+	fail "no clear message for a cookie file readable by others: $(cat "$ERR_FILE")"
+[ "$(mode_of "$T/open-cookie")" = 644 ] && cmp -s "$SHMFRAME_AUTH" "$T/open-cookie" ||
+	fail "the server changed a cookie file readable by others"
+note "open cookie: $(cat "$ERR_FILE")"
 
 XDG_RUNTIME_DIR="$T/foreign" run_client "$SF_SERVER" --listen :1 --display none
 [ "$RC" -eq 1 ] || fail "a runtime directory of uid 65534: the server exited $RC, not 1"
-grep -q "runtime directory $T/foreign/shmframe" "$ERR_FILE" ||
+grep -q "runtime directory $T/foreign/shmframe belongs to uid 65534" "$ERR_FILE" ||
 	fail "no clear message for a foreign runtime directory: $(cat "$ERR_FILE")"
 note "foreign runtime dir: $(cat "$ERR_FILE")"
 
 SHMFRAME_AUTH="$T/link-cookie" run_client "$SF_SERVER" \
 	--listen tcp:127.0.0.1:0 --display none
 [ "$RC" -eq 1 ] || fail "a symlinked cookie file: the server exited $RC, not 1"
-grep -q "link-cookie" "$ERR_FILE" ||
+grep -q "link-cookie is a symbolic link" "$ERR_FILE" ||
 	fail "no clear message for a symlinked cookie file: $(cat "$ERR_FILE")"
 note "symlinked cookie: $(cat "$ERR_FILE")"
 
@@ -117,19 +119,25 @@ server_alive
 
 # ---- TCP: the cookie ------------------------------------------------------
 
-cp "$SHMFRAME_AUTH" "$T/cookie-copy"
-chmod 644 "$T/cookie-copy"
+# A cookie the server does not hold is refused by the server; a missing
+# or malformed cookie file stops the client before it connects.
 echo 0123456789abcdef0123456789abcdef >"$T/wrong-cookie"
 echo "not a cookie" >"$T/bad-cookie"
-for c in missing wrong bad; do
-	SHMFRAME_AUTH="$T/$c-cookie" run_client "$SF_SEND" --server "$SERVER_TCP" \
+chmod 600 "$T/wrong-cookie" "$T/bad-cookie"
+for c in missing:"no cookie file $T/missing-cookie" \
+	 wrong:"wrong or missing cookie" \
+	 bad:"refusing the cookie file $T/bad-cookie: it is not a cookie"; do
+	SHMFRAME_AUTH="$T/${c%%:*}-cookie" run_client "$SF_SEND" --server "$SERVER_TCP" \
 		"$(img 1x1.png)"
-	[ "$RC" -eq 1 ] || fail "TCP with a $c cookie exited $RC, not 1"
-	grep -q "shmframe-send: cannot connect: .*wrong or missing cookie" "$ERR_FILE" ||
-		fail "no clear refusal for a $c cookie: $(cat "$ERR_FILE")"
+	[ "$RC" -eq 1 ] || fail "TCP with a ${c%%:*} cookie exited $RC, not 1"
+	grep -q "shmframe-send: cannot connect: .*${c#*:}" "$ERR_FILE" ||
+		fail "no clear refusal for a ${c%%:*} cookie: $(cat "$ERR_FILE")"
+	note "TCP, ${c%%:*} cookie: $(cat "$ERR_FILE")"
 done
-note "TCP without the cookie: $(cat "$ERR_FILE")"
-# The cookie is the credential: another uid that has it gets in.
+# The cookie is the credential: another uid that has it (in a file of its
+# own, as the client reads only those) gets in.
+cp "$SHMFRAME_AUTH" "$T/cookie-copy"
+chown 65534:65534 "$T/cookie-copy"
 SHMFRAME_AUTH="$T/cookie-copy" run_client $NOBODY "$NB_SEND" \
 	--server "$SERVER_TCP" --transport socket --readback "$T/out/tcp.png" \
 	"$(img alpha.png)"
@@ -215,6 +223,14 @@ chmod 711 "$T/nb"
 chmod 666 "$T/nb/sock"
 NB="unix:$T/nb/sock"
 
+# The library talks only to servers of its own uid or root's unless told
+# which other uid to trust: nothing is sent to this one without it.
+run_client "$SF_SEND" --server "$NB" "$(img 1x1.png)"
+[ "$RC" -eq 1 ] || fail "root's client sent to nobody's server untold: exit $RC"
+grep -q "refusing to talk to $NB: the server runs as uid 65534.*SHMFRAME_SERVER_UID=65534" \
+	"$ERR_FILE" || fail "no clear refusal of another uid's server: $(cat "$ERR_FILE")"
+note "another uid's server, untold: $(cat "$ERR_FILE")"
+export SHMFRAME_SERVER_UID=65534
 send_ok --server "$NB" --transport shm --shm memfd --readback "$T/nb-root.png" \
 	"$(img gradient.png)"
 same_pixels "$(img gradient.png)" "$T/nb-root.png"
@@ -235,6 +251,7 @@ run_client $OTHER "$NB_SEND" --server "$NB" "$(img 1x1.png)"
 [ "$RC" -eq 1 ] || fail "uid 65533 on nobody's server exited $RC, not 1"
 grep -q "uid 65533 may not use this server, which runs as uid 65534" "$ERR_FILE" ||
 	fail "no clear refusal: $(cat "$ERR_FILE")"
+unset SHMFRAME_SERVER_UID
 
 kill -TERM "$NB_PID"
 wait "$NB_PID"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Headless snapshots: with --dump-dir the server writes what a surface
 # shows as PNG (every N frames, and on SIGUSR1), and the file holds exactly
-# the client's pixels.
+# the client's pixels, readable by the server's user only.
 . "$(dirname "$0")/../lib.sh"
 
 # wait_png DIR: prints the newest PNG in DIR once one is there (5 s).
@@ -26,6 +26,8 @@ expect transport=shm
 snap=$(wait_png "$T/dump")
 [ -n "$snap" ] || fail "no PNG appeared in the dump directory"
 same_pixels "$(img testcard.png)" "$snap"
+# Screen contents are the user's: snapshots are 0600, whatever the umask.
+[ "$(stat -c %a "$snap")" = 600 ] || fail "the snapshot is mode $(stat -c %a "$snap"), not 600"
 server_alive
 check_server_fds
 stop_server

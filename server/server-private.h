@@ -343,6 +343,10 @@ struct sf_client {
 	uint64_t slow_mark_written; /* out_written when the readback window began */
 	uint64_t slow_mark_progress;  /* progress when the window began */
 	uint64_t progress;            /* messages and payloads completed */
+	/* Pixel bytes its requests copied (shm frames in copy mode, a latched
+	 * image taken over, readbacks into a segment): a wakeup stops the
+	 * client's requests at COPY_BUDGET of them (client.c). */
+	uint64_t copied;
 
 	/* Output. */
 	struct sf_list out;           /* struct sf_out_chunk.link */

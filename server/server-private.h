@@ -100,6 +100,7 @@ struct sf_server_limits {
 	uint64_t max_surface_memory;    /* width*height*4 of a client's surfaces */
 	uint64_t max_surface_memory_total;
 	uint64_t max_mapped_total;      /* segment bytes mapped, all clients */
+	uint64_t max_output_total;      /* bytes of events queued, all clients */
 	uint64_t timeout_ns;            /* HELLO, and each slow message window */
 };
 
@@ -112,6 +113,7 @@ struct sf_server {
 	struct sf_server_limits glimits;
 	uint64_t mapped_total;         /* segment bytes mapped, every client */
 	uint64_t surface_memory_total; /* surface pixels, every client */
+	uint64_t out_total;            /* queued event bytes, every client */
 	uid_t uid;
 	uid_t *allow_uids;
 	unsigned n_allow_uids;

@@ -2052,3 +2052,125 @@ TEST(work_amplification_does_not_delay_other_clients)
 	end();
 }
 
+/* VmHWM (peak resident memory) of the server, in KiB. */
+static long server_hwm_kb(void)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)srv.pid);
+	f = fopen(path, "re");
+	ASSERT(f != NULL);
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	ASSERT_GE(kb, 0);
+	return kb;
+}
+
+/* Reads everything the server sends until it closes: the number of
+ * SYNC_DONE, and the ERROR if one came (code 0: none). */
+static unsigned long drain_events(struct raw *r, uint32_t *code, char *text)
+{
+	static uint8_t msg[SF_MAX_MESSAGE];
+	unsigned long syncs = 0;
+	struct sf_header hdr;
+	struct sf_error e;
+
+	*code = 0;
+	text[0] = '\0';
+	while (next_event(r, &hdr, msg, 5000) == 1) {
+		if (hdr.type == SF_SYNC_DONE)
+			syncs++;
+		if (hdr.type == SF_ERROR) {
+			ASSERT_EQ(sf__decode_error(msg, hdr.length, &e, text, NULL), 0);
+			*code = e.code;
+		}
+	}
+	return syncs;
+}
+
+/*
+ * Attack: clients that send requests and never read the answers each hold
+ * up to max_output of the server's memory (64 MiB by default), and there
+ * may be hundreds of them.  With --max-output-total the events queued for
+ * all clients together stay bounded: over it, the client holding the most
+ * gets ERROR SLOW (its unsent events dropped at once), the others keep
+ * going, and a client that reads its events is never the one failed.
+ */
+TEST(clients_that_never_read_share_one_output_budget)
+{
+	enum { HOGS = 6, ROUNDS = 128, BATCH = 4096 };
+	const char *const args[] = { "--max-output-total", "4M", NULL };
+	struct sf_sync m = { .serial = 5 };
+	struct raw *hog[HOGS];
+	bool open[HOGS];
+	uint8_t one[64], *batch;
+	char text[SF_MAX_TEXT + 1];
+	unsigned long answers;
+	long hwm0, grown_kb;
+	int failed = 0, told = 0;
+	uint32_t code;
+	size_t n;
+
+	begin(args);
+	n = encode(one, sizeof one, SF_SYNC, &m, sizeof m, NULL, 0);
+	batch = malloc(n * BATCH);
+	ASSERT(batch != NULL);
+	for (int i = 0; i < BATCH; i++)
+		memcpy(batch + (size_t)i * n, one, n);
+	hwm0 = server_hwm_kb();
+	for (int h = 0; h < HOGS; h++) {
+		hog[h] = raw_ready();
+		open[h] = true;
+	}
+	/* 8 MiB of SYNC each, side by side, never reading an answer: the
+	 * server's share of them (what the socket buffers do not hold) is
+	 * over the total, but each alone is far under max_output. */
+	for (int round = 0; round < ROUNDS; round++) {
+		for (int h = 0; h < HOGS; h++)
+			if (open[h] && raw_send(hog[h], batch, n * BATCH) < 0)
+				open[h] = false;
+		if (round % 32 == 31)
+			check_serving("while clients do not read their events");
+	}
+	grown_kb = server_hwm_kb() - hwm0;
+	for (int h = 0; h < HOGS; h++) {
+		ASSERT_EQ(shutdown(hog[h]->fd, SHUT_WR), 0);
+		answers = drain_events(hog[h], &code, text);
+		if (code) {
+			ASSERT_MSG(code == SF_ERR_SLOW, "ERROR %s: %s",
+			           sf__error_name(code), text);
+			ASSERT_CONTAINS(text, "--max-output-total");
+			told++;
+		}
+		/* A failed client that went on sending may be closed before
+		 * its ERROR could be written: then answers are missing. */
+		if (code || answers < (unsigned long)ROUNDS * BATCH)
+			failed++;
+		else
+			ASSERT_EQ(answers, (unsigned long)ROUNDS * BATCH);
+		raw_close(hog[h]);
+	}
+	printf("#   %d of %d clients failed, %d read their ERROR; server peak "
+	       "memory grew by %ld KiB\n", failed, HOGS, told, grown_kb);
+	fflush(stdout);
+	ASSERT_GT(told, 0);
+	ASSERT_MSG(grown_kb < 12 * 1024, "the server's peak memory grew by %ld "
+	           "KiB while clients did not read", grown_kb);
+
+	/* The accounting came back down: a client that reads its answers
+	 * late, but holds less than the total, is not failed. */
+	hog[0] = raw_ready();
+	for (int i = 0; i < 16; i++)
+		ASSERT_EQ(raw_send(hog[0], batch, n * BATCH), 0);
+	ASSERT_EQ(shutdown(hog[0]->fd, SHUT_WR), 0);
+	answers = drain_events(hog[0], &code, text);
+	ASSERT_MSG(code == 0, "ERROR %s: %s", sf__error_name(code), text);
+	ASSERT_EQ(answers, 16ul * BATCH);
+	raw_close(hog[0]);
+	free(batch);
+	end();
+}

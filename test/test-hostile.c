@@ -2158,8 +2158,11 @@ TEST(clients_that_never_read_share_one_output_budget)
 	       "memory grew by %ld KiB\n", failed, HOGS, told, grown_kb);
 	fflush(stdout);
 	ASSERT_GT(told, 0);
+#ifndef __SANITIZE_ADDRESS__
+	/* (AddressSanitizer keeps freed memory in quarantine: not there.) */
 	ASSERT_MSG(grown_kb < 12 * 1024, "the server's peak memory grew by %ld "
 	           "KiB while clients did not read", grown_kb);
+#endif
 
 	/* The accounting came back down: a client that reads its answers
 	 * late, but holds less than the total, is not failed. */

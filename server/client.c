@@ -5,7 +5,8 @@
  * everything the client held however the connection ends.
  *
  * Fairness: one wakeup handles at most MSG_BUDGET messages, READ_BUDGET
- * bytes of messages and PAYLOAD_BUDGET bytes of pixels; a client with
+ * bytes of messages, PAYLOAD_BUDGET bytes of inline pixels and requests
+ * until COPY_BUDGET bytes of pixels were copied; a client with
  * complete messages left in its buffer goes on the server's backlog and
  * gets its next turn after the others had theirs.
  */
@@ -26,6 +27,10 @@
 #define MSG_BUDGET 16
 #define READ_BUDGET (64u << 10)
 #define PAYLOAD_BUDGET (8u << 20)
+/* Pixels copied by requests (c->copied): as many as inline pixels read.
+ * A request copies at most its surface once (surface.c merges damage), so
+ * one wakeup costs at most this plus one surface. */
+#define COPY_BUDGET PAYLOAD_BUDGET
 #define IOV_BATCH 64
 #define SOCKET_BUFFER (4 << 20)
 /* How long a closing client may take to read its last events. */
@@ -721,13 +726,16 @@ static int payload_read(struct sf_client *c, size_t *budget_used)
 
 /* ---- messages --------------------------------------------------------- */
 
-/* Handles the complete messages in the buffer, up to the budget.
- * Returns 0, or -1 when the client was failed or closed. */
-static int process_buffered(struct sf_client *c, unsigned *msgs)
+/* Handles the complete messages in the buffer, up to the budgets (copied0:
+ * c->copied when the wakeup began).  Returns 0, or -1 when the client was
+ * failed or closed. */
+static int process_buffered(struct sf_client *c, unsigned *msgs,
+                            uint64_t copied0)
 {
 	const uint32_t max = c->server->limits.max_message;
 
-	while (*msgs < MSG_BUDGET && !c->payload_active && !c->input_paused &&
+	while (*msgs < MSG_BUDGET && c->copied - copied0 < COPY_BUDGET &&
+	       !c->payload_active && !c->input_paused &&
 	       c->state != SF_CLIENT_CLOSING) {
 		size_t avail = c->in_end - c->in_start;
 		const uint8_t *msg = c->in + c->in_start;
@@ -890,6 +898,7 @@ static void handle_input_budgeted(struct sf_client *c)
 {
 	unsigned msgs = 0;
 	size_t read_bytes = 0, pixel_bytes = 0;
+	uint64_t copied0 = c->copied;
 	bool drained = false;
 	int r;
 
@@ -905,14 +914,15 @@ static void handle_input_budgeted(struct sf_client *c)
 				return;
 			continue;
 		}
-		if (process_buffered(c, &msgs) < 0)
+		if (process_buffered(c, &msgs, copied0) < 0)
 			return;
 		if (c->payload_active)
 			continue;
 		if (c->input_paused)
 			return;
 		if (msgs >= MSG_BUDGET || read_bytes >= READ_BUDGET ||
-		    pixel_bytes >= PAYLOAD_BUDGET) {
+		    pixel_bytes >= PAYLOAD_BUDGET ||
+		    c->copied - copied0 >= COPY_BUDGET) {
 			/* The socket may be quiet while complete messages wait in
 			 * the buffer: make sure they get a turn. */
 			if (has_complete_message(c) && list_empty(&c->backlog_link))

@@ -138,6 +138,11 @@ static void usage(FILE *to)
 	      "does not read\n"
 	      "                        them, then ERROR SLOW (default 64M, at "
 	      "least 4K)\n"
+	      "      --max-output-total BYTES  ... for all clients together; "
+	      "over it, the\n"
+	      "                        client holding the most gets ERROR SLOW "
+	      "(default\n"
+	      "                        256M, at least 4K)\n"
 	      "      --timeout SECONDS time to send HELLO, and to complete a "
 	      "started message\n"
 	      "                        or bring 64K of it (default 10; then "
@@ -213,7 +218,8 @@ enum {
 	OPT_MAX_CLIENTS, OPT_MAX_SIZE, OPT_MAX_SURFACES, OPT_MAX_SEGMENTS,
 	OPT_MAX_SEGMENT_SIZE, OPT_MAX_MAPPED, OPT_MAX_MAPPED_TOTAL,
 	OPT_MAX_SURFACE_MEMORY, OPT_MAX_SURFACE_MEMORY_TOTAL,
-	OPT_MAX_MESSAGE, OPT_MAX_INFLIGHT, OPT_MAX_OUTPUT, OPT_TIMEOUT,
+	OPT_MAX_MESSAGE, OPT_MAX_INFLIGHT, OPT_MAX_OUTPUT,
+	OPT_MAX_OUTPUT_TOTAL, OPT_TIMEOUT,
 };
 
 #define MAX_COUNT 65536u
@@ -246,6 +252,9 @@ static void default_limits(struct options *o)
 		.max_surface_memory_total = ram / 2 > (1ull << 30) ? ram / 2
 		                                                    : 1ull << 30,
 		.max_mapped_total = 32ull << 30,
+		/* A client that reads its events holds a few hundred bytes;
+		 * this is room for four that stopped, at max_output each. */
+		.max_output_total = 256ull << 20,
 		.timeout_ns = 10ull * 1000000000ull,
 	};
 }
@@ -282,6 +291,7 @@ static void set_bytes(int opt, uint64_t b, struct options *o)
 		o->glimits.max_surface_memory_total = b;
 		break;
 	case OPT_MAX_OUTPUT: o->limits.max_output = b; break;
+	case OPT_MAX_OUTPUT_TOTAL: o->glimits.max_output_total = b; break;
 	}
 }
 
@@ -332,6 +342,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "max-message", required_argument, NULL, OPT_MAX_MESSAGE },
 		{ "max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT },
 		{ "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
+		{ "max-output-total", required_argument, NULL,
+		  OPT_MAX_OUTPUT_TOTAL },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -414,17 +426,20 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_MAX_SURFACE_MEMORY:
 		case OPT_MAX_SURFACE_MEMORY_TOTAL:
 		case OPT_MAX_OUTPUT:
+		case OPT_MAX_OUTPUT_TOTAL: {
 			/* Less output room than a few events would drop every
 			 * client at its WELCOME. */
-			if (parse_bytes(optarg, opt == OPT_MAX_OUTPUT ? 4096 : 1,
-			                UINT64_MAX, &b) < 0)
+			bool out = opt == OPT_MAX_OUTPUT ||
+			           opt == OPT_MAX_OUTPUT_TOTAL;
+
+			if (parse_bytes(optarg, out ? 4096 : 1, UINT64_MAX, &b) < 0)
 				return usage_error("invalid --%s '%s' (expected a number "
 				                   "of bytes, K, M or G suffix%s)",
 				                   longopts[li].name, optarg,
-				                   opt == OPT_MAX_OUTPUT ? ", at least 4K"
-				                                         : "");
+				                   out ? ", at least 4K" : "");
 			set_bytes(opt, b, o);
 			break;
+		}
 		case OPT_MAX_MESSAGE:
 			if (parse_bytes(optarg, MIN_MESSAGE, SF_MAX_MESSAGE, &b) < 0 ||
 			    b % 4)

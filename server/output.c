@@ -7,7 +7,11 @@
  * Queueing never fails the client on the spot: a client over max_output
  * (or a chunk we cannot allocate) is marked, and failed at the next safe
  * point (after the request being handled, or when flushing), so callers
- * deep in a request need no error path for it.
+ * deep in a request need no error path for it.  Its events not yet begun
+ * are dropped at once and nothing more is queued for it but its ERROR:
+ * what a client that does not read can make us hold is max_output, and
+ * for all clients together max_output_total (the one holding the most is
+ * failed when the total is exceeded, whoever queued the last byte).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -44,6 +48,87 @@ static void defer_error(struct sf_client *c, uint32_t code, const char *text)
 	/* Its ERROR names the request whose answer did not fit, if any. */
 	c->deferred_type = c->in_request ? c->cur_type : 0;
 	snprintf(c->deferred_text, sizeof c->deferred_text, "%s", text);
+	sf__client_want_flush(c);
+}
+
+static void chunk_free(struct sf_out_chunk *ch);
+
+/*
+ * A client about to be failed for its output: its events no byte of which
+ * was written go now, so that the memory is back at once, not after the
+ * grace period of a closing client that does not read.  A chunk begun
+ * stays (the stream must stay whole messages for the ERROR to be read).
+ * Queued rows are left alone: such a client is closed without an ERROR.
+ */
+static void drop_unsent(struct sf_client *c)
+{
+	struct sf_out_chunk *ch;
+
+	if (sf__out_has_rows(c))
+		return;
+	list_for_each_safe(ch, tmp, &c->out, struct sf_out_chunk, link) {
+		size_t left = ch->len - ch->sent;
+
+		if (ch->sent > 0)
+			continue;
+		c->out_bytes -= left;
+		c->out_queued -= left;
+		c->server->out_total -= left;
+		chunk_free(ch);
+	}
+}
+
+/* The READY client with the most output queued, and what all READY
+ * clients hold.  Clients already failed, or about to be, are left out:
+ * they hold what is left of their last events and their ERROR, for a
+ * grace period, and there is nobody else to blame for that. */
+static struct sf_client *largest_output(struct sf_server *server,
+                                        uint64_t *ready_total)
+{
+	struct sf_client *c, *max = NULL;
+
+	*ready_total = 0;
+	list_for_each_safe(c, tmp, &server->clients, struct sf_client, link) {
+		if (c->fd < 0 || c->state != SF_CLIENT_READY ||
+		    c->deferred_error)
+			continue;
+		*ready_total += c->out_bytes;
+		if (!max || c->out_bytes > max->out_bytes)
+			max = c;
+	}
+	return max;
+}
+
+/* After queueing for c: over its own limit, it is failed; over the total
+ * of all clients, the client holding the most is. */
+static void check_output_limits(struct sf_client *c)
+{
+	struct sf_server *server = c->server;
+	struct sf_client *hog;
+	uint64_t ready_total;
+	char text[160];
+
+	if (c->out_bytes > server->limits.max_output) {
+		snprintf(text, sizeof text, "the client does not read its events: "
+		         "%llu bytes are queued for it, more than max_output "
+		         "(%llu)", (unsigned long long)c->out_bytes,
+		         (unsigned long long)server->limits.max_output);
+		defer_error(c, SF_ERR_SLOW, text);
+		drop_unsent(c);
+		return;
+	}
+	if (server->out_total <= server->glimits.max_output_total)
+		return;
+	hog = largest_output(server, &ready_total);
+	if (!hog || ready_total <= server->glimits.max_output_total)
+		return;
+	snprintf(text, sizeof text, "events not read: %llu bytes are queued "
+	         "for it, the most of any client, and all clients' events "
+	         "exceed --max-output-total (%llu)",
+	         (unsigned long long)hog->out_bytes,
+	         (unsigned long long)server->glimits.max_output_total);
+	defer_error(hog, SF_ERR_SLOW, text);
+	drop_unsent(hog);
 }
 
 /*
@@ -106,6 +191,10 @@ int sf__out_message(struct sf_client *c, uint16_t type, void *fixed,
 
 	if (c->fd < 0)
 		return -1;
+	/* Failed at its next safe point: nothing but its ERROR is worth
+	 * holding for it. */
+	if (c->deferred_error && c->state != SF_CLIENT_CLOSING)
+		return -1;
 	if (!list_empty(&c->out)) {
 		ch = sf_container_of(c->out.prev, struct sf_out_chunk, link);
 		if (ch->rows || ch->cap - ch->len < need)
@@ -134,19 +223,12 @@ int sf__out_message(struct sf_client *c, uint16_t type, void *fixed,
 	ch->len += n;
 	c->out_bytes += n;
 	c->out_queued += n;
+	c->server->out_total += n;
 	if (type == SF_PRESENTED || type == SF_IMAGE)
 		answer_queued(c, fixed);
-	if (c->state != SF_CLIENT_CLOSING &&
-	    c->out_bytes > c->server->limits.max_output) {
-		char text[160];
-
-		snprintf(text, sizeof text, "the client does not read its events: "
-		         "%llu bytes are queued for it, more than max_output "
-		         "(%llu)", (unsigned long long)c->out_bytes,
-		         (unsigned long long)c->server->limits.max_output);
-		defer_error(c, SF_ERR_SLOW, text);
-	}
 	sf__client_want_flush(c);
+	if (c->state != SF_CLIENT_CLOSING)
+		check_output_limits(c);
 	return 0;
 }
 
@@ -195,6 +277,7 @@ void sf__out_clear(struct sf_client *c)
 
 	list_for_each_safe(ch, tmp, &c->out, struct sf_out_chunk, link)
 		chunk_free(ch);
+	c->server->out_total -= c->out_bytes;
 	c->out_bytes = 0;
 	c->out_written = c->out_queued;
 	c->answers_count = 0;
@@ -260,6 +343,7 @@ static void advance(struct sf_client *c, size_t n)
 
 			ch->sent += k;
 			c->out_bytes -= k;
+			c->server->out_total -= k;
 			n -= k;
 			if (ch->sent == ch->len)
 				chunk_free(ch);

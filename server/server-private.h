@@ -100,6 +100,7 @@ struct sf_server_limits {
 	uint64_t max_surface_memory;    /* width*height*4 of a client's surfaces */
 	uint64_t max_surface_memory_total;
 	uint64_t max_mapped_total;      /* segment bytes mapped, all clients */
+	uint64_t max_output_total;      /* bytes of events queued, all clients */
 	uint64_t timeout_ns;            /* HELLO, and each slow message window */
 };
 
@@ -112,6 +113,7 @@ struct sf_server {
 	struct sf_server_limits glimits;
 	uint64_t mapped_total;         /* segment bytes mapped, every client */
 	uint64_t surface_memory_total; /* surface pixels, every client */
+	uint64_t out_total;            /* queued event bytes, every client */
 	uid_t uid;
 	uid_t *allow_uids;
 	unsigned n_allow_uids;
@@ -353,6 +355,10 @@ struct sf_client {
 	uint64_t slow_mark_written; /* out_written when the readback window began */
 	uint64_t slow_mark_progress;  /* progress when the window began */
 	uint64_t progress;            /* messages and payloads completed */
+	/* Pixel bytes its requests copied (shm frames in copy mode, a latched
+	 * image taken over, readbacks into a segment): a wakeup stops the
+	 * client's requests at COPY_BUDGET of them (client.c). */
+	uint64_t copied;
 
 	/* Output. */
 	struct sf_list out;           /* struct sf_out_chunk.link */

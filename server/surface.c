@@ -100,21 +100,38 @@ static void copy_rect(uint8_t *dst, uint32_t dst_stride, const uint8_t *src,
 	}
 }
 
+/* Our own memory for the content, zero until written (anonymous pages:
+ * only those written cost memory).  0, or -ENOMEM. */
+static int alloc_memory(struct sf_surface *s)
+{
+	size_t size = (size_t)s->width * SF_BYTES_PER_PIXEL * s->height;
+	void *p;
+
+	if (s->mem)
+		return 0;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	s->mem = p;
+	s->mem_size = size;
+	return 0;
+}
+
+/* The latched buffer is no longer the content: give it back. */
+static void unlatch(struct sf_surface *s)
+{
+	send_release(s, s->latch_buffer, s->latch_serial);
+	sf__shmseg_unref(s->latched);
+	s->latched = NULL;
+}
+
 int sf__surface_own_memory(struct sf_surface *s)
 {
 	uint32_t stride = s->width * SF_BYTES_PER_PIXEL;
 
-	if (!s->mem) {
-		/* Anonymous pages: zero, and only those written cost memory. */
-		size_t size = (size_t)stride * s->height;
-		void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		if (p == MAP_FAILED)
-			return -ENOMEM;
-		s->mem = p;
-		s->mem_size = size;
-	}
+	if (alloc_memory(s) < 0)
+		return -ENOMEM;
 	if (s->latched) {
 		/* The latched buffer holds the whole image and the next frame
 		 * may change only part of it: take all of it, then give it back. */
@@ -123,11 +140,121 @@ int sf__surface_own_memory(struct sf_surface *s)
 		                     s->latch_offset;
 
 		copy_rect(s->mem, stride, src, s->latch_stride, &all);
-		send_release(s, s->latch_buffer, s->latch_serial);
-		sf__shmseg_unref(s->latched);
-		s->latched = NULL;
+		s->client->copied += sf__surface_bytes(s->width, s->height);
+		unlatch(s);
 	}
 	return 0;
+}
+
+/* A damage rectangle as the band walk below sees it. */
+struct span_rect {
+	uint32_t x0, x1, y0, y1;
+};
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_span_x(const void *a, const void *b)
+{
+	const struct span_rect *p = a, *q = b;
+
+	return p->x0 < q->x0 ? -1 : p->x0 > q->x0;
+}
+
+/* Rows y0..y1 of columns x0..x1 from src into the surface's memory. */
+static uint64_t copy_span(struct sf_surface *s, const uint8_t *src,
+                          uint32_t src_stride, uint32_t x0, uint32_t x1,
+                          uint32_t y0, uint32_t y1)
+{
+	struct sf_rect r = { x0, y0, x1 - x0, y1 - y0 };
+
+	if (x1 <= x0 || y1 <= y0)
+		return 0;
+	copy_rect(s->mem, s->width * SF_BYTES_PER_PIXEL, src, src_stride, &r);
+	return (uint64_t)r.width * r.height * SF_BYTES_PER_PIXEL;
+}
+
+/*
+ * Copies the union of the damage rectangles from src into the surface's
+ * memory, every pixel of it once however the rectangles overlap: 256
+ * rectangles naming the whole surface cost one copy of it, not 256.  When
+ * under is given (the latched image a copied frame replaces), the pixels
+ * outside the union come from under, so that the surface is written
+ * exactly once in all.  Returns the bytes copied.
+ *
+ * The surface is cut into horizontal bands at every rectangle's top and
+ * bottom edge; a rectangle covers a band whole or not at all, so in each
+ * band the union is a few runs of columns, found in one pass over the
+ * rectangles sorted by x.  Work besides the copy: n² steps at most, for
+ * n <= SF_MAX_RECTS.
+ */
+static uint64_t copy_damage(struct sf_surface *s, const uint8_t *src,
+                            uint32_t src_stride, const uint8_t *under,
+                            uint32_t under_stride, const struct sf_rect *rects,
+                            uint32_t n)
+{
+	struct span_rect sorted[SF_MAX_RECTS];
+	uint32_t ys[2 * SF_MAX_RECTS + 2];
+	uint32_t n_ys = 0, u = 0;
+	uint64_t bytes = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		sorted[i] = (struct span_rect){
+			rects[i].x, rects[i].x + rects[i].width,
+			rects[i].y, rects[i].y + rects[i].height,
+		};
+		ys[n_ys++] = sorted[i].y0;
+		ys[n_ys++] = sorted[i].y1;
+	}
+	if (under) {
+		ys[n_ys++] = 0;
+		ys[n_ys++] = s->height;
+	}
+	qsort(sorted, n, sizeof sorted[0], cmp_span_x);
+	qsort(ys, n_ys, sizeof ys[0], cmp_u32);
+	for (uint32_t i = 0; i < n_ys; i++)
+		if (u == 0 || ys[i] != ys[u - 1])
+			ys[u++] = ys[i];
+
+	for (uint32_t b = 0; b + 1 < u; b++) {
+		uint32_t y0 = ys[b], y1 = ys[b + 1], done = 0;
+		bool open = false;
+		uint32_t cx0 = 0, cx1 = 0;
+
+		for (uint32_t i = 0; i <= n; i++) {
+			const struct span_rect *r = i < n ? &sorted[i] : NULL;
+
+			if (r && (r->y0 > y0 || r->y1 < y1))
+				continue;
+			if (r && open && r->x0 <= cx1) {
+				if (r->x1 > cx1)
+					cx1 = r->x1;
+				continue;
+			}
+			/* A run ends (or the band does): copy it, and what lies
+			 * between it and the previous run. */
+			if (open) {
+				if (under)
+					bytes += copy_span(s, under, under_stride, done,
+					                   cx0, y0, y1);
+				bytes += copy_span(s, src, src_stride, cx0, cx1, y0, y1);
+				done = cx1;
+			}
+			if (!r)
+				break;
+			open = true;
+			cx0 = r->x0;
+			cx1 = r->x1;
+		}
+		if (under)
+			bytes += copy_span(s, under, under_stride, done, s->width,
+			                   y0, y1);
+	}
+	return bytes;
 }
 
 int sf__surface_put_shm(struct sf_surface *s, const struct sf_put_image *m,
@@ -154,14 +281,21 @@ int sf__surface_put_shm(struct sf_surface *s, const struct sf_put_image *m,
 		}
 	} else {
 		const uint8_t *src = (const uint8_t *)seg->seg.map + m->offset;
+		const uint8_t *under = NULL;
 
-		if (sf__surface_own_memory(s) < 0)
+		if (alloc_memory(s) < 0)
 			return sf__client_fail(s->client, SF_ERR_NO_MEMORY,
 			                       "cannot allocate %ux%u pixels for surface %u",
 			                       s->width, s->height, s->id);
-		for (uint32_t i = 0; i < n_rects; i++)
-			copy_rect(s->mem, s->width * SF_BYTES_PER_PIXEL, src,
-			          m->stride, &rects[i]);
+		/* Over a latched buffer the damage lands on the latched image:
+		 * the rest of it is taken in the same pass, then both buffers
+		 * are released. */
+		if (s->latched)
+			under = (const uint8_t *)s->latched->seg.map + s->latch_offset;
+		s->client->copied += copy_damage(s, src, m->stride, under,
+		                                 s->latch_stride, rects, n_rects);
+		if (s->latched)
+			unlatch(s);
 		send_release(s, m->buffer, m->serial);
 	}
 	sf__surface_frame_done(s, m->serial, rects, n_rects);

@@ -11,7 +11,7 @@
 : "${SF_FD_ATTACK:?SF_FD_ATTACK must name sf-fd-attack}"
 
 start_server --max-clients 16
-spawn "$SF_FD_ATTACK" hold "$SERVER_TCP" 200 25 >"$T/hold.out" 2>"$T/hold.err"
+spawn "$SF_FD_ATTACK" hold "$SERVER_TCP" 200 90 >"$T/hold.out" 2>"$T/hold.err"
 HOLD=$LAST_PID
 sleep 1
 
@@ -26,7 +26,10 @@ for i in $(seq 10); do
 done
 took=$(( $(date +%s) - start ))
 note "10 legitimate clients in $took s while the attacker held its connections"
-[ "$took" -le 20 ] || fail "the legitimate clients took $took s"
+# Sanitizer builds are several times slower, under the flood too.
+bound=20
+[ -n "${SF_SANITIZE:-}" ] && bound=60
+[ "$took" -le "$bound" ] || fail "the legitimate clients took $took s"
 
 kill -0 "$HOLD" 2>/dev/null || fail "the attacker stopped early: $(cat "$T/hold.err")"
 n=$(ls "/proc/$SERVER_PID/fd" | wc -l)

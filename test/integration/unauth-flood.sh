@@ -1,9 +1,9 @@
 #!/bin/bash
 # Connections that never say HELLO cannot lock anyone out.  A TCP peer
-# without the cookie holds 200 connections open and opens a new one each
-# time the server closes one; meanwhile every one of 10 legitimate
-# clients (over Unix, and over TCP from the same address as the attacker)
-# gets in and round-trips its pixels.  The server keeps such connections
+# without the cookie (another host: source 127.0.0.2) holds 200
+# connections open and opens a new one each time the server closes one;
+# meanwhile every one of 10 legitimate clients (over Unix, and over TCP
+# from 127.0.0.1) gets in and round-trips its pixels.  The server keeps such connections
 # to a budget of their own (--max-clients 16 here: 16 in all, 4 from one
 # source) and evicts the oldest, so the attacker holds 4 at any time.
 . "$(dirname "$0")/../lib.sh"
@@ -11,7 +11,7 @@
 : "${SF_FD_ATTACK:?SF_FD_ATTACK must name sf-fd-attack}"
 
 start_server --max-clients 16
-spawn "$SF_FD_ATTACK" hold "$SERVER_TCP" 200 90 >"$T/hold.out" 2>"$T/hold.err"
+spawn "$SF_FD_ATTACK" hold "$SERVER_TCP" 200 90 127.0.0.2 >"$T/hold.out" 2>"$T/hold.err"
 HOLD=$LAST_PID
 sleep 1
 

@@ -16,9 +16,11 @@
  *         code, or "closed", "timeout") for what the server answered each
  *         time, then "passed N" and waits to be
  *         killed (the listener must stay, or the data would be dropped).
- *     sf-fd-attack hold ADDR N SECONDS
+ *     sf-fd-attack hold ADDR N SECONDS [SOURCE_IP]
  *         Holds N connections that never say HELLO, opening a new one each
- *         time one is closed, for SECONDS.  Prints "opened=K" at the end.
+ *         time one is closed, for SECONDS; over TCP from SOURCE_IP when
+ *         given (127.0.0.2: another host, as far as the server can tell).
+ *         Prints "opened=K" at the end.
  *     sf-fd-attack queue unix:PATH N hello|probe|pixels
  *         N connections, each trying to make the server hold fds: memfds
  *         sent one per byte with the first bytes of a HELLO (hello), after
@@ -51,6 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <netdb.h>
+#include <arpa/inet.h>
 
 #include "addr.h"
 #include "fdpass.h"
@@ -83,6 +86,9 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The source address of TCP connections (hold), or NULL: any. */
+static const char *source_ip;
+
 /* -1 when the connection cannot be made (not an error for hold). */
 static int try_connect(const char *text, bool nonblock)
 {
@@ -109,6 +115,13 @@ static int try_connect(const char *text, bool nonblock)
 		if (getaddrinfo(a.host, a.port, &hints, &res) != 0)
 			die("cannot resolve %s", text);
 		fd = socket(res->ai_family, flags, 0);
+		if (fd >= 0 && source_ip && res->ai_family == AF_INET) {
+			struct sockaddr_in src = { .sin_family = AF_INET };
+
+			if (inet_pton(AF_INET, source_ip, &src.sin_addr) != 1 ||
+			    bind(fd, (struct sockaddr *)&src, sizeof src) < 0)
+				die("cannot bind to %s: %s", source_ip, strerror(errno));
+		}
 		if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) < 0 &&
 		    errno != EINPROGRESS) {
 			close(fd);
@@ -511,7 +524,7 @@ static int cmd_ping(const char *addr, double seconds)
 static void usage(void)
 {
 	fprintf(stderr, "usage: " PROG " linger unix:PATH before|after|nested|unread N\n"
-	        "       " PROG " hold ADDR N SECONDS\n"
+	        "       " PROG " hold ADDR N SECONDS [SOURCE_IP]\n"
 	        "       " PROG " queue unix:PATH N hello|probe|pixels\n"
 	        "       " PROG " ping ADDR SECONDS\n");
 	exit(2);
@@ -522,8 +535,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc == 5 && strcmp(argv[1], "linger") == 0)
 		return cmd_linger(argv[2], argv[3], atoi(argv[4]));
-	if (argc == 5 && strcmp(argv[1], "hold") == 0)
+	if ((argc == 5 || argc == 6) && strcmp(argv[1], "hold") == 0) {
+		source_ip = argc == 6 ? argv[5] : NULL;
 		return cmd_hold(argv[2], atoi(argv[3]), atof(argv[4]));
+	}
 	if (argc == 5 && strcmp(argv[1], "queue") == 0)
 		return cmd_queue(argv[2], atoi(argv[3]), argv[4]);
 	if (argc == 4 && strcmp(argv[1], "ping") == 0)

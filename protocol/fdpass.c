@@ -3,22 +3,53 @@
  *
  * Received fds wait in a small queue until the message that takes them is
  * decoded; an fd that does not fit is closed at once, so a peer can never
- * make us hold more than SF_FDQ_MAX of them.
+ * make us hold more than SF_FDQ_MAX of them.  What an fd is gets checked
+ * before it is kept or closed (see fdpass.h): only memfds are kept, and
+ * only they are closed here.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fdpass.h"
 
-/* Room for as many fds as the kernel passes in one message (SCM_MAX_FD). */
-#define CMSG_FDS_MAX 253
+#define CMSG_FDS_MAX SF_FDS_PER_MSG_MAX
 
 void sf__fdq_init(struct sf_fdq *q)
 {
 	q->count = 0;
+	q->limit = SF_FDQ_MAX;
 	q->dropped = 0;
+	q->foreign = 0;
+	q->truncated = false;
+	q->dispose = NULL;
+	q->dispose_data = NULL;
+}
+
+bool sf__fd_is_shmem(int fd)
+{
+	/* Only shmem (tmpfs, hugetlbfs) implements seals: F_GET_SEALS fails
+	 * with EINVAL on anything else, and with EBADF on an O_PATH fd. */
+	return fcntl(fd, F_GET_SEALS) >= 0;
+}
+
+void sf__fd_defuse(int fd)
+{
+	struct linger off = { .l_onoff = 0, .l_linger = 0 };
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof off);
+}
+
+void sf__fd_dispose_now(int fd, void *data)
+{
+	(void)data;
+	sf__fd_defuse(fd);
+	close(fd);
 }
 
 int sf__fdq_take(struct sf_fdq *q)
@@ -53,7 +84,16 @@ static void take_cmsgs(struct msghdr *msg, struct sf_fdq *q)
 			n = CMSG_FDS_MAX;
 		memcpy(fds, CMSG_DATA(c), n * sizeof(int));
 		for (size_t i = 0; i < n; i++) {
-			if (q->count < SF_FDQ_MAX) {
+			unsigned limit = q->limit < SF_FDQ_MAX ? q->limit : SF_FDQ_MAX;
+
+			if (!sf__fd_is_shmem(fds[i])) {
+				if (q->dispose)
+					q->dispose(fds[i], q->dispose_data);
+				else
+					sf__fd_dispose_now(fds[i], NULL);
+				q->foreign++;
+				q->dropped++;
+			} else if (q->count < limit) {
 				q->fds[q->count++] = fds[i];
 			} else {
 				close(fds[i]);
@@ -84,10 +124,12 @@ ssize_t sf__recv_fds(int sock, const struct iovec *iov, int iovcnt,
 	if (n < 0)
 		return -errno;
 	/* Even a truncated control message delivered fds that are now ours:
-	 * take what arrived, and count the loss as dropped. */
+	 * take what arrived, and say that some did not (the buffer holds
+	 * SCM_MAX_FD, so the kernel was out of fds for us, or the peer sent
+	 * more than one control message). */
 	take_cmsgs(&msg, q);
 	if (msg.msg_flags & MSG_CTRUNC)
-		q->dropped++;
+		q->truncated = true;
 	return n;
 }
 

@@ -9,6 +9,17 @@
  * until COPY_BUDGET bytes of pixels were copied; a client with
  * complete messages left in its buffer goes on the server's backlog and
  * gets its next turn after the others had theirs.
+ *
+ * Admission: a connection that has not said a good HELLO is not yet
+ * anybody's, and anybody can open one -- a uid that will be refused, a TCP
+ * peer without the cookie.  Such connections have a budget of their own
+ * (server->unauth): at most max_clients of them, and an eighth of that (4
+ * at least) from one source (uid, IPv4 address or IPv6 /64).  Past it the
+ * oldest of them is evicted rather than the newest refused, so that
+ * someone who holds them open only delays others by the time their own
+ * HELLO takes, instead of locking them out.  Every connection is admitted
+ * with the fds it may ever hold reserved (fds.c); when they run out the
+ * oldest unauthenticated connection goes too, else the new one.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -45,6 +56,7 @@
 #define SLOW_MIN_BYTES (64u << 10)
 
 static void client_event(struct sf_watch *w, uint32_t events);
+static void handle_input(struct sf_client *c);
 
 /* ---- life cycle ------------------------------------------------------- */
 
@@ -54,8 +66,10 @@ static void describe_peer(struct sf_client *c)
 		struct ucred cred;
 		socklen_t len = sizeof cred;
 
+		c->source[0] = 1;
 		if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
 			c->peer_uid = cred.uid;
+			memcpy(c->source + 1, &cred.uid, sizeof cred.uid);
 			c->peer_pid = cred.pid;
 			snprintf(c->peer, sizeof c->peer, "unix, uid %u, pid %d",
 			         (unsigned)cred.uid, (int)cred.pid);
@@ -78,13 +92,131 @@ static void describe_peer(struct sf_client *c)
 				struct sockaddr_in *in = (struct sockaddr_in *)&ss;
 				inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
 				port = ntohs(in->sin_port);
+				c->source[0] = 4;
+				memcpy(c->source + 1, &in->sin_addr, 4);
 			} else if (ss.ss_family == AF_INET6) {
 				struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 				inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
 				port = ntohs(in6->sin6_port);
+				if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+					c->source[0] = 4;
+					memcpy(c->source + 1, in6->sin6_addr.s6_addr + 12, 4);
+				} else {
+					/* One host usually has a whole /64. */
+					c->source[0] = 6;
+					memcpy(c->source + 1, in6->sin6_addr.s6_addr, 8);
+				}
 			}
 		}
 		snprintf(c->peer, sizeof c->peer, "tcp, %s port %u", host, port);
+	}
+}
+
+/* ---- admission -------------------------------------------------------- */
+
+static unsigned unauth_total(const struct sf_server *server)
+{
+	return server->glimits.max_clients;
+}
+
+static unsigned unauth_per_source(const struct sf_server *server)
+{
+	unsigned n = server->glimits.max_clients / 8;
+
+	if (n < 4)
+		n = 4;
+	return n < server->glimits.max_clients ? n : server->glimits.max_clients;
+}
+
+static void unauth_leave(struct sf_client *c)
+{
+	if (list_empty(&c->unauth_link))
+		return;
+	list_remove(&c->unauth_link);
+	c->server->n_unauth--;
+}
+
+/* A connection accepted but not admitted (or not set up): a Unix one may
+ * already hold fds its peer sent before we accepted it. */
+static void close_connection(struct sf_server *server, int fd, bool is_unix)
+{
+	if (is_unix)
+		sf__close_later(server, fd);
+	else
+		close(fd);
+}
+
+static void evict(struct sf_client *c, const char *why)
+{
+	if (c->state == SF_CLIENT_HELLO) {
+		c->cur_type = 0;
+		c->sequence = 0;
+		sf__client_fail(c, SF_ERR_LIMIT, "closed without a HELLO: %s, and "
+		                "it was the oldest", why);
+		/* The ERROR is small: it goes now or never. */
+		sf__client_flush(c);
+	}
+	if (c->fd >= 0)
+		sf__client_close(c, why);
+}
+
+/*
+ * Makes room for a new connection from source: evicts the oldest
+ * unauthenticated connection from the same source while that source is at
+ * its budget, else the oldest of all while they are at theirs or the fds
+ * are.  A victim still waiting for its HELLO first has its input read: a
+ * client that sent its HELLO at once is let in rather than evicted (it is
+ * no longer in the way), one that did not goes.  Each turn takes one
+ * connection off the list.  False when there is no room and nothing to
+ * evict: the new connection is refused.
+ */
+static bool make_room(struct sf_server *server, const uint8_t *source)
+{
+	for (;;) {
+		struct sf_client *c, *oldest = NULL, *oldest_here = NULL, *victim;
+		unsigned here = 0;
+		const char *why;
+
+		list_for_each_safe(c, tmp, &server->unauth, struct sf_client,
+		                   unauth_link) {
+			if (!oldest)
+				oldest = c;
+			if (memcmp(c->source, source, sizeof c->source) == 0) {
+				if (!oldest_here)
+					oldest_here = c;
+				here++;
+			}
+		}
+		if (here >= unauth_per_source(server)) {
+			victim = oldest_here;
+			why = "its source has too many connections without a HELLO";
+		} else if (server->n_unauth >= unauth_total(server)) {
+			victim = oldest;
+			why = "too many connections are without a HELLO";
+		} else if (sf__fds_used(server) + SF_FD_PER_CONN >
+		           sf__fds_budget(server)) {
+			victim = oldest;
+			why = "the server is out of file descriptors";
+		} else if (server->n_clients >= 2 * server->glimits.max_clients +
+		                                unauth_total(server)) {
+			victim = oldest;
+			why = "too many connections";
+		} else {
+			return true;
+		}
+		if (!victim) {
+			sf__verbose(server, "a new connection is refused: %s (%u "
+			            "connections, %u file descriptors of %u in use)",
+			            why, server->n_clients, sf__fds_used(server),
+			            sf__fds_budget(server));
+			return false;
+		}
+		if (victim->state == SF_CLIENT_HELLO) {
+			handle_input(victim);
+			if (victim->fd < 0 || list_empty(&victim->unauth_link))
+				continue;
+		}
+		evict(victim, why);
 	}
 }
 
@@ -93,19 +225,9 @@ int sf__client_create(struct sf_server *server, int fd, bool is_unix)
 	struct sf_client *c;
 	int size = SOCKET_BUFFER, one = 1, err;
 
-	/* As many connections again as clients may be waiting for their
-	 * HELLO or closing; beyond that a connection costs us memory and an
-	 * fd for nothing (the HELLO limit would refuse it anyway). */
-	if (server->n_clients >= 2ull * server->glimits.max_clients) {
-		sf__verbose(server, "%u connections open: one more closed at once "
-		            "(--max-clients %u)", server->n_clients,
-		            server->glimits.max_clients);
-		close(fd);
-		return 0;
-	}
 	c = calloc(1, sizeof *c);
 	if (!c) {
-		close(fd);
+		close_connection(server, fd, is_unix);
 		return -ENOMEM;
 	}
 	c->in = malloc(SF_IN_CAP);
@@ -119,12 +241,16 @@ int sf__client_create(struct sf_server *server, int fd, bool is_unix)
 	c->is_unix = is_unix;
 	c->state = SF_CLIENT_HELLO;
 	list_init(&c->link);
+	list_init(&c->unauth_link);
 	list_init(&c->backlog_link);
 	list_init(&c->flush_link);
 	list_init(&c->out);
 	list_init(&c->segments);
 	list_init(&c->surfaces);
 	sf__fdq_init(&c->fdq);
+	/* Not memfds: never closed here (fdpass.h, fds.c). */
+	c->fdq.dispose = sf__close_later_cb;
+	c->fdq.dispose_data = server;
 	/* Frames are large: let a whole one sit in the socket buffers.  The
 	 * kernel caps these at its rmem_max/wmem_max; that is fine. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
@@ -132,6 +258,10 @@ int sf__client_create(struct sf_server *server, int fd, bool is_unix)
 	if (!is_unix)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	describe_peer(c);
+	if (!make_room(server, c->source)) {
+		err = 0;
+		goto err_in;
+	}
 	err = sf__loop_add(server->loop, &c->watch, fd, SF_LOOP_READ,
 	                   client_event, c);
 	if (err)
@@ -140,12 +270,14 @@ int sf__client_create(struct sf_server *server, int fd, bool is_unix)
 	c->close_deadline = sf__now_ns() + server->glimits.timeout_ns;
 	list_append(&server->clients, &c->link);
 	server->n_clients++;
+	list_append(&server->unauth, &c->unauth_link);
+	server->n_unauth++;
 	return 0;
 
 err_in:
 	free(c->answers);
 	free(c->in);
-	close(fd);
+	close_connection(server, fd, is_unix);
 	free(c);
 	return err;
 }
@@ -183,8 +315,10 @@ void sf__client_close(struct sf_client *c, const char *why)
 	release_resources(c);
 	sf__out_clear(c);
 	sf__loop_remove(server->loop, &c->watch);
-	close(c->fd);
+	/* Fds the peer sent and we did not read are freed with the socket. */
+	close_connection(server, c->fd, c->is_unix);
 	c->fd = -1;
+	unauth_leave(c);
 	list_remove(&c->backlog_link);
 	list_remove(&c->flush_link);
 	list_remove(&c->link);
@@ -233,6 +367,8 @@ static void begin_closing(struct sf_client *c)
 {
 	release_resources(c);
 	c->state = SF_CLIENT_CLOSING;
+	/* Whatever arrives now is thrown away, fds included. */
+	c->fdq.limit = 0;
 	c->close_deadline = sf__now_ns() + CLOSE_GRACE_NS;
 	c->deferred_error = 0;
 	list_remove(&c->backlog_link);
@@ -477,26 +613,87 @@ static void note_fds(struct sf_client *c, unsigned before)
 		c->fd_deadline[i] = c->stream_read;
 }
 
-/* More fds arrived in one read than the queue holds: no request takes
- * that many, whichever one they came with.  Called at once (the message
- * they came with may never complete); the ERROR names the message being
- * received, which they arrived with or just before. */
-static int check_dropped(struct sf_client *c)
+/*
+ * After a read, fds that cannot be kept fail the client at once, whatever
+ * message they came with, rather than being held for as long as that
+ * message takes to complete: one that is not a memfd; any before WELCOME
+ * (HELLO takes none); any that came with inline pixels (with_pixels: the
+ * read ended inside them, so the fd came with pixel bytes); more than the
+ * queue holds; and fds the kernel could not pass.  The ERROR names the
+ * message being received, which they arrived with or just before.
+ */
+static int check_received(struct sf_client *c, unsigned before,
+                          bool with_pixels)
 {
-	if (!c->fdq.dropped)
+	struct sf_fdq *q = &c->fdq;
+	bool arrived = q->count > before || q->dropped;
+
+	if (!q->truncated && !q->dropped &&
+	    !(arrived && (c->state == SF_CLIENT_HELLO || with_pixels)))
 		return 0;
 	if (!c->payload_active)
 		blame_partial(c);
+	if (q->truncated)
+		return sf__client_fail(c, SF_ERR_LIMIT, "file descriptors sent with "
+		                       "it were lost: the kernel could not pass them "
+		                       "(MSG_CTRUNC; the server is out of file "
+		                       "descriptors, or more than %u were sent)",
+		                       SF_FDS_PER_MSG_MAX);
+	if (q->foreign)
+		return sf__client_fail(c, SF_ERR_UNEXPECTED_FD, "a file descriptor "
+		                       "that is not a memfd arrived with it (only "
+		                       "memfd segments travel as file descriptors)");
+	if (c->state == SF_CLIENT_HELLO)
+		return sf__client_fail(c, SF_ERR_UNEXPECTED_FD, "a file descriptor "
+		                       "arrived before the HELLO was answered "
+		                       "(HELLO takes none)");
+	if (with_pixels)
+		return sf__client_fail(c, SF_ERR_UNEXPECTED_FD, "a file descriptor "
+		                       "arrived with its inline pixels (they take "
+		                       "none)");
 	return sf__client_fail(c, SF_ERR_UNEXPECTED_FD,
 	                       "more than %u file descriptors arrived with it "
 	                       "(a request takes at most one)", SF_FDQ_MAX);
 }
 
+/*
+ * The head of the buffer is an incomplete message, and every fd still
+ * queued arrived with it or after it (those of the messages before it
+ * were taken or refused): more than it can take fail the client now,
+ * instead of waiting for a message that may take a timeout period per
+ * 64 KiB to complete.  It takes one when it can still turn out to be a
+ * memfd PROBE or ATTACH_SEGMENT.
+ */
+static int check_fds_partial(struct sf_client *c)
+{
+	size_t avail = c->in_end - c->in_start;
+	const uint8_t *msg = c->in + c->in_start;
+	const size_t kind_at = offsetof(struct sf_segment_msg, kind);
+	struct sf_header hdr;
+	unsigned takes = 1;
+
+	if (c->fdq.count == 0)
+		return 0;
+	if (sf__header_check(msg, avail, SF_MAX_MESSAGE, &hdr, NULL) > 0) {
+		if ((hdr.type != SF_PROBE && hdr.type != SF_ATTACH_SEGMENT) ||
+		    hdr.length != sizeof(struct sf_segment_msg))
+			takes = 0;
+		else if (avail > kind_at)
+			takes = msg[kind_at] == SF_SHM_MEMFD;
+	}
+	if (c->fdq.count <= takes)
+		return 0;
+	blame_partial(c);
+	return sf__client_fail(c, SF_ERR_UNEXPECTED_FD,
+	                       "%u file descriptor%s arrived with it, and it "
+	                       "takes %s", c->fdq.count,
+	                       c->fdq.count == 1 ? "" : "s",
+	                       takes ? "at most one" : "none");
+}
+
 /* Fds left over: every message that could have carried them is handled. */
 static int check_fds(struct sf_client *c)
 {
-	if (check_dropped(c) < 0)
-		return -1;
 	if (c->fdq.count && c->fd_deadline[0] <= c->stream_used)
 		return sf__client_fail(c, SF_ERR_UNEXPECTED_FD,
 		                       "a file descriptor arrived with a request "
@@ -684,11 +881,15 @@ static int payload_read(struct sf_client *c, size_t *budget_used)
 		covered += len;
 		pos_advance(p, &walk, len);
 	}
+	/* An fd may come with the next message only when the read can go
+	 * past the pixels. */
+	c->fdq.limit = 0;
 	if (covered == p->left && c->in_start == c->in_end) {
 		c->in_start = c->in_end = 0;
 		iov[n].iov_base = c->in;
 		iov[n].iov_len = SF_IN_CAP;
 		n++;
+		c->fdq.limit = SF_FDQ_MAX;
 	}
 	got = sf__recv_fds(c->fd, iov, n, &c->fdq);
 	if (got == -EAGAIN || got == -EWOULDBLOCK)
@@ -713,7 +914,7 @@ static int payload_read(struct sf_client *c, size_t *budget_used)
 		got = (ssize_t)p->left;
 	}
 	payload_advance(c, (size_t)got);
-	if (check_dropped(c) < 0)
+	if (check_received(c, before, p->left > 0) < 0)
 		return -1;
 	if (p->left == 0) {
 		c->in_request = true;
@@ -733,6 +934,7 @@ static int process_buffered(struct sf_client *c, unsigned *msgs,
                             uint64_t copied0)
 {
 	const uint32_t max = c->server->limits.max_message;
+	bool partial = false;
 
 	while (*msgs < MSG_BUDGET && c->copied - copied0 < COPY_BUDGET &&
 	       !c->payload_active && !c->input_paused &&
@@ -745,8 +947,10 @@ static int process_buffered(struct sf_client *c, unsigned *msgs,
 		 * message over the one we announced is LIMIT. */
 		int r = sf__header_check(msg, avail, SF_MAX_MESSAGE, &hdr, &why);
 
-		if (r == 0)
+		if (r == 0) {
+			partial = true;
 			break;
+		}
 		if (r < 0) {
 			uint16_t type = 0;
 
@@ -769,8 +973,10 @@ static int process_buffered(struct sf_client *c, unsigned *msgs,
 			                       "is larger than the server's "
 			                       "max_message (%u)", hdr.length, max);
 		}
-		if (avail < hdr.length)
+		if (avail < hdr.length) {
+			partial = true;
 			break;
+		}
 		c->sequence++;
 		c->cur_type = hdr.type;
 		if (check_fds_before(c, msg, &hdr) < 0)
@@ -781,11 +987,15 @@ static int process_buffered(struct sf_client *c, unsigned *msgs,
 		(*msgs)++;
 		c->in_request = true;
 		sf__request_dispatch(c, msg, &hdr);
+		if (c->state == SF_CLIENT_READY)
+			unauth_leave(c);
 		if (after_request(c) < 0)
 			return -1;
 		if (!c->payload_active && check_fds(c) < 0)
 			return -1;
 	}
+	if (partial && c->state == SF_CLIENT_READY && check_fds_partial(c) < 0)
+		return -1;
 	if (c->in_start == c->in_end)
 		c->in_start = c->in_end = 0;
 	return 0;
@@ -855,6 +1065,7 @@ static int read_messages(struct sf_client *c, size_t *budget_used)
 	}
 	iov.iov_base = c->in + c->in_end;
 	iov.iov_len = SF_IN_CAP - c->in_end;
+	c->fdq.limit = c->state == SF_CLIENT_READY ? SF_FDQ_MAX : 0;
 	got = sf__recv_fds(c->fd, &iov, 1, &c->fdq);
 	if (got == -EAGAIN || got == -EWOULDBLOCK)
 		return 0;
@@ -888,7 +1099,7 @@ static int read_messages(struct sf_client *c, size_t *budget_used)
 	c->stream_read += (uint64_t)got;
 	*budget_used += (size_t)got;
 	note_fds(c, before);
-	if (check_dropped(c) < 0)
+	if (check_received(c, before, false) < 0)
 		return -1;
 	return (size_t)got < iov.iov_len ? 2 : 1;
 }
@@ -953,6 +1164,7 @@ static void drain(struct sf_client *c)
 	uint8_t buf[16384];
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
 
+	c->fdq.limit = 0;
 	for (int i = 0; i < 4; i++) {
 		ssize_t got = sf__recv_fds(c->fd, &iov, 1, &c->fdq);
 

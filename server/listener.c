@@ -18,7 +18,12 @@
 #include "addr.h"
 #include "server-private.h"
 
-#define BACKLOG 128
+/* Deep enough that a peer keeping a few hundred connections pending (the
+ * pre-HELLO budget evicts them as fast as they come, client.c) does not
+ * overflow the kernel's accept queue: then others' connects would be
+ * dropped and retried a second and more later instead of waiting their
+ * turn.  The kernel caps it at net.core.somaxconn. */
+#define BACKLOG 4096
 /* Connections taken per wakeup, so that a burst does not stall the rest. */
 #define ACCEPT_BUDGET 16
 

@@ -733,6 +733,8 @@ int main(int argc, char **argv)
 	list_init(&server.dead);
 	list_init(&server.backlog);
 	list_init(&server.flush);
+	list_init(&server.unauth);
+	sf__fds_setup(&server);
 
 	if (sf__loop_create(&server.loop) < 0) {
 		sf__log("cannot create the event loop: %s", strerror(errno));
@@ -773,6 +775,7 @@ out_signals:
 		close(sig.fd);
 	}
 out_loop:
+	sf__fds_teardown(&server);
 	sf__loop_destroy(server.loop);
 	return status;
 }

@@ -129,9 +129,15 @@ struct sf_server {
 	struct sf_list dead;       /* struct sf_client.link: freed between iterations */
 	struct sf_list backlog;    /* struct sf_client.backlog_link: input left to process */
 	struct sf_list flush;      /* struct sf_client.flush_link: output to write */
+	struct sf_list unauth;     /* struct sf_client.unauth_link: never said a
+	                            * good HELLO (still waiting, or closing),
+	                            * oldest first */
 	uint32_t next_client_id;
 	unsigned n_clients;
+	unsigned n_unauth;
 	bool accept_paused;        /* out of fds: listeners wait for a close */
+	unsigned fd_budget;        /* fds for connections (fds.c); 0: not yet known */
+	struct sf_closer *closer;  /* fds.c */
 };
 
 void sf__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -161,6 +167,27 @@ int sf__listener_open(struct sf_server *server, const char *addr_text);
 void sf__listener_close(struct sf_listener *l);
 /* Stops or resumes accepting on every listener (out of file descriptors). */
 void sf__listeners_pause(struct sf_server *server, bool pause);
+
+/* ---- fds.c ------------------------------------------------------------ */
+
+/* What a connection is admitted with: its socket and a full fd queue. */
+#define SF_FD_PER_CONN (1 + SF_FDQ_MAX)
+
+/* Raises the soft RLIMIT_NOFILE to the hard limit and sets the fd budget.
+ * Failing to raise it is not an error: the budget follows the limit. */
+void sf__fds_setup(struct sf_server *server);
+/* Waits a little for the closer threads to finish, frees what it can. */
+void sf__fds_teardown(struct sf_server *server);
+/* The fds connections may use, and those they use now (SF_FD_PER_CONN per
+ * connection, and fds still waiting to be closed). */
+unsigned sf__fds_budget(struct sf_server *server);
+unsigned sf__fds_used(const struct sf_server *server);
+/* Closes fd on a closer thread (never blocks the caller); for fds that
+ * came from a peer and are not memfds, and Unix connections, which may
+ * hold such fds unread.  Takes ownership of fd. */
+void sf__close_later(struct sf_server *server, int fd);
+/* The same, as a struct sf_fdq dispose function (data: the server). */
+void sf__close_later_cb(int fd, void *server);
 
 /* ---- auth.c ----------------------------------------------------------- */
 
@@ -315,6 +342,7 @@ struct sf_answer {
 
 struct sf_client {
 	struct sf_list link;          /* server->clients, then server->dead */
+	struct sf_list unauth_link;   /* server->unauth until a good HELLO */
 	struct sf_list backlog_link;
 	struct sf_list flush_link;
 	struct sf_server *server;
@@ -326,6 +354,10 @@ struct sf_client {
 	uint32_t peer_uid;            /* (uint32_t)-1 over TCP */
 	pid_t peer_pid;
 	char peer[80];                /* for logs: "unix uid 1000 pid 42" */
+	/* Who the connection comes from, for the budget of connections that
+	 * have not said HELLO: the uid (Unix), the IPv4 address, or the /64
+	 * of an IPv6 address. */
+	uint8_t source[17];
 	/* The name HELLO gave, made printable (see SF_SHOWN_MAX). */
 	char name[SF_SHOWN_MAX];
 	/* Sent in WELCOME; every segment the client offers must hold it

@@ -631,7 +631,7 @@ static void print_ready(struct sf_server *server)
 	struct sf_listener *l;
 
 	fputs("ready", stdout);
-	list_for_each_safe(l, tmp, &server->listeners, struct sf_listener, link)
+	list_for_each(l, &server->listeners, struct sf_listener, link)
 		printf(" listen=%s", l->text);
 	putchar('\n');
 	fflush(stdout);
@@ -651,7 +651,6 @@ static int min_timeout(int a, int b)
 static int run(struct sf_server *server, struct signals *sig)
 {
 	while (!sig->stop) {
-		struct sf_client *c;
 		struct sf_list turn;
 		int timeout, n;
 
@@ -669,16 +668,24 @@ static int run(struct sf_server *server, struct signals *sig)
 		sf__display_pump(server->display);
 
 		/* Clients that stopped at their budget take their next turn now;
-		 * one that stops again waits for the following iteration. */
+		 * one that stops again waits for the following iteration.  A
+		 * turn may fail other clients (a SIGBUS found outside a request
+		 * fails the client that shrank the segment), which leaves this
+		 * list: each client is taken off it before its turn, and nothing
+		 * holds on to the next one. */
 		list_take_all(&turn, &server->backlog);
-		list_for_each_safe(c, tmp, &turn, struct sf_client, backlog_link)
-			sf__client_resume(c);
+		while (!list_empty(&turn))
+			sf__client_resume(sf_container_of(list_pop(&turn),
+			                                  struct sf_client,
+			                                  backlog_link));
 
 		if (sf__sigbus_pending())
 			sf__segments_check_broken(server);
-		list_for_each_safe(c, tmp2, &server->flush, struct sf_client,
-		                   flush_link)
-			sf__client_flush(c);
+		/* Flushing takes the client off the list first; one failed by
+		 * its flush comes back once, to write its ERROR now. */
+		while (!list_empty(&server->flush))
+			sf__client_flush(list_first(&server->flush, struct sf_client,
+			                            flush_link));
 	}
 	return 0;
 }
@@ -688,7 +695,6 @@ int main(int argc, char **argv)
 	struct options o;
 	struct sf_server server;
 	struct signals sig = { .fd = -1 };
-	struct sf_listener *l;
 	int status = EXIT_FAILURE;
 	int r = parse_options(argc, argv, &o);
 
@@ -739,8 +745,9 @@ int main(int argc, char **argv)
 	sf__clients_reap(&server);
 
 out_listeners:
-	list_for_each_safe(l, tmp, &server.listeners, struct sf_listener, link)
-		sf__listener_close(l);
+	while (!list_empty(&server.listeners))
+		sf__listener_close(list_first(&server.listeners, struct sf_listener,
+		                              link));
 out_display:
 	sf__display_destroy(server.display);
 out_signals:

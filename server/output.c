@@ -191,10 +191,8 @@ static void chunk_free(struct sf_out_chunk *ch)
 
 void sf__out_clear(struct sf_client *c)
 {
-	struct sf_out_chunk *ch;
-
-	list_for_each_safe(ch, tmp, &c->out, struct sf_out_chunk, link)
-		chunk_free(ch);
+	while (!list_empty(&c->out))
+		chunk_free(list_first(&c->out, struct sf_out_chunk, link));
 	c->out_bytes = 0;
 	c->out_written = c->out_queued;
 	c->answers_count = 0;

@@ -162,6 +162,27 @@ struct sf_server {
 	bool accept_paused;        /* out of fds: listeners wait for a close */
 };
 
+/* ---- server.c --------------------------------------------------------- */
+
+/* Makes the lists and the event loop of a server whose other fields the
+ * caller set (limits, uids, options); the display is set up afterwards
+ * (server->display).  0 or -errno. */
+int sf__server_init(struct sf_server *server);
+/* One iteration of the main loop: deadlines, freeing closed clients,
+ * waiting for events (at most max_wait_ms, -1: as long as nothing is
+ * due; never while a client waits on the backlog), the display, the
+ * backlog's turns, broken segments, output.  Returns how many fds were
+ * handled, or -errno when the loop itself failed. */
+int sf__server_iterate(struct sf_server *server, int max_wait_ms);
+/* True while an iteration has work regardless of events: a client on the
+ * backlog, output to flush, or a closed client to free. */
+bool sf__server_busy(const struct sf_server *server);
+/* Closes every client and listener and frees them, then the display and
+ * the event loop (every other watch must be gone by then). */
+void sf__server_fini(struct sf_server *server);
+
+/* ---- log.c ------------------------------------------------------------ */
+
 void sf__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sf__verbose(const struct sf_server *server, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

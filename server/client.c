@@ -177,8 +177,7 @@ static bool make_room(struct sf_server *server, const uint8_t *source)
 		unsigned here = 0;
 		const char *why;
 
-		list_for_each_safe(c, tmp, &server->unauth, struct sf_client,
-		                   unauth_link) {
+		list_for_each(c, &server->unauth, struct sf_client, unauth_link) {
 			if (!oldest)
 				oldest = c;
 			if (memcmp(c->source, source, sizeof c->source) == 0) {
@@ -285,17 +284,16 @@ err_in:
 /* Frees the surfaces, segments, fds and pending pixels the client held. */
 static void release_resources(struct sf_client *c)
 {
-	struct sf_surface *s;
-	struct sf_shmseg *seg;
-
 	c->payload_active = false;
 	/* Rows of surfaces about to go cannot be sent anymore. */
 	if (sf__out_has_rows(c))
 		sf__out_clear(c);
-	list_for_each_safe(s, tmp, &c->surfaces, struct sf_surface, link)
-		sf__surface_destroy(s);
-	list_for_each_safe(seg, tmp2, &c->segments, struct sf_shmseg, link)
-		sf__shmseg_detach(seg);
+	/* Each call unlinks the head (a segment is listed while attached). */
+	while (!list_empty(&c->surfaces))
+		sf__surface_destroy(list_first(&c->surfaces, struct sf_surface,
+		                               link));
+	while (!list_empty(&c->segments))
+		sf__shmseg_detach(list_first(&c->segments, struct sf_shmseg, link));
 	sf__fdq_clear(&c->fdq);
 	c->input_paused = false;
 }
@@ -330,10 +328,10 @@ void sf__client_close(struct sf_client *c, const char *why)
 
 void sf__clients_reap(struct sf_server *server)
 {
-	struct sf_client *c;
+	while (!list_empty(&server->dead)) {
+		struct sf_client *c = sf_container_of(list_pop(&server->dead),
+		                                      struct sf_client, link);
 
-	list_for_each_safe(c, tmp, &server->dead, struct sf_client, link) {
-		list_remove(&c->link);
 		free(c->answers);
 		free(c->in);
 		free(c);
@@ -342,10 +340,11 @@ void sf__clients_reap(struct sf_server *server)
 
 void sf__clients_close_all(struct sf_server *server)
 {
-	struct sf_client *c;
-
-	list_for_each_safe(c, tmp, &server->clients, struct sf_client, link)
-		sf__client_close(c, "server shutting down");
+	/* Closing moves the head to server->dead (every listed client still
+	 * has its fd). */
+	while (!list_empty(&server->clients))
+		sf__client_close(list_first(&server->clients, struct sf_client,
+		                            link), "server shutting down");
 }
 
 static void update_interest(struct sf_client *c)
@@ -497,11 +496,19 @@ static void expire_slow(struct sf_client *c)
 int sf__clients_expire(struct sf_server *server)
 {
 	uint64_t now = sf__now_ns(), next = UINT64_MAX;
-	struct sf_client *c;
+	struct sf_list todo;
 
-	list_for_each_safe(c, tmp, &server->clients, struct sf_client, link) {
+	/* Failing one client must never derail the walk over the others (see
+	 * list_for_each in server-private.h): each goes back to the list
+	 * before it is handled, and one dropped meanwhile is not met. */
+	list_take_all(&todo, &server->clients);
+	while (!list_empty(&todo)) {
+		struct sf_client *c = sf_container_of(list_pop(&todo),
+		                                      struct sf_client, link);
 		uint64_t deadline = c->state == SF_CLIENT_READY ? c->slow_deadline
 		                                                : c->close_deadline;
+
+		list_append(&server->clients, &c->link);
 
 		if (deadline == 0)
 			continue;
@@ -1206,7 +1213,10 @@ static void client_event(struct sf_watch *w, uint32_t events)
 	if (events & SF_LOOP_READ) {
 		if (c->state == SF_CLIENT_CLOSING)
 			drain(c);
-		else
+		else if (list_empty(&c->backlog_link))
 			handle_input(c);
+		/* Else its turn comes from the backlog in this iteration, and
+		 * reads the socket too: one turn per iteration, not two while
+		 * the others get one. */
 	}
 }

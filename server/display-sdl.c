@@ -74,7 +74,7 @@ static struct sdl_window *find_window(struct sdl_display *d, Uint32 id)
 {
 	struct sdl_window *w;
 
-	list_for_each_safe(w, tmp, &d->windows, struct sdl_window, link)
+	list_for_each(w, &d->windows, struct sdl_window, link)
 		if (w->win_id == id)
 			return w;
 	return NULL;
@@ -451,6 +451,7 @@ static void sdl_pump(struct sf_display *base)
 {
 	struct sdl_display *d = to_sdl(base);
 	struct sdl_window *w;
+	struct sf_list todo;
 	SDL_Event ev;
 	uint64_t now;
 
@@ -466,9 +467,17 @@ static void sdl_pump(struct sf_display *base)
 	d->next_tick += d->period_ns;
 	if (d->next_tick <= now)
 		d->next_tick = now + d->period_ns;
-	list_for_each_safe(w, tmp, &d->windows, struct sdl_window, link) {
-		bool shown = w->dirty;
+	/* Telling a surface it was shown queues an event for its client, and
+	 * whatever that may do to the client (all its windows go when it is
+	 * failed) must not derail this walk: each window goes back to the
+	 * list before it is drawn, and one freed meanwhile is not met. */
+	list_take_all(&todo, &d->windows);
+	while (!list_empty(&todo)) {
+		bool shown;
 
+		w = sf_container_of(list_pop(&todo), struct sdl_window, link);
+		list_append(&d->windows, &w->link);
+		shown = w->dirty;
 		if (!w->dirty && !w->redraw)
 			continue;
 		render(w);
@@ -481,10 +490,9 @@ static void sdl_pump(struct sf_display *base)
 static void sdl_destroy(struct sf_display *base)
 {
 	struct sdl_display *d = to_sdl(base);
-	struct sdl_window *w;
 
-	list_for_each_safe(w, tmp, &d->windows, struct sdl_window, link)
-		free_window(w);
+	while (!list_empty(&d->windows))
+		free_window(list_first(&d->windows, struct sdl_window, link));
 	SDL_Quit();
 	free(d);
 }

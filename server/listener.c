@@ -63,7 +63,7 @@ void sf__listeners_pause(struct sf_server *server, bool pause)
 	struct sf_listener *l;
 
 	server->accept_paused = pause;
-	list_for_each_safe(l, tmp, &server->listeners, struct sf_listener, link)
+	list_for_each(l, &server->listeners, struct sf_listener, link)
 		sf__loop_modify(server->loop, &l->watch, pause ? 0 : SF_LOOP_READ);
 }
 

@@ -1,5 +1,6 @@
 /*
- * shmframe-server: options, start-up, the main loop, and shutdown.
+ * shmframe-server: options, start-up, signals, and the loop that runs the
+ * server (server.c) until a signal stops it.
  *
  * Signals come through a signalfd into the event loop: SIGINT and SIGTERM
  * stop the server cleanly (everything freed, socket files unlinked, exit
@@ -15,7 +16,6 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -51,40 +51,6 @@ struct signals {
 	struct sf_server *server;
 	bool stop;
 };
-
-/* ---- logging ---------------------------------------------------------- */
-
-void sf__log(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(SF_PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void sf__verbose(const struct sf_server *server, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!server->verbose)
-		return;
-	fputs(SF_PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-uint64_t sf__now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- options ---------------------------------------------------------- */
 
@@ -655,7 +621,7 @@ static void print_ready(struct sf_server *server)
 	struct sf_listener *l;
 
 	fputs("ready", stdout);
-	list_for_each_safe(l, tmp, &server->listeners, struct sf_listener, link)
+	list_for_each(l, &server->listeners, struct sf_listener, link)
 		printf(" listen=%s", l->text);
 	putchar('\n');
 	fflush(stdout);
@@ -663,47 +629,11 @@ static void print_ready(struct sf_server *server)
 
 /* ---- main loop -------------------------------------------------------- */
 
-static int min_timeout(int a, int b)
-{
-	if (a < 0)
-		return b;
-	if (b < 0)
-		return a;
-	return a < b ? a : b;
-}
-
 static int run(struct sf_server *server, struct signals *sig)
 {
-	while (!sig->stop) {
-		struct sf_client *c;
-		struct sf_list turn;
-		int timeout, n;
-
-		timeout = sf__clients_expire(server);
-		timeout = min_timeout(timeout, sf__display_timeout_ms(server->display));
-		if (!list_empty(&server->backlog))
-			timeout = 0;
-		sf__clients_reap(server);
-
-		n = sf__loop_wait(server->loop, timeout);
-		if (n < 0) {
-			sf__log("epoll_wait: %s", strerror(-n));
+	while (!sig->stop)
+		if (sf__server_iterate(server, -1) < 0)
 			return -1;
-		}
-		sf__display_pump(server->display);
-
-		/* Clients that stopped at their budget take their next turn now;
-		 * one that stops again waits for the following iteration. */
-		list_take_all(&turn, &server->backlog);
-		list_for_each_safe(c, tmp, &turn, struct sf_client, backlog_link)
-			sf__client_resume(c);
-
-		if (sf__sigbus_pending())
-			sf__segments_check_broken(server);
-		list_for_each_safe(c, tmp2, &server->flush, struct sf_client,
-		                   flush_link)
-			sf__client_flush(c);
-	}
 	return 0;
 }
 
@@ -712,7 +642,6 @@ int main(int argc, char **argv)
 	struct options o;
 	struct sf_server server;
 	struct signals sig = { .fd = -1 };
-	struct sf_listener *l;
 	int status = EXIT_FAILURE;
 	int r = parse_options(argc, argv, &o);
 
@@ -728,21 +657,15 @@ int main(int argc, char **argv)
 	server.verbose = o.verbose;
 	server.limits = o.limits;
 	server.glimits = o.glimits;
-	list_init(&server.listeners);
-	list_init(&server.clients);
-	list_init(&server.dead);
-	list_init(&server.backlog);
-	list_init(&server.flush);
-	list_init(&server.unauth);
-	sf__fds_setup(&server);
 
-	if (sf__loop_create(&server.loop) < 0) {
-		sf__log("cannot create the event loop: %s", strerror(errno));
+	r = sf__server_init(&server);
+	if (r < 0) {
+		sf__log("cannot create the event loop: %s", strerror(-r));
 		return EXIT_FAILURE;
 	}
 	if (setup_signals(&sig, &server) < 0) {
 		sf__log("cannot set up signal handling: %s", strerror(errno));
-		goto out_loop;
+		goto out_server;
 	}
 	if (sf__sigbus_guard_install() < 0) {
 		sf__log("cannot install the SIGBUS guard: %s", strerror(errno));
@@ -753,29 +676,22 @@ int main(int argc, char **argv)
 	if (setup_display(&server, o.display) < 0)
 		goto out_signals;
 	if (any_tcp(&o) && setup_auth(&server, &o) < 0)
-		goto out_display;
+		goto out_signals;
 	for (unsigned i = 0; i < o.n_listen; i++)
 		if (sf__listener_open(&server, o.listen[i]) < 0)
-			goto out_listeners;
+			goto out_signals;
 	print_ready(&server);
 
 	if (run(&server, &sig) == 0)
 		status = EXIT_SUCCESS;
-	sf__clients_close_all(&server);
-	sf__clients_reap(&server);
 
-out_listeners:
-	list_for_each_safe(l, tmp, &server.listeners, struct sf_listener, link)
-		sf__listener_close(l);
-out_display:
-	sf__display_destroy(server.display);
 out_signals:
 	if (sig.fd >= 0) {
 		sf__loop_remove(server.loop, &sig.watch);
 		close(sig.fd);
 	}
-out_loop:
-	sf__fds_teardown(&server);
-	sf__loop_destroy(server.loop);
+out_server:
+	/* Clients, listeners, the display and the loop. */
+	sf__server_fini(&server);
 	return status;
 }

@@ -62,15 +62,21 @@ static void chunk_free(struct sf_out_chunk *ch);
  */
 static void drop_unsent(struct sf_client *c)
 {
-	struct sf_out_chunk *ch;
+	struct sf_list all;
 
 	if (sf__out_has_rows(c))
 		return;
-	list_for_each_safe(ch, tmp, &c->out, struct sf_out_chunk, link) {
+	/* Every chunk is taken off and either put back (begun) or freed. */
+	list_take_all(&all, &c->out);
+	while (!list_empty(&all)) {
+		struct sf_out_chunk *ch = sf_container_of(list_pop(&all),
+		                                          struct sf_out_chunk, link);
 		size_t left = ch->len - ch->sent;
 
-		if (ch->sent > 0)
+		if (ch->sent > 0) {
+			list_append(&c->out, &ch->link);
 			continue;
+		}
 		c->out_bytes -= left;
 		c->out_queued -= left;
 		c->server->out_total -= left;
@@ -88,7 +94,7 @@ static struct sf_client *largest_output(struct sf_server *server,
 	struct sf_client *c, *max = NULL;
 
 	*ready_total = 0;
-	list_for_each_safe(c, tmp, &server->clients, struct sf_client, link) {
+	list_for_each(c, &server->clients, struct sf_client, link) {
 		if (c->fd < 0 || c->state != SF_CLIENT_READY ||
 		    c->deferred_error)
 			continue;
@@ -273,10 +279,8 @@ static void chunk_free(struct sf_out_chunk *ch)
 
 void sf__out_clear(struct sf_client *c)
 {
-	struct sf_out_chunk *ch;
-
-	list_for_each_safe(ch, tmp, &c->out, struct sf_out_chunk, link)
-		chunk_free(ch);
+	while (!list_empty(&c->out))
+		chunk_free(list_first(&c->out, struct sf_out_chunk, link));
 	c->server->out_total -= c->out_bytes;
 	c->out_bytes = 0;
 	c->out_written = c->out_queued;

@@ -200,7 +200,7 @@ struct sf_shmseg *sf__shmseg_find(struct sf_client *c, uint32_t id)
 {
 	struct sf_shmseg *s;
 
-	list_for_each_safe(s, tmp, &c->segments, struct sf_shmseg, link)
+	list_for_each(s, &c->segments, struct sf_shmseg, link)
 		if (s->id == id)
 			return s;
 	return NULL;

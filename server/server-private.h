@@ -73,12 +73,42 @@ static inline void list_take_all(struct sf_list *dst, struct sf_list *src)
 #define sf_container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
-/* Iterates over the elements, allowing the current one to be removed. */
-#define list_for_each_safe(pos, tmp, head, type, member)                   \
-	for (struct sf_list *pos##_l_ = (head)->next, *tmp = pos##_l_->next;  \
+/* The first element of a non-empty list. */
+#define list_first(head, type, member) \
+	sf_container_of((head)->next, type, member)
+
+/* Unlinks the first element of a non-empty list and returns it. */
+static inline struct sf_list *list_pop(struct sf_list *head)
+{
+	struct sf_list *first = head->next;
+
+	list_remove(first);
+	return first;
+}
+
+/*
+ * Walks, three kinds, chosen by what the body may do to the list:
+ *
+ * - list_for_each: the body adds and removes nothing (lookups, counts,
+ *   reads).
+ * - Every element goes (freeing, closing all): pop the head until the
+ *   list is empty, `while (!list_empty(h)) destroy(list_first(h, ...))`.
+ * - A handler that may drop any element, not only its own (failing a
+ *   client can fail another: a SIGBUS found in one client's turn fails the
+ *   client that shrank the segment): move the list aside with
+ *   list_take_all, then pop each element from there before handling it,
+ *   as libuv runs its idle handles.  What the handler drops is simply not
+ *   there to be met; nothing keeps a pointer to the next element.
+ *
+ * There is deliberately no walk that keeps a pointer to the next element:
+ * when a handler removed that element, its links point at itself and such
+ * a walk never ends (or, were it freed, reads freed memory).
+ */
+#define list_for_each(pos, head, type, member)                             \
+	for (struct sf_list *pos##_l_ = (head)->next;                         \
 	     pos##_l_ != (head) &&                                             \
 	     ((pos = sf_container_of(pos##_l_, type, member)), 1);             \
-	     pos##_l_ = tmp, tmp = pos##_l_->next)
+	     pos##_l_ = pos##_l_->next)
 
 /* ---- server ----------------------------------------------------------- */
 
@@ -139,6 +169,27 @@ struct sf_server {
 	unsigned fd_budget;        /* fds for connections (fds.c); 0: not yet known */
 	struct sf_closer *closer;  /* fds.c */
 };
+
+/* ---- server.c --------------------------------------------------------- */
+
+/* Makes the lists and the event loop of a server whose other fields the
+ * caller set (limits, uids, options); the display is set up afterwards
+ * (server->display).  0 or -errno. */
+int sf__server_init(struct sf_server *server);
+/* One iteration of the main loop: deadlines, freeing closed clients,
+ * waiting for events (at most max_wait_ms, -1: as long as nothing is
+ * due; never while a client waits on the backlog), the display, the
+ * backlog's turns, broken segments, output.  Returns how many fds were
+ * handled, or -errno when the loop itself failed. */
+int sf__server_iterate(struct sf_server *server, int max_wait_ms);
+/* True while an iteration has work regardless of events: a client on the
+ * backlog, output to flush, or a closed client to free. */
+bool sf__server_busy(const struct sf_server *server);
+/* Closes every client and listener and frees them, then the display and
+ * the event loop (every other watch must be gone by then). */
+void sf__server_fini(struct sf_server *server);
+
+/* ---- log.c ------------------------------------------------------------ */
 
 void sf__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sf__verbose(const struct sf_server *server, const char *fmt, ...)

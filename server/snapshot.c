@@ -195,10 +195,12 @@ void sf__snapshot_all(struct sf_server *server)
 	struct sf_surface *s;
 	unsigned n = 0;
 
-	list_for_each_safe(c, tmp, &server->clients, struct sf_client, link) {
+	/* Writing reads pixels and changes nothing: a shrunk segment only
+	 * marks it broken, and its client is failed later, outside this walk. */
+	list_for_each(c, &server->clients, struct sf_client, link) {
 		if (c->state != SF_CLIENT_READY)
 			continue;
-		list_for_each_safe(s, tmp2, &c->surfaces, struct sf_surface, link) {
+		list_for_each(s, &c->surfaces, struct sf_surface, link) {
 			if (s->has_frame && sf__snapshot_write(server->dump_dir, s) == 0)
 				n++;
 		}

@@ -43,7 +43,7 @@ struct sf_surface *sf__surface_find(struct sf_client *c, uint32_t id)
 {
 	struct sf_surface *s;
 
-	list_for_each_safe(s, tmp, &c->surfaces, struct sf_surface, link)
+	list_for_each(s, &c->surfaces, struct sf_surface, link)
 		if (s->id == id)
 			return s;
 	return NULL;

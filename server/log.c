@@ -1,0 +1,40 @@
+/*
+ * The server's log lines on stderr, and its clock.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "server-private.h"
+
+void sf__log(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(SF_PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void sf__verbose(const struct sf_server *server, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!server->verbose)
+		return;
+	fputs(SF_PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+uint64_t sf__now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of fuzz-server (test/fuzz/corpus-server/).
+
+    python3 test/fuzz/fuzz-server-seeds.py [DIR]
+
+Each seed is a whole fuzz-server input (see the top of fuzz-server.c):
+a byte with the number of clients, then chunks of ctl, 2-byte length and
+bytes.  The messages are laid out as protocol/wire.h has them.
+"""
+import os
+import struct
+import sys
+
+NONCE = b"shmframe-fuzzer!"
+VERSION = 2            # SF_VERSION_MAJOR of protocol/wire.h
+POSIX_NAME = b"/shmframe-fuzz"
+SYSV_ID = 0            # the first segment of a fresh IPC namespace
+HELLO, PROBE, ATTACH, DETACH, CREATE, DESTROY, PUT, GET, SYNC = range(1, 10)
+MEMFD, POSIX, SYSV = 1, 2, 3
+ARGB, XRGB = 1, 2
+LATCH, COPY = 0, 1
+WRITABLE = 1
+PUT_COPY = 1
+
+# ctl bits
+FD = 0x04
+SIZE_4K, SIZE_64K, SIZE_1M, SIZE_16 = 0x00, 0x08, 0x10, 0x18
+UNSEALED = 0x20
+ONE_ITERATION = 0x40
+SHUT = 0x80
+DEAF = 0x8000
+
+
+def pad4(b):
+    return b + b"\0" * (-len(b) % 4)
+
+
+def msg(type_, body, flags=0, tail=b""):
+    tail = pad4(tail)
+    return struct.pack("<HHI", type_, flags, 8 + len(body) + len(tail)) + \
+        body + tail
+
+
+def hello(name=b"fuzz"):
+    return msg(HELLO, struct.pack("<IHHI16sHH", 0x4d524653, VERSION, 0, 0xf,
+                                  b"\0" * 16, len(name), 0), tail=name)
+
+
+def segment(type_, id_, kind, size, flags=0, shmid=-1, name=b"",
+            nonce=NONCE):
+    return msg(type_, struct.pack("<IBBHQiI16s32s", id_, kind, flags, 0, size,
+                                  shmid, 0, nonce, name))
+
+
+def create(id_, w, h, fmt=ARGB, mode=LATCH, title=b"seed"):
+    return msg(CREATE, struct.pack("<IIIIIHH", id_, w, h, fmt, mode,
+                                   len(title), 0), tail=title)
+
+
+def rect(x, y, w, h):
+    return struct.pack("<IIII", x, y, w, h)
+
+
+def put(surface, serial, segment_=0, buffer=0, offset=0, stride=0, rects=(),
+        flags=0):
+    body = struct.pack("<IIIIQII", surface, serial, segment_, buffer, offset,
+                       stride, len(rects))
+    return msg(PUT, body + b"".join(rects), flags=flags)
+
+
+def get(surface, serial, r, segment_=0, stride=0, offset=0):
+    return msg(GET, struct.pack("<II", surface, serial) + r +
+               struct.pack("<IIQ", segment_, stride, offset))
+
+
+def sync(serial):
+    return msg(SYNC, struct.pack("<II", serial, 0))
+
+
+def detach(id_):
+    return msg(DETACH, struct.pack("<II", id_, 0))
+
+
+def destroy(id_):
+    return msg(DESTROY, struct.pack("<II", id_, 0))
+
+
+def chunk(client, data, ctl=0, deaf=False):
+    n = len(data)
+    assert n < 0x8000
+    return bytes([ctl | client]) + struct.pack("<H", n | (DEAF if deaf else 0)) \
+        + data
+
+
+def pixels(w, h, seed=1):
+    return bytes((seed * 37 + i) & 0xff for i in range(w * h * 4))
+
+
+def seeds():
+    s = {}
+    # The brief's session: HELLO, CREATE_SURFACE, inline PUT_IMAGE,
+    # GET_IMAGE inline, SYNC.
+    s["inline-roundtrip"] = b"\x00" + chunk(
+        0, hello() + create(1, 8, 4) + put(1, 1) + pixels(8, 4) +
+        get(1, 1, rect(0, 0, 8, 4)) + sync(1))
+    # Damage rectangles and the pixels split over chunks.
+    s["inline-rects-split"] = b"\x00" + chunk(
+        0, hello() + create(1, 16, 16, XRGB) +
+        put(1, 2, rects=(rect(0, 0, 4, 4), rect(8, 8, 8, 2))) +
+        pixels(4, 4)[:30]) + chunk(0, pixels(4, 4)[30:] + pixels(8, 2) +
+                                   get(1, 2, rect(2, 2, 10, 10)))
+    # A sealed memfd: PROBE, ATTACH (twice: one writable), a latched frame,
+    # a copied frame, a readback into the segment, DETACH, DESTROY.
+    s["memfd-session"] = b"\x00" + chunk(0, hello()) + \
+        chunk(0, segment(PROBE, 0, MEMFD, 4096), FD | SIZE_4K) + \
+        chunk(0, segment(ATTACH, 1, MEMFD, 65536), FD | SIZE_64K) + \
+        chunk(0, segment(ATTACH, 2, MEMFD, 4096, WRITABLE), FD | SIZE_4K) + \
+        chunk(0, create(1, 32, 32) + put(1, 1, 1, 1, 0, 128) +
+              put(1, 2, 1, 2, 4096, 128, (rect(0, 0, 8, 8),)) +
+              put(1, 3, 1, 3, 8192, 128, flags=PUT_COPY) +
+              get(1, 4, rect(0, 0, 16, 16), 2, 64, 0) + sync(9) +
+              detach(1) + destroy(1) + detach(2) + sync(10))
+    # The fds that must be refused: unsealed, too small, none, two.
+    s["memfd-refused"] = b"\x00" + chunk(0, hello()) + \
+        chunk(0, segment(PROBE, 0, MEMFD, 4096), FD | SIZE_4K | UNSEALED) + \
+        chunk(0, segment(ATTACH, 1, MEMFD, 4096), FD | SIZE_16) + \
+        chunk(0, segment(ATTACH, 2, MEMFD, 4096) + sync(1))
+    s["fd-with-sync"] = b"\x00" + chunk(0, hello() + sync(1)) + \
+        chunk(0, sync(2), FD | SIZE_4K)
+    # Segments by name, made by the target in its namespaces.  HELLO in a
+    # chunk of its own: the target writes the proof (nonce and the
+    # challenge of WELCOME) into the segments before each chunk.
+    s["posix-latched"] = b"\x00" + chunk(0, hello()) + chunk(
+        0, segment(ATTACH, 1, POSIX, 65536, WRITABLE,
+                             name=POSIX_NAME) + create(1, 64, 64) +
+        put(1, 1, 1, 1, 0, 256) + get(1, 2, rect(0, 0, 64, 64)) +
+        get(1, 3, rect(0, 0, 8, 8), 1, 32, 32768) + sync(1))
+    s["sysv-probe-attach"] = b"\x00" + chunk(0, hello()) + chunk(
+        0, segment(PROBE, 0, SYSV, 4096, shmid=SYSV_ID) +
+        segment(ATTACH, 3, SYSV, 65536, WRITABLE, shmid=SYSV_ID) +
+        create(2, 16, 16, XRGB, COPY) + put(2, 1, 3, 1, 64, 64) +
+        get(2, 2, rect(1, 1, 4, 4), 3, 16, 0) + sync(7))
+    # Two clients taking turns; one stops reading and is left with its
+    # readbacks queued, the other hangs up mid-message.
+    s["two-clients"] = b"\x01" + \
+        chunk(0, hello(b"one") + create(1, 64, 64) + put(1, 1) +
+              pixels(64, 64)[:8000], ONE_ITERATION) + \
+        chunk(1, hello(b"two") + b"".join(sync(i) for i in range(40))) + \
+        chunk(0, pixels(64, 64)[8000:] +
+              b"".join(get(1, i, rect(0, 0, 64, 64)) for i in range(12)),
+              deaf=True) + \
+        chunk(1, create(5, 4, 4)[:12], SHUT)
+    # Many small requests: the backlog.
+    s["backlog"] = b"\x02" + b"".join(
+        chunk(c, hello() + b"".join(sync(i) for i in range(100)), ONE_ITERATION)
+        for c in range(3)) + chunk(0, sync(1000))
+    # Wrong order and bad values: a request before HELLO, a bad rectangle,
+    # an unknown type, a lying length.
+    s["errors"] = b"\x03" + chunk(0, sync(1)) + \
+        chunk(1, hello() + create(1, 8, 8) + put(1, 1, rects=(rect(0, 9, 1, 1),))) + \
+        chunk(2, hello() + msg(0x7f, b"\0" * 8)) + \
+        chunk(3, hello() + struct.pack("<HHI", SYNC, 0, 0x10000) + b"\0" * 64)
+    # The backlog walk of 1.0 (issue 9, attack 2): client 1 latches a
+    # buffer of the POSIX object, both queue 100 SYNCs and get one turn
+    # (client 0 first), the object is truncated and a snapshot reads it:
+    # the next turn of client 0 fails client 1, next on the backlog.
+    s["backlog-shrunk-snapshot"] = b"\x01" + \
+        chunk(0, hello(b"busy")) + \
+        chunk(1, hello(b"shrinker")) + \
+        chunk(1, segment(ATTACH, 1, POSIX, 65536, name=POSIX_NAME) +
+              create(1, 64, 64) + put(1, 1, 1, 1, 0, 256) + sync(1)) + \
+        chunk(0, b"".join(sync(i) for i in range(100)), ONE_ITERATION) + \
+        chunk(1, b"".join(sync(i) for i in range(100)), ONE_ITERATION) + \
+        chunk(0, b"", FD | ONE_ITERATION) + \
+        chunk(0, b"", FD | UNSEALED | ONE_ITERATION) + \
+        chunk(0, sync(1000))
+    # A readback and a copied frame from the truncated object.
+    s["shrunk-readback"] = b"\x00" + chunk(0, hello()) + chunk(
+        0, segment(ATTACH, 1, POSIX, 65536, WRITABLE,
+                             name=POSIX_NAME) + create(1, 64, 64) +
+        put(1, 1, 1, 1, 0, 256) + sync(1)) + \
+        chunk(0, b"", FD) + \
+        chunk(0, get(1, 2, rect(0, 0, 64, 64)) + sync(2))
+    # A client that stops reading: its answers fill the socket, then the
+    # output queue (max_output) and it is dropped as SLOW; an inline
+    # readback goes out in pieces to the other.
+    s["deaf-slow"] = b"\x01" + chunk(0, hello(), deaf=True) + \
+        chunk(0, b"".join(sync(i) for i in range(1500))) + \
+        chunk(1, hello() + create(1, 128, 128) +
+              get(1, 1, rect(0, 0, 128, 128)) + sync(1))
+    return s
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "corpus-server")
+    os.makedirs(out, exist_ok=True)
+    for name, data in sorted(seeds().items()):
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+        print(f"{name}: {len(data)} bytes")
+
+
+if __name__ == "__main__":
+    main()

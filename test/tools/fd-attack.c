@@ -40,7 +40,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,31 +51,15 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-#include <netdb.h>
-#include <arpa/inet.h>
 
-#include "addr.h"
 #include "fdpass.h"
+#include "raw-peer.h"
 #include "shmframe.h"
 #include "wire.h"
 
 #define PROG "sf-fd-attack"
 #define MAX_HOLD 1024
 #define QUEUE_FDS 28
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
 
 static double now_s(void)
 {
@@ -88,49 +71,6 @@ static double now_s(void)
 
 /* The source address of TCP connections (hold), or NULL: any. */
 static const char *source_ip;
-
-/* -1 when the connection cannot be made (not an error for hold). */
-static int try_connect(const char *text, bool nonblock)
-{
-	struct sf_addr a;
-	int fd = -1, flags = SOCK_STREAM | SOCK_CLOEXEC;
-
-	if (nonblock)
-		flags |= SOCK_NONBLOCK;
-	if (sf__addr_parse(text, &a))
-		die("bad address '%s'", text);
-	if (a.kind == SF_ADDR_UNIX) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-		snprintf(sa.sun_path, sizeof sa.sun_path, "%s", a.path);
-		fd = socket(AF_UNIX, flags, 0);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 &&
-		    errno != EINPROGRESS && errno != EAGAIN) {
-			close(fd);
-			fd = -1;
-		}
-	} else {
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
-
-		if (getaddrinfo(a.host, a.port, &hints, &res) != 0)
-			die("cannot resolve %s", text);
-		fd = socket(res->ai_family, flags, 0);
-		if (fd >= 0 && source_ip && res->ai_family == AF_INET) {
-			struct sockaddr_in src = { .sin_family = AF_INET };
-
-			if (inet_pton(AF_INET, source_ip, &src.sin_addr) != 1 ||
-			    bind(fd, (struct sockaddr *)&src, sizeof src) < 0)
-				die("cannot bind to %s: %s", source_ip, strerror(errno));
-		}
-		if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) < 0 &&
-		    errno != EINPROGRESS) {
-			close(fd);
-			fd = -1;
-		}
-		freeaddrinfo(res);
-	}
-	return fd;
-}
 
 static void send_with(int sock, const void *buf, size_t len, const int *fds,
                       unsigned nfds)
@@ -156,20 +96,6 @@ static void send_with(int sock, const void *buf, size_t len, const int *fds,
 	}
 	/* A server that closed on us is an answer, not a failure. */
 	sendmsg(sock, &msg, MSG_NOSIGNAL);
-}
-
-static size_t hello(uint8_t *buf, size_t cap)
-{
-	static const char name[] = PROG;
-	struct sf_hello h;
-
-	memset(&h, 0, sizeof h);
-	h.magic = SF_MAGIC;
-	h.major = SF_VERSION_MAJOR;
-	h.minor = SF_VERSION_MINOR;
-	h.caps = SF_CAP_ALL;
-	h.name_len = sizeof name - 1;
-	return sf__encode(buf, cap, SF_HELLO, &h, sizeof h, name, sizeof name - 1);
 }
 
 /* Reads events until want (0: until the end of the stream); returns the
@@ -290,8 +216,8 @@ static int cmd_linger(const char *addr, const char *when, int n)
 {
 	for (int i = 0; i < n; i++) {
 		uint8_t buf[256];
-		size_t len = hello(buf, sizeof buf);
-		int fd = try_connect(addr, false), evil;
+		size_t len = sf__peer_hello(buf, sizeof buf, NULL);
+		int fd = sf__peer_connect(addr, 0, source_ip), evil;
 		const char *err;
 
 		if (fd < 0)
@@ -374,7 +300,7 @@ static int cmd_hold(const char *addr, int n, double seconds)
 		for (int i = 0; i < n; i++) {
 			if (p[i].fd >= 0)
 				continue;
-			p[i].fd = try_connect(addr, true);
+			p[i].fd = sf__peer_connect(addr, SOCK_NONBLOCK, source_ip);
 			p[i].events = POLLIN;
 			opened += p[i].fd >= 0;
 		}
@@ -408,8 +334,8 @@ static int cmd_queue(const char *addr, int n, const char *how)
 		die("memfd: %s", strerror(errno));
 	for (int i = 0; i < n; i++) {
 		uint8_t buf[512];
-		size_t len = hello(buf, sizeof buf);
-		int fd = try_connect(addr, false);
+		size_t len = sf__peer_hello(buf, sizeof buf, NULL);
+		int fd = sf__peer_connect(addr, 0, source_ip);
 		const char *err;
 
 		conns[i] = fd;

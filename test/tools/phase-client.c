@@ -48,6 +48,7 @@
 
 #include "addr.h"
 #include "fdpass.h"
+#include "raw-peer.h"
 #include "segment.h"
 #include "wire.h"
 
@@ -69,57 +70,6 @@ static const char *const phase_names[] = {
 	"attached", "frame-half", "latched",
 };
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static void write_all(int fd, const void *buf, size_t len, int pass_fd)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
-		ssize_t n = sf__send_fd(fd, &iov, 1, pass_fd);
-
-		if (n == -EINTR)
-			continue;
-		if (n < 0)
-			die("write: %s", strerror((int)-n));
-		/* The fd rides on the first byte only. */
-		pass_fd = -1;
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-static void read_all(int fd, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			die("read: %s", strerror(errno));
-		if (n == 0)
-			die("the server closed the connection");
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
 /* Reads events until one of type want arrives (RELEASE, PRESENTED and the
  * like are skipped); an ERROR ends the program.  Returns its length. */
 static size_t wait_event(int fd, uint16_t want, uint8_t *msg, size_t cap)
@@ -129,11 +79,14 @@ static size_t wait_event(int fd, uint16_t want, uint8_t *msg, size_t cap)
 		const char *why = NULL;
 		int r;
 
-		read_all(fd, msg, sizeof h);
+		if (sf__peer_read_all(fd, msg, sizeof h) < 0)
+			die("the server closed the connection");
 		r = sf__header_check(msg, sizeof h, SF_MAX_MESSAGE, &h, &why);
 		if (r != 1 || h.length > cap)
 			die("bad event header: %s", why ? why : "too long");
-		read_all(fd, msg + sizeof h, h.length - sizeof h);
+		if (sf__peer_read_all(fd, msg + sizeof h,
+		                      h.length - sizeof h) < 0)
+			die("the server closed the connection");
 		if (h.type == SF_ERROR) {
 			struct sf_error e;
 			char text[SF_MAX_TEXT + 1] = "";
@@ -144,47 +97,6 @@ static size_t wait_event(int fd, uint16_t want, uint8_t *msg, size_t cap)
 		if (h.type == want)
 			return h.length;
 	}
-}
-
-static size_t encode(uint8_t *buf, size_t cap, uint16_t type, void *fixed,
-                     size_t fixed_size, const void *tail, size_t tail_len)
-{
-	size_t len = sf__encode(buf, cap, type, fixed, fixed_size, tail, tail_len);
-
-	if (len == 0)
-		die("cannot encode a %s", sf__type_name(type));
-	return len;
-}
-
-static int connect_unix(const char *text)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct sf_addr addr;
-	int fd;
-
-	if (sf__addr_parse(text, &addr) || addr.kind != SF_ADDR_UNIX)
-		die("'%s' is not a unix: address", text);
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", addr.path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		die("socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-		die("connect %s: %s", addr.path, strerror(errno));
-	return fd;
-}
-
-static size_t hello_message(uint8_t *buf, size_t cap)
-{
-	static const char name[] = PROG;
-	struct sf_hello h;
-
-	memset(&h, 0, sizeof h);
-	h.magic = SF_MAGIC;
-	h.major = SF_VERSION_MAJOR;
-	h.minor = SF_VERSION_MINOR;
-	h.caps = SF_CAP_ALL;
-	h.name_len = sizeof name - 1;
-	return encode(buf, cap, SF_HELLO, &h, sizeof h, name, sizeof name - 1);
 }
 
 /* The server's challenge, from WELCOME (zeros before it). */
@@ -214,7 +126,7 @@ static void make_segment(struct sf_segment *seg, int kind, size_t size,
 	m.shmid = kind == SF_SHM_SYSV ? seg->shmid : -1;
 	if (kind == SF_SHM_POSIX)
 		memcpy(m.name, seg->name, sizeof m.name);
-	*len = encode(msg, sizeof m, type, &m, sizeof m, NULL, 0);
+	*len = sf__peer_encode(msg, sizeof m, type, &m, sizeof m, NULL, 0);
 }
 
 static void sync_with(int fd, uint32_t serial)
@@ -222,7 +134,7 @@ static void sync_with(int fd, uint32_t serial)
 	uint8_t buf[64];
 	struct sf_sync s = { .serial = serial };
 
-	write_all(fd, buf, encode(buf, sizeof buf, SF_SYNC, &s, sizeof s, NULL, 0), -1);
+	sf__peer_send(fd, SF_SYNC, &s, sizeof s, NULL, 0, -1);
 	wait_event(fd, SF_SYNC_DONE, buf, sizeof buf);
 }
 
@@ -230,7 +142,6 @@ static void create_surface(int fd)
 {
 	static const char title[] = "phase";
 	struct sf_create_surface m;
-	uint8_t buf[64];
 
 	memset(&m, 0, sizeof m);
 	m.id = SURFACE_ID;
@@ -239,15 +150,14 @@ static void create_surface(int fd)
 	m.format = SF_FORMAT_ARGB8888;
 	m.present_mode = SF_PRESENT_LATCH;
 	m.title_len = sizeof title - 1;
-	write_all(fd, buf, encode(buf, sizeof buf, SF_CREATE_SURFACE, &m, sizeof m,
-	                          title, sizeof title - 1), -1);
+	sf__peer_send(fd, SF_CREATE_SURFACE, &m, sizeof m, title,
+	              sizeof title - 1, -1);
 }
 
 /* PUT_IMAGE of the whole surface from segment SEG_MAIN at offset. */
 static void put_from_segment(int fd, uint32_t serial, uint64_t offset)
 {
 	struct sf_put_image m;
-	uint8_t buf[64];
 
 	memset(&m, 0, sizeof m);
 	m.surface = SURFACE_ID;
@@ -256,8 +166,7 @@ static void put_from_segment(int fd, uint32_t serial, uint64_t offset)
 	m.buffer = serial;
 	m.offset = offset;
 	m.stride = SURF_W * 4;
-	write_all(fd, buf, encode(buf, sizeof buf, SF_PUT_IMAGE, &m, sizeof m,
-	                          NULL, 0), -1);
+	sf__peer_send(fd, SF_PUT_IMAGE, &m, sizeof m, NULL, 0, -1);
 }
 
 static void reached(const char *what, const struct sf_segment *segs, int n)
@@ -329,16 +238,18 @@ int main(int argc, char **argv)
 	                            ph == PH_ATTACHED || ph == PH_LATCHED))
 		die("phase %s needs a segment kind", phase_names[ph]);
 
-	fd = connect_unix(argv[1]);
+	fd = sf__peer_connect(argv[1], 0, NULL);
+	if (fd < 0)
+		die("connect %s: %s", argv[1], strerror(errno));
 	if (ph == PH_CONNECT)
 		reached(phase_names[ph], segs, 0);
 
-	len = hello_message(buf, sizeof buf);
+	len = sf__peer_hello(buf, sizeof buf, NULL);
 	if (ph == PH_HELLO_HALF) {
-		write_all(fd, buf, len / 2, -1);
+		sf__peer_write_all(fd, buf, len / 2, -1);
 		reached(phase_names[ph], segs, 0);
 	}
-	write_all(fd, buf, len, -1);
+	sf__peer_write_all(fd, buf, len, -1);
 	{
 		struct sf_welcome w;
 
@@ -357,11 +268,11 @@ int main(int argc, char **argv)
 		if (kind == SF_SHM_MEMFD)
 			pass = segs[0].fd;
 		if (ph == PH_PROBE_HALF) {
-			write_all(fd, buf, len / 2, pass);
+			sf__peer_write_all(fd, buf, len / 2, pass);
 			sf__segment_unlink(&segs[0]);
 			reached(phase_names[ph], segs, 1);
 		}
-		write_all(fd, buf, len, pass);
+		sf__peer_write_all(fd, buf, len, pass);
 		len = wait_event(fd, SF_PROBE_RESULT, buf, sizeof buf);
 		if (buf[9] != SF_PROBE_OK)
 			die("the %s probe failed: %s", argv[2],
@@ -376,10 +287,12 @@ int main(int argc, char **argv)
 		 * is a readback target, which the server maps writable. */
 		make_segment(&segs[0], kind, 2 * FRAME_BYTES, SF_ATTACH_SEGMENT,
 		             SEG_MAIN, 0, buf, &len);
-		write_all(fd, buf, len, kind == SF_SHM_MEMFD ? segs[0].fd : -1);
+		sf__peer_write_all(fd, buf, len,
+		                   kind == SF_SHM_MEMFD ? segs[0].fd : -1);
 		make_segment(&segs[1], kind, FRAME_BYTES, SF_ATTACH_SEGMENT,
 		             SEG_READBACK, SF_SEGMENT_WRITABLE, buf, &len);
-		write_all(fd, buf, len, kind == SF_SHM_MEMFD ? segs[1].fd : -1);
+		sf__peer_write_all(fd, buf, len,
+		                   kind == SF_SHM_MEMFD ? segs[1].fd : -1);
 	}
 	create_surface(fd);
 	sync_with(fd, 1);
@@ -399,9 +312,8 @@ int main(int argc, char **argv)
 		memset(&m, 0, sizeof m);
 		m.surface = SURFACE_ID;
 		m.serial = 1;
-		write_all(fd, buf, encode(buf, sizeof buf, SF_PUT_IMAGE, &m, sizeof m,
-		                          NULL, 0), -1);
-		write_all(fd, px, FRAME_BYTES / 2, -1);
+		sf__peer_send(fd, SF_PUT_IMAGE, &m, sizeof m, NULL, 0, -1);
+		sf__peer_write_all(fd, px, FRAME_BYTES / 2, -1);
 		reached(phase_names[ph], segs, 2);
 	}
 

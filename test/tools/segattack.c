@@ -36,9 +36,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,11 +44,10 @@
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
+#include "raw-peer.h"
 #include "segment.h"
 #include "wire.h"
 
@@ -58,20 +55,6 @@
 #define SEG_SIZE 4096u
 #define PROOF_BYTES 32u
 #define SURF 16u
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
 
 static void print_hex(const char *key, const uint8_t *p, size_t n)
 {
@@ -233,51 +216,6 @@ struct conn {
 	struct sf_welcome welcome;
 };
 
-static void write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			die("send: %s", strerror(errno));
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-/* 0, or -1 at the end of the stream. */
-static int read_all(int fd, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static void send_msg(struct conn *c, uint16_t type, void *fixed, size_t size,
-                     const void *tail, size_t tail_len)
-{
-	uint8_t buf[8192];
-	size_t n = sf__encode(buf, sizeof buf, type, fixed, size, tail, tail_len);
-
-	if (n == 0)
-		die("cannot encode %s", sf__type_name(type));
-	write_all(c->fd, buf, n);
-}
-
 /* Reads events until one of type want (returns its length) or an ERROR,
  * which is printed as "error=CODE text=TEXT" and ends the program.  The
  * rows of an inline IMAGE are left for the caller. */
@@ -287,11 +225,11 @@ static size_t wait_event(struct conn *c, uint16_t want, uint8_t *msg)
 		struct sf_header h;
 		const char *why = NULL;
 
-		if (read_all(c->fd, msg, sizeof h) < 0)
+		if (sf__peer_read_all(c->fd, msg, sizeof h) < 0)
 			die("the server closed the connection");
 		if (sf__header_check(msg, sizeof h, SF_MAX_MESSAGE, &h, &why) != 1)
 			die("bad event header: %s", why);
-		if (read_all(c->fd, msg + sizeof h, h.length - sizeof h) < 0)
+		if (sf__peer_read_all(c->fd, msg + sizeof h, h.length - sizeof h) < 0)
 			die("the server closed the connection");
 		if (h.type == SF_ERROR) {
 			struct sf_error e;
@@ -308,43 +246,23 @@ static size_t wait_event(struct conn *c, uint16_t want, uint8_t *msg)
 
 static void connect_to(struct conn *c, const char *text)
 {
-	static const char name[] = PROG;
-	uint8_t msg[SF_MAX_MESSAGE];
-	struct sf_addr a;
-	struct sf_hello h;
+	uint8_t msg[SF_MAX_MESSAGE], cookie[SF_COOKIE_SIZE];
 	size_t len;
 
 	memset(c, 0, sizeof *c);
-	memset(&h, 0, sizeof h);
-	if (sf__addr_parse(text, &a))
-		die("bad address %s", text);
-	if (a.kind == SF_ADDR_UNIX) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-		snprintf(sa.sun_path, sizeof sa.sun_path, "%s", a.path);
-		c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-			die("connect %s: %s", text, strerror(errno));
-	} else {
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
+	c->fd = sf__peer_connect(text, 0, NULL);
+	if (c->fd < 0)
+		die("connect %s: %s", text, strerror(errno));
+	if (strncmp(text, "tcp:", 4) == 0) {
 		const char *auth = getenv("SHMFRAME_AUTH");
 
-		if (getaddrinfo(a.host, a.port, &hints, &res) != 0)
-			die("cannot resolve %s", text);
-		c->fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (c->fd < 0 || connect(c->fd, res->ai_addr, res->ai_addrlen) < 0)
-			die("connect %s: %s", text, strerror(errno));
-		freeaddrinfo(res);
 		if (!auth)
 			die("SHMFRAME_AUTH names no cookie file");
-		read_hex_file(auth, h.cookie, sizeof h.cookie);
+		read_hex_file(auth, cookie, sizeof cookie);
 	}
-	h.magic = SF_MAGIC;
-	h.major = SF_VERSION_MAJOR;
-	h.minor = SF_VERSION_MINOR;
-	h.caps = SF_CAP_ALL;
-	h.name_len = sizeof name - 1;
-	send_msg(c, SF_HELLO, &h, sizeof h, name, sizeof name - 1);
+	len = sf__peer_hello(msg, sizeof msg,
+	                     strncmp(text, "tcp:", 4) == 0 ? cookie : NULL);
+	sf__peer_write_all(c->fd, msg, len, -1);
 	len = wait_event(c, SF_WELCOME, msg);
 	if (sf__decode_welcome(msg, len, &c->welcome, NULL) != 0)
 		die("bad WELCOME");
@@ -390,7 +308,7 @@ static int probe(int argc, char **argv)
 
 	connect_to(&c, argv[1]);
 	target_msg(&m, argv + 2, size ? strtoull(size, NULL, 0) : SEG_SIZE, 0, 0);
-	send_msg(&c, SF_PROBE, &m, sizeof m, NULL, 0);
+	sf__peer_send(c.fd, SF_PROBE, &m, sizeof m, NULL, 0, -1);
 	len = wait_event(&c, SF_PROBE_RESULT, msg);
 	if (sf__decode_probe_result(msg, len, &r, text, NULL) != 0)
 		die("bad PROBE_RESULT");
@@ -406,7 +324,7 @@ static void surface(struct conn *c)
 		.format = SF_FORMAT_ARGB8888, .present_mode = SF_PRESENT_COPY,
 	};
 
-	send_msg(c, SF_CREATE_SURFACE, &cs, sizeof cs, NULL, 0);
+	sf__peer_send(c->fd, SF_CREATE_SURFACE, &cs, sizeof cs, NULL, 0, -1);
 }
 
 static void sync_wait(struct conn *c)
@@ -414,7 +332,7 @@ static void sync_wait(struct conn *c)
 	struct sf_sync s = { .serial = 1 };
 	uint8_t msg[SF_MAX_MESSAGE];
 
-	send_msg(c, SF_SYNC, &s, sizeof s, NULL, 0);
+	sf__peer_send(c->fd, SF_SYNC, &s, sizeof s, NULL, 0, -1);
 	wait_event(c, SF_SYNC_DONE, msg);
 }
 
@@ -455,13 +373,13 @@ static int steal(int argc, char **argv)
 		if (go)
 			wait_for_file(go);
 	}
-	send_msg(&c, SF_ATTACH_SEGMENT, &m, sizeof m, NULL, 0);
+	sf__peer_send(c.fd, SF_ATTACH_SEGMENT, &m, sizeof m, NULL, 0, -1);
 	surface(&c);
 	sync_wait(&c);
-	send_msg(&c, SF_PUT_IMAGE, &put, sizeof put, NULL, 0);
-	send_msg(&c, SF_GET_IMAGE, &get, sizeof get, NULL, 0);
+	sf__peer_send(c.fd, SF_PUT_IMAGE, &put, sizeof put, NULL, 0, -1);
+	sf__peer_send(c.fd, SF_GET_IMAGE, &get, sizeof get, NULL, 0, -1);
 	wait_event(&c, SF_IMAGE, msg);
-	if (read_all(c.fd, px, sizeof px) < 0)
+	if (sf__peer_read_all(c.fd, px, sizeof px) < 0)
 		die("the IMAGE rows did not come");
 	print_hex("read", px, sizeof px);
 	printf("\n");
@@ -484,12 +402,12 @@ static int scribble(int argc, char **argv)
 	(void)argc;
 	connect_to(&c, argv[1]);
 	target_msg(&m, argv + 2, SEG_SIZE, 1, SF_SEGMENT_WRITABLE);
-	send_msg(&c, SF_ATTACH_SEGMENT, &m, sizeof m, NULL, 0);
+	sf__peer_send(c.fd, SF_ATTACH_SEGMENT, &m, sizeof m, NULL, 0, -1);
 	surface(&c);
-	send_msg(&c, SF_PUT_IMAGE, &put, sizeof put, NULL, 0);
+	sf__peer_send(c.fd, SF_PUT_IMAGE, &put, sizeof put, NULL, 0, -1);
 	memset(px, 0x5a, sizeof px);
-	write_all(c.fd, px, sizeof px);
-	send_msg(&c, SF_GET_IMAGE, &get, sizeof get, NULL, 0);
+	sf__peer_write_all(c.fd, px, sizeof px, -1);
+	sf__peer_send(c.fd, SF_GET_IMAGE, &get, sizeof get, NULL, 0, -1);
 	wait_event(&c, SF_IMAGE, msg);
 	printf("wrote\n");
 	close(c.fd);

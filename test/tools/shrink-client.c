@@ -31,19 +31,17 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
 #include "fdpass.h"
+#include "raw-peer.h"
 #include "segment.h"
 #include "wire.h"
 
@@ -79,55 +77,12 @@ struct conn {
 	uint8_t challenge[SF_CHALLENGE_SIZE]; /* from WELCOME */
 };
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static size_t encode(uint8_t *buf, size_t cap, uint16_t type, void *fixed,
-                     size_t fixed_size, const void *tail, size_t tail_len)
-{
-	size_t len = sf__encode(buf, cap, type, fixed, fixed_size, tail, tail_len);
-
-	if (len == 0)
-		die("cannot encode a %s", sf__type_name(type));
-	return len;
-}
-
-/* Blocking write (the connection is blocking until streaming starts). */
-static void write_all(struct conn *c, const void *buf, size_t len, int pass_fd)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
-		ssize_t n = sf__send_fd(c->fd, &iov, 1, pass_fd);
-
-		if (n == -EINTR)
-			continue;
-		if (n < 0)
-			die("%s: write: %s", c->label, strerror((int)-n));
-		pass_fd = -1;
-		p += n;
-		len -= (size_t)n;
-	}
 }
 
 /* Counts the complete events in c->in and keeps the rest. */
@@ -226,37 +181,21 @@ static bool was_presented(const struct conn *c) { return c->presented; }
 
 static void conn_open(struct conn *c, const char *label, const char *addr_text)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	static const char name[] = PROG;
-	struct sf_addr addr;
-	struct sf_hello h;
 	uint8_t buf[256];
 
 	memset(c, 0, sizeof *c);
 	c->label = label;
-	if (sf__addr_parse(addr_text, &addr) || addr.kind != SF_ADDR_UNIX)
-		die("'%s' is not a unix: address", addr_text);
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", addr.path);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Blocking until streaming starts. */
+	c->fd = sf__peer_connect(addr_text, 0, NULL);
 	if (c->fd < 0)
-		die("socket: %s", strerror(errno));
-	if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-		die("connect %s: %s", addr.path, strerror(errno));
-	memset(&h, 0, sizeof h);
-	h.magic = SF_MAGIC;
-	h.major = SF_VERSION_MAJOR;
-	h.minor = SF_VERSION_MINOR;
-	h.caps = SF_CAP_ALL;
-	h.name_len = sizeof name - 1;
-	write_all(c, buf, encode(buf, sizeof buf, SF_HELLO, &h, sizeof h, name,
-	                         sizeof name - 1), -1);
+		die("connect %s: %s", addr_text, strerror(errno));
+	sf__peer_write_all(c->fd, buf, sf__peer_hello(buf, sizeof buf, NULL), -1);
 	/* WELCOME is not counted; SYNC_DONE after it says we are in. */
 	c->sent++;
 	{
 		struct sf_sync s = { .serial = 0 };
 
-		write_all(c, buf, encode(buf, sizeof buf, SF_SYNC, &s, sizeof s,
-		                         NULL, 0), -1);
+		sf__peer_send(c->fd, SF_SYNC, &s, sizeof s, NULL, 0, -1);
 	}
 	wait_for(c, all_done, "SYNC_DONE after HELLO", SETUP_NS);
 }
@@ -278,8 +217,8 @@ static uint8_t *sync_burst(unsigned n, size_t *len)
 	for (unsigned i = 0; i < n; i++) {
 		struct sf_sync s = { .serial = i + 1 };
 
-		encode(buf + (size_t)i * sizeof s, sizeof s, SF_SYNC, &s, sizeof s,
-		       NULL, 0);
+		sf__peer_encode(buf + (size_t)i * sizeof s, sizeof s, SF_SYNC, &s,
+		                sizeof s, NULL, 0);
 	}
 	*len = (size_t)n * sizeof(struct sf_sync);
 	return buf;
@@ -386,7 +325,7 @@ static void put_image(struct conn *c, uint32_t serial, uint64_t offset,
 	m.buffer = serial;
 	m.offset = offset;
 	m.stride = SURF_W * 4;
-	*len = encode(buf, 64, SF_PUT_IMAGE, &m, sizeof m, NULL, 0);
+	*len = sf__peer_encode(buf, 64, SF_PUT_IMAGE, &m, sizeof m, NULL, 0);
 	(void)c;
 }
 
@@ -417,8 +356,7 @@ static void shrinker_setup(struct conn *c, const char *addr, bool display,
 	m.size = 2 * FRAME_BYTES;
 	m.shmid = -1;
 	memcpy(m.name, seg->name, sizeof m.name);
-	write_all(c, buf, encode(buf, sizeof buf, SF_ATTACH_SEGMENT, &m, sizeof m,
-	                         NULL, 0), -1);
+	sf__peer_send(c->fd, SF_ATTACH_SEGMENT, &m, sizeof m, NULL, 0, -1);
 	memset(&cs, 0, sizeof cs);
 	cs.id = 1;
 	cs.width = SURF_W;
@@ -426,15 +364,14 @@ static void shrinker_setup(struct conn *c, const char *addr, bool display,
 	cs.format = SF_FORMAT_ARGB8888;
 	cs.present_mode = SF_PRESENT_LATCH;
 	cs.title_len = sizeof title - 1;
-	write_all(c, buf, encode(buf, sizeof buf, SF_CREATE_SURFACE, &cs,
-	                         sizeof cs, title, sizeof title - 1), -1);
+	sf__peer_send(c->fd, SF_CREATE_SURFACE, &cs, sizeof cs, title,
+	              sizeof title - 1, -1);
 	put_image(c, 1, 0, buf, &len);
-	write_all(c, buf, len, -1);
+	sf__peer_write_all(c->fd, buf, len, -1);
 	{
 		struct sf_sync s = { .serial = 0 };
 
-		write_all(c, buf, encode(buf, sizeof buf, SF_SYNC, &s, sizeof s,
-		                         NULL, 0), -1);
+		sf__peer_send(c->fd, SF_SYNC, &s, sizeof s, NULL, 0, -1);
 		c->sent++;
 	}
 	wait_for(c, all_done, "SYNC_DONE after the first frame", SETUP_NS);
@@ -466,14 +403,14 @@ static void round_snapshot(struct conn *busy, const char *addr, pid_t server)
 	/* The busy connection first: on the backlog ahead of the shrinker. */
 	busy->done = busy->sent = 0;
 	buf = sync_burst(BUSY_BURST, &len);
-	write_all(busy, buf, len, -1);
+	sf__peer_write_all(busy->fd, buf, len, -1);
 	free(buf);
 	busy->sent = BUSY_BURST;
 	wait_for(busy, first_done, "the first SYNC_DONE of its burst",
 	         STALL_NS);
 	shr->done = shr->sent = 0;
 	buf = sync_burst(SHRINK_BURST, &len);
-	write_all(shr, buf, len, -1);
+	sf__peer_write_all(shr->fd, buf, len, -1);
 	free(buf);
 	shr->sent = SHRINK_BURST;
 	wait_for(shr, first_done, "the first SYNC_DONE of its burst",

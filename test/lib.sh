@@ -174,10 +174,18 @@ check_server_fds() {
 	fail "server holds $n fds, $SERVER_FDS after startup (fd leak)"
 }
 
+# stop_server [SECONDS]: SIGTERM must end the server, with status 0,
+# within SECONDS (default 30: sanitizers and valgrind exit slowly).
 stop_server() {
-	local rc
+	local rc i within=${1:-30}
 	server_alive
 	kill -TERM "$SERVER_PID"
+	for ((i = 0; i < within * 10; i++)); do
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "$SERVER_PID" 2>/dev/null ||
+		fail "the server ignored SIGTERM for $within s (spinning?)"
 	wait "$SERVER_PID"
 	rc=$?
 	forget_pid "$SERVER_PID"
@@ -185,13 +193,14 @@ stop_server() {
 	SERVER_PID=""
 }
 
-# The end of every test: everything back where it started.
+# finish [SECONDS]: the end of every test, everything back where it
+# started; the server must exit within SECONDS of SIGTERM (stop_server).
 finish() {
 	server_alive
 	check_server_fds
 	check_devshm
 	check_sysv
-	stop_server
+	stop_server "${1:-30}"
 	check_devshm
 	echo "PASS [$TEST_NAME]"
 }

@@ -15,7 +15,9 @@
  * tested here.
  */
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -721,6 +723,123 @@ TEST(a_message_cut_short_is_an_error_at_once)
 			ASSERT_EQ(err, -EPROTO);
 		ASSERT_LT(now_s() - t0, 5);
 		shmframe_disconnect(c);
+		fake_stop();
+	}
+}
+
+/* ---- file descriptors ----------------------------------------------------- */
+
+/* A TCP socket whose last close() sleeps for l_linger seconds: SO_LINGER,
+ * and data stuck behind the zero window of a local peer that never reads
+ * (the peer stays open in this process). */
+static int lingering_socket(int seconds)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof sin;
+	struct linger lg = { .l_onoff = 1, .l_linger = seconds };
+	static char junk[1 << 16];
+	int small = 4096, lfd, fd, unsent = 0;
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sin, sizeof sin) < 0 ||
+	    listen(lfd, 4) < 0 ||
+	    getsockname(lfd, (struct sockaddr *)&sin, &sl) < 0)
+		die_child("tcp listener");
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0)
+		die_child("tcp connect");
+	if (accept4(lfd, NULL, NULL, SOCK_CLOEXEC) < 0) /* kept open, unread */
+		die_child("tcp accept");
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	while (send(fd, junk, sizeof junk, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+		;
+	if (ioctl(fd, TIOCOUTQ, &unsent) < 0 || unsent == 0)
+		die_child("no unacknowledged data");
+	return fd;
+}
+
+static int send_fd_with(int sock, const void *p, size_t n, int fd)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { (void *)p, n };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+	                    .msg_control = ctl.b, .msg_controllen = sizeof ctl.b };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	memset(&ctl, 0, sizeof ctl);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	return sendmsg(sock, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+#define LINGER_S 4
+
+/* arg: 0 passes the lingering socket itself, 1 a Unix socket that holds
+ * one in its queue (closing it closes the lingering socket too). */
+static void fd_script(int fd, const void *arg)
+{
+	uint8_t buf[SF_MAX_MESSAGE];
+	struct sf_closed cl = { .surface = 99 };
+	int tcp = lingering_socket(LINGER_S), pass = tcp;
+	size_t len;
+
+	send_welcome(fd, honest_welcome());
+	/* After the handshake, while the client sleeps. */
+	usleep(100 * 1000);
+	if (*(const int *)arg) {
+		int sv[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
+		    send_fd_with(sv[1], "n", 1, tcp) < 0)
+			die_child("nesting");
+		close(tcp);
+		close(sv[1]);
+		pass = sv[0];
+	}
+	/* The fd rides on the first byte of an event the client reads only
+	 * later, so that its copy is the last one: whoever closes the last
+	 * copy of a lingering socket waits.  A library that takes no fds
+	 * makes this fail, and then the event goes alone. */
+	len = sf__encode(buf, sizeof buf, SF_CLOSED, &cl, sizeof cl, NULL, 0);
+	if (send_fd_with(fd, buf, 1, pass) == 0)
+		write_all(fd, buf + 1, len - 1);
+	else
+		write_all(fd, buf, len);
+	close(pass);
+	serve_until(fd, 0, buf, sizeof buf);
+}
+
+TEST(fds_from_the_server_never_block_the_client)
+{
+	for (int nested = 0; nested < 2; nested++) {
+		struct shmframe_conn *c;
+		double t0, t;
+		int r;
+
+		fake_start(fd_script, &nested);
+		c = connect_fake(SHMFRAME_TRANSPORT_SOCKET);
+		ASSERT_EQ(shmframe_conn_error(c), 0);
+		/* Let the fake server send its fd and drop its own copies. */
+		usleep(500 * 1000);
+		t0 = now_s();
+		r = shmframe_roundtrip(c);
+		t = now_s() - t0;
+		/* Either the fd reached us and failed the connection, or it
+		 * never did and the event failed it: never a close() that
+		 * sleeps. */
+		ASSERT_MSG(t < 2, "%s: shmframe_roundtrip took %.1f s (%s)",
+		           nested ? "nested" : "direct", t, shmframe_last_error(c));
+		ASSERT_EQ(r, -EPROTO);
+		t0 = now_s();
+		shmframe_disconnect(c);
+		ASSERT_LT(now_s() - t0, 2);
 		fake_stop();
 	}
 }

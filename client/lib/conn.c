@@ -166,6 +166,34 @@ static int check_server_uid(struct shmframe_conn *conn, int fd,
 	                (unsigned)cred.uid, me, (unsigned)cred.uid);
 }
 
+/* Linux 6.16 and later: SO_PASSRIGHTS 0 makes a peer's SCM_RIGHTS fail
+ * with EPERM in its sendmsg.  The value of the generic socket options,
+ * for headers that predate it. */
+#if !defined(SO_PASSRIGHTS) && (defined(__x86_64__) || defined(__i386__) || \
+	defined(__aarch64__) || defined(__arm__) || defined(__riscv))
+#define SO_PASSRIGHTS 83
+#endif
+
+/*
+ * No server ever passes us an fd; one that does is hostile, and closing
+ * what it passed can block (a Unix socket that holds a lingering TCP
+ * socket, a FUSE file): the fd arrives with recvmsg whether we want it or
+ * not, and then its last close() is ours.  Where the kernel can refuse
+ * fds for us, it does, before the server can send any.  Elsewhere fds
+ * are still refused by the library (see io.c), after the fact.
+ */
+static void refuse_fds(int fd)
+{
+#ifdef SO_PASSRIGHTS
+	int off = 0;
+
+	/* ENOPROTOOPT before Linux 6.16: nothing more to do. */
+	setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof off);
+#else
+	(void)fd;
+#endif
+}
+
 static void set_buffers(int fd)
 {
 	int size = SOCKET_BUFFER;
@@ -204,6 +232,7 @@ static int connect_unix(struct shmframe_conn *conn, const struct sf_addr *a,
 	if (fd < 0)
 		return sf__fail(conn, -errno, "socket: %s", strerror(errno));
 	set_buffers(fd);
+	refuse_fds(fd);
 	/* A local connect is immediate (or waits for a full backlog, which a
 	 * non-blocking socket would turn into a spurious EAGAIN); the socket
 	 * becomes non-blocking right after. */

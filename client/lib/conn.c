@@ -203,34 +203,60 @@ static void set_buffers(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 }
 
+/*
+ * The path to connect to for a :N address, through the runtime directory
+ * that was checked (dfd): /proc/self/fd/DFD/N.  Checking the path and
+ * then connecting to it would let whoever may rename entries of a parent
+ * (another user's $XDG_RUNTIME_DIR) swap in a directory of theirs in
+ * between, holding a link to any socket of root's.  Without /proc the
+ * path itself is used, and that race is open.
+ */
+static void path_in_dir(char *buf, size_t len, int dfd, const char *dir,
+                        const char *path)
+{
+	size_t n = strlen(dir);
+	char proc[64];
+
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", dfd);
+	if (strncmp(path, dir, n) == 0 && path[n] == '/' &&
+	    access(proc, F_OK) == 0 &&
+	    snprintf(buf, len, "%s%s", proc, path + n) < (int)len)
+		return;
+	snprintf(buf, len, "%s", path);
+}
+
 static int connect_unix(struct shmframe_conn *conn, const struct sf_addr *a,
                         const char *name)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd, r;
+	int fd, r, dfd = -1;
 
 	if (strlen(a->path) >= sizeof sun.sun_path)
 		return sf__fail(conn, -ENAMETOOLONG, "socket path too long: %s",
 		                a->path);
+	memcpy(sun.sun_path, a->path, strlen(a->path) + 1);
 	if (a->in_runtime_dir) {
 		char dir[108], why[300];
 
-		/* Whoever made the directory decides who listens in it. */
+		/* Whoever made the directory decides who listens in it; the
+		 * directory checked is the one connected in. */
 		r = sf__runtime_dir(dir, sizeof dir);
 		if (!r)
-			r = sf__runtime_dir_check(dir, why, sizeof why);
+			r = dfd = sf__runtime_dir_open(dir, why, sizeof why);
 		if (r == -ENOENT)
 			return sf__fail(conn, -ENOENT, "cannot connect to %s: no "
 			                "server (%s)", name, why);
-		if (r)
+		if (r < 0)
 			return sf__fail(conn, r == -ENAMETOOLONG ? r : -EPERM,
 			                "refusing to connect to %s: %s", name,
 			                r == -ENAMETOOLONG ? "path too long" : why);
+		path_in_dir(sun.sun_path, sizeof sun.sun_path, dfd, dir, a->path);
 	}
-	memcpy(sun.sun_path, a->path, strlen(a->path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return sf__fail(conn, -errno, "socket: %s", strerror(errno));
+	if (fd < 0) {
+		r = sf__fail(conn, -errno, "socket: %s", strerror(errno));
+		goto close_dir;
+	}
 	set_buffers(fd);
 	refuse_fds(fd);
 	/* A local connect is immediate (or waits for a full backlog, which a
@@ -242,24 +268,30 @@ static int connect_unix(struct shmframe_conn *conn, const struct sf_addr *a,
 	if (r < 0) {
 		int err = -errno;
 
-		close(fd);
-		return sf__fail(conn, err, "cannot connect to %s: %s", name,
-		                strerror(-err));
+		r = sf__fail(conn, err, "cannot connect to %s: %s", name,
+		             strerror(-err));
+		goto close_socket;
 	}
 	r = check_server_uid(conn, fd, a, name);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
+	if (r < 0)
+		goto close_socket;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		int err = -errno;
 
-		close(fd);
-		return sf__fail(conn, err, "fcntl: %s", strerror(-err));
+		r = sf__fail(conn, err, "fcntl: %s", strerror(-err));
+		goto close_socket;
 	}
 	conn->fd = fd;
 	conn->is_unix = true;
-	return 0;
+	r = 0;
+	goto close_dir;
+
+close_socket:
+	close(fd);
+close_dir:
+	if (dfd >= 0)
+		close(dfd);
+	return r;
 }
 
 /* Non-blocking connect to one address, waiting with poll(). */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -194,6 +195,9 @@ static void refuse_fds(int fd)
 #endif
 }
 
+/* How long a Unix connect waits for room in the listener's backlog. */
+static const struct timeval connect_timeout = { .tv_sec = 5 };
+
 static void set_buffers(int fd)
 {
 	int size = SOCKET_BUFFER;
@@ -259,12 +263,22 @@ static int connect_unix(struct shmframe_conn *conn, const struct sf_addr *a,
 	}
 	set_buffers(fd);
 	refuse_fds(fd);
-	/* A local connect is immediate (or waits for a full backlog, which a
-	 * non-blocking socket would turn into a spurious EAGAIN); the socket
-	 * becomes non-blocking right after. */
+	/* A local connect is immediate, or waits while the listener's
+	 * backlog is full (a non-blocking socket would turn that into a
+	 * spurious EAGAIN); the socket becomes non-blocking right after.  The
+	 * wait is bounded: the listener's uid is not known yet, and a
+	 * listener of anyone's that never accepts would hold us forever. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &connect_timeout,
+	           sizeof connect_timeout);
 	do
 		r = connect(fd, (struct sockaddr *)&sun, sizeof sun);
 	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == EAGAIN) {
+		r = sf__fail(conn, -ETIMEDOUT, "cannot connect to %s: its backlog "
+		             "stayed full for %d s (a listener that does not "
+		             "accept)", name, (int)connect_timeout.tv_sec);
+		goto close_socket;
+	}
 	if (r < 0) {
 		int err = -errno;
 
@@ -272,6 +286,8 @@ static int connect_unix(struct shmframe_conn *conn, const struct sf_addr *a,
 		             strerror(-err));
 		goto close_socket;
 	}
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &(struct timeval){ 0, 0 },
+	           sizeof(struct timeval));
 	r = check_server_uid(conn, fd, a, name);
 	if (r < 0)
 		goto close_socket;

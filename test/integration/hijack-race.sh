@@ -10,6 +10,9 @@
 # through the attacker's, and sends root's socket its HELLO; one that
 # connects in the very directory it checked (/proc/self/fd/DFD/0) is
 # either refused (it opened the attacker's) or reaches its own server.
+# And a listener of the attacker's that never accepts, its backlog full,
+# holds the victim's connect (before its uid can be checked) for 5 s at
+# most, not forever.
 . "$(dirname "$0")/../lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "needs root to run processes as other uids: skipped"; exit 77; }
@@ -75,4 +78,17 @@ esac
 # The race was run: some attempts found the attacker's directory.
 refused=$(value_of refused)
 [ "${refused:-0}" -gt 0 ] || fail "the attacker's swaps were never seen ($OUT)"
+
+mkdir -m 755 "$T/stuck"
+chown 65534:65534 "$T/stuck"
+spawn $ATTACKER "$RACE" stuck "$T/stuck/s"
+for _ in $(seq 50); do [ -S "$T/stuck/s" ] && break; sleep 0.1; done
+sleep 0.2
+start=$(date +%s%N)
+run_client $VICTIM timeout 20 "$RACE" connect "unix:$T/stuck/s" 1 30
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+note "a listener that never accepts: $OUT after $ms ms: $(cat "$ERR_FILE")"
+[ "$ms" -lt 10000 ] || fail "the connect to a full backlog took $ms ms"
+grep -q "its backlog stayed full for 5 s" "$ERR_FILE" ||
+	fail "no clear error for a listener that never accepts: $OUT $(cat "$ERR_FILE")"
 echo "PASS [$TEST_NAME]"

@@ -1,5 +1,6 @@
 /*
- * sf-race-dir: both sides of a race on the runtime directory.
+ * sf-race-dir: both sides of a race on the runtime directory, and a
+ * listener that holds whoever connects before it is known who listens.
  *
  *     sf-race-dir swap A B SECONDS HOLD_US
  *         The attacker: exchanges the directory entries A and B
@@ -15,6 +16,11 @@
  *         other anything else (reaching a listener that is no shmframe
  *         server); stops at the first other.
  *
+ *     sf-race-dir stuck PATH
+ *         A listener at PATH (mode 0777) that never accepts, its backlog
+ *         filled by connections of its own: a connect there waits for
+ *         room.  Prints "ready" and waits to be killed.
+ *
  * Exit 2 for usage, 1 when something that must work does not.
  */
 #include <errno.h>
@@ -22,7 +28,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,7 +44,8 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: sf-race-dir swap A B SECONDS HOLD_US\n"
-	                "       sf-race-dir connect ADDR N SECONDS\n");
+	                "       sf-race-dir connect ADDR N SECONDS\n"
+	                "       sf-race-dir stuck PATH\n");
 	return 2;
 }
 
@@ -101,11 +111,45 @@ static int connect_loop(const char *addr, long n, double seconds)
 	return 0;
 }
 
+static int stuck(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), n = 0;
+
+	if (strlen(path) >= sizeof sun.sun_path)
+		return usage();
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sun, sizeof sun) < 0 ||
+	    chmod(path, 0777) < 0 || listen(lfd, 0) < 0) {
+		fprintf(stderr, "sf-race-dir: listen: %s\n", strerror(errno));
+		return 1;
+	}
+	/* Non-blocking connects until one finds no room. */
+	for (;;) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+		if (fd < 0)
+			return 1;
+		if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+			close(fd);
+			break;
+		}
+		if (++n > 64)
+			return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 6 && strcmp(argv[1], "swap") == 0)
 		return swap(argv[2], argv[3], atof(argv[4]), atof(argv[5]) / 1e6);
 	if (argc == 5 && strcmp(argv[1], "connect") == 0)
 		return connect_loop(argv[2], atol(argv[3]), atof(argv[4]));
+	if (argc == 3 && strcmp(argv[1], "stuck") == 0)
+		return stuck(argv[2]);
 	return usage();
 }

@@ -2,6 +2,7 @@
  * Server addresses and the per-user runtime directory.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,40 +32,74 @@ int sf__runtime_dir(char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int sf__runtime_dir_check(const char *dir, char *why, size_t len)
+/* The checks of sf__runtime_dir_check on what fstat said. */
+static int check_stat(const char *dir, const struct stat *st, char *why,
+                      size_t len)
 {
-	struct stat st;
 	unsigned uid = (unsigned)getuid();
 
-	if (lstat(dir, &st) < 0) {
-		int err = -errno;
-
-		snprintf(why, len, "the runtime directory %s: %s", dir,
-		         strerror(-err));
-		return err;
-	}
-	if (S_ISLNK(st.st_mode)) {
+	if (S_ISLNK(st->st_mode)) {
 		snprintf(why, len, "the runtime directory %s is a symbolic link",
 		         dir);
 		return -ELOOP;
 	}
-	if (!S_ISDIR(st.st_mode)) {
+	if (!S_ISDIR(st->st_mode)) {
 		snprintf(why, len, "the runtime directory %s is not a directory",
 		         dir);
 		return -ENOTDIR;
 	}
-	if (st.st_uid != uid) {
+	if (st->st_uid != uid) {
 		snprintf(why, len, "the runtime directory %s belongs to uid %u, "
 		         "not to uid %u: someone else made it", dir,
-		         (unsigned)st.st_uid, uid);
+		         (unsigned)st->st_uid, uid);
 		return -EPERM;
 	}
-	if (st.st_mode & 077) {
+	if (st->st_mode & 077) {
 		snprintf(why, len, "the runtime directory %s is mode 0%03o: others "
 		         "may use it (it must be 0700)", dir,
-		         (unsigned)(st.st_mode & 0777));
+		         (unsigned)(st->st_mode & 0777));
 		return -EPERM;
 	}
+	return 0;
+}
+
+int sf__runtime_dir_open(const char *dir, char *why, size_t len)
+{
+	struct stat st;
+	int fd, err;
+
+	/* O_PATH|O_NOFOLLOW opens a symbolic link itself, for fstat to see
+	 * it; nothing is read through this fd. */
+	fd = open(dir, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(why, len, "the runtime directory %s: %s", dir,
+		         strerror(-err));
+		return err;
+	}
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		snprintf(why, len, "the runtime directory %s: %s", dir,
+		         strerror(-err));
+		goto close_fd;
+	}
+	err = check_stat(dir, &st, why, len);
+	if (err)
+		goto close_fd;
+	return fd;
+
+close_fd:
+	close(fd);
+	return err;
+}
+
+int sf__runtime_dir_check(const char *dir, char *why, size_t len)
+{
+	int fd = sf__runtime_dir_open(dir, why, len);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
 	return 0;
 }
 

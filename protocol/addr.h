@@ -29,13 +29,20 @@ int sf__addr_parse(const char *text, struct sf_addr *out);
  * /tmp/shmframe-UID.  0 or -ENAMETOOLONG. */
 int sf__runtime_dir(char *buf, size_t len);
 
-/* Checks that dir is the user's alone: lstat says a directory (not a
- * symbolic link), owned by getuid(), with no permission bits for group or
+/* Checks that dir is the user's alone: a directory (not a symbolic
+ * link), owned by getuid(), with no permission bits for group or
  * others (0700).  Nothing is changed: one that is not is refused, never
  * fixed, since whoever could enter it may have left something there.
  * 0, or -errno (-ENOENT, -ELOOP, -ENOTDIR, -EPERM) with why (len bytes)
  * set to a sentence naming the directory and what is wrong. */
 int sf__runtime_dir_check(const char *dir, char *why, size_t len);
+/* The same checks, made on the directory itself (fstat of an O_PATH fd,
+ * not following a link), which stays open for what is done in it next:
+ * a name looked up under /proc/self/fd/FD is in the directory that was
+ * checked, even when its path now leads elsewhere (renamed, replaced,
+ * through parents another user may change).  Returns the fd (the caller
+ * closes it) or -errno with why set, as above. */
+int sf__runtime_dir_open(const char *dir, char *why, size_t len);
 
 /* Creates the runtime directory with mode 0700 when it is missing (its
  * parent must exist), then checks it as sf__runtime_dir_check does.

@@ -18,78 +18,9 @@ static int fail_decode(struct sf_client *c, int code, const char *why)
 
 /* ---- peer text -------------------------------------------------------- */
 
-/* Length of the UTF-8 sequence at p (n bytes left) and its code point, or
- * 0 when it is not well-formed (overlong, surrogate, beyond U+10FFFF). */
-static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	size_t len;
-	uint32_t min;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2, min = 0x80, *cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3, min = 0x800, *cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4, min = 0x10000, *cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		*cp = *cp << 6 | (p[i] & 0x3f);
-	}
-	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/* What a terminal or a log reader would not show as what it is: C0 and
- * C1 controls (ESC starts a terminal escape; U+009B is CSI), DEL, and the
- * invisible characters that reorder or hide text (bidi overrides, zero
- * widths, line separators). */
-static bool hidden(uint32_t cp)
-{
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
-	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
-	       (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff ||
-	       (cp >= 0xfff9 && cp <= 0xfffb);
-}
-
-/* Copies the peer's text src into dst (SF_SHOWN_MAX bytes) as described
- * at SF_SHOWN_MAX; a backslash is escaped too, so that \xNN in the result
- * always means a byte that was escaped. */
 static void make_printable(char dst[SF_SHOWN_MAX], const char *src)
 {
-	const unsigned char *p = (const unsigned char *)src;
-	size_t n = strlen(src), used = 0;
-
-	while (n > 0) {
-		uint32_t cp = 0;
-		size_t len = utf8_decode(p, n, &cp);
-
-		if (len == 0 || hidden(cp) || cp == '\\') {
-			if (used + 4 >= SF_SHOWN_MAX)
-				break;
-			snprintf(dst + used, 5, "\\x%02x", p[0]);
-			used += 4;
-			len = 1;
-		} else {
-			if (used + len >= SF_SHOWN_MAX)
-				break;
-			memcpy(dst + used, p, len);
-			used += len;
-		}
-		p += len;
-		n -= len;
-	}
-	dst[used] = '\0';
+	sf__text_printable(dst, SF_SHOWN_MAX, src);
 }
 
 /* ---- handshake -------------------------------------------------------- */

@@ -21,6 +21,7 @@
 #include "event-loop.h"
 #include "fdpass.h"
 #include "segment.h"
+#include "text.h"
 #include "wire.h"
 
 #define SF_PROG "shmframe-server"

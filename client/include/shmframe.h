@@ -35,7 +35,8 @@
  *                       shared memory passed the probe (reasons in
  *                       shmframe_last_error and shmframe_transport_reason)
  *     -EDQUOT / -EFBIG  a limit the server announced was reached
- *     -ETIMEDOUT        the server dropped this client as too slow
+ *     -ETIMEDOUT        the server dropped this client as too slow, or
+ *                       a Unix listener did not accept within 5 s
  *     -EDEADLK          acquire would wait for a buffer that can never
  *                       come back (the caller holds them all)
  *     -EINVAL           a bad argument; the connection stays usable

@@ -124,7 +124,7 @@ struct shmframe_conn {
 	/* Probe outcome, filled by the PROBE_RESULT handler. */
 	bool probe_answered;
 	uint8_t probe_status;
-	char probe_text[SF_MAX_TEXT + 1];
+	char probe_text[SF_MAX_TEXT + 1]; /* made printable */
 
 	uint32_t requests;      /* requests sent so far (ERROR's sequence) */
 	uint32_t next_surface_id;
@@ -203,6 +203,10 @@ int sf__process(struct shmframe_conn *conn);
 int sf__pump(struct shmframe_conn *conn);
 /* Sends a SYNC and pumps until its SYNC_DONE. */
 int sf__roundtrip(struct shmframe_conn *conn);
+/* Records the server's ERROR (text may be empty) as the connection's
+ * error, its text made printable. */
+int sf__fail_server(struct shmframe_conn *conn, const struct sf_error *e,
+                    const char *text);
 /* Maps an ERROR code to the errno the library reports. */
 int sf__error_errno(uint32_t code);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -166,6 +167,37 @@ static int check_server_uid(struct shmframe_conn *conn, int fd,
 	                (unsigned)cred.uid, me, (unsigned)cred.uid);
 }
 
+/* Linux 6.16 and later: SO_PASSRIGHTS 0 makes a peer's SCM_RIGHTS fail
+ * with EPERM in its sendmsg.  The value of the generic socket options,
+ * for headers that predate it. */
+#if !defined(SO_PASSRIGHTS) && (defined(__x86_64__) || defined(__i386__) || \
+	defined(__aarch64__) || defined(__arm__) || defined(__riscv))
+#define SO_PASSRIGHTS 83
+#endif
+
+/*
+ * No server ever passes us an fd; one that does is hostile, and closing
+ * what it passed can block (a Unix socket that holds a lingering TCP
+ * socket, a FUSE file): the fd arrives with recvmsg whether we want it or
+ * not, and then its last close() is ours.  Where the kernel can refuse
+ * fds for us, it does, before the server can send any.  Elsewhere fds
+ * are still refused by the library (see io.c), after the fact.
+ */
+static void refuse_fds(int fd)
+{
+#ifdef SO_PASSRIGHTS
+	int off = 0;
+
+	/* ENOPROTOOPT before Linux 6.16: nothing more to do. */
+	setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof off);
+#else
+	(void)fd;
+#endif
+}
+
+/* How long a Unix connect waits for room in the listener's backlog. */
+static const struct timeval connect_timeout = { .tv_sec = 5 };
+
 static void set_buffers(int fd)
 {
 	int size = SOCKET_BUFFER;
@@ -175,62 +207,107 @@ static void set_buffers(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 }
 
+/*
+ * The path to connect to for a :N address, through the runtime directory
+ * that was checked (dfd): /proc/self/fd/DFD/N.  Checking the path and
+ * then connecting to it would let whoever may rename entries of a parent
+ * (another user's $XDG_RUNTIME_DIR) swap in a directory of theirs in
+ * between, holding a link to any socket of root's.  Without /proc the
+ * path itself is used, and that race is open.
+ */
+static void path_in_dir(char *buf, size_t len, int dfd, const char *dir,
+                        const char *path)
+{
+	size_t n = strlen(dir);
+	char proc[64];
+
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", dfd);
+	if (strncmp(path, dir, n) == 0 && path[n] == '/' &&
+	    access(proc, F_OK) == 0 &&
+	    snprintf(buf, len, "%s%s", proc, path + n) < (int)len)
+		return;
+	snprintf(buf, len, "%s", path);
+}
+
 static int connect_unix(struct shmframe_conn *conn, const struct sf_addr *a,
                         const char *name)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd, r;
+	int fd, r, dfd = -1;
 
 	if (strlen(a->path) >= sizeof sun.sun_path)
 		return sf__fail(conn, -ENAMETOOLONG, "socket path too long: %s",
 		                a->path);
+	memcpy(sun.sun_path, a->path, strlen(a->path) + 1);
 	if (a->in_runtime_dir) {
 		char dir[108], why[300];
 
-		/* Whoever made the directory decides who listens in it. */
+		/* Whoever made the directory decides who listens in it; the
+		 * directory checked is the one connected in. */
 		r = sf__runtime_dir(dir, sizeof dir);
 		if (!r)
-			r = sf__runtime_dir_check(dir, why, sizeof why);
+			r = dfd = sf__runtime_dir_open(dir, why, sizeof why);
 		if (r == -ENOENT)
 			return sf__fail(conn, -ENOENT, "cannot connect to %s: no "
 			                "server (%s)", name, why);
-		if (r)
+		if (r < 0)
 			return sf__fail(conn, r == -ENAMETOOLONG ? r : -EPERM,
 			                "refusing to connect to %s: %s", name,
 			                r == -ENAMETOOLONG ? "path too long" : why);
+		path_in_dir(sun.sun_path, sizeof sun.sun_path, dfd, dir, a->path);
 	}
-	memcpy(sun.sun_path, a->path, strlen(a->path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return sf__fail(conn, -errno, "socket: %s", strerror(errno));
+	if (fd < 0) {
+		r = sf__fail(conn, -errno, "socket: %s", strerror(errno));
+		goto close_dir;
+	}
 	set_buffers(fd);
-	/* A local connect is immediate (or waits for a full backlog, which a
-	 * non-blocking socket would turn into a spurious EAGAIN); the socket
-	 * becomes non-blocking right after. */
+	refuse_fds(fd);
+	/* A local connect is immediate, or waits while the listener's
+	 * backlog is full (a non-blocking socket would turn that into a
+	 * spurious EAGAIN); the socket becomes non-blocking right after.  The
+	 * wait is bounded: the listener's uid is not known yet, and a
+	 * listener of anyone's that never accepts would hold us forever. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &connect_timeout,
+	           sizeof connect_timeout);
 	do
 		r = connect(fd, (struct sockaddr *)&sun, sizeof sun);
 	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == EAGAIN) {
+		r = sf__fail(conn, -ETIMEDOUT, "cannot connect to %s: its backlog "
+		             "stayed full for %d s (a listener that does not "
+		             "accept)", name, (int)connect_timeout.tv_sec);
+		goto close_socket;
+	}
 	if (r < 0) {
 		int err = -errno;
 
-		close(fd);
-		return sf__fail(conn, err, "cannot connect to %s: %s", name,
-		                strerror(-err));
+		r = sf__fail(conn, err, "cannot connect to %s: %s", name,
+		             strerror(-err));
+		goto close_socket;
 	}
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &(struct timeval){ 0, 0 },
+	           sizeof(struct timeval));
 	r = check_server_uid(conn, fd, a, name);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
+	if (r < 0)
+		goto close_socket;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		int err = -errno;
 
-		close(fd);
-		return sf__fail(conn, err, "fcntl: %s", strerror(-err));
+		r = sf__fail(conn, err, "fcntl: %s", strerror(-err));
+		goto close_socket;
 	}
 	conn->fd = fd;
 	conn->is_unix = true;
-	return 0;
+	r = 0;
+	goto close_dir;
+
+close_socket:
+	close(fd);
+close_dir:
+	if (dfd >= 0)
+		close(dfd);
+	return r;
 }
 
 /* Non-blocking connect to one address, waiting with poll(). */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "client-private.h"
+#include "text.h"
 
 /* One decoded event.  Everything is copied out of the input queue before
  * a callback runs, so a callback may read more events (by acquiring, say)
@@ -26,6 +27,18 @@ struct event {
 	} u;
 	char text[SF_MAX_TEXT + 1];
 };
+
+int sf__fail_server(struct shmframe_conn *conn, const struct sf_error *e,
+                    const char *text)
+{
+	char shown[SF_ERROR_TEXT - 16];
+
+	/* The server's words, shown and never obeyed: a program prints
+	 * shmframe_last_error() on its terminal. */
+	sf__text_printable(shown, sizeof shown,
+	                   text[0] ? text : sf__error_name(e->code));
+	return sf__fail(conn, sf__error_errno(e->code), "server: %s", shown);
+}
 
 int sf__error_errno(uint32_t code)
 {
@@ -193,15 +206,16 @@ static int handle(struct shmframe_conn *conn, struct event *ev)
 			return unexpected(conn, "PROBE_RESULT without a PROBE");
 		conn->probe_answered = true;
 		conn->probe_status = ev->u.probe.status;
-		memcpy(conn->probe_text, ev->text, sizeof conn->probe_text);
+		/* It ends up in the transport reason or an error message, which
+		 * programs print on a terminal. */
+		sf__text_printable(conn->probe_text, sizeof conn->probe_text,
+		                   ev->text);
 		return 0;
 	case SF_ERROR:
 		sf__log(conn, SHMFRAME_LOG_DEBUG, "ERROR %s for request %u (%s)",
 		        sf__error_name(ev->u.error.code), ev->u.error.sequence,
 		        sf__type_name(ev->u.error.request_type));
-		return sf__fail(conn, sf__error_errno(ev->u.error.code),
-		                "server: %s", ev->text[0] ? ev->text
-		                : sf__error_name(ev->u.error.code));
+		return sf__fail_server(conn, &ev->u.error, ev->text);
 	}
 	if (conn->phase == SF_PHASE_HELLO)
 		return unexpected(conn, "event before WELCOME");

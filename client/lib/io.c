@@ -374,8 +374,7 @@ static bool find_error(struct shmframe_conn *conn)
 
 			if (sf__decode_error(p, h.length, &e, text, &why))
 				return false;
-			sf__fail(conn, sf__error_errno(e.code), "server: %s",
-			         text[0] ? text : sf__error_name(e.code));
+			sf__fail_server(conn, &e, text);
 			return true;
 		}
 		if (h.type == SF_IMAGE) {

@@ -64,4 +64,34 @@ ldd "$work/b-cmake/consumer" | grep -q "$root/lib/libshmframe.so.1" || \
 if nm "$work/b-cmake/consumer_static" | grep -q ' U shmframe_'; then
 	echo "FAIL: static consumer has undefined shmframe symbols"; exit 1
 fi
-echo "install test: passed (find_package shared+static, pkg-config, SONAME $soname)"
+# The 1.0 ABI: a program built against the 1.0 header (kept verbatim in
+# shmframe-1.0.h) keeps working with this library.  Same enum values and
+# struct layouts, every 1.0 declaration still there unchanged, every 1.0
+# function exported, and the consumer built against it runs.
+mkdir -p "$work/abi-1.0"
+cp "$src/test/install/shmframe-1.0.h" "$work/abi-1.0/shmframe.h"
+cc -std=c11 -o "$work/layout-1.0" "$src/test/install/abi-layout.c" -I"$work/abi-1.0"
+cc -std=c11 -o "$work/layout-now" "$src/test/install/abi-layout.c" -I"$root/include"
+"$work/layout-1.0" >"$work/layout-1.0.txt"
+"$work/layout-now" >"$work/layout-now.txt"
+diff -u "$work/layout-1.0.txt" "$work/layout-now.txt" ||
+	{ echo "FAIL: the binary layout differs from 1.0's"; exit 1; }
+# Declarations as the compiler sees them, one per line, blanks squeezed.
+decls() {
+	echo '#include <shmframe.h>' | cc -E -P -I"$1" - |
+		tr '\n' ' ' | tr ';' '\n' | tr -s ' \t' ' ' | sed 's/^ //; s/ $//' |
+		grep 'shmframe_[a-z_]* *(' | sort -u
+}
+decls "$work/abi-1.0" >"$work/decls-1.0.txt"
+decls "$root/include" >"$work/decls-now.txt"
+missing=$(comm -23 "$work/decls-1.0.txt" "$work/decls-now.txt")
+[ -z "$missing" ] || { echo "FAIL: 1.0 declarations changed or gone:"; echo "$missing"; exit 1; }
+for sym in $(grep -o 'shmframe_[a-z_]*(' "$work/abi-1.0/shmframe.h" | tr -d '(' | sort -u); do
+	nm -D --defined-only "$so" | grep -qw "$sym" || { echo "FAIL: 1.0's $sym not exported"; exit 1; }
+done
+cc -o "$work/consumer-1.0" "$work/consumer.c" -I"$work/abi-1.0" -L"$root/lib" -lshmframe \
+	-Wl,-rpath,"$root/lib"
+LD_LIBRARY_PATH="$root/lib" "$work/consumer-1.0" "unix:$sock" ||
+	{ echo "FAIL: a program built against the 1.0 header"; exit 1; }
+
+echo "install test: passed (find_package shared+static, pkg-config, SONAME $soname, the 1.0 ABI)"

@@ -1,0 +1,305 @@
+/*
+ * shmframe.h: the client library of shmframe.
+ *
+ * A program connects to a shmframe server, creates surfaces (the analogue
+ * of windows), and for each frame acquires a buffer, draws into it and
+ * presents it.  Pixels travel through shared memory when the client and
+ * the server are proven to share it (a nonce probe at connect time), and
+ * through the socket otherwise; the calls are the same either way.
+ *
+ * Conventions
+ * - Functions returning int return 0 (or a documented non-negative value)
+ *   on success and a negative errno value on failure; shmframe_strerror()
+ *   names it.  Functions returning a pointer return NULL on failure.
+ * - A connection that failed stays failed: every later call on it returns
+ *   the same error, and shmframe_last_error() says what happened first.
+ * - The library never prints, never exits, installs no signal handlers and
+ *   starts no threads.  Writes use MSG_NOSIGNAL, so a dead server is an
+ *   error (-EPIPE / -ECONNRESET), never SIGPIPE.
+ * - Error codes with a meaning of their own here:
+ *     -ECONNREFUSED / -ENOENT  no server at the address
+ *     -ECONNRESET / -EPIPE     the server closed the connection
+ *     -EPROTO           the server sent a malformed or unexpected message,
+ *                       or rejected a request (its ERROR text is in
+ *                       shmframe_last_error)
+ *     -EPROTONOSUPPORT  the server speaks another protocol major version
+ *     -EACCES           the server refused this client (uid or cookie)
+ *     -ENOTSUP          SHMFRAME_TRANSPORT_SHM was forced and no kind of
+ *                       shared memory passed the probe (reasons in
+ *                       shmframe_last_error and shmframe_transport_reason)
+ *     -EDQUOT / -EFBIG  a limit the server announced was reached
+ *     -ETIMEDOUT        the server dropped this client as too slow
+ *     -EDEADLK          acquire would wait for a buffer that can never
+ *                       come back (the caller holds them all)
+ *     -EINVAL           a bad argument; the connection stays usable
+ * - Threads: a connection and everything made from it belong to one thread
+ *   at a time.  Different connections may be used from different threads
+ *   at once.  shmframe_strerror() and shmframe_version() may be called from
+ *   any thread.
+ */
+#ifndef SHMFRAME_H
+#define SHMFRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define SHMFRAME_EXPORT __attribute__((visibility("default")))
+#else
+#define SHMFRAME_EXPORT
+#endif
+
+#define SHMFRAME_VERSION_MAJOR 1
+#define SHMFRAME_VERSION_MINOR 0
+
+struct shmframe_conn;
+struct shmframe_surface;
+struct shmframe_buffer;
+
+/* How pixels travel. */
+enum shmframe_transport {
+	SHMFRAME_TRANSPORT_AUTO = 0,   /* shm when the probe passes, else socket */
+	SHMFRAME_TRANSPORT_SHM = 1,    /* shm or fail with the probe's reason */
+	SHMFRAME_TRANSPORT_SOCKET = 2, /* pixels inline on the socket */
+};
+
+/* Kind of shared memory; ANY tries memfd, then posix, then sysv. */
+enum shmframe_shm_kind {
+	SHMFRAME_SHM_ANY = 0,
+	SHMFRAME_SHM_MEMFD = 1,
+	SHMFRAME_SHM_POSIX = 2,
+	SHMFRAME_SHM_SYSV = 3,
+};
+
+/* Pixel formats: 4 bytes per pixel, in memory order B, G, R, A (or X). */
+enum shmframe_format {
+	SHMFRAME_FORMAT_ARGB8888 = 1,
+	SHMFRAME_FORMAT_XRGB8888 = 2,
+};
+
+/* What the server does with a presented shm buffer. */
+enum shmframe_present_mode {
+	/* Keep the buffer as the surface's content without copying; it comes
+	 * back (RELEASE) when a later frame replaces it.  Needs >= 2 buffers. */
+	SHMFRAME_PRESENT_LATCH = 0,
+	/* Copy the damage at once and release the buffer (X MIT-SHM
+	 * semantics); works with a single buffer. */
+	SHMFRAME_PRESENT_COPY = 1,
+};
+
+/* Severity passed to the log callback. */
+enum shmframe_log_level {
+	SHMFRAME_LOG_ERROR = 0,
+	SHMFRAME_LOG_INFO = 1,
+	SHMFRAME_LOG_DEBUG = 2,
+};
+
+struct shmframe_rect {
+	uint32_t x, y, width, height;
+};
+
+/*
+ * Connection options.  Always start from shmframe_options_init(), which
+ * fills in the defaults; then set the fields you care about.
+ */
+struct shmframe_options {
+	/* Transport; the default comes from $SHMFRAME_TRANSPORT ("auto",
+	 * "shm" or "socket"), else AUTO. */
+	enum shmframe_transport transport;
+	/* Shared-memory kind to use (ANY: first that passes the probe). */
+	enum shmframe_shm_kind shm;
+	/* Name the server shows for this client; NULL: "shmframe". Copied. */
+	const char *name;
+	/* Buffers per surface, 1..16; default 3. */
+	unsigned buffers;
+	/* Cookie file for TCP; NULL: $SHMFRAME_AUTH, else the default path. */
+	const char *auth_file;
+	/* Receives the library's messages (may be NULL).  msg is valid only
+	 * during the call.  Called from within library calls, on the thread
+	 * that made them. */
+	void (*log)(void *data, enum shmframe_log_level level, const char *msg);
+	void *log_data;
+};
+
+/*
+ * Callbacks for events on a surface; any member may be NULL.  They are
+ * called from shmframe_dispatch() and from the blocking calls
+ * (shmframe_acquire, shmframe_roundtrip, shmframe_readback), on the calling
+ * thread.  A callback may present or acquire on its surface but must not
+ * destroy it or disconnect.
+ */
+struct shmframe_surface_listener {
+	/* The frame with this serial reached the display at time_ns
+	 * (CLOCK_MONOTONIC of the server's host); discarded != 0 when it was
+	 * replaced before it was shown. */
+	void (*presented)(void *data, struct shmframe_surface *surface,
+	                  uint32_t serial, uint64_t time_ns, int discarded);
+	/* The buffer presented with this serial is free to draw into again. */
+	void (*released)(void *data, struct shmframe_surface *surface,
+	                 uint32_t serial);
+	/* The viewer's window was closed: the surface shows nothing anymore.
+	 * The surface stays valid until shmframe_surface_destroy(). */
+	void (*closed)(void *data, struct shmframe_surface *surface);
+};
+
+/* Fills *opts with the defaults described above. */
+SHMFRAME_EXPORT void shmframe_options_init(struct shmframe_options *opts);
+
+/*
+ * Connects, shakes hands and chooses the transport (blocking).
+ * addr: "unix:/path", "tcp:HOST:PORT" or ":N"; NULL means
+ * $SHMFRAME_SERVER, else ":0".  opts may be NULL for the defaults.
+ * Returns a connection that the caller frees with shmframe_disconnect(),
+ * also when it failed: check shmframe_conn_error().  Returns NULL only
+ * when memory for the handle itself cannot be allocated.
+ */
+SHMFRAME_EXPORT struct shmframe_conn *
+shmframe_connect(const char *addr, const struct shmframe_options *opts);
+
+/* Closes the connection and frees every surface, buffer and segment made
+ * from it.  NULL is allowed. */
+SHMFRAME_EXPORT void shmframe_disconnect(struct shmframe_conn *conn);
+
+/* 0 while the connection is usable, else the negative errno that broke it. */
+SHMFRAME_EXPORT int shmframe_conn_error(const struct shmframe_conn *conn);
+
+/* Text of the first error on this connection (the server's ERROR text when
+ * it sent one), or "" when there is none.  Valid until the next call on
+ * conn. */
+SHMFRAME_EXPORT const char *shmframe_last_error(const struct shmframe_conn *conn);
+
+/* Message for a negative error code returned by this library. */
+SHMFRAME_EXPORT const char *shmframe_strerror(int error);
+
+/* Transport in use: SHMFRAME_TRANSPORT_SHM or SHMFRAME_TRANSPORT_SOCKET. */
+SHMFRAME_EXPORT enum shmframe_transport
+shmframe_transport(const struct shmframe_conn *conn);
+
+/* Kind of shm in use (SHMFRAME_SHM_ANY when the socket is used). */
+SHMFRAME_EXPORT enum shmframe_shm_kind
+shmframe_shm_kind(const struct shmframe_conn *conn);
+
+/* "shm/memfd", "shm/posix", "shm/sysv" or "socket"; static storage. */
+SHMFRAME_EXPORT const char *shmframe_transport_name(const struct shmframe_conn *conn);
+
+/* Why this transport: the probe outcome of each kind tried, e.g.
+ * "memfd: no fd received; posix: ok".  Valid as long as conn. */
+SHMFRAME_EXPORT const char *shmframe_transport_reason(const struct shmframe_conn *conn);
+
+/* The socket fd to poll for POLLIN.  Owned by the library: do not read,
+ * write or close it.  Call shmframe_flush() first when waiting in poll. */
+SHMFRAME_EXPORT int shmframe_get_fd(const struct shmframe_conn *conn);
+
+/* Reads whatever events have arrived without blocking and runs their
+ * callbacks.  Returns the number of events handled (0 when none) or a
+ * negative error. */
+SHMFRAME_EXPORT int shmframe_dispatch(struct shmframe_conn *conn);
+
+/* Writes out queued requests without blocking.  Returns 0 when all went
+ * out, -EAGAIN when some are still queued (poll for POLLOUT), or an error. */
+SHMFRAME_EXPORT int shmframe_flush(struct shmframe_conn *conn);
+
+/* Sends a SYNC and waits for its answer, dispatching events meanwhile: on
+ * return every earlier request has been handled by the server. */
+SHMFRAME_EXPORT int shmframe_roundtrip(struct shmframe_conn *conn);
+
+/*
+ * Creates a surface of width x height pixels (blocking: its buffers are
+ * made and attached, one round trip).  title may be NULL; it is copied.
+ * Returns NULL with errno set on failure (and conn's error set when the
+ * connection broke).  Destroy with shmframe_surface_destroy().
+ */
+SHMFRAME_EXPORT struct shmframe_surface *
+shmframe_surface_create(struct shmframe_conn *conn, uint32_t width,
+                        uint32_t height, enum shmframe_format format,
+                        const char *title);
+
+/* Frees the surface and its buffers; pointers from its buffers become
+ * invalid.  NULL is allowed. */
+SHMFRAME_EXPORT void shmframe_surface_destroy(struct shmframe_surface *surface);
+
+/* Sets the callbacks (listener must stay valid while set; NULL clears). */
+SHMFRAME_EXPORT void
+shmframe_surface_set_listener(struct shmframe_surface *surface,
+                              const struct shmframe_surface_listener *listener,
+                              void *data);
+
+/* Latch (default) or copy; takes effect with the next present (each
+ * frame carries its mode, so switching costs nothing).  A buffer the server
+ * still latches comes back when the next frame replaces it.  Returns 0, or
+ * -EINVAL for an unknown mode, or the connection's error. */
+SHMFRAME_EXPORT int shmframe_surface_set_present_mode(struct shmframe_surface *surface,
+                                                      enum shmframe_present_mode mode);
+
+/* 1 once the server reported the surface's window closed. */
+SHMFRAME_EXPORT int shmframe_surface_closed(const struct shmframe_surface *surface);
+
+SHMFRAME_EXPORT uint32_t shmframe_surface_width(const struct shmframe_surface *surface);
+SHMFRAME_EXPORT uint32_t shmframe_surface_height(const struct shmframe_surface *surface);
+
+/*
+ * Takes a free buffer, waiting (dispatching events) until the server
+ * releases one.  The buffer holds the image last drawn into it, not
+ * necessarily the latest frame.  It belongs to the caller until it is
+ * presented or discarded; it stays valid until the surface is destroyed.
+ * Returns NULL with errno set on failure: EDEADLK when no buffer can ever
+ * come back (the caller holds them all, or as many as the server lets a
+ * client have in flight), or the connection's error.
+ */
+SHMFRAME_EXPORT struct shmframe_buffer *
+shmframe_acquire(struct shmframe_surface *surface);
+
+/* Same without waiting: NULL with errno EAGAIN when every buffer is busy. */
+SHMFRAME_EXPORT struct shmframe_buffer *
+shmframe_try_acquire(struct shmframe_surface *surface);
+
+/* The buffer's pixels (height rows of *stride bytes, stride >= width*4);
+ * writable until the buffer is presented.  stride may be NULL. */
+SHMFRAME_EXPORT void *shmframe_buffer_pixels(struct shmframe_buffer *buffer,
+                                             uint32_t *stride);
+
+/*
+ * Presents an acquired buffer as the surface's new content.  damage lists
+ * the rectangles that differ from the previous frame (n_damage == 0: the
+ * whole surface); they must lie inside the surface.  Over the socket only
+ * the damaged pixels are sent, so they must be right.  The buffer goes back
+ * to the library: do not touch it until acquired again.  On success returns
+ * 0 and stores the frame's serial in *serial (may be NULL).  Errors: -EINVAL
+ * (a buffer not acquired from this surface, or damage outside it; nothing
+ * is sent and the connection stays usable), or the connection's error.
+ * More rectangles than one message holds are sent as their bounding box.
+ * Over the socket this call returns once the pixels are written to the
+ * kernel; over shm, once the request is queued and flushed.
+ */
+SHMFRAME_EXPORT int shmframe_present(struct shmframe_surface *surface,
+                                     struct shmframe_buffer *buffer,
+                                     const struct shmframe_rect *damage,
+                                     unsigned n_damage, uint32_t *serial);
+
+/* Puts an acquired buffer back unpresented. */
+SHMFRAME_EXPORT void shmframe_buffer_discard(struct shmframe_surface *surface,
+                                             struct shmframe_buffer *buffer);
+
+/*
+ * Reads the rectangle (x, y, width, height) of what the server holds for
+ * the surface into dst (rows of dst_stride bytes) — through shared memory
+ * when it is in use, else inline.  Blocking.  Returns 0 or a negative
+ * error (-EINVAL for a rectangle outside the surface).
+ */
+SHMFRAME_EXPORT int shmframe_readback(struct shmframe_surface *surface,
+                                      uint32_t x, uint32_t y, uint32_t width,
+                                      uint32_t height, void *dst,
+                                      uint32_t dst_stride);
+
+/* Library version, "1.0.0". */
+SHMFRAME_EXPORT const char *shmframe_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

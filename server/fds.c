@@ -68,6 +68,11 @@ struct sf_closer {
 	unsigned cap, head, count;
 	unsigned threads, busy;   /* closer threads, and those inside close() */
 	unsigned pending;         /* count + busy: fds still open */
+	/* Emptying Unix sockets installs fds on the closers too: they are
+	 * counted (held) and, before each recvmsg, claimed, so that the loop
+	 * and the closers together stay within the budget and the reserve.
+	 * budget and conn_fds are the loop's view (sf__fds_used). */
+	unsigned held, claimed, budget, conn_fds;
 	bool stop;
 	bool failed;              /* no thread could be started: close inline */
 };
@@ -123,9 +128,13 @@ unsigned sf__fds_used(const struct sf_server *server)
 	unsigned pending = 0;
 
 	if (server->closer) {
-		pthread_mutex_lock(&server->closer->lock);
-		pending = server->closer->pending;
-		pthread_mutex_unlock(&server->closer->lock);
+		struct sf_closer *cl = server->closer;
+
+		pthread_mutex_lock(&cl->lock);
+		cl->conn_fds = server->n_clients * SF_FD_PER_CONN;
+		cl->budget = server->fd_budget;
+		pending = cl->pending + cl->held + cl->claimed;
+		pthread_mutex_unlock(&cl->lock);
 	}
 	return server->n_clients * SF_FD_PER_CONN + pending;
 }
@@ -137,7 +146,33 @@ bool sf__fds_room(struct sf_server *server)
 
 /* ---- closer ------------------------------------------------------------ */
 
-static void release(int fd, unsigned depth, unsigned *left, char *sink);
+static void release(struct sf_closer *cl, int fd, unsigned depth,
+                    unsigned *left, char *sink);
+
+/* Claims room for n fds about to be installed by a closer: false when
+ * they would take the fds in use past the budget (the loop's one read
+ * may come on top, in the reserve). */
+static bool claim(struct sf_closer *cl, unsigned n)
+{
+	bool ok;
+
+	pthread_mutex_lock(&cl->lock);
+	ok = cl->conn_fds + cl->pending + cl->held + cl->claimed + n <=
+	     cl->budget;
+	if (ok)
+		cl->claimed += n;
+	pthread_mutex_unlock(&cl->lock);
+	return ok;
+}
+
+/* The claim of n became got fds held (got <= n). */
+static void settle(struct sf_closer *cl, unsigned n, unsigned got)
+{
+	pthread_mutex_lock(&cl->lock);
+	cl->claimed -= n;
+	cl->held += got;
+	pthread_mutex_unlock(&cl->lock);
+}
 
 static bool is_unix_socket(int fd)
 {
@@ -159,7 +194,8 @@ static bool is_unix_socket(int fd)
  * close as before.  One message's fds are held at a time per level of
  * nesting.
  */
-static void empty_unix(int fd, unsigned depth, unsigned *left, char *sink)
+static void empty_unix(struct sf_closer *cl, int fd, unsigned depth,
+                       unsigned *left, char *sink)
 {
 	int listening = 0;
 	socklen_t len = sizeof listening;
@@ -171,15 +207,19 @@ static void empty_unix(int fd, unsigned depth, unsigned *left, char *sink)
 
 		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 			return;
-		while (*left > 0) {
+		while (*left > 0 && claim(cl, 1)) {
 			int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 
+			settle(cl, 1, conn >= 0);
 			if (conn < 0 && errno == EINTR)
 				continue;
 			if (conn < 0)
 				return;
 			(*left)--;
-			release(conn, depth + 1, left, sink);
+			release(cl, conn, depth + 1, left, sink);
+			pthread_mutex_lock(&cl->lock);
+			cl->held--;
+			pthread_mutex_unlock(&cl->lock);
 		}
 		return;
 	}
@@ -195,9 +235,20 @@ static void empty_unix(int fd, unsigned depth, unsigned *left, char *sink)
 			.msg_control = control.buf,
 			.msg_controllen = sizeof control.buf,
 		};
-		unsigned got = 0;
-		ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		unsigned got = 0, installed = 0;
+		ssize_t n;
 
+		if (!claim(cl, SF_FDS_PER_MSG_MAX))
+			return;
+		n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n >= 0)
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c;
+			     c = CMSG_NXTHDR(&msg, c))
+				if (c->cmsg_level == SOL_SOCKET &&
+				    c->cmsg_type == SCM_RIGHTS)
+					installed += (c->cmsg_len - CMSG_LEN(0)) /
+					             sizeof(int);
+		settle(cl, SF_FDS_PER_MSG_MAX, installed);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -215,7 +266,10 @@ static void empty_unix(int fd, unsigned depth, unsigned *left, char *sink)
 
 				memcpy(&nested, CMSG_DATA(c) + i * sizeof(int),
 				       sizeof nested);
-				release(nested, depth + 1, left, sink);
+				release(cl, nested, depth + 1, left, sink);
+				pthread_mutex_lock(&cl->lock);
+				cl->held--;
+				pthread_mutex_unlock(&cl->lock);
 				got++;
 			}
 		}
@@ -226,11 +280,13 @@ static void empty_unix(int fd, unsigned depth, unsigned *left, char *sink)
 	}
 }
 
-/* Closes fd so that nothing it holds is freed undefused. */
-static void release(int fd, unsigned depth, unsigned *left, char *sink)
+/* Closes fd so that nothing it holds is freed undefused (as far as the
+ * fds the closers may hold allow). */
+static void release(struct sf_closer *cl, int fd, unsigned depth,
+                    unsigned *left, char *sink)
 {
 	if (sink && depth < NEST_MAX && is_unix_socket(fd))
-		empty_unix(fd, depth, left, sink);
+		empty_unix(cl, fd, depth, left, sink);
 	sf__fd_defuse(fd);
 	close(fd);
 }
@@ -257,7 +313,7 @@ static void *closer_main(void *arg)
 		{
 			unsigned left = EMPTY_MAX;
 
-			release(fd, 0, &left, sink);
+			release(cl, fd, 0, &left, sink);
 		}
 		pthread_mutex_lock(&cl->lock);
 		cl->busy--;
@@ -303,6 +359,8 @@ static struct sf_closer *closer_get(struct sf_server *server)
 		return NULL;
 	pthread_mutex_init(&cl->lock, NULL);
 	pthread_cond_init(&cl->wake, NULL);
+	cl->budget = sf__fds_budget(server);
+	cl->conn_fds = server->n_clients * SF_FD_PER_CONN;
 	server->closer = cl;
 	return cl;
 }

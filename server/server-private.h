@@ -239,7 +239,8 @@ void sf__fds_setup(struct sf_server *server);
 /* Waits a little for the closer threads to finish, frees what it can. */
 void sf__fds_teardown(struct sf_server *server);
 /* The fds connections may use, and those they use now (SF_FD_PER_CONN per
- * connection, and fds still waiting to be closed). */
+ * connection, fds still waiting to be closed, and those the closers hold
+ * or claimed while emptying Unix sockets). */
 unsigned sf__fds_budget(struct sf_server *server);
 unsigned sf__fds_used(const struct sf_server *server);
 /* True when the fds in use are within the budget, so that the fds one

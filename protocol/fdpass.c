@@ -39,10 +39,12 @@ bool sf__fd_is_shmem(int fd)
 void sf__fd_defuse(int fd)
 {
 	struct linger off = { .l_onoff = 0, .l_linger = 0 };
-	struct stat st;
 
-	if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof off);
+	/* No fstat first: on a file of a FUSE daemon that never answers,
+	 * fstat itself can block, and the caller may be the event loop.
+	 * setsockopt on anything but a socket is ENOTSOCK without asking the
+	 * file's filesystem. */
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof off);
 }
 
 void sf__fd_dispose_now(int fd, void *data)

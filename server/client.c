@@ -243,6 +243,7 @@ int sf__client_create(struct sf_server *server, int fd, bool is_unix)
 	list_init(&c->unauth_link);
 	list_init(&c->backlog_link);
 	list_init(&c->flush_link);
+	list_init(&c->fd_wait_link);
 	list_init(&c->out);
 	list_init(&c->segments);
 	list_init(&c->surfaces);
@@ -319,6 +320,7 @@ void sf__client_close(struct sf_client *c, const char *why)
 	unauth_leave(c);
 	list_remove(&c->backlog_link);
 	list_remove(&c->flush_link);
+	list_remove(&c->fd_wait_link);
 	list_remove(&c->link);
 	list_append(&server->dead, &c->link);
 	server->n_clients--;
@@ -353,7 +355,7 @@ static void update_interest(struct sf_client *c)
 
 	if (c->fd < 0)
 		return;
-	if (!c->input_paused && !c->eof)
+	if (!c->input_paused && !c->eof && list_empty(&c->fd_wait_link))
 		ev |= SF_LOOP_READ;
 	if (sf__out_pending(c))
 		ev |= SF_LOOP_WRITE;
@@ -602,6 +604,48 @@ unsigned sf__client_inflight(const struct sf_client *c)
 }
 
 /* ---- fds -------------------------------------------------------------- */
+
+/* How often connections waiting for fds look again. */
+#define FD_RETRY_MS 5
+
+/*
+ * Before a recvmsg on a Unix connection: it may install up to
+ * SF_FDS_PER_MSG_MAX fds, which only the reserve is sure to hold while
+ * the fds in use are within the budget.  When they are not (fds that are
+ * not memfds wait for the closer threads, fds.c), the connection is not
+ * read, nor polled for reading, until they are.  False then.
+ */
+static bool may_receive(struct sf_client *c)
+{
+	if (!c->is_unix || sf__fds_room(c->server))
+		return true;
+	if (list_empty(&c->fd_wait_link)) {
+		list_append(&c->server->fd_wait, &c->fd_wait_link);
+		update_interest(c);
+	}
+	return false;
+}
+
+int sf__clients_fd_retry(struct sf_server *server)
+{
+	struct sf_list todo;
+
+	if (list_empty(&server->fd_wait))
+		return -1;
+	if (!sf__fds_room(server))
+		return FD_RETRY_MS;
+	/* Polled for reading again: the level-triggered loop reports what
+	 * waits in their sockets. */
+	list_take_all(&todo, &server->fd_wait);
+	while (!list_empty(&todo)) {
+		struct sf_client *c = sf_container_of(list_pop(&todo),
+		                                      struct sf_client,
+		                                      fd_wait_link);
+
+		update_interest(c);
+	}
+	return -1;
+}
 
 int sf__client_take_fd(struct sf_client *c)
 {
@@ -898,6 +942,8 @@ static int payload_read(struct sf_client *c, size_t *budget_used)
 		n++;
 		c->fdq.limit = SF_FDQ_MAX;
 	}
+	if (!may_receive(c))
+		return 0;
 	got = sf__recv_fds(c->fd, iov, n, &c->fdq);
 	if (got == -EAGAIN || got == -EWOULDBLOCK)
 		return 0;
@@ -1073,6 +1119,8 @@ static int read_messages(struct sf_client *c, size_t *budget_used)
 	iov.iov_base = c->in + c->in_end;
 	iov.iov_len = SF_IN_CAP - c->in_end;
 	c->fdq.limit = c->state == SF_CLIENT_READY ? SF_FDQ_MAX : 0;
+	if (!may_receive(c))
+		return 0;
 	got = sf__recv_fds(c->fd, &iov, 1, &c->fdq);
 	if (got == -EAGAIN || got == -EWOULDBLOCK)
 		return 0;
@@ -1173,9 +1221,20 @@ static void drain(struct sf_client *c)
 
 	c->fdq.limit = 0;
 	for (int i = 0; i < 4; i++) {
-		ssize_t got = sf__recv_fds(c->fd, &iov, 1, &c->fdq);
+		ssize_t got;
 
+		if (!may_receive(c))
+			return;
+		c->fdq.foreign = 0;
+		got = sf__recv_fds(c->fd, &iov, 1, &c->fdq);
 		sf__fdq_clear(&c->fdq);
+		/* It was told; fds that may keep a closer busy are not
+		 * taken from it any longer. */
+		if (c->fdq.foreign) {
+			sf__client_close(c, "kept sending file descriptors after "
+			                 "an error");
+			return;
+		}
 		if (got == -EAGAIN || got == -EWOULDBLOCK)
 			return;
 		if (got <= 0) {

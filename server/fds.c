@@ -24,16 +24,24 @@
  * on a thread, for these reasons, and so do we: the event loop only hands
  * such fds to a closer thread.  Sockets are defused first (SO_LINGER off,
  * sf__fd_defuse) so that the usual case does not even keep a closer busy.
+ * A Unix socket is emptied before its close (empty_unix), each fd queued
+ * in it released the same way: undefused, a socket lingering for an hour
+ * in there would keep the closer for the hour -- four of them all the
+ * closers, after which every fd handed over stays open and the table
+ * fills up, whatever the budget said.
  * A close that never returns (a FUSE daemon that never answers) keeps one
  * closer thread forever; up to CLOSERS_MAX of them run, and what waits for
  * them counts against the budget, so the loop itself never waits.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,8 +50,16 @@
 /* Fds kept out of the budget: see above. */
 #define FD_RESERVE (SF_FDS_PER_MSG_MAX + 64)
 #define CLOSERS_MAX 4
-/* Small stacks: a closer only calls close(). */
+/* Small stacks: a closer only empties sockets and calls close(). */
 #define CLOSER_STACK (64u << 10)
+/* Unix sockets nest in each other's queues: the kernel refuses to pass
+ * one more than a few levels deep (MAX_RECURSION_LEVEL, 4), so emptying
+ * goes this deep at most. */
+#define NEST_MAX 8
+/* Messages and connections taken out of one fd handed to a closer (and
+ * the sockets nested in it) before it is closed as it is. */
+#define EMPTY_MAX 8192
+#define SINK_SIZE (16u << 10)
 
 struct sf_closer {
 	pthread_mutex_t lock;
@@ -52,6 +68,11 @@ struct sf_closer {
 	unsigned cap, head, count;
 	unsigned threads, busy;   /* closer threads, and those inside close() */
 	unsigned pending;         /* count + busy: fds still open */
+	/* Emptying Unix sockets installs fds on the closers too: they are
+	 * counted (held) and, before each recvmsg, claimed, so that the loop
+	 * and the closers together stay within the budget and the reserve.
+	 * budget and conn_fds are the loop's view (sf__fds_used). */
+	unsigned held, claimed, budget, conn_fds;
 	bool stop;
 	bool failed;              /* no thread could be started: close inline */
 };
@@ -107,18 +128,174 @@ unsigned sf__fds_used(const struct sf_server *server)
 	unsigned pending = 0;
 
 	if (server->closer) {
-		pthread_mutex_lock(&server->closer->lock);
-		pending = server->closer->pending;
-		pthread_mutex_unlock(&server->closer->lock);
+		struct sf_closer *cl = server->closer;
+
+		pthread_mutex_lock(&cl->lock);
+		cl->conn_fds = server->n_clients * SF_FD_PER_CONN;
+		cl->budget = server->fd_budget;
+		pending = cl->pending + cl->held + cl->claimed;
+		pthread_mutex_unlock(&cl->lock);
 	}
 	return server->n_clients * SF_FD_PER_CONN + pending;
 }
 
+bool sf__fds_room(struct sf_server *server)
+{
+	return sf__fds_used(server) <= sf__fds_budget(server);
+}
+
 /* ---- closer ------------------------------------------------------------ */
+
+static void release(struct sf_closer *cl, int fd, unsigned depth,
+                    unsigned *left, char *sink);
+
+/* Claims room for n fds about to be installed by a closer: false when
+ * they would take the fds in use past the budget (the loop's one read
+ * may come on top, in the reserve). */
+static bool claim(struct sf_closer *cl, unsigned n)
+{
+	bool ok;
+
+	pthread_mutex_lock(&cl->lock);
+	ok = cl->conn_fds + cl->pending + cl->held + cl->claimed + n <=
+	     cl->budget;
+	if (ok)
+		cl->claimed += n;
+	pthread_mutex_unlock(&cl->lock);
+	return ok;
+}
+
+/* The claim of n became got fds held (got <= n). */
+static void settle(struct sf_closer *cl, unsigned n, unsigned got)
+{
+	pthread_mutex_lock(&cl->lock);
+	cl->claimed -= n;
+	cl->held += got;
+	pthread_mutex_unlock(&cl->lock);
+}
+
+static bool is_unix_socket(int fd)
+{
+	struct stat st;
+	int domain = 0;
+	socklen_t len = sizeof domain;
+
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	       getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+	       domain == AF_UNIX;
+}
+
+/*
+ * Takes out of a Unix socket what its close would free: nothing more may
+ * come (SHUT_RD: a peer's send fails with EPIPE, a connect to a listener
+ * is refused), then every queued message is received and its fds
+ * released in turn, and every pending connection of a listener accepted
+ * and released.  Bounded by *left; what is left past it goes with the
+ * close as before.  One message's fds are held at a time per level of
+ * nesting.
+ */
+static void empty_unix(struct sf_closer *cl, int fd, unsigned depth,
+                       unsigned *left, char *sink)
+{
+	int listening = 0;
+	socklen_t len = sizeof listening;
+
+	shutdown(fd, SHUT_RD);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 &&
+	    listening) {
+		int fl = fcntl(fd, F_GETFL);
+
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+			return;
+		while (*left > 0 && claim(cl, 1)) {
+			int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
+			settle(cl, 1, conn >= 0);
+			if (conn < 0 && errno == EINTR)
+				continue;
+			if (conn < 0)
+				return;
+			(*left)--;
+			release(cl, conn, depth + 1, left, sink);
+			pthread_mutex_lock(&cl->lock);
+			cl->held--;
+			pthread_mutex_unlock(&cl->lock);
+		}
+		return;
+	}
+	while (*left > 0) {
+		union {
+			char buf[CMSG_SPACE(SF_FDS_PER_MSG_MAX * sizeof(int))];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov = { .iov_base = sink, .iov_len = SINK_SIZE };
+		struct msghdr msg = {
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = control.buf,
+			.msg_controllen = sizeof control.buf,
+		};
+		unsigned got = 0, installed = 0;
+		ssize_t n;
+
+		if (!claim(cl, SF_FDS_PER_MSG_MAX))
+			return;
+		n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n >= 0)
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c;
+			     c = CMSG_NXTHDR(&msg, c))
+				if (c->cmsg_level == SOL_SOCKET &&
+				    c->cmsg_type == SCM_RIGHTS)
+					installed += (c->cmsg_len - CMSG_LEN(0)) /
+					             sizeof(int);
+		settle(cl, SF_FDS_PER_MSG_MAX, installed);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return;
+		(*left)--;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c;
+		     c = CMSG_NXTHDR(&msg, c)) {
+			size_t k;
+
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t i = 0; i < k; i++) {
+				int nested;
+
+				memcpy(&nested, CMSG_DATA(c) + i * sizeof(int),
+				       sizeof nested);
+				release(cl, nested, depth + 1, left, sink);
+				pthread_mutex_lock(&cl->lock);
+				cl->held--;
+				pthread_mutex_unlock(&cl->lock);
+				got++;
+			}
+		}
+		/* The end of the stream, or of the queue once shut (an empty
+		 * datagram with fds is not an end). */
+		if (n == 0 && got == 0)
+			return;
+	}
+}
+
+/* Closes fd so that nothing it holds is freed undefused (as far as the
+ * fds the closers may hold allow). */
+static void release(struct sf_closer *cl, int fd, unsigned depth,
+                    unsigned *left, char *sink)
+{
+	if (sink && depth < NEST_MAX && is_unix_socket(fd))
+		empty_unix(cl, fd, depth, left, sink);
+	sf__fd_defuse(fd);
+	close(fd);
+}
 
 static void *closer_main(void *arg)
 {
 	struct sf_closer *cl = arg;
+	/* NULL without memory: then fds are closed as they are. */
+	char *sink = malloc(SINK_SIZE);
 
 	pthread_mutex_lock(&cl->lock);
 	for (;;) {
@@ -133,7 +310,11 @@ static void *closer_main(void *arg)
 		cl->count--;
 		cl->busy++;
 		pthread_mutex_unlock(&cl->lock);
-		close(fd);
+		{
+			unsigned left = EMPTY_MAX;
+
+			release(cl, fd, 0, &left, sink);
+		}
 		pthread_mutex_lock(&cl->lock);
 		cl->busy--;
 		cl->pending--;
@@ -141,6 +322,7 @@ static void *closer_main(void *arg)
 	cl->threads--;
 	pthread_cond_broadcast(&cl->wake);
 	pthread_mutex_unlock(&cl->lock);
+	free(sink);
 	return NULL;
 }
 
@@ -177,6 +359,8 @@ static struct sf_closer *closer_get(struct sf_server *server)
 		return NULL;
 	pthread_mutex_init(&cl->lock, NULL);
 	pthread_cond_init(&cl->wake, NULL);
+	cl->budget = sf__fds_budget(server);
+	cl->conn_fds = server->n_clients * SF_FD_PER_CONN;
 	server->closer = cl;
 	return cl;
 }

@@ -26,6 +26,11 @@
 #define BACKLOG 4096
 /* Connections taken per wakeup, so that a burst does not stall the rest. */
 #define ACCEPT_BUDGET 16
+/* Out of fds, accepting is tried again after this, or when a client goes:
+ * fds also come back from the closer threads (fds.c), and ENFILE from
+ * other processes closing theirs, with no client of ours to go. */
+#define ACCEPT_RETRY_NS (100ull * 1000000ull)
+#define ACCEPT_LOG_NS (10ull * 1000000000ull)
 
 static void accept_event(struct sf_watch *w, uint32_t events)
 {
@@ -44,10 +49,18 @@ static void accept_event(struct sf_watch *w, uint32_t events)
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM) {
 				/* Level triggered, the pending connection would wake us
-				 * at once again: wait for a client to go instead. */
-				sf__log("cannot accept on %s: %s; waiting for a client "
-				        "to disconnect", l->text, strerror(errno));
+				 * at once again: wait for a client to go, or a while. */
+				uint64_t now = sf__now_ns();
+
+				if (now - server->accept_logged_ns >= ACCEPT_LOG_NS ||
+				    server->accept_logged_ns == 0) {
+					sf__log("cannot accept on %s: %s; trying again when a "
+					        "client disconnects or in %llu ms", l->text,
+					        strerror(errno), ACCEPT_RETRY_NS / 1000000ull);
+					server->accept_logged_ns = now;
+				}
 				sf__listeners_pause(server, true);
+				server->accept_retry_ns = now + ACCEPT_RETRY_NS;
 				return;
 			}
 			sf__log("accept on %s: %s", l->text, strerror(errno));
@@ -65,6 +78,20 @@ void sf__listeners_pause(struct sf_server *server, bool pause)
 	server->accept_paused = pause;
 	list_for_each(l, &server->listeners, struct sf_listener, link)
 		sf__loop_modify(server->loop, &l->watch, pause ? 0 : SF_LOOP_READ);
+}
+
+int sf__listeners_retry(struct sf_server *server)
+{
+	uint64_t now;
+
+	if (!server->accept_paused)
+		return -1;
+	now = sf__now_ns();
+	if (now >= server->accept_retry_ns) {
+		sf__listeners_pause(server, false);
+		return -1;
+	}
+	return (int)((server->accept_retry_ns - now + 999999) / 1000000);
 }
 
 /* 1 when a server answers on path, 0 when nobody does (stale file). */

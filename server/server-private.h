@@ -160,6 +160,9 @@ struct sf_server {
 	struct sf_list dead;       /* struct sf_client.link: freed between iterations */
 	struct sf_list backlog;    /* struct sf_client.backlog_link: input left to process */
 	struct sf_list flush;      /* struct sf_client.flush_link: output to write */
+	struct sf_list fd_wait;    /* struct sf_client.fd_wait_link: Unix
+	                            * connections not read until the closers
+	                            * catch up (sf__fds_room) */
 	struct sf_list unauth;     /* struct sf_client.unauth_link: never said a
 	                            * good HELLO (still waiting, or closing),
 	                            * oldest first */
@@ -167,6 +170,8 @@ struct sf_server {
 	unsigned n_clients;
 	unsigned n_unauth;
 	bool accept_paused;        /* out of fds: listeners wait for a close */
+	uint64_t accept_retry_ns;  /* ... or until then */
+	uint64_t accept_logged_ns; /* when that was last logged */
 	unsigned fd_budget;        /* fds for connections (fds.c); 0: not yet known */
 	struct sf_closer *closer;  /* fds.c */
 };
@@ -219,6 +224,10 @@ int sf__listener_open(struct sf_server *server, const char *addr_text);
 void sf__listener_close(struct sf_listener *l);
 /* Stops or resumes accepting on every listener (out of file descriptors). */
 void sf__listeners_pause(struct sf_server *server, bool pause);
+/* Resumes paused listeners when their retry is due (fds may have come
+ * back without a client closing: the closer threads, another process's
+ * ENFILE).  Returns ms until the retry, or -1 when not paused. */
+int sf__listeners_retry(struct sf_server *server);
 
 /* ---- fds.c ------------------------------------------------------------ */
 
@@ -231,9 +240,17 @@ void sf__fds_setup(struct sf_server *server);
 /* Waits a little for the closer threads to finish, frees what it can. */
 void sf__fds_teardown(struct sf_server *server);
 /* The fds connections may use, and those they use now (SF_FD_PER_CONN per
- * connection, and fds still waiting to be closed). */
+ * connection, fds still waiting to be closed, and those the closers hold
+ * or claimed while emptying Unix sockets). */
 unsigned sf__fds_budget(struct sf_server *server);
 unsigned sf__fds_used(const struct sf_server *server);
+/* True when the fds in use are within the budget, so that the fds one
+ * recvmsg may install (SF_FDS_PER_MSG_MAX) fit in the reserve: a Unix
+ * connection is read only then.  Fds received that are not memfds wait
+ * for the closer threads and count as used until closed; a peer sending
+ * them faster than they close (or all closers stuck in close()) would
+ * otherwise fill the fd table, whatever the budget. */
+bool sf__fds_room(struct sf_server *server);
 /* Closes fd on a closer thread (never blocks the caller); for fds that
  * came from a peer and are not memfds, and Unix connections, which may
  * hold such fds unread.  Takes ownership of fd. */
@@ -397,6 +414,8 @@ struct sf_client {
 	struct sf_list unauth_link;   /* server->unauth until a good HELLO */
 	struct sf_list backlog_link;
 	struct sf_list flush_link;
+	struct sf_list fd_wait_link;  /* server->fd_wait while not read for want
+	                               * of fds (sf__fds_room) */
 	struct sf_server *server;
 	struct sf_watch watch;
 	int fd;
@@ -495,6 +514,9 @@ void sf__client_pause_input(struct sf_client *c, bool pause);
 /* Clients past their deadline (no HELLO in time, or closing too long) are
  * closed; returns the ms until the nearest remaining deadline, or -1. */
 int sf__clients_expire(struct sf_server *server);
+/* Lets connections that waited for fds (sf__fds_room) be read again once
+ * there is room.  Returns ms until the next look, or -1 when none waits. */
+int sf__clients_fd_retry(struct sf_server *server);
 /* PUT_IMAGE and GET_IMAGE whose PRESENTED or IMAGE has not been written
  * to the socket yet (frames waiting for the display included). */
 unsigned sf__client_inflight(const struct sf_client *c);

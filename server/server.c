@@ -18,6 +18,7 @@ int sf__server_init(struct sf_server *server)
 	list_init(&server->backlog);
 	list_init(&server->flush);
 	list_init(&server->unauth);
+	list_init(&server->fd_wait);
 	server->display = NULL;
 	/* The fd budget, before the first connection is admitted. */
 	sf__fds_setup(server);
@@ -60,6 +61,8 @@ int sf__server_iterate(struct sf_server *server, int max_wait_ms)
 	int timeout, n;
 
 	timeout = sf__clients_expire(server);
+	timeout = min_timeout(timeout, sf__listeners_retry(server));
+	timeout = min_timeout(timeout, sf__clients_fd_retry(server));
 	timeout = min_timeout(timeout, sf__display_timeout_ms(server->display));
 	timeout = min_timeout(timeout, max_wait_ms);
 	if (!list_empty(&server->backlog))

@@ -36,6 +36,7 @@
  * Exit 2 for usage, 1 when something that must work does not.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -166,12 +167,14 @@ static unsigned n_accepted;
 
 /* A TCP socket whose last close() sleeps up to 15 s: SO_LINGER, and data
  * stuck behind the zero window of a peer that never reads. */
+static int linger_s = 15;
+
 static int lingering_socket(void)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t sl = sizeof sin;
-	struct linger lg = { .l_onoff = 1, .l_linger = 15 };
+	struct linger lg = { .l_onoff = 1, .l_linger = linger_s };
 	static char junk[1 << 16];
 	int small = 4096, fd, unsent = 0;
 
@@ -279,6 +282,85 @@ static int cmd_linger(const char *addr, const char *when, int n)
 		close(fd);
 	}
 	printf("passed %d\n", n);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+/* ---- jam --------------------------------------------------------------- */
+
+/* Sends one byte with SF_FDS_PER_MSG_MAX copies of fd; false when the
+ * server is gone (closed, or reset). */
+static bool send_many(int sock, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(SF_FDS_PER_MSG_MAX * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	int fds[SF_FDS_PER_MSG_MAX];
+	char c = 0;
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof control.buf };
+	struct cmsghdr *cm;
+
+	for (int i = 0; i < SF_FDS_PER_MSG_MAX; i++)
+		fds[i] = fd;
+	memset(&control, 0, sizeof control);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof fds);
+	memcpy(CMSG_DATA(cm), fds, sizeof fds);
+	return sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) == 1 ||
+	       errno == EAGAIN;
+}
+
+/*
+ * First STUCK connections each pass a Unix socket holding a TCP socket
+ * that lingers for an hour (nested, as in linger): whoever frees it waits
+ * the hour.  Then CONNS connections each send, for up to a second, bytes
+ * that carry SF_FDS_PER_MSG_MAX fds apiece (a pipe, which closes at once).
+ */
+static int cmd_jam(const char *addr, int stuck, int conns)
+{
+	uint8_t buf[256];
+	unsigned long sent = 0;
+	int p[2];
+
+	linger_s = 3600;
+	for (int i = 0; i < stuck; i++) {
+		size_t len = sf__peer_hello(buf, sizeof buf, NULL);
+		int fd = sf__peer_connect(addr, 0, source_ip), evil = nested_socket();
+		struct sf_sync s = { .serial = 1 };
+		const char *err;
+
+		if (fd < 0)
+			die("cannot connect to %s: %s", addr, strerror(errno));
+		send_with(fd, buf, len, NULL, 0);
+		if ((err = read_until(fd, SF_WELCOME, 10)))
+			die("no WELCOME: %s", err);
+		len = sf__encode(buf, sizeof buf, SF_SYNC, &s, sizeof s, NULL, 0);
+		send_with(fd, buf, len, &evil, 1);
+		close_in_background(evil);
+		err = read_until(fd, 0, 10);
+		printf("error=%s\n", err ? err : "none");
+		fflush(stdout);
+		close(fd);
+	}
+	if (pipe2(p, O_CLOEXEC) < 0)
+		die("pipe: %s", strerror(errno));
+	for (int i = 0; i < conns; i++) {
+		int fd = sf__peer_connect(addr, 0, source_ip);
+		double end = now_s() + 1;
+
+		if (fd < 0)
+			continue;
+		while (now_s() < end && send_many(fd, p[0]))
+			sent++;
+		close(fd);
+	}
+	printf("flooded sent=%lu\n", sent);
 	fflush(stdout);
 	for (;;)
 		pause();
@@ -450,6 +532,7 @@ static int cmd_ping(const char *addr, double seconds)
 static void usage(void)
 {
 	fprintf(stderr, "usage: " PROG " linger unix:PATH before|after|nested|unread N\n"
+	        "       " PROG " jam unix:PATH STUCK CONNS\n"
 	        "       " PROG " hold ADDR N SECONDS [SOURCE_IP]\n"
 	        "       " PROG " queue unix:PATH N hello|probe|pixels\n"
 	        "       " PROG " ping ADDR SECONDS\n");
@@ -461,6 +544,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc == 5 && strcmp(argv[1], "linger") == 0)
 		return cmd_linger(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 5 && strcmp(argv[1], "jam") == 0)
+		return cmd_jam(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if ((argc == 5 || argc == 6) && strcmp(argv[1], "hold") == 0) {
 		source_ip = argc == 6 ? argv[5] : NULL;
 		return cmd_hold(argv[2], atoi(argv[3]), atof(argv[4]));

@@ -498,14 +498,14 @@ static void expire_slow(struct sf_client *c)
 int sf__clients_expire(struct sf_server *server)
 {
 	uint64_t now = sf__now_ns(), next = UINT64_MAX;
-	struct sf_list todo;
+	struct sf_list pending;
 
 	/* Failing one client must never derail the walk over the others (see
 	 * list_for_each in server-private.h): each goes back to the list
 	 * before it is handled, and one dropped meanwhile is not met. */
-	list_take_all(&todo, &server->clients);
-	while (!list_empty(&todo)) {
-		struct sf_client *c = sf_container_of(list_pop(&todo),
+	list_take_all(&pending, &server->clients);
+	while (!list_empty(&pending)) {
+		struct sf_client *c = sf_container_of(list_pop(&pending),
 		                                      struct sf_client, link);
 		uint64_t deadline = c->state == SF_CLIENT_READY ? c->slow_deadline
 		                                                : c->close_deadline;
@@ -628,7 +628,7 @@ static bool may_receive(struct sf_client *c)
 
 int sf__clients_fd_retry(struct sf_server *server)
 {
-	struct sf_list todo;
+	struct sf_list pending;
 
 	if (list_empty(&server->fd_wait))
 		return -1;
@@ -636,9 +636,9 @@ int sf__clients_fd_retry(struct sf_server *server)
 		return FD_RETRY_MS;
 	/* Polled for reading again: the level-triggered loop reports what
 	 * waits in their sockets. */
-	list_take_all(&todo, &server->fd_wait);
-	while (!list_empty(&todo)) {
-		struct sf_client *c = sf_container_of(list_pop(&todo),
+	list_take_all(&pending, &server->fd_wait);
+	while (!list_empty(&pending)) {
+		struct sf_client *c = sf_container_of(list_pop(&pending),
 		                                      struct sf_client,
 		                                      fd_wait_link);
 

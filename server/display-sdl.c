@@ -451,7 +451,7 @@ static void sdl_pump(struct sf_display *base)
 {
 	struct sdl_display *d = to_sdl(base);
 	struct sdl_window *w;
-	struct sf_list todo;
+	struct sf_list pending;
 	SDL_Event ev;
 	uint64_t now;
 
@@ -471,11 +471,11 @@ static void sdl_pump(struct sf_display *base)
 	 * whatever that may do to the client (all its windows go when it is
 	 * failed) must not derail this walk: each window goes back to the
 	 * list before it is drawn, and one freed meanwhile is not met. */
-	list_take_all(&todo, &d->windows);
-	while (!list_empty(&todo)) {
+	list_take_all(&pending, &d->windows);
+	while (!list_empty(&pending)) {
 		bool shown;
 
-		w = sf_container_of(list_pop(&todo), struct sdl_window, link);
+		w = sf_container_of(list_pop(&pending), struct sdl_window, link);
 		list_append(&d->windows, &w->link);
 		shown = w->dirty;
 		if (!w->dirty && !w->redraw)

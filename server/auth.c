@@ -59,7 +59,7 @@ err_unlink:
 	return err;
 }
 
-int sf__auth_load_or_create(struct sf_server *server, const char *path)
+int sfs__auth_load_or_create(struct sf_server *server, const char *path)
 {
 	char why[200];
 	int err;
@@ -69,14 +69,14 @@ int sf__auth_load_or_create(struct sf_server *server, const char *path)
 	if (err && err != -ENOENT) {
 		/* Never overwritten: a file we cannot use may be someone's
 		 * (or a secret that leaked); its owner decides. */
-		sf__log("the auth file %s %s: refusing to start (remove it and "
+		sfs__log("the auth file %s %s: refusing to start (remove it and "
 		        "a new cookie is made)", path, why);
 		return err;
 	}
 	if (err) {
 		err = create(path, server->cookie);
 		if (err) {
-			sf__log("cannot create the auth file %s: %s", path,
+			sfs__log("cannot create the auth file %s: %s", path,
 			        strerror(-err));
 			return err;
 		}
@@ -85,7 +85,7 @@ int sf__auth_load_or_create(struct sf_server *server, const char *path)
 	return 0;
 }
 
-int sf__auth_check(const struct sf_server *server, const uint8_t *cookie)
+int sfs__auth_check(const struct sf_server *server, const uint8_t *cookie)
 {
 	uint8_t diff = 0;
 

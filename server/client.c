@@ -141,7 +141,7 @@ static void unauth_leave(struct sf_client *c)
 static void close_connection(struct sf_server *server, int fd, bool is_unix)
 {
 	if (is_unix)
-		sf__close_later(server, fd);
+		sfs__close_later(server, fd);
 	else
 		close(fd);
 }
@@ -151,13 +151,13 @@ static void evict(struct sf_client *c, const char *why)
 	if (c->state == SF_CLIENT_HELLO) {
 		c->cur_type = 0;
 		c->sequence = 0;
-		sf__client_fail(c, SF_ERR_LIMIT, "closed without a HELLO: %s, and "
+		sfs__client_fail(c, SF_ERR_LIMIT, "closed without a HELLO: %s, and "
 		                "it was the oldest", why);
 		/* The ERROR is small: it goes now or never. */
-		sf__client_flush(c);
+		sfs__client_flush(c);
 	}
 	if (c->fd >= 0)
-		sf__client_close(c, why);
+		sfs__client_close(c, why);
 }
 
 /*
@@ -192,8 +192,8 @@ static bool make_room(struct sf_server *server, const uint8_t *source)
 		} else if (server->n_unauth >= unauth_total(server)) {
 			victim = oldest;
 			why = "too many connections are without a HELLO";
-		} else if (sf__fds_used(server) + SF_FD_PER_CONN >
-		           sf__fds_budget(server)) {
+		} else if (sfs__fds_used(server) + SF_FD_PER_CONN >
+		           sfs__fds_budget(server)) {
 			victim = oldest;
 			why = "the server is out of file descriptors";
 		} else if (server->n_clients >= 2 * server->glimits.max_clients +
@@ -204,10 +204,10 @@ static bool make_room(struct sf_server *server, const uint8_t *source)
 			return true;
 		}
 		if (!victim) {
-			sf__verbose(server, "a new connection is refused: %s (%u "
+			sfs__verbose(server, "a new connection is refused: %s (%u "
 			            "connections, %u file descriptors of %u in use)",
-			            why, server->n_clients, sf__fds_used(server),
-			            sf__fds_budget(server));
+			            why, server->n_clients, sfs__fds_used(server),
+			            sfs__fds_budget(server));
 			return false;
 		}
 		if (victim->state == SF_CLIENT_HELLO) {
@@ -219,7 +219,7 @@ static bool make_room(struct sf_server *server, const uint8_t *source)
 	}
 }
 
-int sf__client_create(struct sf_server *server, int fd, bool is_unix)
+int sfs__client_create(struct sf_server *server, int fd, bool is_unix)
 {
 	struct sf_client *c;
 	int size = SOCKET_BUFFER, one = 1, err;
@@ -249,7 +249,7 @@ int sf__client_create(struct sf_server *server, int fd, bool is_unix)
 	list_init(&c->surfaces);
 	sf__fdq_init(&c->fdq);
 	/* Not memfds: never closed here (fdpass.h, fds.c). */
-	c->fdq.dispose = sf__close_later_cb;
+	c->fdq.dispose = sfs__close_later_cb;
 	c->fdq.dispose_data = server;
 	/* Frames are large: let a whole one sit in the socket buffers.  The
 	 * kernel caps these at its rmem_max/wmem_max; that is fine. */
@@ -262,12 +262,12 @@ int sf__client_create(struct sf_server *server, int fd, bool is_unix)
 		err = 0;
 		goto err_in;
 	}
-	err = sf__loop_add(server->loop, &c->watch, fd, SF_LOOP_READ,
+	err = sfs__loop_add(server->loop, &c->watch, fd, SF_LOOP_READ,
 	                   client_event, c);
 	if (err)
 		goto err_in;
 	c->id = ++server->next_client_id;
-	c->close_deadline = sf__now_ns() + server->glimits.timeout_ns;
+	c->close_deadline = sfs__now_ns() + server->glimits.timeout_ns;
 	list_append(&server->clients, &c->link);
 	server->n_clients++;
 	list_append(&server->unauth, &c->unauth_link);
@@ -287,33 +287,33 @@ static void release_resources(struct sf_client *c)
 {
 	c->payload_active = false;
 	/* Rows of surfaces about to go cannot be sent anymore. */
-	if (sf__out_has_rows(c))
-		sf__out_clear(c);
+	if (sfs__out_has_rows(c))
+		sfs__out_clear(c);
 	/* Each call unlinks the head (a segment is listed while attached). */
 	while (!list_empty(&c->surfaces))
-		sf__surface_destroy(list_first(&c->surfaces, struct sf_surface,
+		sfs__surface_destroy(list_first(&c->surfaces, struct sf_surface,
 		                               link));
 	while (!list_empty(&c->segments))
-		sf__shmseg_detach(list_first(&c->segments, struct sf_shmseg, link));
+		sfs__shmseg_detach(list_first(&c->segments, struct sf_shmseg, link));
 	sf__fdq_clear(&c->fdq);
 	c->input_paused = false;
 }
 
-void sf__client_close(struct sf_client *c, const char *why)
+void sfs__client_close(struct sf_client *c, const char *why)
 {
 	struct sf_server *server = c->server;
 
 	if (c->fd < 0)
 		return;
 	if (c->state == SF_CLIENT_READY)
-		sf__verbose(server, "client %u \"%s\" disconnected (%s)", c->id,
+		sfs__verbose(server, "client %u \"%s\" disconnected (%s)", c->id,
 		            c->name, why);
 	else if (c->state == SF_CLIENT_HELLO)
-		sf__verbose(server, "connection %u (%s) closed before HELLO (%s)",
+		sfs__verbose(server, "connection %u (%s) closed before HELLO (%s)",
 		            c->id, c->peer, why);
 	release_resources(c);
-	sf__out_clear(c);
-	sf__loop_remove(server->loop, &c->watch);
+	sfs__out_clear(c);
+	sfs__loop_remove(server->loop, &c->watch);
 	/* Fds the peer sent and we did not read are freed with the socket. */
 	close_connection(server, c->fd, c->is_unix);
 	c->fd = -1;
@@ -325,10 +325,10 @@ void sf__client_close(struct sf_client *c, const char *why)
 	list_append(&server->dead, &c->link);
 	server->n_clients--;
 	if (server->accept_paused)
-		sf__listeners_pause(server, false);
+		sfs__listeners_pause(server, false);
 }
 
-void sf__clients_reap(struct sf_server *server)
+void sfs__clients_reap(struct sf_server *server)
 {
 	while (!list_empty(&server->dead)) {
 		struct sf_client *c = sf_container_of(list_pop(&server->dead),
@@ -340,12 +340,12 @@ void sf__clients_reap(struct sf_server *server)
 	}
 }
 
-void sf__clients_close_all(struct sf_server *server)
+void sfs__clients_close_all(struct sf_server *server)
 {
 	/* Closing moves the head to server->dead (every listed client still
 	 * has its fd). */
 	while (!list_empty(&server->clients))
-		sf__client_close(list_first(&server->clients, struct sf_client,
+		sfs__client_close(list_first(&server->clients, struct sf_client,
 		                            link), "server shutting down");
 }
 
@@ -357,9 +357,9 @@ static void update_interest(struct sf_client *c)
 		return;
 	if (!c->input_paused && !c->eof && list_empty(&c->fd_wait_link))
 		ev |= SF_LOOP_READ;
-	if (sf__out_pending(c))
+	if (sfs__out_pending(c))
 		ev |= SF_LOOP_WRITE;
-	sf__loop_modify(c->server->loop, &c->watch, ev);
+	sfs__loop_modify(c->server->loop, &c->watch, ev);
 }
 
 /* Enters CLOSING: the client's resources go now; the connection stays
@@ -370,13 +370,13 @@ static void begin_closing(struct sf_client *c)
 	c->state = SF_CLIENT_CLOSING;
 	/* Whatever arrives now is thrown away, fds included. */
 	c->fdq.limit = 0;
-	c->close_deadline = sf__now_ns() + CLOSE_GRACE_NS;
+	c->close_deadline = sfs__now_ns() + CLOSE_GRACE_NS;
 	c->deferred_error = 0;
 	list_remove(&c->backlog_link);
-	sf__client_want_flush(c);
+	sfs__client_want_flush(c);
 }
 
-int sf__client_fail(struct sf_client *c, uint32_t code, const char *fmt, ...)
+int sfs__client_fail(struct sf_client *c, uint32_t code, const char *fmt, ...)
 {
 	struct sf_error ev = { .code = code };
 	char text[SF_MAX_TEXT + 1];
@@ -398,17 +398,17 @@ int sf__client_fail(struct sf_client *c, uint32_t code, const char *fmt, ...)
 		ev.sequence = c->sequence;
 		ev.request_type = c->cur_type;
 	}
-	sf__verbose(c->server, "client %u \"%s\": error %s: %s", c->id, c->name,
+	sfs__verbose(c->server, "client %u \"%s\": error %s: %s", c->id, c->name,
 	            sf__error_name(code), text);
 	/* Rows already partly written cannot be taken back, and the client
 	 * would read the ERROR as pixels: then it only gets the close. */
-	if (sf__out_has_rows(c)) {
-		sf__client_close(c, "error during a readback");
+	if (sfs__out_has_rows(c)) {
+		sfs__client_close(c, "error during a readback");
 		return -1;
 	}
 	begin_closing(c);
 	ev.text_len = (uint16_t)strlen(text);
-	sf__out_message(c, SF_ERROR, &ev, sizeof ev, text, ev.text_len);
+	sfs__out_message(c, SF_ERROR, &ev, sizeof ev, text, ev.text_len);
 	return -1;
 }
 
@@ -416,12 +416,12 @@ int sf__client_fail(struct sf_client *c, uint32_t code, const char *fmt, ...)
 static void finish(struct sf_client *c)
 {
 	c->eof = true;
-	if (!sf__out_pending(c)) {
-		sf__client_close(c, "end of stream");
+	if (!sfs__out_pending(c)) {
+		sfs__client_close(c, "end of stream");
 		return;
 	}
 	if (c->state == SF_CLIENT_READY)
-		sf__verbose(c->server, "client %u \"%s\" disconnected", c->id,
+		sfs__verbose(c->server, "client %u \"%s\" disconnected", c->id,
 		            c->name);
 	begin_closing(c);
 	update_interest(c);
@@ -461,15 +461,15 @@ static void expire_slow(struct sf_client *c)
 	if (c->state == SF_CLIENT_HELLO) {
 		c->cur_type = partial_type(c) == SF_HELLO ? SF_HELLO : 0;
 		c->sequence = c->cur_type ? 1 : 0;
-		sf__client_fail(c, SF_ERR_SLOW, "no complete HELLO within %g s of "
+		sfs__client_fail(c, SF_ERR_SLOW, "no complete HELLO within %g s of "
 		                "connecting (%zu bytes arrived)", limit,
 		                c->in_end - c->in_start);
 		return;
 	}
-	if (c->input_paused && sf__out_has_rows(c)) {
+	if (c->input_paused && sfs__out_has_rows(c)) {
 		/* Input stopped right after the GET_IMAGE being answered. */
 		c->cur_type = SF_GET_IMAGE;
-		sf__client_fail(c, SF_ERR_SLOW, "its pixels are read too slowly: "
+		sfs__client_fail(c, SF_ERR_SLOW, "its pixels are read too slowly: "
 		                "%llu bytes taken in the last %g s (at least %u "
 		                "bytes, or the rest, must be read every %g s)",
 		                (unsigned long long)(c->out_written -
@@ -479,7 +479,7 @@ static void expire_slow(struct sf_client *c)
 	}
 	if (c->payload_active) {
 		/* cur_type and sequence still name the PUT_IMAGE. */
-		sf__client_fail(c, SF_ERR_SLOW, "its pixels arrive too slowly: "
+		sfs__client_fail(c, SF_ERR_SLOW, "its pixels arrive too slowly: "
 		                "%llu bytes in the last %g s, with %llu still "
 		                "missing (at least %u bytes, or the rest, must "
 		                "arrive every %g s)",
@@ -489,15 +489,15 @@ static void expire_slow(struct sf_client *c)
 		return;
 	}
 	blame_partial(c);
-	sf__client_fail(c, SF_ERR_SLOW, "the message arrives too slowly: %zu "
+	sfs__client_fail(c, SF_ERR_SLOW, "the message arrives too slowly: %zu "
 	                "bytes of it in %g s (a message must complete, or bring "
 	                "%u bytes, every %g s)", c->in_end - c->in_start, limit,
 	                SLOW_MIN_BYTES, limit);
 }
 
-int sf__clients_expire(struct sf_server *server)
+int sfs__clients_expire(struct sf_server *server)
 {
-	uint64_t now = sf__now_ns(), next = UINT64_MAX;
+	uint64_t now = sfs__now_ns(), next = UINT64_MAX;
 	struct sf_list pending;
 
 	/* Failing one client must never derail the walk over the others (see
@@ -520,7 +520,7 @@ int sf__clients_expire(struct sf_server *server)
 			continue;
 		}
 		if (c->state == SF_CLIENT_CLOSING) {
-			sf__client_close(c, "closing timed out");
+			sfs__client_close(c, "closing timed out");
 			continue;
 		}
 		expire_slow(c);
@@ -535,7 +535,7 @@ int sf__clients_expire(struct sf_server *server)
 
 /* ---- output ----------------------------------------------------------- */
 
-void sf__client_want_flush(struct sf_client *c)
+void sfs__client_want_flush(struct sf_client *c)
 {
 	if (c->fd >= 0 && list_empty(&c->flush_link))
 		list_append(&c->server->flush, &c->flush_link);
@@ -543,7 +543,7 @@ void sf__client_want_flush(struct sf_client *c)
 
 static void update_slow(struct sf_client *c);
 
-void sf__client_flush(struct sf_client *c)
+void sfs__client_flush(struct sf_client *c)
 {
 	int err;
 
@@ -552,19 +552,19 @@ void sf__client_flush(struct sf_client *c)
 		return;
 	if (c->deferred_error && c->state != SF_CLIENT_CLOSING) {
 		c->cur_type = c->deferred_type;
-		sf__client_fail(c, c->deferred_error, "%s", c->deferred_text);
+		sfs__client_fail(c, c->deferred_error, "%s", c->deferred_text);
 		if (c->fd < 0)
 			return;
 	}
-	err = sf__out_write(c);
+	err = sfs__out_write(c);
 	if (err) {
-		sf__client_close(c, strerror(-err));
+		sfs__client_close(c, strerror(-err));
 		return;
 	}
 	update_slow(c);
-	if (c->state == SF_CLIENT_CLOSING && !sf__out_pending(c)) {
+	if (c->state == SF_CLIENT_CLOSING && !sfs__out_pending(c)) {
 		if (c->eof) {
-			sf__client_close(c, "closed");
+			sfs__client_close(c, "closed");
 			return;
 		}
 		/* Everything is out: say so with a FIN, and keep reading until
@@ -579,7 +579,7 @@ void sf__client_flush(struct sf_client *c)
 	update_interest(c);
 }
 
-void sf__client_pause_input(struct sf_client *c, bool pause)
+void sfs__client_pause_input(struct sf_client *c, bool pause)
 {
 	c->input_paused = pause;
 	update_interest(c);
@@ -590,7 +590,7 @@ void sf__client_pause_input(struct sf_client *c, bool pause)
 		list_append(&c->server->backlog, &c->backlog_link);
 }
 
-unsigned sf__client_inflight(const struct sf_client *c)
+unsigned sfs__client_inflight(const struct sf_client *c)
 {
 	const struct sf_surface *s;
 	unsigned n = c->answers_live;
@@ -617,7 +617,7 @@ unsigned sf__client_inflight(const struct sf_client *c)
  */
 static bool may_receive(struct sf_client *c)
 {
-	if (!c->is_unix || sf__fds_room(c->server))
+	if (!c->is_unix || sfs__fds_room(c->server))
 		return true;
 	if (list_empty(&c->fd_wait_link)) {
 		list_append(&c->server->fd_wait, &c->fd_wait_link);
@@ -626,13 +626,13 @@ static bool may_receive(struct sf_client *c)
 	return false;
 }
 
-int sf__clients_fd_retry(struct sf_server *server)
+int sfs__clients_fd_retry(struct sf_server *server)
 {
 	struct sf_list pending;
 
 	if (list_empty(&server->fd_wait))
 		return -1;
-	if (!sf__fds_room(server))
+	if (!sfs__fds_room(server))
 		return FD_RETRY_MS;
 	/* Polled for reading again: the level-triggered loop reports what
 	 * waits in their sockets. */
@@ -647,7 +647,7 @@ int sf__clients_fd_retry(struct sf_server *server)
 	return -1;
 }
 
-int sf__client_take_fd(struct sf_client *c)
+int sfs__client_take_fd(struct sf_client *c)
 {
 	int fd = sf__fdq_take(&c->fdq);
 
@@ -685,24 +685,24 @@ static int check_received(struct sf_client *c, unsigned before,
 	if (!c->payload_active)
 		blame_partial(c);
 	if (q->truncated)
-		return sf__client_fail(c, SF_ERR_LIMIT, "file descriptors sent with "
+		return sfs__client_fail(c, SF_ERR_LIMIT, "file descriptors sent with "
 		                       "it were lost: the kernel could not pass them "
 		                       "(MSG_CTRUNC; the server is out of file "
 		                       "descriptors, or more than %u were sent)",
 		                       SF_FDS_PER_MSG_MAX);
 	if (q->foreign)
-		return sf__client_fail(c, SF_ERR_UNEXPECTED_FD, "a file descriptor "
+		return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD, "a file descriptor "
 		                       "that is not a memfd arrived with it (only "
 		                       "memfd segments travel as file descriptors)");
 	if (c->state == SF_CLIENT_HELLO)
-		return sf__client_fail(c, SF_ERR_UNEXPECTED_FD, "a file descriptor "
+		return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD, "a file descriptor "
 		                       "arrived before the HELLO was answered "
 		                       "(HELLO takes none)");
 	if (with_pixels)
-		return sf__client_fail(c, SF_ERR_UNEXPECTED_FD, "a file descriptor "
+		return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD, "a file descriptor "
 		                       "arrived with its inline pixels (they take "
 		                       "none)");
-	return sf__client_fail(c, SF_ERR_UNEXPECTED_FD,
+	return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD,
 	                       "more than %u file descriptors arrived with it "
 	                       "(a request takes at most one)", SF_FDQ_MAX);
 }
@@ -735,7 +735,7 @@ static int check_fds_partial(struct sf_client *c)
 	if (c->fdq.count <= takes)
 		return 0;
 	blame_partial(c);
-	return sf__client_fail(c, SF_ERR_UNEXPECTED_FD,
+	return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD,
 	                       "%u file descriptor%s arrived with it, and it "
 	                       "takes %s", c->fdq.count,
 	                       c->fdq.count == 1 ? "" : "s",
@@ -746,7 +746,7 @@ static int check_fds_partial(struct sf_client *c)
 static int check_fds(struct sf_client *c)
 {
 	if (c->fdq.count && c->fd_deadline[0] <= c->stream_used)
-		return sf__client_fail(c, SF_ERR_UNEXPECTED_FD,
+		return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD,
 		                       "a file descriptor arrived with a request "
 		                       "that takes none");
 	return 0;
@@ -780,10 +780,10 @@ static int check_fds_before(struct sf_client *c, const uint8_t *msg,
 	if (here <= takes)
 		return 0;
 	if (takes)
-		return sf__client_fail(c, SF_ERR_UNEXPECTED_FD,
+		return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD,
 		                       "%u file descriptors arrived with it; a "
 		                       "memfd segment takes exactly one", here);
-	return sf__client_fail(c, SF_ERR_UNEXPECTED_FD,
+	return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD,
 	                       "%u file descriptor%s arrived with it, and it "
 	                       "takes none", here, here == 1 ? "" : "s");
 }
@@ -791,7 +791,7 @@ static int check_fds_before(struct sf_client *c, const uint8_t *msg,
 /* ---- inline pixels ---------------------------------------------------- */
 
 /* Where the pixel bytes at pos go, and how many are left in that row. */
-static uint8_t *row_at(const struct sf_payload *p,
+static uint8_t *row_at(const struct sfs_payload *p,
                        const struct sf_pixel_pos *pos, size_t *len)
 {
 	const struct sf_rect *r = &p->rects[pos->rect];
@@ -802,7 +802,7 @@ static uint8_t *row_at(const struct sf_payload *p,
 	       (size_t)r->x * SF_BYTES_PER_PIXEL + pos->row_done;
 }
 
-static void pos_advance(const struct sf_payload *p, struct sf_pixel_pos *pos,
+static void pos_advance(const struct sfs_payload *p, struct sf_pixel_pos *pos,
                         size_t n)
 {
 	while (n > 0) {
@@ -825,7 +825,7 @@ static void pos_advance(const struct sf_payload *p, struct sf_pixel_pos *pos,
 /* n bytes of pixels have landed where they belong. */
 static void payload_advance(struct sf_client *c, size_t n)
 {
-	struct sf_payload *p = &c->payload;
+	struct sfs_payload *p = &c->payload;
 
 	p->left -= n;
 	c->stream_used += n;
@@ -834,11 +834,11 @@ static void payload_advance(struct sf_client *c, size_t n)
 
 static void payload_complete(struct sf_client *c)
 {
-	struct sf_payload *p = &c->payload;
+	struct sfs_payload *p = &c->payload;
 
 	c->payload_active = false;
 	c->progress++;
-	sf__surface_frame_done(p->surface, p->serial, p->rects, p->n_rects);
+	sfs__surface_frame_done(p->surface, p->serial, p->rects, p->n_rects);
 }
 
 /*
@@ -849,14 +849,14 @@ static void payload_complete(struct sf_client *c)
  */
 static int after_request(struct sf_client *c)
 {
-	if (sf__sigbus_pending())
-		sf__segments_check_broken(c->server);
+	if (sfs__sigbus_pending())
+		sfs__segments_check_broken(c->server);
 	c->in_request = false;
 	if (c->fd < 0 || c->state == SF_CLIENT_CLOSING)
 		return -1;
 	if (c->deferred_error) {
 		c->cur_type = c->deferred_type;
-		sf__client_fail(c, c->deferred_error, "%s", c->deferred_text);
+		sfs__client_fail(c, c->deferred_error, "%s", c->deferred_text);
 		return -1;
 	}
 	return 0;
@@ -865,7 +865,7 @@ static int after_request(struct sf_client *c)
 /* Pixels that arrived in the message buffer with the PUT_IMAGE. */
 static void payload_from_buffer(struct sf_client *c)
 {
-	struct sf_payload *p = &c->payload;
+	struct sfs_payload *p = &c->payload;
 
 	while (p->left > 0 && c->in_end > c->in_start) {
 		size_t len, avail = c->in_end - c->in_start;
@@ -881,11 +881,11 @@ static void payload_from_buffer(struct sf_client *c)
 		c->in_start = c->in_end = 0;
 }
 
-void sf__client_start_payload(struct sf_client *c, struct sf_surface *s,
+void sfs__client_start_payload(struct sf_client *c, struct sf_surface *s,
                               uint32_t serial, const struct sf_rect *rects,
                               uint32_t n, uint64_t size)
 {
-	struct sf_payload *p = &c->payload;
+	struct sfs_payload *p = &c->payload;
 
 	p->surface = s;
 	p->serial = serial;
@@ -907,7 +907,7 @@ void sf__client_start_payload(struct sf_client *c, struct sf_surface *s,
  */
 static int payload_read(struct sf_client *c, size_t *budget_used)
 {
-	struct sf_payload *p = &c->payload;
+	struct sfs_payload *p = &c->payload;
 	struct iovec iov[IOV_BATCH + 1];
 	struct sf_pixel_pos walk = p->pos;
 	uint64_t covered = 0;
@@ -950,13 +950,13 @@ static int payload_read(struct sf_client *c, size_t *budget_used)
 	if (got == 0) {
 		/* Half-closed peers can still read why. */
 		c->eof = true;
-		sf__client_fail(c, SF_ERR_BAD_MESSAGE, "the stream ended with %llu "
+		sfs__client_fail(c, SF_ERR_BAD_MESSAGE, "the stream ended with %llu "
 		                "bytes of its pixels still to come",
 		                (unsigned long long)p->left);
 		return -1;
 	}
 	if (got < 0) {
-		sf__client_close(c, strerror((int)-got));
+		sfs__client_close(c, strerror((int)-got));
 		return -1;
 	}
 	c->stream_read += (uint64_t)got;
@@ -1011,18 +1011,18 @@ static int process_buffered(struct sf_client *c, unsigned *msgs,
 			c->sequence++;
 			c->cur_type = type;
 			if (c->state == SF_CLIENT_HELLO)
-				return sf__client_fail(c, SF_ERR_BAD_MAGIC,
+				return sfs__client_fail(c, SF_ERR_BAD_MAGIC,
 				                       "the first message is not a valid "
 				                       "HELLO (%s): the peer does not speak "
 				                       "the shmframe protocol", why);
-			return sf__client_fail(c, -r, "%s", why);
+			return sfs__client_fail(c, -r, "%s", why);
 		}
 		if (hdr.length > max &&
 		    (c->state != SF_CLIENT_HELLO || hdr.type == SF_HELLO)) {
 			/* No need to wait for the rest of it. */
 			c->sequence++;
 			c->cur_type = hdr.type;
-			return sf__client_fail(c, SF_ERR_LIMIT, "a message of %u bytes "
+			return sfs__client_fail(c, SF_ERR_LIMIT, "a message of %u bytes "
 			                       "is larger than the server's "
 			                       "max_message (%u)", hdr.length, max);
 		}
@@ -1039,7 +1039,7 @@ static int process_buffered(struct sf_client *c, unsigned *msgs,
 		c->progress++;
 		(*msgs)++;
 		c->in_request = true;
-		sf__request_dispatch(c, msg, &hdr);
+		sfs__request_dispatch(c, msg, &hdr);
 		if (c->state == SF_CLIENT_READY)
 			unauth_leave(c);
 		if (after_request(c) < 0)
@@ -1080,11 +1080,11 @@ static void update_slow(struct sf_client *c)
 		/* A readback streams out of the surface and we do not read
 		 * meanwhile: now the peer is late if it does not take at least
 		 * SLOW_MIN_BYTES (or the rest) every window. */
-		if (!sf__out_has_rows(c)) {
+		if (!sfs__out_has_rows(c)) {
 			c->slow_deadline = 0;
 		} else if (c->slow_deadline == 0 ||
 		           c->out_written - c->slow_mark_written >= SLOW_MIN_BYTES) {
-			c->slow_deadline = sf__now_ns() + c->server->glimits.timeout_ns;
+			c->slow_deadline = sfs__now_ns() + c->server->glimits.timeout_ns;
 			c->slow_mark_written = c->out_written;
 		}
 		return;
@@ -1097,7 +1097,7 @@ static void update_slow(struct sf_client *c)
 	}
 	if (c->slow_deadline == 0 || c->progress != c->slow_mark_progress ||
 	    c->stream_read - c->slow_mark_read >= SLOW_MIN_BYTES) {
-		c->slow_deadline = sf__now_ns() + c->server->glimits.timeout_ns;
+		c->slow_deadline = sfs__now_ns() + c->server->glimits.timeout_ns;
 		c->slow_mark_read = c->stream_read;
 		c->slow_mark_progress = c->progress;
 	}
@@ -1134,11 +1134,11 @@ static int read_messages(struct sf_client *c, size_t *budget_used)
 			blame_partial(c);
 			if (sf__header_check(c->in, have, SF_MAX_MESSAGE, &hdr,
 			                     NULL) > 0)
-				sf__client_fail(c, SF_ERR_BAD_MESSAGE, "the stream "
+				sfs__client_fail(c, SF_ERR_BAD_MESSAGE, "the stream "
 				                "ended %zu bytes into this %u-byte "
 				                "message", have, hdr.length);
 			else
-				sf__client_fail(c, SF_ERR_BAD_MESSAGE, "the stream "
+				sfs__client_fail(c, SF_ERR_BAD_MESSAGE, "the stream "
 				                "ended %zu bytes into a message "
 				                "header", have);
 		} else {
@@ -1147,7 +1147,7 @@ static int read_messages(struct sf_client *c, size_t *budget_used)
 		return -1;
 	}
 	if (got < 0) {
-		sf__client_close(c, strerror((int)-got));
+		sfs__client_close(c, strerror((int)-got));
 		return -1;
 	}
 	c->in_end += (size_t)got;
@@ -1231,7 +1231,7 @@ static void drain(struct sf_client *c)
 		/* It was told; fds that may keep a closer busy are not
 		 * taken from it any longer. */
 		if (c->fdq.foreign) {
-			sf__client_close(c, "kept sending file descriptors after "
+			sfs__client_close(c, "kept sending file descriptors after "
 			                 "an error");
 			return;
 		}
@@ -1239,21 +1239,21 @@ static void drain(struct sf_client *c)
 			return;
 		if (got <= 0) {
 			c->eof = true;
-			if (!sf__out_pending(c))
-				sf__client_close(c, "closed after error");
+			if (!sfs__out_pending(c))
+				sfs__client_close(c, "closed after error");
 			else
 				update_interest(c);
 			return;
 		}
 		c->discarded += (uint64_t)got;
 		if (c->discarded > DISCARD_MAX) {
-			sf__client_close(c, "kept sending after an error");
+			sfs__client_close(c, "kept sending after an error");
 			return;
 		}
 	}
 }
 
-void sf__client_resume(struct sf_client *c)
+void sfs__client_resume(struct sf_client *c)
 {
 	list_remove(&c->backlog_link);
 	if (c->fd >= 0 && c->state != SF_CLIENT_CLOSING && !c->input_paused)
@@ -1265,7 +1265,7 @@ static void client_event(struct sf_watch *w, uint32_t events)
 	struct sf_client *c = w->data;
 
 	if (events & SF_LOOP_WRITE) {
-		sf__client_flush(c);
+		sfs__client_flush(c);
 		if (c->fd < 0)
 			return;
 	}

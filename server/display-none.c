@@ -28,7 +28,7 @@ static void none_frame_ready(struct sf_display *d, struct sf_surface *s,
 	(void)d;
 	(void)damage;
 	(void)n;
-	sf__surface_shown(s, sf__now_ns());
+	sfs__surface_shown(s, sfs__now_ns());
 }
 
 static int none_timeout_ms(struct sf_display *d)
@@ -57,7 +57,7 @@ static const struct sf_display_ops none_ops = {
 	.destroy = none_destroy,
 };
 
-int sf__display_none_create(struct sf_display **out)
+int sfs__display_none_create(struct sf_display **out)
 {
 	struct sf_display *d = calloc(1, sizeof *d);
 

@@ -205,7 +205,7 @@ static int sdl_window_create(struct sf_display *base, struct sf_surface *s)
 	                          SDL_WINDOWPOS_UNDEFINED, ww, wh,
 	                          SDL_WINDOW_RESIZABLE | SDL_WINDOW_SHOWN);
 	if (!w->win) {
-		sf__log("cannot open a window for surface %u: %s", s->id,
+		sfs__log("cannot open a window for surface %u: %s", s->id,
 		        SDL_GetError());
 		goto free_window;
 	}
@@ -214,7 +214,7 @@ static int sdl_window_create(struct sf_display *base, struct sf_surface *s)
 	if (!w->ren) /* no GPU: draw in software */
 		w->ren = SDL_CreateRenderer(w->win, -1, SDL_RENDERER_SOFTWARE);
 	if (!w->ren) {
-		sf__log("cannot render to the window of surface %u: %s", s->id,
+		sfs__log("cannot render to the window of surface %u: %s", s->id,
 		        SDL_GetError());
 		goto free_window;
 	}
@@ -224,7 +224,7 @@ static int sdl_window_create(struct sf_display *base, struct sf_surface *s)
 	if (!w->tex) {
 		/* Larger than the renderer's textures, typically: a window that
 		 * stays black would only mislead, so the surface goes headless. */
-		sf__log("surface %u (%ux%u) cannot be shown in a window: %s", s->id,
+		sfs__log("surface %u (%ux%u) cannot be shown in a window: %s", s->id,
 		        s->width, s->height, SDL_GetError());
 		goto free_window;
 	}
@@ -254,7 +254,7 @@ static void sdl_frame_ready(struct sf_display *base, struct sf_surface *s,
 	(void)base;
 	if (!w) {
 		/* No window (closed, or none could be made): headless. */
-		sf__surface_shown(s, sf__now_ns());
+		sfs__surface_shown(s, sfs__now_ns());
 		return;
 	}
 	if (n == 0 || !w->uploaded) {
@@ -286,7 +286,7 @@ static void sdl_frame_ready(struct sf_display *base, struct sf_surface *s,
 static int sdl_timeout_ms(struct sf_display *base)
 {
 	struct sdl_display *d = to_sdl(base);
-	uint64_t now = sf__now_ns();
+	uint64_t now = sfs__now_ns();
 
 	if (list_empty(&d->windows))
 		return -1;
@@ -334,7 +334,7 @@ static void upload(struct sdl_window *w)
 {
 	const struct sf_surface *s = w->surface;
 	uint32_t stride;
-	const uint8_t *px = sf__surface_pixels(s, &stride);
+	const uint8_t *px = sfs__surface_pixels(s, &stride);
 	SDL_Rect r = {
 		(int)w->x0, (int)w->y0, (int)(w->x1 - w->x0), (int)(w->y1 - w->y0),
 	};
@@ -411,7 +411,7 @@ static void close_window(struct sdl_window *w)
 	struct sf_surface *s = w->surface;
 
 	free_window(w);
-	sf__surface_window_closed(s);
+	sfs__surface_window_closed(s);
 }
 
 static void handle_event(struct sdl_display *d, const SDL_Event *ev)
@@ -458,7 +458,7 @@ static void sdl_pump(struct sf_display *base)
 	/* The loop calls this after every wakeup; SDL's events (a round trip
 	 * to the window system) and drawing wait for the tick, so a client
 	 * presenting thousands of frames a second costs no more here. */
-	now = sf__now_ns();
+	now = sfs__now_ns();
 	if (now < d->next_tick)
 		return;
 	while (SDL_PollEvent(&ev))
@@ -483,7 +483,7 @@ static void sdl_pump(struct sf_display *base)
 		render(w);
 		w->dirty = false;
 		if (shown)
-			sf__surface_shown(w->surface, sf__now_ns());
+			sfs__surface_shown(w->surface, sfs__now_ns());
 	}
 }
 
@@ -507,7 +507,7 @@ static const struct sf_display_ops sdl_ops = {
 	.destroy = sdl_destroy,
 };
 
-int sf__display_sdl_create(struct sf_display **out, char *why, size_t why_len)
+int sfs__display_sdl_create(struct sf_display **out, char *why, size_t why_len)
 {
 	struct sdl_display *d;
 	SDL_DisplayMode mode;
@@ -551,7 +551,7 @@ int sf__display_sdl_create(struct sf_display **out, char *why, size_t why_len)
 	if (SDL_GetCurrentDisplayMode(0, &mode) == 0 && mode.refresh_rate > 0)
 		hz = mode.refresh_rate;
 	d->period_ns = 1000000000ull / (uint64_t)hz;
-	d->next_tick = sf__now_ns();
+	d->next_tick = sfs__now_ns();
 	*out = &d->base;
 	return 0;
 }

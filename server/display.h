@@ -3,9 +3,9 @@
  * headless (display-none.c) and SDL2 (display-sdl.c, the only file of the
  * server that knows SDL exists).
  *
- * The backend reads pixels with sf__surface_pixels() and reports back with
- * sf__surface_shown() (the frame reached the screen, or the headless
- * framebuffer) and sf__surface_window_closed() (the user closed the window).
+ * The backend reads pixels with sfs__surface_pixels() and reports back with
+ * sfs__surface_shown() (the frame reached the screen, or the headless
+ * framebuffer) and sfs__surface_window_closed() (the user closed the window).
  */
 #ifndef SHMFRAME_DISPLAY_H
 #define SHMFRAME_DISPLAY_H
@@ -25,7 +25,7 @@ struct sf_display_ops {
 	/* Forgets the surface; no callback for it happens afterwards. */
 	void (*window_destroy)(struct sf_display *d, struct sf_surface *s);
 	/* The surface's content changed (damage: n rectangles, or the whole
-	 * surface when n == 0).  The backend calls sf__surface_shown() when
+	 * surface when n == 0).  The backend calls sfs__surface_shown() when
 	 * it reaches the screen, possibly from within this call. */
 	void (*frame_ready)(struct sf_display *d, struct sf_surface *s,
 	                    const struct sf_rect *damage, uint32_t n);
@@ -48,25 +48,25 @@ enum sf_display_kind {
 };
 
 /* Headless: frames are shown the moment they are complete. */
-int sf__display_none_create(struct sf_display **out);
+int sfs__display_none_create(struct sf_display **out);
 
 /* SDL2 windows.  -ENODEV when no video display can be opened (why says
  * which), -ENOTSUP when the server was built without SDL. */
-int sf__display_sdl_create(struct sf_display **out, char *why, size_t why_len);
+int sfs__display_sdl_create(struct sf_display **out, char *why, size_t why_len);
 
-static inline int sf__display_window_create(struct sf_display *d,
+static inline int sfs__display_window_create(struct sf_display *d,
                                             struct sf_surface *s)
 {
 	return d->ops->window_create(d, s);
 }
 
-static inline void sf__display_window_destroy(struct sf_display *d,
+static inline void sfs__display_window_destroy(struct sf_display *d,
                                               struct sf_surface *s)
 {
 	d->ops->window_destroy(d, s);
 }
 
-static inline void sf__display_frame_ready(struct sf_display *d,
+static inline void sfs__display_frame_ready(struct sf_display *d,
                                            struct sf_surface *s,
                                            const struct sf_rect *damage,
                                            uint32_t n)
@@ -74,17 +74,17 @@ static inline void sf__display_frame_ready(struct sf_display *d,
 	d->ops->frame_ready(d, s, damage, n);
 }
 
-static inline int sf__display_timeout_ms(struct sf_display *d)
+static inline int sfs__display_timeout_ms(struct sf_display *d)
 {
 	return d->ops->timeout_ms(d);
 }
 
-static inline void sf__display_pump(struct sf_display *d)
+static inline void sfs__display_pump(struct sf_display *d)
 {
 	d->ops->pump(d);
 }
 
-static inline void sf__display_destroy(struct sf_display *d)
+static inline void sfs__display_destroy(struct sf_display *d)
 {
 	if (d)
 		d->ops->destroy(d);

@@ -46,7 +46,7 @@ static uint32_t from_epoll(uint32_t e, uint32_t interest)
 	return events;
 }
 
-int sf__loop_create(struct sf_loop **out)
+int sfs__loop_create(struct sf_loop **out)
 {
 	struct sf_loop *loop = calloc(1, sizeof *loop);
 
@@ -62,7 +62,7 @@ int sf__loop_create(struct sf_loop **out)
 	return 0;
 }
 
-void sf__loop_destroy(struct sf_loop *loop)
+void sfs__loop_destroy(struct sf_loop *loop)
 {
 	if (!loop)
 		return;
@@ -70,7 +70,7 @@ void sf__loop_destroy(struct sf_loop *loop)
 	free(loop);
 }
 
-int sf__loop_add(struct sf_loop *loop, struct sf_watch *watch, int fd,
+int sfs__loop_add(struct sf_loop *loop, struct sf_watch *watch, int fd,
                  uint32_t events, sf_watch_cb *cb, void *data)
 {
 	struct epoll_event ev = { .events = to_epoll(events), .data.ptr = watch };
@@ -87,7 +87,7 @@ int sf__loop_add(struct sf_loop *loop, struct sf_watch *watch, int fd,
 	return 0;
 }
 
-int sf__loop_modify(struct sf_loop *loop, struct sf_watch *watch,
+int sfs__loop_modify(struct sf_loop *loop, struct sf_watch *watch,
                     uint32_t events)
 {
 	struct epoll_event ev = { .events = to_epoll(events), .data.ptr = watch };
@@ -102,7 +102,7 @@ int sf__loop_modify(struct sf_loop *loop, struct sf_watch *watch,
 	return 0;
 }
 
-void sf__loop_remove(struct sf_loop *loop, struct sf_watch *watch)
+void sfs__loop_remove(struct sf_loop *loop, struct sf_watch *watch)
 {
 	if (!watch->added)
 		return;
@@ -115,7 +115,7 @@ void sf__loop_remove(struct sf_loop *loop, struct sf_watch *watch)
 			loop->batch[i].data.ptr = NULL;
 }
 
-int sf__loop_wait(struct sf_loop *loop, int timeout_ms)
+int sfs__loop_wait(struct sf_loop *loop, int timeout_ms)
 {
 	struct epoll_event events[MAX_EVENTS];
 	int n, ran = 0;

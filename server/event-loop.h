@@ -1,7 +1,7 @@
 /*
  * A small epoll loop: file descriptors with a callback each, level
  * triggered.  Timers are not part of it: the caller passes the time it may
- * sleep to sf__loop_wait(), which is all the server needs (the display's
+ * sleep to sfs__loop_wait(), which is all the server needs (the display's
  * frame period and the deadlines of closing clients).
  */
 #ifndef SHMFRAME_EVENT_LOOP_H
@@ -25,7 +25,7 @@ struct sf_watch;
 
 /* Called when watch's fd is ready; events is a mask of enum sf_loop_events.
  * The callback may remove its own watch; the memory of the watch must stay
- * valid until sf__loop_wait() returns (the server frees clients only
+ * valid until sfs__loop_wait() returns (the server frees clients only
  * between iterations for this reason). */
 typedef void sf_watch_cb(struct sf_watch *watch, uint32_t events);
 
@@ -39,24 +39,24 @@ struct sf_watch {
 };
 
 /* 0 or -errno. */
-int sf__loop_create(struct sf_loop **out);
+int sfs__loop_create(struct sf_loop **out);
 /* Every watch must have been removed before. */
-void sf__loop_destroy(struct sf_loop *loop);
+void sfs__loop_destroy(struct sf_loop *loop);
 
 /* Starts watching fd.  The loop does not own fd: remove the watch before
  * closing it.  0 or -errno. */
-int sf__loop_add(struct sf_loop *loop, struct sf_watch *watch, int fd,
+int sfs__loop_add(struct sf_loop *loop, struct sf_watch *watch, int fd,
                  uint32_t events, sf_watch_cb *cb, void *data);
 /* Changes the interest; a no-op when it is already that.  0 or -errno. */
-int sf__loop_modify(struct sf_loop *loop, struct sf_watch *watch,
+int sfs__loop_modify(struct sf_loop *loop, struct sf_watch *watch,
                     uint32_t events);
 /* Stops watching; safe on a watch that was never added or already removed,
  * and from within any callback of the same iteration. */
-void sf__loop_remove(struct sf_loop *loop, struct sf_watch *watch);
+void sfs__loop_remove(struct sf_loop *loop, struct sf_watch *watch);
 
 /* Waits up to timeout_ms (-1: forever, 0: poll) and runs the callbacks of
  * the fds that are ready.  Returns how many ran, 0 on timeout or signal
  * interruption, or -errno. */
-int sf__loop_wait(struct sf_loop *loop, int timeout_ms);
+int sfs__loop_wait(struct sf_loop *loop, int timeout_ms);
 
 #endif

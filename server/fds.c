@@ -71,7 +71,7 @@ struct sf_closer {
 	/* Emptying Unix sockets installs fds on the closers too: they are
 	 * counted (held) and, before each recvmsg, claimed, so that the loop
 	 * and the closers together stay within the budget and the reserve.
-	 * budget and conn_fds are the loop's view (sf__fds_used). */
+	 * budget and conn_fds are the loop's view (sfs__fds_used). */
 	unsigned held, claimed, budget, conn_fds;
 	bool stop;
 	bool failed;              /* no thread could be started: close inline */
@@ -95,7 +95,7 @@ static unsigned budget_from_rlimit(void)
 	return (unsigned)(n - FD_RESERVE);
 }
 
-void sf__fds_setup(struct sf_server *server)
+void sfs__fds_setup(struct sf_server *server)
 {
 	struct rlimit rl;
 
@@ -104,26 +104,26 @@ void sf__fds_setup(struct sf_server *server)
 
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			sf__verbose(server, "cannot raise the open file limit from "
+			sfs__verbose(server, "cannot raise the open file limit from "
 			            "%llu to %llu: %s", (unsigned long long)was,
 			            (unsigned long long)rl.rlim_max, strerror(errno));
 	}
 	server->fd_budget = budget_from_rlimit();
-	sf__verbose(server, "file descriptors: %u for connections (%u each: "
+	sfs__verbose(server, "file descriptors: %u for connections (%u each: "
 	            "up to %u connections)", server->fd_budget, SF_FD_PER_CONN,
 	            server->fd_budget / SF_FD_PER_CONN);
 }
 
-unsigned sf__fds_budget(struct sf_server *server)
+unsigned sfs__fds_budget(struct sf_server *server)
 {
-	/* A server set up without sf__fds_setup (a test driving it in
+	/* A server set up without sfs__fds_setup (a test driving it in
 	 * process) lives with the limit it was given. */
 	if (server->fd_budget == 0)
 		server->fd_budget = budget_from_rlimit();
 	return server->fd_budget;
 }
 
-unsigned sf__fds_used(const struct sf_server *server)
+unsigned sfs__fds_used(const struct sf_server *server)
 {
 	unsigned pending = 0;
 
@@ -139,9 +139,9 @@ unsigned sf__fds_used(const struct sf_server *server)
 	return server->n_clients * SF_FD_PER_CONN + pending;
 }
 
-bool sf__fds_room(struct sf_server *server)
+bool sfs__fds_room(struct sf_server *server)
 {
-	return sf__fds_used(server) <= sf__fds_budget(server);
+	return sfs__fds_used(server) <= sfs__fds_budget(server);
 }
 
 /* ---- closer ------------------------------------------------------------ */
@@ -359,7 +359,7 @@ static struct sf_closer *closer_get(struct sf_server *server)
 		return NULL;
 	pthread_mutex_init(&cl->lock, NULL);
 	pthread_cond_init(&cl->wake, NULL);
-	cl->budget = sf__fds_budget(server);
+	cl->budget = sfs__fds_budget(server);
 	cl->conn_fds = server->n_clients * SF_FD_PER_CONN;
 	server->closer = cl;
 	return cl;
@@ -385,7 +385,7 @@ static int closer_grow(struct sf_closer *cl)
 	return 0;
 }
 
-void sf__close_later(struct sf_server *server, int fd)
+void sfs__close_later(struct sf_server *server, int fd)
 {
 	struct sf_closer *cl = closer_get(server);
 
@@ -397,7 +397,7 @@ void sf__close_later(struct sf_server *server, int fd)
 		closer_spawn(cl);
 	if (cl->threads == 0 || closer_grow(cl) < 0) {
 		if (!cl->failed)
-			sf__log("cannot start a thread to close file descriptors: "
+			sfs__log("cannot start a thread to close file descriptors: "
 			        "closing them in the event loop");
 		cl->failed = true;
 		pthread_mutex_unlock(&cl->lock);
@@ -414,12 +414,12 @@ inline_close:
 	close(fd);
 }
 
-void sf__close_later_cb(int fd, void *server)
+void sfs__close_later_cb(int fd, void *server)
 {
-	sf__close_later(server, fd);
+	sfs__close_later(server, fd);
 }
 
-void sf__fds_teardown(struct sf_server *server)
+void sfs__fds_teardown(struct sf_server *server)
 {
 	struct sf_closer *cl = server->closer;
 	struct timespec until;

@@ -50,45 +50,45 @@ static void accept_event(struct sf_watch *w, uint32_t events)
 			    errno == ENOMEM) {
 				/* Level triggered, the pending connection would wake us
 				 * at once again: wait for a client to go, or a while. */
-				uint64_t now = sf__now_ns();
+				uint64_t now = sfs__now_ns();
 
 				if (now - server->accept_logged_ns >= ACCEPT_LOG_NS ||
 				    server->accept_logged_ns == 0) {
-					sf__log("cannot accept on %s: %s; trying again when a "
+					sfs__log("cannot accept on %s: %s; trying again when a "
 					        "client disconnects or in %llu ms", l->text,
 					        strerror(errno), ACCEPT_RETRY_NS / 1000000ull);
 					server->accept_logged_ns = now;
 				}
-				sf__listeners_pause(server, true);
+				sfs__listeners_pause(server, true);
 				server->accept_retry_ns = now + ACCEPT_RETRY_NS;
 				return;
 			}
-			sf__log("accept on %s: %s", l->text, strerror(errno));
+			sfs__log("accept on %s: %s", l->text, strerror(errno));
 			return;
 		}
-		if (sf__client_create(server, fd, l->is_unix) < 0)
-			sf__log("cannot set up a connection on %s", l->text);
+		if (sfs__client_create(server, fd, l->is_unix) < 0)
+			sfs__log("cannot set up a connection on %s", l->text);
 	}
 }
 
-void sf__listeners_pause(struct sf_server *server, bool pause)
+void sfs__listeners_pause(struct sf_server *server, bool pause)
 {
 	struct sf_listener *l;
 
 	server->accept_paused = pause;
 	list_for_each(l, &server->listeners, struct sf_listener, link)
-		sf__loop_modify(server->loop, &l->watch, pause ? 0 : SF_LOOP_READ);
+		sfs__loop_modify(server->loop, &l->watch, pause ? 0 : SF_LOOP_READ);
 }
 
-int sf__listeners_retry(struct sf_server *server)
+int sfs__listeners_retry(struct sf_server *server)
 {
 	uint64_t now;
 
 	if (!server->accept_paused)
 		return -1;
-	now = sf__now_ns();
+	now = sfs__now_ns();
 	if (now >= server->accept_retry_ns) {
-		sf__listeners_pause(server, false);
+		sfs__listeners_pause(server, false);
 		return -1;
 	}
 	return (int)((server->accept_retry_ns - now + 999999) / 1000000);
@@ -116,14 +116,14 @@ static int open_unix(struct sf_listener *l, const char *path, const char *label)
 	int fd, err, r;
 
 	if (strlen(path) >= sizeof sa.sun_path) {
-		sf__log("socket path too long: %s", path);
+		sfs__log("socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		err = -errno;
-		sf__log("socket: %s", strerror(errno));
+		sfs__log("socket: %s", strerror(errno));
 		return err;
 	}
 	r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
@@ -132,14 +132,14 @@ static int open_unix(struct sf_listener *l, const char *path, const char *label)
 
 		if (live != 0) {
 			if (label[0] == ':')
-				sf__log("display %s is in use (%s)", label, path);
+				sfs__log("display %s is in use (%s)", label, path);
 			else
-				sf__log("%s is in use by another server", path);
+				sfs__log("%s is in use by another server", path);
 			err = -EADDRINUSE;
 			goto err_close;
 		}
 		if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-			sf__log("%s exists and is not a socket", path);
+			sfs__log("%s exists and is not a socket", path);
 			err = -EEXIST;
 			goto err_close;
 		}
@@ -149,12 +149,12 @@ static int open_unix(struct sf_listener *l, const char *path, const char *label)
 	}
 	if (r < 0) {
 		err = -errno;
-		sf__log("cannot bind %s: %s", path, strerror(errno));
+		sfs__log("cannot bind %s: %s", path, strerror(errno));
 		goto err_close;
 	}
 	if (listen(fd, BACKLOG) < 0) {
 		err = -errno;
-		sf__log("cannot listen on %s: %s", path, strerror(errno));
+		sfs__log("cannot listen on %s: %s", path, strerror(errno));
 		goto err_unlink;
 	}
 	if (stat(path, &st) == 0) {
@@ -189,7 +189,7 @@ static int open_tcp(struct sf_listener *l, const struct sf_addr *a)
 
 	err = getaddrinfo(a->host[0] ? a->host : NULL, a->port, &hints, &res);
 	if (err) {
-		sf__log("cannot resolve %s: %s", a->host, gai_strerror(err));
+		sfs__log("cannot resolve %s: %s", a->host, gai_strerror(err));
 		return -EINVAL;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -209,7 +209,7 @@ static int open_tcp(struct sf_listener *l, const struct sf_addr *a)
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		sf__log("cannot listen on tcp:%s:%s: %s", a->host, a->port,
+		sfs__log("cannot listen on tcp:%s:%s: %s", a->host, a->port,
 		        strerror(-err));
 		return err;
 	}
@@ -229,14 +229,14 @@ static int open_tcp(struct sf_listener *l, const struct sf_addr *a)
 	return 0;
 }
 
-int sf__listener_open(struct sf_server *server, const char *addr_text)
+int sfs__listener_open(struct sf_server *server, const char *addr_text)
 {
 	struct sf_listener *l;
 	struct sf_addr a;
 	int err = sf__addr_parse(addr_text, &a);
 
 	if (err) {
-		sf__log("invalid address '%s'", addr_text);
+		sfs__log("invalid address '%s'", addr_text);
 		return err;
 	}
 	if (addr_text[0] == ':') {
@@ -245,7 +245,7 @@ int sf__listener_open(struct sf_server *server, const char *addr_text)
 
 		err = sf__runtime_dir_make(why, sizeof why);
 		if (err) {
-			sf__log("cannot listen on %s: %s", addr_text, why);
+			sfs__log("cannot listen on %s: %s", addr_text, why);
 			return err;
 		}
 	}
@@ -258,10 +258,10 @@ int sf__listener_open(struct sf_server *server, const char *addr_text)
 	                             : open_tcp(l, &a);
 	if (err)
 		goto err_free;
-	err = sf__loop_add(server->loop, &l->watch, l->fd, SF_LOOP_READ,
+	err = sfs__loop_add(server->loop, &l->watch, l->fd, SF_LOOP_READ,
 	                   accept_event, l);
 	if (err) {
-		sf__log("cannot watch %s: %s", l->text, strerror(-err));
+		sfs__log("cannot watch %s: %s", l->text, strerror(-err));
 		goto err_close;
 	}
 	list_append(&server->listeners, &l->link);
@@ -276,11 +276,11 @@ err_free:
 	return err;
 }
 
-void sf__listener_close(struct sf_listener *l)
+void sfs__listener_close(struct sf_listener *l)
 {
 	struct stat st;
 
-	sf__loop_remove(l->server->loop, &l->watch);
+	sfs__loop_remove(l->server->loop, &l->watch);
 	close(l->fd);
 	/* Only our own file: another server may have replaced it since. */
 	if (l->path[0] && stat(l->path, &st) == 0 && st.st_dev == l->dev &&

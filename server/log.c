@@ -7,7 +7,7 @@
 
 #include "server-private.h"
 
-void sf__log(const char *fmt, ...)
+void sfs__log(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -18,7 +18,7 @@ void sf__log(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-void sf__verbose(const struct sf_server *server, const char *fmt, ...)
+void sfs__verbose(const struct sf_server *server, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -31,7 +31,7 @@ void sf__verbose(const struct sf_server *server, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-uint64_t sf__now_ns(void)
+uint64_t sfs__now_ns(void)
 {
 	struct timespec ts;
 

@@ -479,17 +479,17 @@ static int setup_auth(struct sf_server *server, const struct options *o)
 
 			err = sf__runtime_dir_make(why, sizeof why);
 			if (err) {
-				sf__log("cannot use the auth file: %s", why);
+				sfs__log("cannot use the auth file: %s", why);
 				return err;
 			}
 		}
 		err = sf__auth_path(path, sizeof path);
 		if (err) {
-			sf__log("auth file path too long");
+			sfs__log("auth file path too long");
 			return err;
 		}
 	}
-	return sf__auth_load_or_create(server, path);
+	return sfs__auth_load_or_create(server, path);
 }
 
 #ifdef SHMFRAME_HAVE_SDL
@@ -501,19 +501,19 @@ static bool try_auto_sdl(struct sf_server *server)
 
 	if ((!x11 || !x11[0]) && (!wl || !wl[0]))
 		return false;
-	if (sf__display_sdl_create(&server->display, why, sizeof why) == 0)
+	if (sfs__display_sdl_create(&server->display, why, sizeof why) == 0)
 		return true;
-	sf__verbose(server, "no windows (%s): running headless", why);
+	sfs__verbose(server, "no windows (%s): running headless", why);
 	return false;
 }
 
 static int open_sdl(struct sf_server *server)
 {
 	char why[256] = "";
-	int err = sf__display_sdl_create(&server->display, why, sizeof why);
+	int err = sfs__display_sdl_create(&server->display, why, sizeof why);
 
 	if (err)
-		sf__log("cannot open the SDL display: %s", why);
+		sfs__log("cannot open the SDL display: %s", why);
 	return err;
 }
 #else
@@ -526,7 +526,7 @@ static bool try_auto_sdl(struct sf_server *server)
 static int open_sdl(struct sf_server *server)
 {
 	(void)server;
-	sf__log("--display sdl: this server was built without SDL");
+	sfs__log("--display sdl: this server was built without SDL");
 	return -ENOTSUP;
 }
 #endif
@@ -539,9 +539,9 @@ static int setup_display(struct sf_server *server, enum sf_display_kind kind)
 		return 0;
 	if (kind == SF_DISPLAY_SDL)
 		return open_sdl(server);
-	err = sf__display_none_create(&server->display);
+	err = sfs__display_none_create(&server->display);
 	if (err)
-		sf__log("cannot set up the headless display: %s", strerror(-err));
+		sfs__log("cannot set up the headless display: %s", strerror(-err));
 	return err;
 }
 
@@ -554,9 +554,9 @@ static void signal_event(struct sf_watch *w, uint32_t events)
 	while (read(sig->fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGUSR1) {
 			if (sig->server->dump_dir)
-				sf__snapshot_all(sig->server);
+				sfs__snapshot_all(sig->server);
 			else
-				sf__verbose(sig->server, "SIGUSR1 without --dump-dir: "
+				sfs__verbose(sig->server, "SIGUSR1 without --dump-dir: "
 				            "no snapshot written");
 		} else {
 			sig->stop = true;
@@ -584,7 +584,7 @@ static int setup_signals(struct signals *sig, struct sf_server *server)
 	sig->fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sig->fd < 0)
 		return -errno;
-	err = sf__loop_add(server->loop, &sig->watch, sig->fd, SF_LOOP_READ,
+	err = sfs__loop_add(server->loop, &sig->watch, sig->fd, SF_LOOP_READ,
 	                   signal_event, sig);
 	if (err) {
 		close(sig->fd);
@@ -594,7 +594,7 @@ static int setup_signals(struct signals *sig, struct sf_server *server)
 }
 
 /* Snapshots hold screen contents: a directory made here is private, and
- * an existing one must be ours alone (see sf__dump_dir_open). */
+ * an existing one must be ours alone (see sfs__dump_dir_open). */
 static int ensure_dump_dir(const char *dir)
 {
 	char why[300];
@@ -603,13 +603,13 @@ static int ensure_dump_dir(const char *dir)
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		int err = -errno;
 
-		sf__log("cannot create the dump directory %s: %s", dir,
+		sfs__log("cannot create the dump directory %s: %s", dir,
 		        strerror(-err));
 		return err;
 	}
-	fd = sf__dump_dir_open(dir, why, sizeof why);
+	fd = sfs__dump_dir_open(dir, why, sizeof why);
 	if (fd < 0) {
-		sf__log("%s: refusing to start", why);
+		sfs__log("%s: refusing to start", why);
 		return fd;
 	}
 	close(fd);
@@ -632,7 +632,7 @@ static void print_ready(struct sf_server *server)
 static int run(struct sf_server *server, struct signals *sig)
 {
 	while (!sig->stop)
-		if (sf__server_iterate(server, -1) < 0)
+		if (sfs__server_iterate(server, -1) < 0)
 			return -1;
 	return 0;
 }
@@ -658,17 +658,17 @@ int main(int argc, char **argv)
 	server.limits = o.limits;
 	server.glimits = o.glimits;
 
-	r = sf__server_init(&server);
+	r = sfs__server_init(&server);
 	if (r < 0) {
-		sf__log("cannot create the event loop: %s", strerror(-r));
+		sfs__log("cannot create the event loop: %s", strerror(-r));
 		return EXIT_FAILURE;
 	}
 	if (setup_signals(&sig, &server) < 0) {
-		sf__log("cannot set up signal handling: %s", strerror(errno));
+		sfs__log("cannot set up signal handling: %s", strerror(errno));
 		goto out_server;
 	}
-	if (sf__sigbus_guard_install() < 0) {
-		sf__log("cannot install the SIGBUS guard: %s", strerror(errno));
+	if (sfs__sigbus_guard_install() < 0) {
+		sfs__log("cannot install the SIGBUS guard: %s", strerror(errno));
 		goto out_signals;
 	}
 	if (o.dump_dir && ensure_dump_dir(o.dump_dir) < 0)
@@ -678,7 +678,7 @@ int main(int argc, char **argv)
 	if (any_tcp(&o) && setup_auth(&server, &o) < 0)
 		goto out_signals;
 	for (unsigned i = 0; i < o.n_listen; i++)
-		if (sf__listener_open(&server, o.listen[i]) < 0)
+		if (sfs__listener_open(&server, o.listen[i]) < 0)
 			goto out_signals;
 	print_ready(&server);
 
@@ -687,11 +687,11 @@ int main(int argc, char **argv)
 
 out_signals:
 	if (sig.fd >= 0) {
-		sf__loop_remove(server.loop, &sig.watch);
+		sfs__loop_remove(server.loop, &sig.watch);
 		close(sig.fd);
 	}
 out_server:
 	/* Clients, listeners, the display and the loop. */
-	sf__server_fini(&server);
+	sfs__server_fini(&server);
 	return status;
 }

@@ -48,7 +48,7 @@ static void defer_error(struct sf_client *c, uint32_t code, const char *text)
 	/* Its ERROR names the request whose answer did not fit, if any. */
 	c->deferred_type = c->in_request ? c->cur_type : 0;
 	snprintf(c->deferred_text, sizeof c->deferred_text, "%s", text);
-	sf__client_want_flush(c);
+	sfs__client_want_flush(c);
 }
 
 static void chunk_free(struct sf_out_chunk *ch);
@@ -64,7 +64,7 @@ static void drop_unsent(struct sf_client *c)
 {
 	struct sf_list all;
 
-	if (sf__out_has_rows(c))
+	if (sfs__out_has_rows(c))
 		return;
 	/* Every chunk is taken off and either put back (begun) or freed. */
 	list_take_all(&all, &c->out);
@@ -175,7 +175,7 @@ static void answers_written(struct sf_client *c)
 	}
 }
 
-void sf__out_forget_answers(struct sf_client *c, uint32_t surface)
+void sfs__out_forget_answers(struct sf_client *c, uint32_t surface)
 {
 	unsigned cap = c->server->limits.max_inflight;
 
@@ -189,7 +189,7 @@ void sf__out_forget_answers(struct sf_client *c, uint32_t surface)
 	}
 }
 
-int sf__out_message(struct sf_client *c, uint16_t type, void *fixed,
+int sfs__out_message(struct sf_client *c, uint16_t type, void *fixed,
                     size_t fixed_size, const void *tail, size_t tail_len)
 {
 	size_t need = fixed_size + tail_len + 3, n;
@@ -223,7 +223,7 @@ int sf__out_message(struct sf_client *c, uint16_t type, void *fixed,
 	               fixed_size, tail, tail_len);
 	if (n == 0) {
 		/* Our own message too large: a bug, never a peer's doing. */
-		sf__log("cannot encode %s for client %u", sf__type_name(type), c->id);
+		sfs__log("cannot encode %s for client %u", sf__type_name(type), c->id);
 		return -1;
 	}
 	ch->len += n;
@@ -232,13 +232,13 @@ int sf__out_message(struct sf_client *c, uint16_t type, void *fixed,
 	c->server->out_total += n;
 	if (type == SF_PRESENTED || type == SF_IMAGE)
 		answer_queued(c, fixed);
-	sf__client_want_flush(c);
+	sfs__client_want_flush(c);
 	if (c->state != SF_CLIENT_CLOSING)
 		check_output_limits(c);
 	return 0;
 }
 
-int sf__out_rows(struct sf_client *c, struct sf_surface *s,
+int sfs__out_rows(struct sf_client *c, struct sf_surface *s,
                  const struct sf_rect *rect)
 {
 	struct sf_out_chunk *ch = calloc(1, sizeof *ch);
@@ -251,17 +251,17 @@ int sf__out_rows(struct sf_client *c, struct sf_surface *s,
 	c->out_queued += (uint64_t)rect->width * SF_BYTES_PER_PIXEL * rect->height;
 	s->streaming++;
 	list_append(&c->out, &ch->link);
-	sf__client_pause_input(c, true);
-	sf__client_want_flush(c);
+	sfs__client_pause_input(c, true);
+	sfs__client_want_flush(c);
 	return 0;
 }
 
-bool sf__out_pending(const struct sf_client *c)
+bool sfs__out_pending(const struct sf_client *c)
 {
 	return !list_empty(&c->out);
 }
 
-bool sf__out_has_rows(const struct sf_client *c)
+bool sfs__out_has_rows(const struct sf_client *c)
 {
 	for (const struct sf_list *l = c->out.next; l != &c->out; l = l->next)
 		if (sf_container_of(l, const struct sf_out_chunk, link)->rows)
@@ -277,7 +277,7 @@ static void chunk_free(struct sf_out_chunk *ch)
 	free(ch);
 }
 
-void sf__out_clear(struct sf_client *c)
+void sfs__out_clear(struct sf_client *c)
 {
 	while (!list_empty(&c->out))
 		chunk_free(list_first(&c->out, struct sf_out_chunk, link));
@@ -318,7 +318,7 @@ static int gather(struct sf_client *c, struct iovec *iov)
 			iov_add(iov, &n, ch->data + ch->sent, ch->len - ch->sent);
 			continue;
 		}
-		px = sf__surface_pixels(ch->surface, &stride);
+		px = sfs__surface_pixels(ch->surface, &stride);
 		for (uint32_t y = ch->row; y < ch->rect.height && n < IOV_BATCH; y++) {
 			size_t skip = y == ch->row ? ch->row_sent : 0;
 			const uint8_t *p = px + (size_t)(ch->rect.y + y) * stride +
@@ -366,13 +366,13 @@ static void advance(struct sf_client *c, size_t n)
 		}
 		if (ch->row == ch->rect.height) {
 			chunk_free(ch);
-			if (!sf__out_has_rows(c))
-				sf__client_pause_input(c, false);
+			if (!sfs__out_has_rows(c))
+				sfs__client_pause_input(c, false);
 		}
 	}
 }
 
-int sf__out_write(struct sf_client *c)
+int sfs__out_write(struct sf_client *c)
 {
 	size_t total = 0;
 

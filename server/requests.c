@@ -2,7 +2,7 @@
  * Requests: one handler per message type, each decoding its message with
  * protocol/wire.c (which checks every field) and then checking it against
  * this client's state and the server's limits before touching anything.
- * A handler that finds a problem returns sf__client_fail(...), which sends
+ * A handler that finds a problem returns sfs__client_fail(...), which sends
  * ERROR naming the request and the problem, and ends the connection.
  */
 #include <stdio.h>
@@ -13,7 +13,7 @@
 
 static int fail_decode(struct sf_client *c, int code, const char *why)
 {
-	return sf__client_fail(c, (uint32_t)code, "%s", why ? why : "malformed");
+	return sfs__client_fail(c, (uint32_t)code, "%s", why ? why : "malformed");
 }
 
 /* ---- peer text -------------------------------------------------------- */
@@ -57,7 +57,7 @@ static int handle_hello(struct sf_client *c, const uint8_t *msg, size_t len)
 	int code;
 
 	if (c->state != SF_CLIENT_HELLO)
-		return sf__client_fail(c, SF_ERR_SEQUENCE,
+		return sfs__client_fail(c, SF_ERR_SEQUENCE,
 		                       "HELLO sent twice on one connection");
 	code = sf__decode_hello(msg, len, &m, name, &why);
 	if (code == SF_ERR_BAD_MAGIC) {
@@ -65,7 +65,7 @@ static int handle_hello(struct sf_client *c, const uint8_t *msg, size_t len)
 
 		if (len >= 12)
 			memcpy(&magic, msg + 8, sizeof magic);
-		return sf__client_fail(c, SF_ERR_BAD_MAGIC,
+		return sfs__client_fail(c, SF_ERR_BAD_MAGIC,
 		                       "bad magic 0x%08x (shmframe is 0x%08x, "
 		                       "\"SFRM\"): the peer does not speak the "
 		                       "shmframe protocol", magic, SF_MAGIC);
@@ -77,7 +77,7 @@ static int handle_hello(struct sf_client *c, const uint8_t *msg, size_t len)
 			memcpy(&major, msg + 12, sizeof major);
 			memcpy(&minor, msg + 14, sizeof minor);
 		}
-		return sf__client_fail(c, SF_ERR_BAD_VERSION,
+		return sfs__client_fail(c, SF_ERR_BAD_VERSION,
 		                       "the client speaks protocol %u.%u, this "
 		                       "server speaks %u.%u: major versions differ",
 		                       major, minor, SF_VERSION_MAJOR,
@@ -89,28 +89,28 @@ static int handle_hello(struct sf_client *c, const uint8_t *msg, size_t len)
 
 	if (c->is_unix && !uid_allowed(server, c->peer_uid)) {
 		if (c->peer_uid == (uint32_t)-2)
-			return sf__client_fail(c, SF_ERR_AUTH, "the peer's credentials "
+			return sfs__client_fail(c, SF_ERR_AUTH, "the peer's credentials "
 			                       "could not be read (SO_PEERCRED)");
-		return sf__client_fail(c, SF_ERR_AUTH,
+		return sfs__client_fail(c, SF_ERR_AUTH,
 		                       "uid %u may not use this server, which runs "
 		                       "as uid %u (start it with --allow-uid %u to "
 		                       "let it in)", c->peer_uid,
 		                       (unsigned)server->uid, c->peer_uid);
 	}
-	if (!c->is_unix && !sf__auth_check(server, m.cookie))
-		return sf__client_fail(c, SF_ERR_AUTH,
+	if (!c->is_unix && !sfs__auth_check(server, m.cookie))
+		return sfs__client_fail(c, SF_ERR_AUTH,
 		                       "wrong or missing cookie: a TCP client must "
 		                       "send the cookie of the server's auth file %s",
 		                       server->auth_path);
 	if (count_ready(server) >= server->glimits.max_clients)
-		return sf__client_fail(c, SF_ERR_LIMIT, "the server already has "
+		return sfs__client_fail(c, SF_ERR_LIMIT, "the server already has "
 		                       "%u clients, its limit (--max-clients)",
 		                       server->glimits.max_clients);
 
 	/* Fresh for every connection, and not the client's to choose: what a
 	 * segment must hold to prove the client could write it. */
 	if (sf__random(c->challenge, sizeof c->challenge) < 0)
-		return sf__client_fail(c, SF_ERR_NO_MEMORY, "the server could not "
+		return sfs__client_fail(c, SF_ERR_NO_MEMORY, "the server could not "
 		                       "draw a random challenge (getrandom)");
 
 	memset(&w, 0, sizeof w);
@@ -132,9 +132,9 @@ static int handle_hello(struct sf_client *c, const uint8_t *msg, size_t len)
 	w.max_output = lim->max_output;
 	memcpy(w.challenge, c->challenge, sizeof w.challenge);
 	c->state = SF_CLIENT_READY;
-	sf__verbose(server, "client %u \"%s\" connected (%s)", c->id, c->name,
+	sfs__verbose(server, "client %u \"%s\" connected (%s)", c->id, c->name,
 	            c->peer);
-	sf__out_message(c, SF_WELCOME, &w, sizeof w, NULL, 0);
+	sfs__out_message(c, SF_WELCOME, &w, sizeof w, NULL, 0);
 	return 0;
 }
 
@@ -149,7 +149,7 @@ static int reply_probe(struct sf_client *c, uint8_t kind, int status,
 		.text_len = (uint16_t)strnlen(text, SF_MAX_TEXT),
 	};
 
-	sf__out_message(c, SF_PROBE_RESULT, &r, sizeof r, text, r.text_len);
+	sfs__out_message(c, SF_PROBE_RESULT, &r, sizeof r, text, r.text_len);
 	return 0;
 }
 
@@ -191,7 +191,7 @@ static int handle_probe(struct sf_client *c, const struct sf_segment_msg *m)
 {
 	char why[SF_MAX_TEXT];
 	struct sf_shmseg *seg;
-	int fd = m->kind == SF_SHM_MEMFD ? sf__client_take_fd(c) : -1;
+	int fd = m->kind == SF_SHM_MEMFD ? sfs__client_take_fd(c) : -1;
 	int st;
 
 	if (m->kind == SF_SHM_MEMFD && fd < 0)
@@ -203,12 +203,12 @@ static int handle_probe(struct sf_client *c, const struct sf_segment_msg *m)
 			close(fd);
 		return reply_probe(c, m->kind, SF_PROBE_REFUSED, why);
 	}
-	st = sf__shmseg_open(c, m, fd, &seg, why, sizeof why);
+	st = sfs__shmseg_open(c, m, fd, &seg, why, sizeof why);
 	if (st == SF_PROBE_OK) {
 		snprintf(why, sizeof why, "%s segment of %llu bytes mapped; it "
 		         "holds the nonce and the challenge", sf__shm_kind_name(m->kind),
 		         (unsigned long long)m->size);
-		sf__shmseg_unref(seg);
+		sfs__shmseg_unref(seg);
 	}
 	return reply_probe(c, m->kind, st, why);
 }
@@ -218,33 +218,33 @@ static int handle_attach(struct sf_client *c, const struct sf_segment_msg *m)
 	const struct sf_limits *lim = &c->server->limits;
 	char why[SF_MAX_TEXT];
 	struct sf_shmseg *seg;
-	int fd = m->kind == SF_SHM_MEMFD ? sf__client_take_fd(c) : -1;
+	int fd = m->kind == SF_SHM_MEMFD ? sfs__client_take_fd(c) : -1;
 	int st;
 
-	if (sf__shmseg_find(c, m->id)) {
+	if (sfs__shmseg_find(c, m->id)) {
 		if (fd >= 0)
 			close(fd);
-		return sf__client_fail(c, SF_ERR_BAD_SEGMENT,
+		return sfs__client_fail(c, SF_ERR_BAD_SEGMENT,
 		                       "segment id %u is already attached", m->id);
 	}
 	if (c->n_segments >= lim->max_segments) {
 		if (fd >= 0)
 			close(fd);
-		return sf__client_fail(c, SF_ERR_LIMIT, "segment %u would be one more "
+		return sfs__client_fail(c, SF_ERR_LIMIT, "segment %u would be one more "
 		                       "than the %u segments a client may attach",
 		                       m->id, lim->max_segments);
 	}
 	if (!size_allowed(c, m->size, why, sizeof why)) {
 		if (fd >= 0)
 			close(fd);
-		return sf__client_fail(c, SF_ERR_LIMIT, "segment %u: %s", m->id, why);
+		return sfs__client_fail(c, SF_ERR_LIMIT, "segment %u: %s", m->id, why);
 	}
 	if (m->kind == SF_SHM_MEMFD && fd < 0)
-		return sf__client_fail(c, SF_ERR_NO_FD, "segment %u is a memfd but no "
+		return sfs__client_fail(c, SF_ERR_NO_FD, "segment %u is a memfd but no "
 		                       "file descriptor arrived with it", m->id);
-	st = sf__shmseg_open(c, m, fd, &seg, why, sizeof why);
+	st = sfs__shmseg_open(c, m, fd, &seg, why, sizeof why);
 	if (st != SF_PROBE_OK)
-		return sf__client_fail(c, SF_ERR_BAD_SEGMENT,
+		return sfs__client_fail(c, SF_ERR_BAD_SEGMENT,
 		                       "segment %u (%s, %llu bytes): %s", m->id,
 		                       sf__shm_kind_name(m->kind),
 		                       (unsigned long long)m->size, why);
@@ -278,11 +278,11 @@ static int handle_detach(struct sf_client *c, const uint8_t *msg, size_t len)
 
 	if (code)
 		return fail_decode(c, code, why);
-	seg = sf__shmseg_find(c, m.id);
+	seg = sfs__shmseg_find(c, m.id);
 	if (!seg)
-		return sf__client_fail(c, SF_ERR_BAD_SEGMENT,
+		return sfs__client_fail(c, SF_ERR_BAD_SEGMENT,
 		                       "segment %u is not attached", m.id);
-	sf__shmseg_detach(seg);
+	sfs__shmseg_detach(seg);
 	return 0;
 }
 
@@ -302,37 +302,37 @@ static int handle_create_surface(struct sf_client *c, const uint8_t *msg,
 
 	if (code)
 		return fail_decode(c, code, why);
-	if (sf__surface_find(c, m.id))
-		return sf__client_fail(c, SF_ERR_BAD_SURFACE,
+	if (sfs__surface_find(c, m.id))
+		return sfs__client_fail(c, SF_ERR_BAD_SURFACE,
 		                       "surface id %u is already in use", m.id);
 	if (c->n_surfaces >= lim->max_surfaces)
-		return sf__client_fail(c, SF_ERR_LIMIT, "surface %u would be one more "
+		return sfs__client_fail(c, SF_ERR_LIMIT, "surface %u would be one more "
 		                       "than the %u surfaces a client may have",
 		                       m.id, lim->max_surfaces);
 	if (m.width > lim->max_width || m.height > lim->max_height)
-		return sf__client_fail(c, SF_ERR_LIMIT, "surface %u of %ux%u is larger "
+		return sfs__client_fail(c, SF_ERR_LIMIT, "surface %u of %ux%u is larger "
 		                       "than the server's limit of %ux%u", m.id,
 		                       m.width, m.height, lim->max_width,
 		                       lim->max_height);
-	bytes = sf__surface_bytes(m.width, m.height);
+	bytes = sfs__surface_bytes(m.width, m.height);
 	if (bytes > glim->max_surface_memory - c->surface_memory)
-		return sf__client_fail(c, SF_ERR_LIMIT, "surface %u of %ux%u would "
+		return sfs__client_fail(c, SF_ERR_LIMIT, "surface %u of %ux%u would "
 		                       "bring the client's surfaces to more than "
 		                       "%llu bytes of pixels (--max-surface-memory)",
 		                       m.id, m.width, m.height,
 		                       (unsigned long long)glim->max_surface_memory);
 	if (bytes > glim->max_surface_memory_total - server->surface_memory_total)
-		return sf__client_fail(c, SF_ERR_LIMIT, "surface %u of %ux%u would "
+		return sfs__client_fail(c, SF_ERR_LIMIT, "surface %u of %ux%u would "
 		                       "bring the surfaces of all clients to more "
 		                       "than %llu bytes of pixels "
 		                       "(--max-surface-memory-total)", m.id, m.width,
 		                       m.height, (unsigned long long)
 		                       glim->max_surface_memory_total);
 	make_printable(shown, title);
-	if (sf__surface_create(c, &m, shown) < 0)
-		return sf__client_fail(c, SF_ERR_NO_MEMORY,
+	if (sfs__surface_create(c, &m, shown) < 0)
+		return sfs__client_fail(c, SF_ERR_NO_MEMORY,
 		                       "server out of memory for surface %u", m.id);
-	sf__verbose(server, "client %u: surface %u, %ux%u, \"%s\"", c->id, m.id,
+	sfs__verbose(server, "client %u: surface %u, %ux%u, \"%s\"", c->id, m.id,
 	            m.width, m.height, shown);
 	return 0;
 }
@@ -347,10 +347,10 @@ static int handle_destroy_surface(struct sf_client *c, const uint8_t *msg,
 
 	if (code)
 		return fail_decode(c, code, why);
-	s = sf__surface_find(c, m.id);
+	s = sfs__surface_find(c, m.id);
 	if (!s)
-		return sf__client_fail(c, SF_ERR_BAD_SURFACE, "no surface %u", m.id);
-	sf__surface_destroy(s);
+		return sfs__client_fail(c, SF_ERR_BAD_SURFACE, "no surface %u", m.id);
+	sfs__surface_destroy(s);
 	return 0;
 }
 
@@ -359,21 +359,21 @@ static int check_rect(struct sf_client *c, const struct sf_surface *s,
 {
 	if (sf__rect_inside(r, s->width, s->height))
 		return 0;
-	return sf__client_fail(c, SF_ERR_BAD_RECT, "%s (%u,%u %ux%u) lies outside "
+	return sfs__client_fail(c, SF_ERR_BAD_RECT, "%s (%u,%u %ux%u) lies outside "
 	                       "surface %u (%ux%u)", what, r->x, r->y, r->width,
 	                       r->height, s->id, s->width, s->height);
 }
 
 /* PUT_IMAGE and GET_IMAGE: more than max_inflight unanswered is LIMIT
- * (see sf__client_inflight for what counts as answered). */
+ * (see sfs__client_inflight for what counts as answered). */
 static int check_inflight(struct sf_client *c)
 {
 	unsigned max = c->server->limits.max_inflight;
-	unsigned n = sf__client_inflight(c);
+	unsigned n = sfs__client_inflight(c);
 
 	if (n < max)
 		return 0;
-	return sf__client_fail(c, SF_ERR_LIMIT, "%u PUT_IMAGE/GET_IMAGE are "
+	return sfs__client_fail(c, SF_ERR_LIMIT, "%u PUT_IMAGE/GET_IMAGE are "
 	                       "already unanswered, the server's max_inflight "
 	                       "(%u): read PRESENTED and IMAGE before sending "
 	                       "more", n, max);
@@ -393,9 +393,9 @@ static int handle_put_image(struct sf_client *c, const uint8_t *msg, size_t len)
 		return fail_decode(c, code, why);
 	if (check_inflight(c) < 0)
 		return -1;
-	s = sf__surface_find(c, m.surface);
+	s = sfs__surface_find(c, m.surface);
 	if (!s)
-		return sf__client_fail(c, SF_ERR_BAD_SURFACE, "no surface %u",
+		return sfs__client_fail(c, SF_ERR_BAD_SURFACE, "no surface %u",
 		                       m.surface);
 	n = m.n_rects;
 	if (n == 0) {
@@ -410,30 +410,30 @@ static int handle_put_image(struct sf_client *c, const uint8_t *msg, size_t len)
 			return -1;
 	}
 	if (m.segment != 0) {
-		struct sf_shmseg *seg = sf__shmseg_find(c, m.segment);
+		struct sf_shmseg *seg = sfs__shmseg_find(c, m.segment);
 
 		if (!seg)
-			return sf__client_fail(c, SF_ERR_BAD_SEGMENT,
+			return sfs__client_fail(c, SF_ERR_BAD_SEGMENT,
 			                       "segment %u is not attached", m.segment);
 		code = sf__check_buffer(s->width, s->height, m.offset, m.stride,
 		                        seg->seg.size, &why);
 		if (code)
-			return sf__client_fail(c, (uint32_t)code, "buffer %u at offset "
+			return sfs__client_fail(c, (uint32_t)code, "buffer %u at offset "
 			                       "%llu, stride %u, for surface %u (%ux%u) "
 			                       "in segment %u (%zu bytes): %s", m.buffer,
 			                       (unsigned long long)m.offset, m.stride,
 			                       s->id, s->width, s->height, m.segment,
 			                       seg->seg.size, why);
-		return sf__surface_put_shm(s, &m, seg, rects, n);
+		return sfs__surface_put_shm(s, &m, seg, rects, n);
 	}
 	if (sf__payload_size(rects, n, &size))
-		return sf__client_fail(c, SF_ERR_BAD_MESSAGE,
+		return sfs__client_fail(c, SF_ERR_BAD_MESSAGE,
 		                       "inline payload size overflows");
-	if (sf__surface_own_memory(s) < 0)
-		return sf__client_fail(c, SF_ERR_NO_MEMORY, "cannot allocate %ux%u "
+	if (sfs__surface_own_memory(s) < 0)
+		return sfs__client_fail(c, SF_ERR_NO_MEMORY, "cannot allocate %ux%u "
 		                       "pixels for surface %u", s->width, s->height,
 		                       s->id);
-	sf__client_start_payload(c, s, m.serial, rects, n, size);
+	sfs__client_start_payload(c, s, m.serial, rects, n, size);
 	return 0;
 }
 
@@ -450,9 +450,9 @@ static int handle_get_image(struct sf_client *c, const uint8_t *msg, size_t len)
 		return fail_decode(c, code, why);
 	if (check_inflight(c) < 0)
 		return -1;
-	s = sf__surface_find(c, m.surface);
+	s = sfs__surface_find(c, m.surface);
 	if (!s)
-		return sf__client_fail(c, SF_ERR_BAD_SURFACE, "no surface %u",
+		return sfs__client_fail(c, SF_ERR_BAD_SURFACE, "no surface %u",
 		                       m.surface);
 	if (check_rect(c, s, &m.rect, "rectangle") < 0)
 		return -1;
@@ -463,30 +463,30 @@ static int handle_get_image(struct sf_client *c, const uint8_t *msg, size_t len)
 	ev.format = s->format;
 	ev.segment = m.segment;
 	if (m.segment != 0) {
-		struct sf_shmseg *seg = sf__shmseg_find(c, m.segment);
+		struct sf_shmseg *seg = sfs__shmseg_find(c, m.segment);
 
 		if (!seg)
-			return sf__client_fail(c, SF_ERR_BAD_SEGMENT,
+			return sfs__client_fail(c, SF_ERR_BAD_SEGMENT,
 			                       "segment %u is not attached", m.segment);
 		if (!seg->seg.writable)
-			return sf__client_fail(c, SF_ERR_BAD_SEGMENT, "segment %u is "
+			return sfs__client_fail(c, SF_ERR_BAD_SEGMENT, "segment %u is "
 			                       "attached read-only; a readback target "
 			                       "must be attached WRITABLE", m.segment);
 		code = sf__check_buffer(m.rect.width, m.rect.height, m.offset,
 		                        m.stride, seg->seg.size, &why);
 		if (code)
-			return sf__client_fail(c, (uint32_t)code, "target at offset %llu, "
+			return sfs__client_fail(c, (uint32_t)code, "target at offset %llu, "
 			                       "stride %u, for %ux%u pixels in segment %u "
 			                       "(%zu bytes): %s",
 			                       (unsigned long long)m.offset, m.stride,
 			                       m.rect.width, m.rect.height, m.segment,
 			                       seg->seg.size, why);
-		sf__surface_read(s, &m.rect, (uint8_t *)seg->seg.map + m.offset,
+		sfs__surface_read(s, &m.rect, (uint8_t *)seg->seg.map + m.offset,
 		                 m.stride);
 		/* One rectangle, so at most the surface once: the wakeup's copy
 		 * budget spaces out many of them. */
-		c->copied += sf__surface_bytes(m.rect.width, m.rect.height);
-		sf__out_message(c, SF_IMAGE, &ev, sizeof ev, NULL, 0);
+		c->copied += sfs__surface_bytes(m.rect.width, m.rect.height);
+		sfs__out_message(c, SF_IMAGE, &ev, sizeof ev, NULL, 0);
 		return 0;
 	}
 	/* Inline: the rows go out from the surface as the socket drains; the
@@ -494,20 +494,20 @@ static int handle_get_image(struct sf_client *c, const uint8_t *msg, size_t len)
 	 * latched buffer shrunk by its client must fail here, with an ERROR:
 	 * once rows are queued, only a close is left. */
 	if (s->latched) {
-		sf__surface_touch(s, &m.rect);
-		if (sf__sigbus_pending()) {
-			sf__segments_check_broken(c->server);
+		sfs__surface_touch(s, &m.rect);
+		if (sfs__sigbus_pending()) {
+			sfs__segments_check_broken(c->server);
 			if (c->fd < 0 || c->state == SF_CLIENT_CLOSING)
 				return -1;
 		}
 	}
-	if (!sf__surface_pixels(s, &stride) && sf__surface_own_memory(s) < 0)
-		return sf__client_fail(c, SF_ERR_NO_MEMORY, "cannot allocate %ux%u "
+	if (!sfs__surface_pixels(s, &stride) && sfs__surface_own_memory(s) < 0)
+		return sfs__client_fail(c, SF_ERR_NO_MEMORY, "cannot allocate %ux%u "
 		                       "pixels for surface %u", s->width, s->height,
 		                       s->id);
-	sf__out_message(c, SF_IMAGE, &ev, sizeof ev, NULL, 0);
-	if (sf__out_rows(c, s, &m.rect) < 0)
-		return sf__client_fail(c, SF_ERR_NO_MEMORY,
+	sfs__out_message(c, SF_IMAGE, &ev, sizeof ev, NULL, 0);
+	if (sfs__out_rows(c, s, &m.rect) < 0)
+		return sfs__client_fail(c, SF_ERR_NO_MEMORY,
 		                       "server out of memory for the readback");
 	return 0;
 }
@@ -521,23 +521,23 @@ static int handle_sync(struct sf_client *c, const uint8_t *msg, size_t len)
 	if (code)
 		return fail_decode(c, code, why);
 	m.pad = 0;
-	sf__out_message(c, SF_SYNC_DONE, &m, sizeof m, NULL, 0);
+	sfs__out_message(c, SF_SYNC_DONE, &m, sizeof m, NULL, 0);
 	return 0;
 }
 
 /* ---- dispatch --------------------------------------------------------- */
 
-int sf__request_dispatch(struct sf_client *c, const uint8_t *msg,
+int sfs__request_dispatch(struct sf_client *c, const uint8_t *msg,
                          const struct sf_header *hdr)
 {
 	size_t len = hdr->length;
 
 	if (c->state == SF_CLIENT_HELLO && hdr->type != SF_HELLO) {
 		if (hdr->type >= SF_HELLO && hdr->type <= SF_SYNC)
-			return sf__client_fail(c, SF_ERR_SEQUENCE,
+			return sfs__client_fail(c, SF_ERR_SEQUENCE,
 			                       "sent before HELLO: the first message "
 			                       "must be HELLO");
-		return sf__client_fail(c, SF_ERR_BAD_MAGIC, "the first message is "
+		return sfs__client_fail(c, SF_ERR_BAD_MAGIC, "the first message is "
 		                       "not HELLO (type 0x%04x): the peer does not "
 		                       "speak the shmframe protocol",
 		                       (unsigned)hdr->type);
@@ -562,7 +562,7 @@ int sf__request_dispatch(struct sf_client *c, const uint8_t *msg,
 		return handle_sync(c, msg, len);
 	}
 	if (hdr->type >= 0x80)
-		return sf__client_fail(c, SF_ERR_UNKNOWN_TYPE, "type 0x%04x is an "
+		return sfs__client_fail(c, SF_ERR_UNKNOWN_TYPE, "type 0x%04x is an "
 		                       "event, not a request", (unsigned)hdr->type);
-	return sf__client_fail(c, SF_ERR_UNKNOWN_TYPE, "no such request");
+	return sfs__client_fail(c, SF_ERR_UNKNOWN_TYPE, "no such request");
 }

@@ -53,7 +53,7 @@ static void sigbus_handler(int sig, siginfo_t *info, void *ucontext)
 	sigaction(sig, &sigbus_previous, NULL);
 }
 
-int sf__sigbus_guard_install(void)
+int sfs__sigbus_guard_install(void)
 {
 	struct sigaction sa;
 
@@ -66,12 +66,12 @@ int sf__sigbus_guard_install(void)
 	return 0;
 }
 
-bool sf__sigbus_pending(void)
+bool sfs__sigbus_pending(void)
 {
 	return sigbus_hit != 0;
 }
 
-void sf__segments_check_broken(struct sf_server *server)
+void sfs__segments_check_broken(struct sf_server *server)
 {
 	(void)server;
 	sigbus_hit = 0;
@@ -86,7 +86,7 @@ again:
 			c->cur_type = 0;
 		/* Failing the client frees its segments and so changes the
 		 * list: start over. */
-		sf__client_fail(c, SF_ERR_BAD_SEGMENT,
+		sfs__client_fail(c, SF_ERR_BAD_SEGMENT,
 		                "segment %u (%s) was shrunk by the client while the "
 		                "server had it mapped", s->id,
 		                sf__shm_kind_name((uint32_t)s->seg.kind));
@@ -139,7 +139,7 @@ static int unproven(struct sf_client *c, const struct sf_segment_msg *msg,
 {
 	if (msg->kind != SF_SHM_POSIX && msg->kind != SF_SHM_SYSV)
 		return st;
-	sf__verbose(c->server, "client %u: %s segment refused: %s", c->id,
+	sfs__verbose(c->server, "client %u: %s segment refused: %s", c->id,
 	            sf__shm_kind_name(msg->kind), why);
 	snprintf(why, why_len, "no %s segment here that the client proved is "
 	         "its own (it must exist, belong to the client, be open to "
@@ -149,7 +149,7 @@ static int unproven(struct sf_client *c, const struct sf_segment_msg *msg,
 	return SF_PROBE_NOT_FOUND;
 }
 
-int sf__shmseg_open(struct sf_client *c, const struct sf_segment_msg *msg,
+int sfs__shmseg_open(struct sf_client *c, const struct sf_segment_msg *msg,
                     int fd, struct sf_shmseg **out, char *why, size_t why_len)
 {
 	struct sf_shmseg *s;
@@ -196,7 +196,7 @@ int sf__shmseg_open(struct sf_client *c, const struct sf_segment_msg *msg,
 	return SF_PROBE_OK;
 }
 
-struct sf_shmseg *sf__shmseg_find(struct sf_client *c, uint32_t id)
+struct sf_shmseg *sfs__shmseg_find(struct sf_client *c, uint32_t id)
 {
 	struct sf_shmseg *s;
 
@@ -206,12 +206,12 @@ struct sf_shmseg *sf__shmseg_find(struct sf_client *c, uint32_t id)
 	return NULL;
 }
 
-void sf__shmseg_ref(struct sf_shmseg *s)
+void sfs__shmseg_ref(struct sf_shmseg *s)
 {
 	s->refs++;
 }
 
-void sf__shmseg_unref(struct sf_shmseg *s)
+void sfs__shmseg_unref(struct sf_shmseg *s)
 {
 	if (--s->refs > 0)
 		return;
@@ -221,12 +221,12 @@ void sf__shmseg_unref(struct sf_shmseg *s)
 	free(s);
 }
 
-void sf__shmseg_detach(struct sf_shmseg *s)
+void sfs__shmseg_detach(struct sf_shmseg *s)
 {
 	if (!s->attached)
 		return;
 	list_remove(&s->link);
 	s->attached = false;
 	s->client->n_segments--;
-	sf__shmseg_unref(s);
+	sfs__shmseg_unref(s);
 }

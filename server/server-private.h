@@ -162,7 +162,7 @@ struct sf_server {
 	struct sf_list flush;      /* struct sf_client.flush_link: output to write */
 	struct sf_list fd_wait;    /* struct sf_client.fd_wait_link: Unix
 	                            * connections not read until the closers
-	                            * catch up (sf__fds_room) */
+	                            * catch up (sfs__fds_room) */
 	struct sf_list unauth;     /* struct sf_client.unauth_link: never said a
 	                            * good HELLO (still waiting, or closing),
 	                            * oldest first */
@@ -181,27 +181,27 @@ struct sf_server {
 /* Makes the lists and the event loop of a server whose other fields the
  * caller set (limits, uids, options); the display is set up afterwards
  * (server->display).  0 or -errno. */
-int sf__server_init(struct sf_server *server);
+int sfs__server_init(struct sf_server *server);
 /* One iteration of the main loop: deadlines, freeing closed clients,
  * waiting for events (at most max_wait_ms, -1: as long as nothing is
  * due; never while a client waits on the backlog), the display, the
  * backlog's turns, broken segments, output.  Returns how many fds were
  * handled, or -errno when the loop itself failed. */
-int sf__server_iterate(struct sf_server *server, int max_wait_ms);
+int sfs__server_iterate(struct sf_server *server, int max_wait_ms);
 /* True while an iteration has work regardless of events: a client on the
  * backlog, output to flush, or a closed client to free. */
-bool sf__server_busy(const struct sf_server *server);
+bool sfs__server_busy(const struct sf_server *server);
 /* Closes every client and listener and frees them, then the display and
  * the event loop (every other watch must be gone by then). */
-void sf__server_fini(struct sf_server *server);
+void sfs__server_fini(struct sf_server *server);
 
 /* ---- log.c ------------------------------------------------------------ */
 
-void sf__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void sf__verbose(const struct sf_server *server, const char *fmt, ...)
+void sfs__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sfs__verbose(const struct sf_server *server, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* CLOCK_MONOTONIC in nanoseconds. */
-uint64_t sf__now_ns(void);
+uint64_t sfs__now_ns(void);
 
 /* ---- listener.c ------------------------------------------------------- */
 
@@ -219,15 +219,15 @@ struct sf_listener {
 
 /* Binds, listens and watches addr_text (unix:PATH, tcp:HOST:PORT, :N).
  * Prints the reason on stderr and returns -errno on failure. */
-int sf__listener_open(struct sf_server *server, const char *addr_text);
+int sfs__listener_open(struct sf_server *server, const char *addr_text);
 /* Stops listening and unlinks its socket file. */
-void sf__listener_close(struct sf_listener *l);
+void sfs__listener_close(struct sf_listener *l);
 /* Stops or resumes accepting on every listener (out of file descriptors). */
-void sf__listeners_pause(struct sf_server *server, bool pause);
+void sfs__listeners_pause(struct sf_server *server, bool pause);
 /* Resumes paused listeners when their retry is due (fds may have come
  * back without a client closing: the closer threads, another process's
  * ENFILE).  Returns ms until the retry, or -1 when not paused. */
-int sf__listeners_retry(struct sf_server *server);
+int sfs__listeners_retry(struct sf_server *server);
 
 /* ---- fds.c ------------------------------------------------------------ */
 
@@ -236,35 +236,35 @@ int sf__listeners_retry(struct sf_server *server);
 
 /* Raises the soft RLIMIT_NOFILE to the hard limit and sets the fd budget.
  * Failing to raise it is not an error: the budget follows the limit. */
-void sf__fds_setup(struct sf_server *server);
+void sfs__fds_setup(struct sf_server *server);
 /* Waits a little for the closer threads to finish, frees what it can. */
-void sf__fds_teardown(struct sf_server *server);
+void sfs__fds_teardown(struct sf_server *server);
 /* The fds connections may use, and those they use now (SF_FD_PER_CONN per
  * connection, fds still waiting to be closed, and those the closers hold
  * or claimed while emptying Unix sockets). */
-unsigned sf__fds_budget(struct sf_server *server);
-unsigned sf__fds_used(const struct sf_server *server);
+unsigned sfs__fds_budget(struct sf_server *server);
+unsigned sfs__fds_used(const struct sf_server *server);
 /* True when the fds in use are within the budget, so that the fds one
  * recvmsg may install (SF_FDS_PER_MSG_MAX) fit in the reserve: a Unix
  * connection is read only then.  Fds received that are not memfds wait
  * for the closer threads and count as used until closed; a peer sending
  * them faster than they close (or all closers stuck in close()) would
  * otherwise fill the fd table, whatever the budget. */
-bool sf__fds_room(struct sf_server *server);
+bool sfs__fds_room(struct sf_server *server);
 /* Closes fd on a closer thread (never blocks the caller); for fds that
  * came from a peer and are not memfds, and Unix connections, which may
  * hold such fds unread.  Takes ownership of fd. */
-void sf__close_later(struct sf_server *server, int fd);
+void sfs__close_later(struct sf_server *server, int fd);
 /* The same, as a struct sf_fdq dispose function (data: the server). */
-void sf__close_later_cb(int fd, void *server);
+void sfs__close_later_cb(int fd, void *server);
 
 /* ---- auth.c ----------------------------------------------------------- */
 
 /* Loads the cookie from path, or creates the file with a new random one
  * (mode 0600) when it is missing or invalid.  0 or -errno (reason printed). */
-int sf__auth_load_or_create(struct sf_server *server, const char *path);
+int sfs__auth_load_or_create(struct sf_server *server, const char *path);
 /* 1 when cookie equals the server's (constant time). */
-int sf__auth_check(const struct sf_server *server, const uint8_t *cookie);
+int sfs__auth_check(const struct sf_server *server, const uint8_t *cookie);
 
 /* ---- segments.c ------------------------------------------------------- */
 
@@ -285,24 +285,24 @@ struct sf_shmseg {
 
 /* Installs the SIGBUS handler that keeps a segment shrunk by its client
  * from killing the server (POSIX shm cannot be sealed).  0 or -errno. */
-int sf__sigbus_guard_install(void);
+int sfs__sigbus_guard_install(void);
 /* Nonzero when a guarded access faulted since the last call; the broken
- * segments' clients are then failed by sf__segments_check_broken(). */
-bool sf__sigbus_pending(void);
+ * segments' clients are then failed by sfs__segments_check_broken(). */
+bool sfs__sigbus_pending(void);
 /* Fails every client whose segment broke.  The ERROR of a client in the
  * middle of a request (c->in_request) names that request. */
-void sf__segments_check_broken(struct sf_server *server);
+void sfs__segments_check_broken(struct sf_server *server);
 
 /* Opens the segment msg describes (fd: the memfd or -1, always consumed).
  * Returns an enum sf_probe_status; on success *out holds one reference
  * and counts towards the client's mapped bytes. */
-int sf__shmseg_open(struct sf_client *c, const struct sf_segment_msg *msg,
+int sfs__shmseg_open(struct sf_client *c, const struct sf_segment_msg *msg,
                     int fd, struct sf_shmseg **out, char *why, size_t why_len);
-struct sf_shmseg *sf__shmseg_find(struct sf_client *c, uint32_t id);
-void sf__shmseg_ref(struct sf_shmseg *s);
-void sf__shmseg_unref(struct sf_shmseg *s);
+struct sf_shmseg *sfs__shmseg_find(struct sf_client *c, uint32_t id);
+void sfs__shmseg_ref(struct sf_shmseg *s);
+void sfs__shmseg_unref(struct sf_shmseg *s);
 /* Removes s from its client's table and drops the table's reference. */
-void sf__shmseg_detach(struct sf_shmseg *s);
+void sfs__shmseg_detach(struct sf_shmseg *s);
 
 /* Names and titles come from peers as any bytes they like, and go to the
  * -v log and to window titles: they are kept as valid UTF-8 without
@@ -337,43 +337,43 @@ struct sf_surface {
 
 /* Bytes of a width x height surface's pixels (what surface memory limits
  * count). */
-static inline uint64_t sf__surface_bytes(uint32_t width, uint32_t height)
+static inline uint64_t sfs__surface_bytes(uint32_t width, uint32_t height)
 {
 	return (uint64_t)width * height * SF_BYTES_PER_PIXEL;
 }
 
-int sf__surface_create(struct sf_client *c, const struct sf_create_surface *m,
+int sfs__surface_create(struct sf_client *c, const struct sf_create_surface *m,
                        const char *title);
-struct sf_surface *sf__surface_find(struct sf_client *c, uint32_t id);
+struct sf_surface *sfs__surface_find(struct sf_client *c, uint32_t id);
 /* Frees the surface silently (no RELEASE, no PRESENTED). */
-void sf__surface_destroy(struct sf_surface *s);
+void sfs__surface_destroy(struct sf_surface *s);
 
 /* The current pixels (NULL when the surface has shown nothing yet) and
  * their row stride.  Valid until the next request of the owner. */
-const uint8_t *sf__surface_pixels(const struct sf_surface *s, uint32_t *stride);
+const uint8_t *sfs__surface_pixels(const struct sf_surface *s, uint32_t *stride);
 /* Makes sure the content lives in our memory (allocating zeros, or copying
  * and releasing a latched buffer).  0, or -ENOMEM. */
-int sf__surface_own_memory(struct sf_surface *s);
+int sfs__surface_own_memory(struct sf_surface *s);
 
 /* PUT_IMAGE from a segment (rects already checked).  0, or -1 when the
  * client was failed. */
-int sf__surface_put_shm(struct sf_surface *s, const struct sf_put_image *m,
+int sfs__surface_put_shm(struct sf_surface *s, const struct sf_put_image *m,
                         struct sf_shmseg *seg, const struct sf_rect *rects,
                         uint32_t n_rects);
 /* A frame is complete in the surface's content: tell the display, count
  * it, snapshot when due.  damage may be NULL for the whole surface. */
-void sf__surface_frame_done(struct sf_surface *s, uint32_t serial,
+void sfs__surface_frame_done(struct sf_surface *s, uint32_t serial,
                             const struct sf_rect *damage, uint32_t n_damage);
 /* Called by the display when the latest frame is visible (or skipped). */
-void sf__surface_shown(struct sf_surface *s, uint64_t time_ns);
+void sfs__surface_shown(struct sf_surface *s, uint64_t time_ns);
 /* Called by the display when the user closed the surface's window. */
-void sf__surface_window_closed(struct sf_surface *s);
+void sfs__surface_window_closed(struct sf_surface *s);
 /* Reads a byte of every page rect covers in a latched buffer, so that a
  * segment its client shrank trips the SIGBUS guard now, before the rows
  * are handed to the kernel (which would only fail the write). */
-void sf__surface_touch(const struct sf_surface *s, const struct sf_rect *r);
+void sfs__surface_touch(const struct sf_surface *s, const struct sf_rect *r);
 /* Copies rect of the content into dst rows of dst_stride bytes. */
-void sf__surface_read(const struct sf_surface *s, const struct sf_rect *r,
+void sfs__surface_read(const struct sf_surface *s, const struct sf_rect *r,
                       uint8_t *dst, uint32_t dst_stride);
 
 /* ---- client.c --------------------------------------------------------- */
@@ -393,7 +393,7 @@ struct sf_pixel_pos {
 };
 
 /* Inline pixels of a PUT_IMAGE being read straight into a surface. */
-struct sf_payload {
+struct sfs_payload {
 	struct sf_surface *surface;
 	uint32_t serial;
 	uint32_t n_rects;
@@ -415,7 +415,7 @@ struct sf_client {
 	struct sf_list backlog_link;
 	struct sf_list flush_link;
 	struct sf_list fd_wait_link;  /* server->fd_wait while not read for want
-	                               * of fds (sf__fds_room) */
+	                               * of fds (sfs__fds_room) */
 	struct sf_server *server;
 	struct sf_watch watch;
 	int fd;
@@ -449,7 +449,7 @@ struct sf_client {
 	bool payload_active;
 	bool input_paused;            /* an inline readback is streaming out */
 	bool eof;
-	struct sf_payload payload;
+	struct sfs_payload payload;
 	/* Slow senders: while a message is incomplete, each window of
 	 * server->glimits.timeout_ns must complete one or bring SLOW_MIN_BYTES
 	 * (client.c).  0: no message is incomplete. */
@@ -488,82 +488,82 @@ struct sf_client {
 };
 
 /* Takes ownership of fd (a connected, non-blocking socket). */
-int sf__client_create(struct sf_server *server, int fd, bool is_unix);
+int sfs__client_create(struct sf_server *server, int fd, bool is_unix);
 /* Sends ERROR (code, current request), frees what the client held and
  * closes the connection once the ERROR is out.  Always returns -1, so that
- * handlers can `return sf__client_fail(...)`. */
-int sf__client_fail(struct sf_client *c, uint32_t code, const char *fmt, ...)
+ * handlers can `return sfs__client_fail(...)`. */
+int sfs__client_fail(struct sf_client *c, uint32_t code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Starts reading the inline pixels of a PUT_IMAGE into s (which owns its
  * memory already): rects hold n rectangles, size bytes in all. */
-void sf__client_start_payload(struct sf_client *c, struct sf_surface *s,
+void sfs__client_start_payload(struct sf_client *c, struct sf_surface *s,
                               uint32_t serial, const struct sf_rect *rects,
                               uint32_t n, uint64_t size);
 /* Takes the oldest received fd (the caller owns it), or -1. */
-int sf__client_take_fd(struct sf_client *c);
+int sfs__client_take_fd(struct sf_client *c);
 /* Closes at once and queues the client to be freed between iterations. */
-void sf__client_close(struct sf_client *c, const char *why);
+void sfs__client_close(struct sf_client *c, const char *why);
 /* Processes input left in the buffer (see server->backlog). */
-void sf__client_resume(struct sf_client *c);
+void sfs__client_resume(struct sf_client *c);
 /* Marks the client to have its output flushed at the end of the iteration. */
-void sf__client_want_flush(struct sf_client *c);
+void sfs__client_want_flush(struct sf_client *c);
 /* Writes queued output; updates write interest; finishes closing. */
-void sf__client_flush(struct sf_client *c);
+void sfs__client_flush(struct sf_client *c);
 /* Input is stopped while an inline readback streams out; this restarts it. */
-void sf__client_pause_input(struct sf_client *c, bool pause);
+void sfs__client_pause_input(struct sf_client *c, bool pause);
 /* Clients past their deadline (no HELLO in time, or closing too long) are
  * closed; returns the ms until the nearest remaining deadline, or -1. */
-int sf__clients_expire(struct sf_server *server);
-/* Lets connections that waited for fds (sf__fds_room) be read again once
+int sfs__clients_expire(struct sf_server *server);
+/* Lets connections that waited for fds (sfs__fds_room) be read again once
  * there is room.  Returns ms until the next look, or -1 when none waits. */
-int sf__clients_fd_retry(struct sf_server *server);
+int sfs__clients_fd_retry(struct sf_server *server);
 /* PUT_IMAGE and GET_IMAGE whose PRESENTED or IMAGE has not been written
  * to the socket yet (frames waiting for the display included). */
-unsigned sf__client_inflight(const struct sf_client *c);
+unsigned sfs__client_inflight(const struct sf_client *c);
 /* Frees the clients closed during the iteration. */
-void sf__clients_reap(struct sf_server *server);
+void sfs__clients_reap(struct sf_server *server);
 /* Closes every client now (shutdown). */
-void sf__clients_close_all(struct sf_server *server);
+void sfs__clients_close_all(struct sf_server *server);
 
 /* ---- requests.c ------------------------------------------------------- */
 
 /* Handles one whole message (hdr.length bytes at msg).  0, or -1 when the
  * client was failed. */
-int sf__request_dispatch(struct sf_client *c, const uint8_t *msg,
+int sfs__request_dispatch(struct sf_client *c, const uint8_t *msg,
                          const struct sf_header *hdr);
 
 /* ---- output.c --------------------------------------------------------- */
 
 /* Encodes a message at the end of the output queue.  0, or -1 when the
  * client was failed (output over max_output). */
-int sf__out_message(struct sf_client *c, uint16_t type, void *fixed,
+int sfs__out_message(struct sf_client *c, uint16_t type, void *fixed,
                     size_t fixed_size, const void *tail, size_t tail_len);
 /* Queues rect of the surface's pixels, streamed from the surface as the
  * socket drains.  Stops the client's input until the rows are out. */
-int sf__out_rows(struct sf_client *c, struct sf_surface *s,
+int sfs__out_rows(struct sf_client *c, struct sf_surface *s,
                  const struct sf_rect *rect);
 /* Writes as much as the socket takes.  0 (all written or would block) or
  * -errno when the connection is broken. */
-int sf__out_write(struct sf_client *c);
-bool sf__out_pending(const struct sf_client *c);
+int sfs__out_write(struct sf_client *c);
+bool sfs__out_pending(const struct sf_client *c);
 /* True when rows of a surface are queued (they die with the surface). */
-bool sf__out_has_rows(const struct sf_client *c);
-void sf__out_clear(struct sf_client *c);
+bool sfs__out_has_rows(const struct sf_client *c);
+void sfs__out_clear(struct sf_client *c);
 /* The surface is gone: its answers still queued no longer count as in
  * flight (its client stopped counting them when it destroyed it). */
-void sf__out_forget_answers(struct sf_client *c, uint32_t surface);
+void sfs__out_forget_answers(struct sf_client *c, uint32_t surface);
 
 /* ---- snapshot.c ------------------------------------------------------- */
 
 /* Opens the --dump-dir directory dir (no symbolic link) and checks that
  * it is the server's uid's and writable by nobody else.  The fd (the
  * caller closes it), or -errno with why (len bytes) saying what is wrong. */
-int sf__dump_dir_open(const char *dir, char *why, size_t len);
+int sfs__dump_dir_open(const char *dir, char *why, size_t len);
 /* Writes DIR/surface-CLIENT-SURFACE.png, mode 0600, through a temporary
  * name nobody can predict, created O_EXCL|O_NOFOLLOW in the checked
  * directory and renamed into place.  0 or -errno (reason printed). */
-int sf__snapshot_write(const char *dir, const struct sf_surface *s);
+int sfs__snapshot_write(const char *dir, const struct sf_surface *s);
 /* Snapshots every surface that has shown a frame. */
-void sf__snapshot_all(struct sf_server *server);
+void sfs__snapshot_all(struct sf_server *server);
 
 #endif

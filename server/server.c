@@ -10,7 +10,7 @@
 #include "display.h"
 #include "server-private.h"
 
-int sf__server_init(struct sf_server *server)
+int sfs__server_init(struct sf_server *server)
 {
 	list_init(&server->listeners);
 	list_init(&server->clients);
@@ -21,26 +21,26 @@ int sf__server_init(struct sf_server *server)
 	list_init(&server->fd_wait);
 	server->display = NULL;
 	/* The fd budget, before the first connection is admitted. */
-	sf__fds_setup(server);
-	return sf__loop_create(&server->loop);
+	sfs__fds_setup(server);
+	return sfs__loop_create(&server->loop);
 }
 
-void sf__server_fini(struct sf_server *server)
+void sfs__server_fini(struct sf_server *server)
 {
-	sf__clients_close_all(server);
-	sf__clients_reap(server);
+	sfs__clients_close_all(server);
+	sfs__clients_reap(server);
 	while (!list_empty(&server->listeners))
-		sf__listener_close(list_first(&server->listeners, struct sf_listener,
+		sfs__listener_close(list_first(&server->listeners, struct sf_listener,
 		                              link));
-	sf__display_destroy(server->display);
+	sfs__display_destroy(server->display);
 	server->display = NULL;
 	/* After the clients: their sockets may be on the closer threads. */
-	sf__fds_teardown(server);
-	sf__loop_destroy(server->loop);
+	sfs__fds_teardown(server);
+	sfs__loop_destroy(server->loop);
 	server->loop = NULL;
 }
 
-bool sf__server_busy(const struct sf_server *server)
+bool sfs__server_busy(const struct sf_server *server)
 {
 	return !list_empty(&server->backlog) || !list_empty(&server->flush) ||
 	       !list_empty(&server->dead);
@@ -55,26 +55,26 @@ static int min_timeout(int a, int b)
 	return a < b ? a : b;
 }
 
-int sf__server_iterate(struct sf_server *server, int max_wait_ms)
+int sfs__server_iterate(struct sf_server *server, int max_wait_ms)
 {
 	struct sf_list turn;
 	int timeout, n;
 
-	timeout = sf__clients_expire(server);
-	timeout = min_timeout(timeout, sf__listeners_retry(server));
-	timeout = min_timeout(timeout, sf__clients_fd_retry(server));
-	timeout = min_timeout(timeout, sf__display_timeout_ms(server->display));
+	timeout = sfs__clients_expire(server);
+	timeout = min_timeout(timeout, sfs__listeners_retry(server));
+	timeout = min_timeout(timeout, sfs__clients_fd_retry(server));
+	timeout = min_timeout(timeout, sfs__display_timeout_ms(server->display));
 	timeout = min_timeout(timeout, max_wait_ms);
 	if (!list_empty(&server->backlog))
 		timeout = 0;
-	sf__clients_reap(server);
+	sfs__clients_reap(server);
 
-	n = sf__loop_wait(server->loop, timeout);
+	n = sfs__loop_wait(server->loop, timeout);
 	if (n < 0) {
-		sf__log("epoll_wait: %s", strerror(-n));
+		sfs__log("epoll_wait: %s", strerror(-n));
 		return n;
 	}
-	sf__display_pump(server->display);
+	sfs__display_pump(server->display);
 
 	/* Clients that stopped at their budget take their next turn now;
 	 * one that stops again waits for the following iteration.  A turn may
@@ -84,15 +84,15 @@ int sf__server_iterate(struct sf_server *server, int max_wait_ms)
 	 * one. */
 	list_take_all(&turn, &server->backlog);
 	while (!list_empty(&turn))
-		sf__client_resume(sf_container_of(list_pop(&turn), struct sf_client,
+		sfs__client_resume(sf_container_of(list_pop(&turn), struct sf_client,
 		                                  backlog_link));
 
-	if (sf__sigbus_pending())
-		sf__segments_check_broken(server);
+	if (sfs__sigbus_pending())
+		sfs__segments_check_broken(server);
 	/* Flushing takes the client off the list first; one failed by its
 	 * flush comes back once, to write its ERROR now. */
 	while (!list_empty(&server->flush))
-		sf__client_flush(list_first(&server->flush, struct sf_client,
+		sfs__client_flush(list_first(&server->flush, struct sf_client,
 		                            flush_link));
 	return n;
 }

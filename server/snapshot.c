@@ -16,7 +16,7 @@
 
 static void png_error_cb(png_structp png, png_const_charp msg)
 {
-	sf__log("png: %s", msg);
+	sfs__log("png: %s", msg);
 	png_longjmp(png, 1);
 }
 
@@ -32,7 +32,7 @@ static int write_png(FILE *fp, const struct sf_surface *s)
 	png_structp png;
 	png_infop info;
 	uint32_t stride;
-	const uint8_t *px = sf__surface_pixels(s, &stride);
+	const uint8_t *px = sfs__surface_pixels(s, &stride);
 	int alpha = s->format == SF_FORMAT_ARGB8888;
 
 	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, png_error_cb,
@@ -66,7 +66,7 @@ static int write_png(FILE *fp, const struct sf_surface *s)
 	return 0;
 }
 
-int sf__dump_dir_open(const char *dir, char *why, size_t len)
+int sfs__dump_dir_open(const char *dir, char *why, size_t len)
 {
 	struct stat st;
 	int fd, err;
@@ -140,29 +140,29 @@ static int create_temp(int dirfd, const struct sf_surface *s, char *tmp,
 	return -EEXIST;
 }
 
-int sf__snapshot_write(const char *dir, const struct sf_surface *s)
+int sfs__snapshot_write(const char *dir, const struct sf_surface *s)
 {
 	char name[64], tmp[96], why[300];
 	uint32_t stride;
 	FILE *fp;
 	int dirfd, fd, err, n;
 
-	if (!sf__surface_pixels(s, &stride))
+	if (!sfs__surface_pixels(s, &stride))
 		return 0;
 	n = snprintf(name, sizeof name, "surface-%u-%u.png", s->client->id, s->id);
 	if (n < 0 || (size_t)n >= sizeof name)
 		return -ENAMETOOLONG;
 	/* Checked again for every snapshot: the path may name another
 	 * directory than it did at startup. */
-	dirfd = sf__dump_dir_open(dir, why, sizeof why);
+	dirfd = sfs__dump_dir_open(dir, why, sizeof why);
 	if (dirfd < 0) {
-		sf__log("no snapshot: %s", why);
+		sfs__log("no snapshot: %s", why);
 		return dirfd;
 	}
 	fd = create_temp(dirfd, s, tmp, sizeof tmp);
 	if (fd < 0) {
 		err = fd;
-		sf__log("cannot write a snapshot in %s: %s", dir, strerror(-err));
+		sfs__log("cannot write a snapshot in %s: %s", dir, strerror(-err));
 		goto out_dir;
 	}
 	fp = fdopen(fd, "wb");
@@ -182,14 +182,14 @@ int sf__snapshot_write(const char *dir, const struct sf_surface *s)
 	goto out_dir;
 
 err_unlink:
-	sf__log("cannot write snapshot %s/%s: %s", dir, name, strerror(-err));
+	sfs__log("cannot write snapshot %s/%s: %s", dir, name, strerror(-err));
 	unlinkat(dirfd, tmp, 0);
 out_dir:
 	close(dirfd);
 	return err;
 }
 
-void sf__snapshot_all(struct sf_server *server)
+void sfs__snapshot_all(struct sf_server *server)
 {
 	struct sf_client *c;
 	struct sf_surface *s;
@@ -201,10 +201,10 @@ void sf__snapshot_all(struct sf_server *server)
 		if (c->state != SF_CLIENT_READY)
 			continue;
 		list_for_each(s, &c->surfaces, struct sf_surface, link) {
-			if (s->has_frame && sf__snapshot_write(server->dump_dir, s) == 0)
+			if (s->has_frame && sfs__snapshot_write(server->dump_dir, s) == 0)
 				n++;
 		}
 	}
-	sf__verbose(server, "wrote %u snapshot%s to %s", n, n == 1 ? "" : "s",
+	sfs__verbose(server, "wrote %u snapshot%s to %s", n, n == 1 ? "" : "s",
 	            server->dump_dir);
 }

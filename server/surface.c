@@ -14,7 +14,7 @@
 #include "display.h"
 #include "server-private.h"
 
-int sf__surface_create(struct sf_client *c, const struct sf_create_surface *m,
+int sfs__surface_create(struct sf_client *c, const struct sf_create_surface *m,
                        const char *title)
 {
 	struct sf_surface *s = calloc(1, sizeof *s);
@@ -32,14 +32,14 @@ int sf__surface_create(struct sf_client *c, const struct sf_create_surface *m,
 	c->n_surfaces++;
 	/* Counted whole from the start, whether or not our copy is ever
 	 * made: the limit then fails CREATE_SURFACE, not some later frame. */
-	c->surface_memory += sf__surface_bytes(s->width, s->height);
-	c->server->surface_memory_total += sf__surface_bytes(s->width, s->height);
+	c->surface_memory += sfs__surface_bytes(s->width, s->height);
+	c->server->surface_memory_total += sfs__surface_bytes(s->width, s->height);
 	/* Without a window the surface is simply headless. */
-	sf__display_window_create(c->server->display, s);
+	sfs__display_window_create(c->server->display, s);
 	return 0;
 }
 
-struct sf_surface *sf__surface_find(struct sf_client *c, uint32_t id)
+struct sf_surface *sfs__surface_find(struct sf_client *c, uint32_t id)
 {
 	struct sf_surface *s;
 
@@ -49,23 +49,23 @@ struct sf_surface *sf__surface_find(struct sf_client *c, uint32_t id)
 	return NULL;
 }
 
-void sf__surface_destroy(struct sf_surface *s)
+void sfs__surface_destroy(struct sf_surface *s)
 {
-	sf__out_forget_answers(s->client, s->id);
-	sf__display_window_destroy(s->client->server->display, s);
+	sfs__out_forget_answers(s->client, s->id);
+	sfs__display_window_destroy(s->client->server->display, s);
 	if (s->latched)
-		sf__shmseg_unref(s->latched);
+		sfs__shmseg_unref(s->latched);
 	if (s->mem)
 		munmap(s->mem, s->mem_size);
 	list_remove(&s->link);
 	s->client->n_surfaces--;
-	s->client->surface_memory -= sf__surface_bytes(s->width, s->height);
+	s->client->surface_memory -= sfs__surface_bytes(s->width, s->height);
 	s->client->server->surface_memory_total -=
-		sf__surface_bytes(s->width, s->height);
+		sfs__surface_bytes(s->width, s->height);
 	free(s);
 }
 
-const uint8_t *sf__surface_pixels(const struct sf_surface *s, uint32_t *stride)
+const uint8_t *sfs__surface_pixels(const struct sf_surface *s, uint32_t *stride)
 {
 	if (s->latched) {
 		*stride = s->latch_stride;
@@ -83,7 +83,7 @@ static void send_release(struct sf_surface *s, uint32_t buffer, uint32_t serial)
 		.serial = serial,
 	};
 
-	sf__out_message(s->client, SF_RELEASE, &ev, sizeof ev, NULL, 0);
+	sfs__out_message(s->client, SF_RELEASE, &ev, sizeof ev, NULL, 0);
 }
 
 static void copy_rect(uint8_t *dst, uint32_t dst_stride, const uint8_t *src,
@@ -122,11 +122,11 @@ static int alloc_memory(struct sf_surface *s)
 static void unlatch(struct sf_surface *s)
 {
 	send_release(s, s->latch_buffer, s->latch_serial);
-	sf__shmseg_unref(s->latched);
+	sfs__shmseg_unref(s->latched);
 	s->latched = NULL;
 }
 
-int sf__surface_own_memory(struct sf_surface *s)
+int sfs__surface_own_memory(struct sf_surface *s)
 {
 	uint32_t stride = s->width * SF_BYTES_PER_PIXEL;
 
@@ -140,7 +140,7 @@ int sf__surface_own_memory(struct sf_surface *s)
 		                     s->latch_offset;
 
 		copy_rect(s->mem, stride, src, s->latch_stride, &all);
-		s->client->copied += sf__surface_bytes(s->width, s->height);
+		s->client->copied += sfs__surface_bytes(s->width, s->height);
 		unlatch(s);
 	}
 	return 0;
@@ -257,7 +257,7 @@ static uint64_t copy_damage(struct sf_surface *s, const uint8_t *src,
 	return bytes;
 }
 
-int sf__surface_put_shm(struct sf_surface *s, const struct sf_put_image *m,
+int sfs__surface_put_shm(struct sf_surface *s, const struct sf_put_image *m,
                         struct sf_shmseg *seg, const struct sf_rect *rects,
                         uint32_t n_rects)
 {
@@ -269,7 +269,7 @@ int sf__surface_put_shm(struct sf_surface *s, const struct sf_put_image *m,
 		struct sf_shmseg *old = s->latched;
 		uint32_t old_buffer = s->latch_buffer, old_serial = s->latch_serial;
 
-		sf__shmseg_ref(seg);
+		sfs__shmseg_ref(seg);
 		s->latched = seg;
 		s->latch_offset = m->offset;
 		s->latch_stride = m->stride;
@@ -277,14 +277,14 @@ int sf__surface_put_shm(struct sf_surface *s, const struct sf_put_image *m,
 		s->latch_serial = m->serial;
 		if (old) {
 			send_release(s, old_buffer, old_serial);
-			sf__shmseg_unref(old);
+			sfs__shmseg_unref(old);
 		}
 	} else {
 		const uint8_t *src = (const uint8_t *)seg->seg.map + m->offset;
 		const uint8_t *under = NULL;
 
 		if (alloc_memory(s) < 0)
-			return sf__client_fail(s->client, SF_ERR_NO_MEMORY,
+			return sfs__client_fail(s->client, SF_ERR_NO_MEMORY,
 			                       "cannot allocate %ux%u pixels for surface %u",
 			                       s->width, s->height, s->id);
 		/* Over a latched buffer the damage lands on the latched image:
@@ -298,7 +298,7 @@ int sf__surface_put_shm(struct sf_surface *s, const struct sf_put_image *m,
 			unlatch(s);
 		send_release(s, m->buffer, m->serial);
 	}
-	sf__surface_frame_done(s, m->serial, rects, n_rects);
+	sfs__surface_frame_done(s, m->serial, rects, n_rects);
 	return 0;
 }
 
@@ -312,10 +312,10 @@ static void send_presented(struct sf_surface *s, uint32_t serial,
 		.time_ns = time_ns,
 	};
 
-	sf__out_message(s->client, SF_PRESENTED, &ev, sizeof ev, NULL, 0);
+	sfs__out_message(s->client, SF_PRESENTED, &ev, sizeof ev, NULL, 0);
 }
 
-void sf__surface_frame_done(struct sf_surface *s, uint32_t serial,
+void sfs__surface_frame_done(struct sf_surface *s, uint32_t serial,
                             const struct sf_rect *damage, uint32_t n_damage)
 {
 	struct sf_server *server = s->client->server;
@@ -324,18 +324,18 @@ void sf__surface_frame_done(struct sf_surface *s, uint32_t serial,
 	 * never will be. */
 	if (s->present_pending)
 		send_presented(s, s->pending_serial, SF_PRESENTED_DISCARDED,
-		               sf__now_ns());
+		               sfs__now_ns());
 	s->present_pending = true;
 	s->pending_serial = serial;
 	s->has_frame = true;
 	s->frames++;
-	sf__display_frame_ready(server->display, s, damage, n_damage);
+	sfs__display_frame_ready(server->display, s, damage, n_damage);
 	if (server->dump_dir && server->dump_every &&
 	    s->frames % server->dump_every == 0)
-		sf__snapshot_write(server->dump_dir, s);
+		sfs__snapshot_write(server->dump_dir, s);
 }
 
-void sf__surface_shown(struct sf_surface *s, uint64_t time_ns)
+void sfs__surface_shown(struct sf_surface *s, uint64_t time_ns)
 {
 	if (!s->present_pending)
 		return;
@@ -343,23 +343,23 @@ void sf__surface_shown(struct sf_surface *s, uint64_t time_ns)
 	send_presented(s, s->pending_serial, 0, time_ns);
 }
 
-void sf__surface_window_closed(struct sf_surface *s)
+void sfs__surface_window_closed(struct sf_surface *s)
 {
 	struct sf_closed ev = { .surface = s->id };
 
-	sf__verbose(s->client->server, "client %u: window of surface %u closed",
+	sfs__verbose(s->client->server, "client %u: window of surface %u closed",
 	            s->client->id, s->id);
-	sf__out_message(s->client, SF_CLOSED, &ev, sizeof ev, NULL, 0);
+	sfs__out_message(s->client, SF_CLOSED, &ev, sizeof ev, NULL, 0);
 	/* Headless from now on: a frame waiting for the window is as shown
 	 * as it will ever be. */
-	sf__surface_shown(s, sf__now_ns());
+	sfs__surface_shown(s, sfs__now_ns());
 }
 
-void sf__surface_read(const struct sf_surface *s, const struct sf_rect *r,
+void sfs__surface_read(const struct sf_surface *s, const struct sf_rect *r,
                       uint8_t *dst, uint32_t dst_stride)
 {
 	uint32_t stride;
-	const uint8_t *src = sf__surface_pixels(s, &stride);
+	const uint8_t *src = sfs__surface_pixels(s, &stride);
 	size_t row = (size_t)r->width * SF_BYTES_PER_PIXEL;
 
 	for (uint32_t y = 0; y < r->height; y++) {
@@ -375,7 +375,7 @@ void sf__surface_read(const struct sf_surface *s, const struct sf_rect *r,
 	}
 }
 
-void sf__surface_touch(const struct sf_surface *s, const struct sf_rect *r)
+void sfs__surface_touch(const struct sf_surface *s, const struct sf_rect *r)
 {
 	size_t row = (size_t)r->width * SF_BYTES_PER_PIXEL;
 	const volatile uint8_t *px;
@@ -383,7 +383,7 @@ void sf__surface_touch(const struct sf_surface *s, const struct sf_rect *r)
 
 	if (!s->latched)
 		return;
-	px = sf__surface_pixels(s, &stride);
+	px = sfs__surface_pixels(s, &stride);
 	for (uint32_t y = 0; y < r->height; y++) {
 		const volatile uint8_t *p = px + (size_t)(r->y + y) * stride +
 		                            (size_t)r->x * SF_BYTES_PER_PIXEL;

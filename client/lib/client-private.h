@@ -45,7 +45,7 @@ struct sf_bytes {
 };
 
 /* An inline pixel payload being received straight into rows of memory. */
-struct sf_payload {
+struct sfc_payload {
 	bool active;
 	uint64_t remaining;   /* bytes still to come */
 	uint8_t *dst;         /* first row */
@@ -139,7 +139,7 @@ struct shmframe_conn {
 	uint32_t surfaces_live;
 
 	struct sf_bytes in, out;
-	struct sf_payload payload;
+	struct sfc_payload payload;
 	struct sf_readback readback;
 	struct sf_fdq fdq;
 
@@ -147,86 +147,86 @@ struct shmframe_conn {
 };
 
 /* conn.c */
-void sf__log(struct shmframe_conn *conn, enum shmframe_log_level level,
+void sfc__log(struct shmframe_conn *conn, enum shmframe_log_level level,
              const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Records the first error of the connection (later ones are only logged)
- * and returns conn->error, so callers can write `return sf__fail(...)`. */
-int sf__fail(struct shmframe_conn *conn, int err, const char *fmt, ...)
+ * and returns conn->error, so callers can write `return sfc__fail(...)`. */
+int sfc__fail(struct shmframe_conn *conn, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* io.c: the byte queues and the socket.  Nothing here runs callbacks. */
-int sf__bytes_reserve(struct sf_bytes *b, size_t more);
-void sf__bytes_free(struct sf_bytes *b);
+int sfc__bytes_reserve(struct sf_bytes *b, size_t more);
+void sfc__bytes_free(struct sf_bytes *b);
 /* Appends one encoded request to the output queue and counts it. */
-int sf__queue(struct shmframe_conn *conn, const void *msg, size_t len);
+int sfc__queue(struct shmframe_conn *conn, const void *msg, size_t len);
 /* Encodes and queues: fixed part, then tail (may be NULL). */
-int sf__request(struct shmframe_conn *conn, uint16_t type, void *fixed,
+int sfc__request(struct shmframe_conn *conn, uint16_t type, void *fixed,
                 size_t fixed_size, const void *tail, size_t tail_len);
 /* Writes what it can without blocking: 0 when the queue is empty, -EAGAIN
  * when bytes remain, else the (sticky) error. */
-int sf__flush(struct shmframe_conn *conn);
+int sfc__flush(struct shmframe_conn *conn);
 /* Writes the whole queue, waiting for POLLOUT (and reading meanwhile). */
-int sf__flush_all(struct shmframe_conn *conn);
+int sfc__flush_all(struct shmframe_conn *conn);
 /* Flushes the queue, then sends one request with fd attached to its
  * first byte (fd < 0: none), waiting as needed.  The caller keeps fd. */
-int sf__send_with_fd(struct shmframe_conn *conn, const void *msg, size_t len,
+int sfc__send_with_fd(struct shmframe_conn *conn, const void *msg, size_t len,
                      int fd);
 /* Sends iov (a request and its payload) after the queue, waiting for
  * POLLOUT and reading incoming bytes meanwhile so that neither side can
  * block the other.  Counts one request.  iov is modified. */
-int sf__send_iov(struct shmframe_conn *conn, struct iovec *iov, size_t n);
+int sfc__send_iov(struct shmframe_conn *conn, struct iovec *iov, size_t n);
 /* Reads once without blocking into the input queue (or straight into the
  * payload's rows).  Returns bytes read, -EAGAIN, or an error (EOF is
  * -ECONNRESET); the caller decides whether it is fatal. */
-ssize_t sf__read(struct shmframe_conn *conn);
+ssize_t sfc__read(struct shmframe_conn *conn);
 /* Reads until the socket has nothing more (at most a bounded number of
  * reads).  0, or the sticky error. */
-int sf__read_available(struct shmframe_conn *conn);
+int sfc__read_available(struct shmframe_conn *conn);
 /* Waits until the socket is readable (or writable when output is queued or
  * want_out), then reads and flushes what it can.  0 or error. */
-int sf__wait(struct shmframe_conn *conn, bool want_out);
+int sfc__wait(struct shmframe_conn *conn, bool want_out);
 /* After a read or write failed: takes in whatever the server still sent,
  * so that its ERROR text becomes the connection's error; else the error is
  * err with the formatted text. */
-void sf__salvage_error(struct shmframe_conn *conn, int err, const char *fmt, ...)
+void sfc__salvage_error(struct shmframe_conn *conn, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Copies what the input queue holds of an inline payload into place;
  * returns the bytes taken. */
-size_t sf__payload_take(struct shmframe_conn *conn, const uint8_t *src,
+size_t sfc__payload_take(struct shmframe_conn *conn, const uint8_t *src,
                         size_t avail);
 
 /* dispatch.c */
 /* Decodes every complete event in the input queue and runs its callbacks.
  * Returns the number handled or the sticky error. */
-int sf__process(struct shmframe_conn *conn);
+int sfc__process(struct shmframe_conn *conn);
 /* One step of a blocking wait: handles what is there, else waits once. */
-int sf__pump(struct shmframe_conn *conn);
+int sfc__pump(struct shmframe_conn *conn);
 /* Sends a SYNC and pumps until its SYNC_DONE. */
-int sf__roundtrip(struct shmframe_conn *conn);
+int sfc__roundtrip(struct shmframe_conn *conn);
 /* Records the server's ERROR (text may be empty) as the connection's
  * error, its text made printable. */
-int sf__fail_server(struct shmframe_conn *conn, const struct sf_error *e,
+int sfc__fail_server(struct shmframe_conn *conn, const struct sf_error *e,
                     const char *text);
 /* Maps an ERROR code to the errno the library reports. */
-int sf__error_errno(uint32_t code);
+int sfc__error_errno(uint32_t code);
 
 /* transport.c */
 /* Probes kinds as opts ask and sets conn->transport, shm_kind, reason. */
-int sf__choose_transport(struct shmframe_conn *conn);
+int sfc__choose_transport(struct shmframe_conn *conn);
 /* Fills a PROBE or ATTACH_SEGMENT message for seg. */
-void sf__segment_msg(struct sf_segment_msg *m, const struct sf_segment *seg,
+void sfc__segment_msg(struct sf_segment_msg *m, const struct sf_segment *seg,
                      uint32_t id, uint8_t flags, const uint8_t *nonce);
 /* Creates a segment of the connection's kind with its proof (a fresh nonce
  * and the WELCOME challenge) at offset 0, and attaches it to the server (ATTACH_SEGMENT, no round trip).
  * On success *id is its segment id; on failure nothing is left. */
-int sf__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
+int sfc__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
                        size_t size, uint8_t flags, uint32_t *id);
 /* Tells the server to drop segment id (queued). */
-int sf__segment_detach(struct shmframe_conn *conn, uint32_t id, size_t size);
+int sfc__segment_detach(struct shmframe_conn *conn, uint32_t id, size_t size);
 
 /* surface.c */
-struct shmframe_surface *sf__surface_find(struct shmframe_conn *conn,
+struct shmframe_surface *sfc__surface_find(struct shmframe_conn *conn,
                                           uint32_t id);
-void sf__surface_free(struct shmframe_surface *surface);
+void sfc__surface_free(struct shmframe_surface *surface);
 
 #endif

@@ -29,7 +29,7 @@
  * kernel caps the value (net.core.wmem_max), which is fine. */
 #define SOCKET_BUFFER (4 << 20)
 
-void sf__log(struct shmframe_conn *conn, enum shmframe_log_level level,
+void sfc__log(struct shmframe_conn *conn, enum shmframe_log_level level,
              const char *fmt, ...)
 {
 	char msg[SF_ERROR_TEXT + 64];
@@ -43,7 +43,7 @@ void sf__log(struct shmframe_conn *conn, enum shmframe_log_level level,
 	conn->opts.log(conn->opts.log_data, level, msg);
 }
 
-int sf__fail(struct shmframe_conn *conn, int err, const char *fmt, ...)
+int sfc__fail(struct shmframe_conn *conn, int err, const char *fmt, ...)
 {
 	char text[SF_ERROR_TEXT];
 	va_list ap;
@@ -54,12 +54,12 @@ int sf__fail(struct shmframe_conn *conn, int err, const char *fmt, ...)
 	if (conn->error) {
 		/* Only the first error explains what happened; the rest are
 		 * its consequences. */
-		sf__log(conn, SHMFRAME_LOG_DEBUG, "after the first error: %s", text);
+		sfc__log(conn, SHMFRAME_LOG_DEBUG, "after the first error: %s", text);
 		return conn->error;
 	}
 	conn->error = err < 0 ? err : -EIO;
 	memcpy(conn->error_text, text, sizeof text);
-	sf__log(conn, SHMFRAME_LOG_ERROR, "%s", text);
+	sfc__log(conn, SHMFRAME_LOG_ERROR, "%s", text);
 	return conn->error;
 }
 
@@ -97,19 +97,19 @@ static int read_cookie(struct shmframe_conn *conn, uint8_t cookie[SF_COOKIE_SIZE
 
 	if (conn->auth_file) {
 		if (snprintf(path, sizeof path, "%s", conn->auth_file) >= (int)sizeof path)
-			return sf__fail(conn, -ENAMETOOLONG, "cookie file path too "
+			return sfc__fail(conn, -ENAMETOOLONG, "cookie file path too "
 			                "long: %s", conn->auth_file);
 	} else if (sf__auth_path(path, sizeof path)) {
-		return sf__fail(conn, -ENAMETOOLONG, "cookie file path too long");
+		return sfc__fail(conn, -ENAMETOOLONG, "cookie file path too long");
 	}
 	err = sf__cookie_load(path, cookie, why, sizeof why);
 	if (err == -ENOENT)
-		return sf__fail(conn, -EACCES, "no cookie file %s: a TCP server "
+		return sfc__fail(conn, -EACCES, "no cookie file %s: a TCP server "
 		                "lets in only clients that send the cookie of its "
 		                "auth file (copy it there, mode 0600, or set "
 		                "SHMFRAME_AUTH)", path);
 	if (err)
-		return sf__fail(conn, -EPERM, "refusing the cookie file %s: it %s",
+		return sfc__fail(conn, -EPERM, "refusing the cookie file %s: it %s",
 		                path, why);
 	return 0;
 }
@@ -149,19 +149,19 @@ static int check_server_uid(struct shmframe_conn *conn, int fd,
 	long trusted = a->in_runtime_dir ? -1 : trusted_server_uid();
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return sf__fail(conn, -EPERM, "refusing to talk to %s: the "
+		return sfc__fail(conn, -EPERM, "refusing to talk to %s: the "
 		                "server's uid cannot be read (SO_PEERCRED: %s)", name,
 		                strerror(errno));
 	if (len != sizeof cred)
-		return sf__fail(conn, -EPERM, "refusing to talk to %s: the "
+		return sfc__fail(conn, -EPERM, "refusing to talk to %s: the "
 		                "server's uid cannot be read (SO_PEERCRED)", name);
 	if (cred.uid == me || cred.uid == 0 || (long)cred.uid == trusted)
 		return 0;
 	if (a->in_runtime_dir)
-		return sf__fail(conn, -EPERM, "refusing to talk to %s: the server "
+		return sfc__fail(conn, -EPERM, "refusing to talk to %s: the server "
 		                "there runs as uid %u, not as you (uid %u) or root",
 		                name, (unsigned)cred.uid, me);
-	return sf__fail(conn, -EPERM, "refusing to talk to %s: the server runs "
+	return sfc__fail(conn, -EPERM, "refusing to talk to %s: the server runs "
 	                "as uid %u, not as you (uid %u) or root (set "
 	                "SHMFRAME_SERVER_UID=%u to trust it)", name,
 	                (unsigned)cred.uid, me, (unsigned)cred.uid);
@@ -236,7 +236,7 @@ static int connect_unix(struct shmframe_conn *conn, const struct sf_addr *a,
 	int fd, r, dfd = -1;
 
 	if (strlen(a->path) >= sizeof sun.sun_path)
-		return sf__fail(conn, -ENAMETOOLONG, "socket path too long: %s",
+		return sfc__fail(conn, -ENAMETOOLONG, "socket path too long: %s",
 		                a->path);
 	memcpy(sun.sun_path, a->path, strlen(a->path) + 1);
 	if (a->in_runtime_dir) {
@@ -248,17 +248,17 @@ static int connect_unix(struct shmframe_conn *conn, const struct sf_addr *a,
 		if (!r)
 			r = dfd = sf__runtime_dir_open(dir, why, sizeof why);
 		if (r == -ENOENT)
-			return sf__fail(conn, -ENOENT, "cannot connect to %s: no "
+			return sfc__fail(conn, -ENOENT, "cannot connect to %s: no "
 			                "server (%s)", name, why);
 		if (r < 0)
-			return sf__fail(conn, r == -ENAMETOOLONG ? r : -EPERM,
+			return sfc__fail(conn, r == -ENAMETOOLONG ? r : -EPERM,
 			                "refusing to connect to %s: %s", name,
 			                r == -ENAMETOOLONG ? "path too long" : why);
 		path_in_dir(sun.sun_path, sizeof sun.sun_path, dfd, dir, a->path);
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		r = sf__fail(conn, -errno, "socket: %s", strerror(errno));
+		r = sfc__fail(conn, -errno, "socket: %s", strerror(errno));
 		goto close_dir;
 	}
 	set_buffers(fd);
@@ -274,7 +274,7 @@ static int connect_unix(struct shmframe_conn *conn, const struct sf_addr *a,
 		r = connect(fd, (struct sockaddr *)&sun, sizeof sun);
 	while (r < 0 && errno == EINTR);
 	if (r < 0 && errno == EAGAIN) {
-		r = sf__fail(conn, -ETIMEDOUT, "cannot connect to %s: its backlog "
+		r = sfc__fail(conn, -ETIMEDOUT, "cannot connect to %s: its backlog "
 		             "stayed full for %d s (a listener that does not "
 		             "accept)", name, (int)connect_timeout.tv_sec);
 		goto close_socket;
@@ -282,7 +282,7 @@ static int connect_unix(struct shmframe_conn *conn, const struct sf_addr *a,
 	if (r < 0) {
 		int err = -errno;
 
-		r = sf__fail(conn, err, "cannot connect to %s: %s", name,
+		r = sfc__fail(conn, err, "cannot connect to %s: %s", name,
 		             strerror(-err));
 		goto close_socket;
 	}
@@ -294,7 +294,7 @@ static int connect_unix(struct shmframe_conn *conn, const struct sf_addr *a,
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		int err = -errno;
 
-		r = sf__fail(conn, err, "fcntl: %s", strerror(-err));
+		r = sfc__fail(conn, err, "fcntl: %s", strerror(-err));
 		goto close_socket;
 	}
 	conn->fd = fd;
@@ -365,7 +365,7 @@ static int connect_tcp(struct shmframe_conn *conn, const struct sf_addr *a,
 
 	r = getaddrinfo(a->host, a->port, &hints, &list);
 	if (r)
-		return sf__fail(conn, r == EAI_SYSTEM ? -errno : -EHOSTUNREACH,
+		return sfc__fail(conn, r == EAI_SYSTEM ? -errno : -EHOSTUNREACH,
 		                "cannot resolve %s: %s", a->host, gai_strerror(r));
 	for (ai = list; ai; ai = ai->ai_next) {
 		int fd = connect_one(ai);
@@ -379,7 +379,7 @@ static int connect_tcp(struct shmframe_conn *conn, const struct sf_addr *a,
 		err = fd;
 	}
 	freeaddrinfo(list);
-	return sf__fail(conn, err, "cannot connect to %s: %s", name,
+	return sfc__fail(conn, err, "cannot connect to %s: %s", name,
 	                strerror(-err));
 }
 
@@ -400,19 +400,19 @@ static int handshake(struct shmframe_conn *conn,
 	memcpy(hello.cookie, cookie, SF_COOKIE_SIZE);
 	hello.name_len = (uint16_t)name_len;
 	conn->phase = SF_PHASE_HELLO;
-	err = sf__request(conn, SF_HELLO, &hello, sizeof hello, name, name_len);
+	err = sfc__request(conn, SF_HELLO, &hello, sizeof hello, name, name_len);
 	explicit_bzero(hello.cookie, sizeof hello.cookie);
 	if (!err)
-		err = sf__flush_all(conn);
+		err = sfc__flush_all(conn);
 	while (!err && conn->phase == SF_PHASE_HELLO) {
-		int r = sf__pump(conn);
+		int r = sfc__pump(conn);
 
 		if (r < 0)
 			err = r;
 	}
 	if (err)
 		return err;
-	sf__log(conn, SHMFRAME_LOG_DEBUG,
+	sfc__log(conn, SHMFRAME_LOG_DEBUG,
 	        "connected: server %u.%u, client id %u, caps 0x%x, surfaces up to "
 	        "%ux%u", conn->welcome.major, conn->welcome.minor,
 	        conn->welcome.client_id, conn->welcome.caps,
@@ -456,13 +456,13 @@ shmframe_connect(const char *addr, const struct shmframe_options *opts)
 	conn->opts.name = conn->name;
 	conn->opts.auth_file = conn->auth_file;
 	if (err) {
-		sf__fail(conn, err, "out of memory");
+		sfc__fail(conn, err, "out of memory");
 		return conn;
 	}
 	if (conn->opts.transport > SHMFRAME_TRANSPORT_SOCKET ||
 	    conn->opts.shm > SHMFRAME_SHM_SYSV ||
 	    conn->opts.buffers < 1 || conn->opts.buffers > SF_MAX_BUFFERS) {
-		sf__fail(conn, -EINVAL, "invalid options: transport, shm kind or "
+		sfc__fail(conn, -EINVAL, "invalid options: transport, shm kind or "
 		         "buffers (1..%u) out of range", SF_MAX_BUFFERS);
 		return conn;
 	}
@@ -470,13 +470,13 @@ shmframe_connect(const char *addr, const struct shmframe_options *opts)
 	if (getenv("SHMFRAME_TRANSPORT") &&
 	    transport_from_env() == SHMFRAME_TRANSPORT_AUTO &&
 	    strcasecmp(getenv("SHMFRAME_TRANSPORT"), "auto") != 0)
-		sf__log(conn, SHMFRAME_LOG_INFO, "ignoring SHMFRAME_TRANSPORT=%s: "
+		sfc__log(conn, SHMFRAME_LOG_INFO, "ignoring SHMFRAME_TRANSPORT=%s: "
 		        "not auto, shm or socket", getenv("SHMFRAME_TRANSPORT"));
 	err = sf__addr_parse(addr, &a);
 	if (err) {
 		const char *text = addr && *addr ? addr : getenv("SHMFRAME_SERVER");
 
-		sf__fail(conn, err, "invalid server address \"%s\"",
+		sfc__fail(conn, err, "invalid server address \"%s\"",
 		         text ? text : "");
 		return conn;
 	}
@@ -491,9 +491,9 @@ shmframe_connect(const char *addr, const struct shmframe_options *opts)
 	explicit_bzero(cookie, sizeof cookie);
 	if (err)
 		return conn;
-	if (sf__choose_transport(conn))
+	if (sfc__choose_transport(conn))
 		return conn;
-	sf__log(conn, SHMFRAME_LOG_INFO, "connected to %s, transport %s (%s)",
+	sfc__log(conn, SHMFRAME_LOG_INFO, "connected to %s, transport %s (%s)",
 	        name, shmframe_transport_name(conn), conn->reason);
 	return conn;
 }
@@ -505,18 +505,18 @@ SHMFRAME_EXPORT void shmframe_disconnect(struct shmframe_conn *conn)
 	/* Frames still queued go out if the socket takes them now; the
 	 * server frees everything of ours when it sees the close. */
 	if (!conn->error && conn->fd >= 0)
-		sf__flush(conn);
+		sfc__flush(conn);
 	while (conn->surfaces) {
 		struct shmframe_surface *s = conn->surfaces;
 
 		conn->surfaces = s->next;
-		sf__surface_free(s);
+		sfc__surface_free(s);
 	}
 	if (conn->fd >= 0)
 		close(conn->fd);
 	sf__fdq_clear(&conn->fdq);
-	sf__bytes_free(&conn->in);
-	sf__bytes_free(&conn->out);
+	sfc__bytes_free(&conn->in);
+	sfc__bytes_free(&conn->out);
 	free(conn->name);
 	free(conn->auth_file);
 	free(conn);

@@ -28,7 +28,7 @@ struct event {
 	char text[SF_MAX_TEXT + 1];
 };
 
-int sf__fail_server(struct shmframe_conn *conn, const struct sf_error *e,
+int sfc__fail_server(struct shmframe_conn *conn, const struct sf_error *e,
                     const char *text)
 {
 	char shown[SF_ERROR_TEXT - 16];
@@ -37,10 +37,10 @@ int sf__fail_server(struct shmframe_conn *conn, const struct sf_error *e,
 	 * shmframe_last_error() on its terminal. */
 	sf__text_printable(shown, sizeof shown,
 	                   text[0] ? text : sf__error_name(e->code));
-	return sf__fail(conn, sf__error_errno(e->code), "server: %s", shown);
+	return sfc__fail(conn, sfc__error_errno(e->code), "server: %s", shown);
 }
 
-int sf__error_errno(uint32_t code)
+int sfc__error_errno(uint32_t code)
 {
 	switch (code) {
 	case SF_ERR_BAD_MAGIC:
@@ -91,7 +91,7 @@ static int decode(const void *msg, const struct sf_header *h, struct event *ev,
 static struct shmframe_surface *event_surface(struct shmframe_conn *conn,
                                               uint32_t id, bool *stale)
 {
-	struct shmframe_surface *s = sf__surface_find(conn, id);
+	struct shmframe_surface *s = sfc__surface_find(conn, id);
 
 	*stale = !s && id != 0 && id <= conn->next_surface_id;
 	return s;
@@ -99,7 +99,7 @@ static struct shmframe_surface *event_surface(struct shmframe_conn *conn,
 
 static int unexpected(struct shmframe_conn *conn, const char *what)
 {
-	return sf__fail(conn, -EPROTO, "protocol error: %s", what);
+	return sfc__fail(conn, -EPROTO, "protocol error: %s", what);
 }
 
 static int on_release(struct shmframe_conn *conn, const struct sf_release *r)
@@ -170,7 +170,7 @@ static int on_image(struct shmframe_conn *conn, const struct sf_image *img)
 	}
 	/* The rows follow the message; they go straight into the caller's
 	 * memory, from the input queue first and then from the socket. */
-	conn->payload = (struct sf_payload){
+	conn->payload = (struct sfc_payload){
 		.active = true,
 		.remaining = (uint64_t)img->rect.width * img->rect.height *
 		             SF_BYTES_PER_PIXEL,
@@ -212,10 +212,10 @@ static int handle(struct shmframe_conn *conn, struct event *ev)
 		                   ev->text);
 		return 0;
 	case SF_ERROR:
-		sf__log(conn, SHMFRAME_LOG_DEBUG, "ERROR %s for request %u (%s)",
+		sfc__log(conn, SHMFRAME_LOG_DEBUG, "ERROR %s for request %u (%s)",
 		        sf__error_name(ev->u.error.code), ev->u.error.sequence,
 		        sf__type_name(ev->u.error.request_type));
-		return sf__fail_server(conn, &ev->u.error, ev->text);
+		return sfc__fail_server(conn, &ev->u.error, ev->text);
 	}
 	if (conn->phase == SF_PHASE_HELLO)
 		return unexpected(conn, "event before WELCOME");
@@ -229,7 +229,7 @@ static int handle(struct shmframe_conn *conn, struct event *ev)
 	return unexpected(conn, "unknown event");
 }
 
-int sf__process(struct shmframe_conn *conn)
+int sfc__process(struct shmframe_conn *conn)
 {
 	int handled = 0;
 
@@ -247,7 +247,7 @@ int sf__process(struct shmframe_conn *conn)
 
 			if (in->len == 0)
 				break;
-			n = sf__payload_take(conn, in->data + in->start, in->len);
+			n = sfc__payload_take(conn, in->data + in->start, in->len);
 
 			in->start += n;
 			in->len -= n;
@@ -258,13 +258,13 @@ int sf__process(struct shmframe_conn *conn)
 		r = sf__header_check(in->data + in->start, in->len, conn->max_message,
 		                     &h, &why);
 		if (r < 0)
-			return sf__fail(conn, -EPROTO,
+			return sfc__fail(conn, -EPROTO,
 			                "protocol error: bad event header: %s", why);
 		if (r == 0 || in->len < h.length)
 			break;
 		r = decode(in->data + in->start, &h, &ev, &why);
 		if (r == SF_ERR_UNKNOWN_TYPE)
-			return sf__fail(conn, -EPROTO, "protocol error: unknown event "
+			return sfc__fail(conn, -EPROTO, "protocol error: unknown event "
 			                "type 0x%x", h.type);
 		if (r == SF_ERR_BAD_VERSION && h.type == SF_WELCOME) {
 			const uint8_t *w = in->data + in->start;
@@ -273,13 +273,13 @@ int sf__process(struct shmframe_conn *conn)
 			/* decode checked the length reaches past both. */
 			memcpy(&major, w + 12, sizeof major);
 			memcpy(&minor, w + 14, sizeof minor);
-			return sf__fail(conn, -EPROTONOSUPPORT, "the server speaks "
+			return sfc__fail(conn, -EPROTONOSUPPORT, "the server speaks "
 			                "protocol %u.%u, this library %u.%u: major "
 			                "versions differ", major, minor,
 			                SF_VERSION_MAJOR, SF_VERSION_MINOR);
 		}
 		if (r)
-			return sf__fail(conn, -EPROTO, "protocol error: bad %s event: %s",
+			return sfc__fail(conn, -EPROTO, "protocol error: bad %s event: %s",
 			                sf__type_name(h.type), why);
 		/* Consumed before it is handled: a callback may process more. */
 		in->start += h.length;
@@ -294,31 +294,31 @@ int sf__process(struct shmframe_conn *conn)
 	return handled;
 }
 
-int sf__pump(struct shmframe_conn *conn)
+int sfc__pump(struct shmframe_conn *conn)
 {
-	int r = sf__process(conn);
+	int r = sfc__process(conn);
 
 	if (r)
 		return r;
-	r = sf__flush(conn);
+	r = sfc__flush(conn);
 	if (r && r != -EAGAIN)
 		return r;
-	r = sf__wait(conn, false);
+	r = sfc__wait(conn, false);
 	if (r)
 		return r;
-	return sf__process(conn);
+	return sfc__process(conn);
 }
 
-int sf__roundtrip(struct shmframe_conn *conn)
+int sfc__roundtrip(struct shmframe_conn *conn)
 {
 	struct sf_sync s = { .serial = conn->next_sync + 1 };
-	int err = sf__request(conn, SF_SYNC, &s, sizeof s, NULL, 0);
+	int err = sfc__request(conn, SF_SYNC, &s, sizeof s, NULL, 0);
 
 	if (err)
 		return err;
 	conn->next_sync = s.serial;
 	while ((int32_t)(conn->sync_done - s.serial) < 0) {
-		int r = sf__pump(conn);
+		int r = sfc__pump(conn);
 
 		if (r < 0)
 			return r;
@@ -334,20 +334,20 @@ SHMFRAME_EXPORT int shmframe_dispatch(struct shmframe_conn *conn)
 		return -EINVAL;
 	if (conn->error)
 		return conn->error;
-	r = sf__flush(conn);
+	r = sfc__flush(conn);
 	if (r && r != -EAGAIN)
 		return r;
-	r = sf__read_available(conn);
+	r = sfc__read_available(conn);
 	if (r)
 		return r;
-	return sf__process(conn);
+	return sfc__process(conn);
 }
 
 SHMFRAME_EXPORT int shmframe_flush(struct shmframe_conn *conn)
 {
 	if (!conn)
 		return -EINVAL;
-	return sf__flush(conn);
+	return sfc__flush(conn);
 }
 
 SHMFRAME_EXPORT int shmframe_roundtrip(struct shmframe_conn *conn)
@@ -356,5 +356,5 @@ SHMFRAME_EXPORT int shmframe_roundtrip(struct shmframe_conn *conn)
 		return -EINVAL;
 	if (conn->error)
 		return conn->error;
-	return sf__roundtrip(conn);
+	return sfc__roundtrip(conn);
 }

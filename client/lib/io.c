@@ -15,7 +15,7 @@
 
 /* Bytes read per read() into the input queue. */
 #define READ_CHUNK 65536u
-/* Reads per sf__read_available(): a fast server cannot keep us in here. */
+/* Reads per sfc__read_available(): a fast server cannot keep us in here. */
 #define READS_PER_CALL 16
 /* The input queue only grows this big when a caller writes a huge frame
  * while the server keeps sending; past it the server is misbehaving. */
@@ -23,7 +23,7 @@
 /* Row iovecs per readv() of an inline payload. */
 #define PAYLOAD_IOV 64
 
-int sf__bytes_reserve(struct sf_bytes *b, size_t more)
+int sfc__bytes_reserve(struct sf_bytes *b, size_t more)
 {
 	size_t need, cap;
 	uint8_t *p;
@@ -51,28 +51,28 @@ int sf__bytes_reserve(struct sf_bytes *b, size_t more)
 	return 0;
 }
 
-void sf__bytes_free(struct sf_bytes *b)
+void sfc__bytes_free(struct sf_bytes *b)
 {
 	free(b->data);
 	memset(b, 0, sizeof *b);
 }
 
-int sf__queue(struct shmframe_conn *conn, const void *msg, size_t len)
+int sfc__queue(struct shmframe_conn *conn, const void *msg, size_t len)
 {
 	int err;
 
 	if (conn->error)
 		return conn->error;
-	err = sf__bytes_reserve(&conn->out, len);
+	err = sfc__bytes_reserve(&conn->out, len);
 	if (err)
-		return sf__fail(conn, err, "out of memory for the output queue");
+		return sfc__fail(conn, err, "out of memory for the output queue");
 	memcpy(conn->out.data + conn->out.start + conn->out.len, msg, len);
 	conn->out.len += len;
 	conn->requests++;
 	return 0;
 }
 
-int sf__request(struct shmframe_conn *conn, uint16_t type, void *fixed,
+int sfc__request(struct shmframe_conn *conn, uint16_t type, void *fixed,
                 size_t fixed_size, const void *tail, size_t tail_len)
 {
 	/* Large enough for every request the library makes: PUT_IMAGE with
@@ -83,12 +83,12 @@ int sf__request(struct shmframe_conn *conn, uint16_t type, void *fixed,
 
 	/* Every caller bounds its tail, so this is a bug in the library. */
 	if (len == 0)
-		return sf__fail(conn, -EINVAL, "cannot encode a %s request",
+		return sfc__fail(conn, -EINVAL, "cannot encode a %s request",
 		                sf__type_name(type));
-	return sf__queue(conn, buf, len);
+	return sfc__queue(conn, buf, len);
 }
 
-int sf__flush(struct shmframe_conn *conn)
+int sfc__flush(struct shmframe_conn *conn)
 {
 	if (conn->error)
 		return conn->error;
@@ -102,7 +102,7 @@ int sf__flush(struct shmframe_conn *conn)
 		if (n == -EAGAIN || n == -EWOULDBLOCK)
 			return -EAGAIN;
 		if (n < 0) {
-			sf__salvage_error(conn, (int)n, "cannot write to the server: %s",
+			sfc__salvage_error(conn, (int)n, "cannot write to the server: %s",
 			                  strerror((int)-n));
 			return conn->error;
 		}
@@ -113,12 +113,12 @@ int sf__flush(struct shmframe_conn *conn)
 	return 0;
 }
 
-int sf__flush_all(struct shmframe_conn *conn)
+int sfc__flush_all(struct shmframe_conn *conn)
 {
 	int err;
 
-	while ((err = sf__flush(conn)) == -EAGAIN) {
-		err = sf__wait(conn, true);
+	while ((err = sfc__flush(conn)) == -EAGAIN) {
+		err = sfc__wait(conn, true);
 		if (err)
 			return err;
 	}
@@ -147,7 +147,7 @@ static int send_all(struct shmframe_conn *conn, struct iovec *iov, size_t n,
                     int fd)
 {
 	size_t i;
-	int err = sf__flush_all(conn);
+	int err = sfc__flush_all(conn);
 
 	if (err)
 		return err;
@@ -159,13 +159,13 @@ static int send_all(struct shmframe_conn *conn, struct iovec *iov, size_t n,
 		if (w == -EAGAIN || w == -EWOULDBLOCK) {
 			/* Keep reading while we wait: the server may be
 			 * blocked writing events to us. */
-			err = sf__wait(conn, true);
+			err = sfc__wait(conn, true);
 			if (err)
 				return err;
 			continue;
 		}
 		if (w < 0) {
-			sf__salvage_error(conn, (int)w, "cannot write to the server: %s",
+			sfc__salvage_error(conn, (int)w, "cannot write to the server: %s",
 			                  strerror((int)-w));
 			return conn->error;
 		}
@@ -175,12 +175,12 @@ static int send_all(struct shmframe_conn *conn, struct iovec *iov, size_t n,
 	return 0;
 }
 
-int sf__send_iov(struct shmframe_conn *conn, struct iovec *iov, size_t n)
+int sfc__send_iov(struct shmframe_conn *conn, struct iovec *iov, size_t n)
 {
 	return send_all(conn, iov, n, -1);
 }
 
-int sf__send_with_fd(struct shmframe_conn *conn, const void *msg, size_t len,
+int sfc__send_with_fd(struct shmframe_conn *conn, const void *msg, size_t len,
                      int fd)
 {
 	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
@@ -194,7 +194,7 @@ int sf__send_with_fd(struct shmframe_conn *conn, const void *msg, size_t len,
 static void payload_advance(struct shmframe_conn *conn, const uint8_t *src,
                             size_t n)
 {
-	struct sf_payload *p = &conn->payload;
+	struct sfc_payload *p = &conn->payload;
 
 	while (n) {
 		size_t room = p->row_bytes - p->col;
@@ -219,7 +219,7 @@ static void payload_advance(struct shmframe_conn *conn, const uint8_t *src,
 	}
 }
 
-size_t sf__payload_take(struct shmframe_conn *conn, const uint8_t *src,
+size_t sfc__payload_take(struct shmframe_conn *conn, const uint8_t *src,
                         size_t avail)
 {
 	size_t n = avail < conn->payload.remaining ? avail
@@ -229,10 +229,10 @@ size_t sf__payload_take(struct shmframe_conn *conn, const uint8_t *src,
 	return n;
 }
 
-ssize_t sf__read(struct shmframe_conn *conn)
+ssize_t sfc__read(struct shmframe_conn *conn)
 {
 	struct iovec iov[PAYLOAD_IOV];
-	struct sf_payload *p = &conn->payload;
+	struct sfc_payload *p = &conn->payload;
 	bool direct = p->active && conn->in.len == 0;
 	int cnt = 0;
 	ssize_t n;
@@ -261,12 +261,12 @@ ssize_t sf__read(struct shmframe_conn *conn)
 		int err;
 
 		if (conn->in.len >= INPUT_LIMIT)
-			return sf__fail(conn, -ENOBUFS,
+			return sfc__fail(conn, -ENOBUFS,
 			                "the server sent more than %u bytes that were not "
 			                "handled", INPUT_LIMIT);
-		err = sf__bytes_reserve(&conn->in, READ_CHUNK);
+		err = sfc__bytes_reserve(&conn->in, READ_CHUNK);
 		if (err)
-			return sf__fail(conn, err, "out of memory for the input queue");
+			return sfc__fail(conn, err, "out of memory for the input queue");
 		iov[0].iov_base = conn->in.data + conn->in.start + conn->in.len;
 		iov[0].iov_len = conn->in.cap - conn->in.start - conn->in.len;
 		cnt = 1;
@@ -275,18 +275,18 @@ ssize_t sf__read(struct shmframe_conn *conn)
 	if (conn->fdq.count || conn->fdq.dropped) {
 		sf__fdq_clear(&conn->fdq);
 		conn->fdq.dropped = 0;
-		return sf__fail(conn, -EPROTO,
+		return sfc__fail(conn, -EPROTO,
 		                "the server sent a file descriptor; it never should");
 	}
 	if (n == -EAGAIN || n == -EWOULDBLOCK)
 		return -EAGAIN;
 	if (n == 0) {
-		sf__salvage_error(conn, -ECONNRESET,
+		sfc__salvage_error(conn, -ECONNRESET,
 		                  "the server closed the connection");
 		return conn->error;
 	}
 	if (n < 0) {
-		sf__salvage_error(conn, (int)n, "cannot read from the server: %s",
+		sfc__salvage_error(conn, (int)n, "cannot read from the server: %s",
 		                  strerror((int)-n));
 		return conn->error;
 	}
@@ -297,12 +297,12 @@ ssize_t sf__read(struct shmframe_conn *conn)
 	return n;
 }
 
-int sf__read_available(struct shmframe_conn *conn)
+int sfc__read_available(struct shmframe_conn *conn)
 {
 	for (int i = 0; i < READS_PER_CALL; i++) {
 		size_t room;
 		bool queued = !(conn->payload.active && conn->in.len == 0);
-		ssize_t n = sf__read(conn);
+		ssize_t n = sfc__read(conn);
 
 		if (n == -EAGAIN)
 			break;
@@ -318,7 +318,7 @@ int sf__read_available(struct shmframe_conn *conn)
 	return conn->error;
 }
 
-int sf__wait(struct shmframe_conn *conn, bool want_out)
+int sfc__wait(struct shmframe_conn *conn, bool want_out)
 {
 	struct pollfd pfd = { .fd = conn->fd, .events = POLLIN };
 	int r;
@@ -329,16 +329,16 @@ int sf__wait(struct shmframe_conn *conn, bool want_out)
 		pfd.events |= POLLOUT;
 	r = poll(&pfd, 1, -1);
 	if (r < 0)
-		return errno == EINTR ? 0 : sf__fail(conn, -errno, "poll failed");
+		return errno == EINTR ? 0 : sfc__fail(conn, -errno, "poll failed");
 	if (pfd.revents & POLLNVAL)
-		return sf__fail(conn, -EBADF, "the connection's socket was closed");
+		return sfc__fail(conn, -EBADF, "the connection's socket was closed");
 	if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
-		r = sf__read_available(conn);
+		r = sfc__read_available(conn);
 		if (r)
 			return r;
 	}
 	if ((pfd.revents & POLLOUT) && conn->out.len) {
-		r = sf__flush(conn);
+		r = sfc__flush(conn);
 		if (r && r != -EAGAIN)
 			return r;
 	}
@@ -374,7 +374,7 @@ static bool find_error(struct shmframe_conn *conn)
 
 			if (sf__decode_error(p, h.length, &e, text, &why))
 				return false;
-			sf__fail_server(conn, &e, text);
+			sfc__fail_server(conn, &e, text);
 			return true;
 		}
 		if (h.type == SF_IMAGE) {
@@ -391,7 +391,7 @@ static bool find_error(struct shmframe_conn *conn)
 	}
 }
 
-void sf__salvage_error(struct shmframe_conn *conn, int err, const char *fmt, ...)
+void sfc__salvage_error(struct shmframe_conn *conn, int err, const char *fmt, ...)
 {
 	char text[SF_ERROR_TEXT];
 	va_list ap;
@@ -404,7 +404,7 @@ void sf__salvage_error(struct shmframe_conn *conn, int err, const char *fmt, ...
 		ssize_t n;
 
 		if (conn->in.len >= INPUT_LIMIT ||
-		    sf__bytes_reserve(&conn->in, READ_CHUNK))
+		    sfc__bytes_reserve(&conn->in, READ_CHUNK))
 			break;
 		iov.iov_base = conn->in.data + conn->in.start + conn->in.len;
 		iov.iov_len = conn->in.cap - conn->in.start - conn->in.len;
@@ -419,5 +419,5 @@ void sf__salvage_error(struct shmframe_conn *conn, int err, const char *fmt, ...
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	sf__fail(conn, err, "%s", text);
+	sfc__fail(conn, err, "%s", text);
 }

@@ -13,7 +13,7 @@
 static int wait_image(struct shmframe_conn *conn)
 {
 	while (!conn->readback.done) {
-		int r = sf__pump(conn);
+		int r = sfc__pump(conn);
 
 		if (r < 0)
 			return r;
@@ -34,14 +34,14 @@ static int readback_shm(struct shmframe_surface *s, struct sf_get_image *get,
 	/* The segment starts with its proof, so it holds at least that. */
 	if (size < SF_PROOF_SIZE)
 		size = SF_PROOF_SIZE;
-	err = sf__segment_attach(conn, &seg, size, SF_SEGMENT_WRITABLE, &id);
+	err = sfc__segment_attach(conn, &seg, size, SF_SEGMENT_WRITABLE, &id);
 	if (err)
 		return err;
 	get->segment = id;
 	get->stride = row;
 	get->offset = 0;
 	conn->readback.segment = id;
-	err = sf__request(conn, SF_GET_IMAGE, get, sizeof *get, NULL, 0);
+	err = sfc__request(conn, SF_GET_IMAGE, get, sizeof *get, NULL, 0);
 	if (!err) {
 		conn->inflight++;
 		err = wait_image(conn);
@@ -51,8 +51,8 @@ static int readback_shm(struct shmframe_surface *s, struct sf_get_image *get,
 			memcpy(dst + (size_t)y * dst_stride,
 			       (uint8_t *)seg.map + (size_t)y * row, row);
 		/* Queued; it goes out with the next request or flush. */
-		err = sf__segment_detach(conn, id, seg.size);
-		sf__flush(conn);
+		err = sfc__segment_detach(conn, id, seg.size);
+		sfc__flush(conn);
 	}
 	sf__segment_close(&seg);
 	return err;
@@ -67,7 +67,7 @@ static int readback_inline(struct shmframe_surface *s, struct sf_get_image *get,
 	conn->readback.segment = 0;
 	conn->readback.dst = dst;
 	conn->readback.dst_stride = dst_stride;
-	err = sf__request(conn, SF_GET_IMAGE, get, sizeof *get, NULL, 0);
+	err = sfc__request(conn, SF_GET_IMAGE, get, sizeof *get, NULL, 0);
 	if (err)
 		return err;
 	conn->inflight++;
@@ -98,7 +98,7 @@ SHMFRAME_EXPORT int shmframe_readback(struct shmframe_surface *s, uint32_t x,
 	 * buffers the caller may still present. */
 	max = conn->welcome.max_inflight;
 	while (max && conn->inflight && conn->inflight + conn->acquired >= max) {
-		int r = sf__pump(conn);
+		int r = sfc__pump(conn);
 
 		if (r < 0)
 			return r;

@@ -24,7 +24,7 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) / a * a;
 }
 
-struct shmframe_surface *sf__surface_find(struct shmframe_conn *conn,
+struct shmframe_surface *sfc__surface_find(struct shmframe_conn *conn,
                                           uint32_t id)
 {
 	for (struct shmframe_surface *s = conn->surfaces; s; s = s->next)
@@ -33,7 +33,7 @@ struct shmframe_surface *sf__surface_find(struct shmframe_conn *conn,
 	return NULL;
 }
 
-void sf__surface_free(struct shmframe_surface *s)
+void sfc__surface_free(struct shmframe_surface *s)
 {
 	sf__segment_close(&s->seg);
 	free(s->memory);
@@ -60,7 +60,7 @@ static int make_buffers(struct shmframe_surface *s)
 	if (total > SIZE_MAX / 2)
 		return -EFBIG;
 	if (shm) {
-		err = sf__segment_attach(conn, &s->seg, (size_t)total, 0,
+		err = sfc__segment_attach(conn, &s->seg, (size_t)total, 0,
 		                         &s->segment_id);
 		if (err)
 			return err;
@@ -98,7 +98,7 @@ static int send_create(struct shmframe_surface *s)
 		.title_len = (uint16_t)strlen(s->title),
 	};
 
-	return sf__request(s->conn, SF_CREATE_SURFACE, &c, sizeof c, s->title,
+	return sfc__request(s->conn, SF_CREATE_SURFACE, &c, sizeof c, s->title,
 	                   c.title_len);
 }
 
@@ -106,7 +106,7 @@ static int send_destroy(struct shmframe_surface *s)
 {
 	struct sf_destroy_surface d = { .id = s->id };
 
-	return sf__request(s->conn, SF_DESTROY_SURFACE, &d, sizeof d, NULL, 0);
+	return sfc__request(s->conn, SF_DESTROY_SURFACE, &d, sizeof d, NULL, 0);
 }
 
 /* Takes s off the connection's list of live surfaces. */
@@ -141,7 +141,7 @@ shmframe_surface_create(struct shmframe_conn *conn, uint32_t width,
 	    height > conn->welcome.max_height ||
 	    (format != SHMFRAME_FORMAT_ARGB8888 &&
 	     format != SHMFRAME_FORMAT_XRGB8888)) {
-		sf__log(conn, SHMFRAME_LOG_ERROR, "cannot create a %ux%u surface "
+		sfc__log(conn, SHMFRAME_LOG_ERROR, "cannot create a %ux%u surface "
 		        "of format %d: the server allows up to %ux%u", width, height,
 		        (int)format, conn->welcome.max_width, conn->welcome.max_height);
 		errno = EINVAL;
@@ -149,7 +149,7 @@ shmframe_surface_create(struct shmframe_conn *conn, uint32_t width,
 	}
 	if (conn->welcome.max_surfaces &&
 	    conn->surfaces_live >= conn->welcome.max_surfaces) {
-		sf__log(conn, SHMFRAME_LOG_ERROR, "the server allows %u surfaces "
+		sfc__log(conn, SHMFRAME_LOG_ERROR, "the server allows %u surfaces "
 		        "per client", conn->welcome.max_surfaces);
 		errno = EDQUOT;
 		return NULL;
@@ -180,7 +180,7 @@ shmframe_surface_create(struct shmframe_conn *conn, uint32_t width,
 	conn->surfaces_live++;
 	err = send_create(s);
 	if (!err)
-		err = sf__roundtrip(conn);
+		err = sfc__roundtrip(conn);
 	if (err)
 		goto unlink_surface;
 	if (s->segment_id) {
@@ -196,7 +196,7 @@ unlink_surface:
 free_surface:
 	/* A failure after the segment was attached broke the connection, so
 	 * there is no DETACH to send. */
-	sf__surface_free(s);
+	sfc__surface_free(s);
 	errno = -err;
 	return NULL;
 }
@@ -214,14 +214,14 @@ SHMFRAME_EXPORT void shmframe_surface_destroy(struct shmframe_surface *s)
 		 * keeps its own mapping of it while it needs one. */
 		send_destroy(s);
 		if (s->segment_id)
-			sf__segment_detach(conn, s->segment_id, s->seg.size);
-		sf__flush(conn);
+			sfc__segment_detach(conn, s->segment_id, s->seg.size);
+		sfc__flush(conn);
 	}
 	conn->inflight -= s->inflight;
 	for (unsigned i = 0; i < s->n_buffers; i++)
 		if (s->buffers[i].state == SF_BUFFER_ACQUIRED)
 			conn->acquired--;
-	sf__surface_free(s);
+	sfc__surface_free(s);
 }
 
 SHMFRAME_EXPORT void
@@ -329,9 +329,9 @@ static struct shmframe_buffer *acquire(struct shmframe_surface *s, bool wait)
 	/* Events that already arrived first: they may free a buffer, and a
 	 * client that always finds one free must still read its PRESENTED. */
 	if (wait && !conn->error) {
-		r = sf__read_available(conn);
+		r = sfc__read_available(conn);
 		if (!r)
-			sf__process(conn);
+			sfc__process(conn);
 	}
 	for (;;) {
 		if (conn->error) {
@@ -347,20 +347,20 @@ static struct shmframe_buffer *acquire(struct shmframe_surface *s, bool wait)
 		if (has_free(s) && conn->inflight == 0) {
 			/* Nothing in flight can make room: the caller already
 			 * holds as many buffers as the server lets it present. */
-			sf__log(conn, SHMFRAME_LOG_ERROR, "acquire would wait forever: "
+			sfc__log(conn, SHMFRAME_LOG_ERROR, "acquire would wait forever: "
 			        "%u buffers are held, the server allows %u in flight",
 			        conn->acquired, conn->welcome.max_inflight);
 			errno = EDEADLK;
 			return NULL;
 		}
 		if (!has_free(s) && !release_coming(s)) {
-			sf__log(conn, SHMFRAME_LOG_ERROR, "acquire would wait forever: "
+			sfc__log(conn, SHMFRAME_LOG_ERROR, "acquire would wait forever: "
 			        "the caller or the server holds all %u buffers",
 			        s->n_buffers);
 			errno = EDEADLK;
 			return NULL;
 		}
-		r = sf__pump(conn);
+		r = sfc__pump(conn);
 		if (r < 0) {
 			errno = -r;
 			return NULL;
@@ -423,7 +423,7 @@ static int put_inline(struct shmframe_surface *s, struct shmframe_buffer *b,
 
 		for (uint32_t y = 0; y < rows; y++) {
 			if (cnt == IOV_MAX) {
-				err = sf__send_iov(s->conn, iov, cnt);
+				err = sfc__send_iov(s->conn, iov, cnt);
 				if (err)
 					return err;
 				cnt = 0;
@@ -433,7 +433,7 @@ static int put_inline(struct shmframe_surface *s, struct shmframe_buffer *b,
 			                                : row_bytes;
 		}
 	}
-	return sf__send_iov(s->conn, iov, cnt);
+	return sfc__send_iov(s->conn, iov, cnt);
 }
 
 /* Rectangles per PUT_IMAGE: the protocol's limit, or fewer when the
@@ -518,15 +518,15 @@ SHMFRAME_EXPORT int shmframe_present(struct shmframe_surface *s,
 	len = sf__encode(msg, sizeof msg, SF_PUT_IMAGE, &put, sizeof put, rects,
 	                 n * sizeof rects[0]);
 	if (len == 0)
-		return sf__fail(conn, -EINVAL, "cannot encode PUT_IMAGE");
+		return sfc__fail(conn, -EINVAL, "cannot encode PUT_IMAGE");
 
 	b->serial = put.serial;
 	conn->acquired--;
 	if (s->segment_id) {
 		b->state = SF_BUFFER_BUSY;
-		err = sf__queue(conn, msg, len);
+		err = sfc__queue(conn, msg, len);
 		if (!err) {
-			err = sf__flush(conn);
+			err = sfc__flush(conn);
 			if (err == -EAGAIN)
 				err = 0;
 		}

@@ -42,7 +42,7 @@ static void reason_add(struct shmframe_conn *conn, const char *fmt, ...)
 	va_end(ap);
 }
 
-void sf__segment_msg(struct sf_segment_msg *m, const struct sf_segment *seg,
+void sfc__segment_msg(struct sf_segment_msg *m, const struct sf_segment *seg,
                      uint32_t id, uint8_t flags, const uint8_t *nonce)
 {
 	memset(m, 0, sizeof *m);
@@ -65,8 +65,8 @@ static int send_segment(struct shmframe_conn *conn, uint16_t type,
 	size_t len = sf__encode(buf, sizeof buf, type, m, sizeof *m, NULL, 0);
 
 	if (seg->kind == SF_SHM_MEMFD)
-		return sf__send_with_fd(conn, buf, len, conn->is_unix ? seg->fd : -1);
-	return sf__queue(conn, buf, len);
+		return sfc__send_with_fd(conn, buf, len, conn->is_unix ? seg->fd : -1);
+	return sfc__queue(conn, buf, len);
 }
 
 /*
@@ -98,15 +98,15 @@ static int probe(struct shmframe_conn *conn, int kind)
 		goto close_segment;
 	}
 	sf__segment_write_proof(&seg, nonce, conn->welcome.challenge);
-	sf__segment_msg(&m, &seg, 0, 0, nonce);
+	sfc__segment_msg(&m, &seg, 0, 0, nonce);
 
 	conn->phase = SF_PHASE_PROBE;
 	conn->probe_answered = false;
 	err = send_segment(conn, SF_PROBE, &m, &seg);
 	if (!err)
-		err = sf__flush_all(conn);
+		err = sfc__flush_all(conn);
 	while (!err && !conn->probe_answered) {
-		int r = sf__pump(conn);
+		int r = sfc__pump(conn);
 
 		if (r < 0)
 			err = r;
@@ -135,7 +135,7 @@ close_segment:
 	return err;
 }
 
-int sf__choose_transport(struct shmframe_conn *conn)
+int sfc__choose_transport(struct shmframe_conn *conn)
 {
 	static const int order[] = { SF_SHM_MEMFD, SF_SHM_POSIX, SF_SHM_SYSV };
 	enum shmframe_transport want = conn->opts.transport;
@@ -161,12 +161,12 @@ int sf__choose_transport(struct shmframe_conn *conn)
 			}
 		}
 		if (want == SHMFRAME_TRANSPORT_SHM)
-			return sf__fail(conn, -ENOTSUP,
+			return sfc__fail(conn, -ENOTSUP,
 			                "no shared memory with the server: %s",
 			                conn->reason);
 	}
 	if (!(conn->welcome.caps & SF_CAP_INLINE))
-		return sf__fail(conn, -ENOTSUP,
+		return sfc__fail(conn, -ENOTSUP,
 		                "the server does not accept pixels on the socket "
 		                "(%s)", conn->reason);
 	conn->transport = SHMFRAME_TRANSPORT_SOCKET;
@@ -174,7 +174,7 @@ int sf__choose_transport(struct shmframe_conn *conn)
 	return 0;
 }
 
-int sf__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
+int sfc__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
                        size_t size, uint8_t flags, uint32_t *id)
 {
 	const struct sf_welcome *w = &conn->welcome;
@@ -185,14 +185,14 @@ int sf__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
 	/* The server would answer these with a fatal LIMIT error; refusing
 	 * here keeps the connection. */
 	if (w->max_segment_size && size > w->max_segment_size) {
-		sf__log(conn, SHMFRAME_LOG_ERROR,
+		sfc__log(conn, SHMFRAME_LOG_ERROR,
 		        "a segment of %zu bytes is larger than the server's limit "
 		        "of %llu", size, (unsigned long long)w->max_segment_size);
 		return -EFBIG;
 	}
 	if ((w->max_segments && conn->segments >= w->max_segments) ||
 	    (w->max_mapped && size > w->max_mapped - conn->mapped)) {
-		sf__log(conn, SHMFRAME_LOG_ERROR,
+		sfc__log(conn, SHMFRAME_LOG_ERROR,
 		        "the server's limit of %u segments or %llu bytes per client "
 		        "is reached", w->max_segments,
 		        (unsigned long long)w->max_mapped);
@@ -200,7 +200,7 @@ int sf__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
 	}
 	err = sf__segment_create(seg, conn->shm_kind, size);
 	if (err) {
-		sf__log(conn, SHMFRAME_LOG_ERROR, "cannot create a %s segment of "
+		sfc__log(conn, SHMFRAME_LOG_ERROR, "cannot create a %s segment of "
 		        "%zu bytes: %s", sf__shm_kind_name((uint32_t)conn->shm_kind),
 		        size, strerror(-err));
 		return err;
@@ -210,7 +210,7 @@ int sf__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
 		goto close_segment;
 	sf__segment_write_proof(seg, nonce, conn->welcome.challenge);
 	*id = ++conn->next_segment_id;
-	sf__segment_msg(&m, seg, *id, flags, nonce);
+	sfc__segment_msg(&m, seg, *id, flags, nonce);
 	err = send_segment(conn, SF_ATTACH_SEGMENT, &m, seg);
 	if (err)
 		goto close_segment;
@@ -223,11 +223,11 @@ close_segment:
 	return err;
 }
 
-int sf__segment_detach(struct shmframe_conn *conn, uint32_t id, size_t size)
+int sfc__segment_detach(struct shmframe_conn *conn, uint32_t id, size_t size)
 {
 	struct sf_detach_segment d = { .id = id };
 
 	conn->segments--;
 	conn->mapped -= size;
-	return sf__request(conn, SF_DETACH_SEGMENT, &d, sizeof d, NULL, 0);
+	return sfc__request(conn, SF_DETACH_SEGMENT, &d, sizeof d, NULL, 0);
 }

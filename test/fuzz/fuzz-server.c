@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: the server's request state machine, in-process.  A
  * real struct sf_server with the headless display gets up to four clients,
- * each a socketpair whose far end the server owns (sf__client_create);
+ * each a socketpair whose far end the server owns (sfs__client_create);
  * the input is cut into chunks sent on those sockets, some with a memfd
  * riding on their first byte, and the server's loop runs until it is quiet
  * between chunks.  At the end every client end is closed and the server
@@ -211,7 +211,7 @@ static void act(struct sf_server *server, uint8_t ctl)
 		return;
 	if (ctl & 0x20) {
 		server->dump_dir = DUMP_DIR;
-		sf__snapshot_all(server);
+		sfs__snapshot_all(server);
 		server->dump_dir = NULL;
 		return;
 	}
@@ -273,8 +273,8 @@ static void setup(struct sf_server *server)
 		.max_output_total = 48 << 10,
 		.timeout_ns = 10ull * 1000000000ull,
 	};
-	if (sf__server_init(server) < 0 ||
-	    sf__display_none_create(&server->display) < 0)
+	if (sfs__server_init(server) < 0 ||
+	    sfs__display_none_create(&server->display) < 0)
 		abort();
 }
 
@@ -297,12 +297,12 @@ static void run_until_quiet(struct sf_server *server, struct fuzz_client *cl,
                             int n)
 {
 	for (int i = 0; i < MAX_ITERATIONS; i++) {
-		int r = sf__server_iterate(server, 0);
+		int r = sfs__server_iterate(server, 0);
 		bool got = drain(cl, n);
 
 		if (r < 0)
 			abort();
-		if (r == 0 && !got && !sf__server_busy(server))
+		if (r == 0 && !got && !sfs__server_busy(server))
 			return;
 	}
 	fprintf(stderr, "fuzz-server: the server never went quiet\n");
@@ -344,7 +344,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * after that, and the guard must come last (it hands faults that are
 	 * not in a segment on to the handler it replaced). */
 	if (isolated && !guard_installed) {
-		if (sf__sigbus_guard_install() < 0)
+		if (sfs__sigbus_guard_install() < 0)
 			abort();
 		guard_installed = true;
 	}
@@ -352,7 +352,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fds_before = count_fds();
 	setup(&server);
 	/* A fault left over from the last input is not this one's. */
-	sf__segments_check_broken(&server);
+	sfs__segments_check_broken(&server);
 	n = 1 + (data[0] & 3);
 	for (int i = 0; i < n; i++) {
 		int sv[2];
@@ -361,7 +361,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		               sv) < 0)
 			abort();
 		cl[i] = (struct fuzz_client){ .fd = sv[0], .srv_fd = sv[1] };
-		if (sf__client_create(&server, sv[1], true) < 0)
+		if (sfs__client_create(&server, sv[1], true) < 0)
 			abort();
 		/* A small socket buffer on the server's side, so that a client
 		 * that does not read soon has output queued in the server (and
@@ -414,7 +414,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!(ctl & 0x40)) {
 			run_until_quiet(&server, cl, n);
 		} else {
-			if (sf__server_iterate(&server, 0) < 0)
+			if (sfs__server_iterate(&server, 0) < 0)
 				abort();
 			drain(cl, n);
 		}
@@ -432,7 +432,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		        "closed\n", server.n_clients);
 		__builtin_trap();
 	}
-	sf__server_fini(&server);
+	sfs__server_fini(&server);
 	if (server.mapped_total != 0 || server.surface_memory_total != 0) {
 		fprintf(stderr, "fuzz-server: %llu segment bytes and %llu surface "
 		        "bytes still counted\n",

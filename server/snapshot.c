@@ -1,68 +1,38 @@
 /*
  * PNG snapshots of surfaces (--dump-dir): on SIGUSR1, and every N frames
  * with --dump-every.  Rows go to libpng straight from the surface's
- * content (latched buffer or own memory); libpng swaps B,G,R,A into PNG's
- * R,G,B,A order itself, and drops the X byte of XRGB surfaces.
+ * content (latched buffer or own memory) through protocol/png-io.c, which
+ * swaps B,G,R,A into PNG's R,G,B,A order and drops the X byte of XRGB
+ * surfaces.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <png.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "png-io.h"
 #include "server-private.h"
 
-static void png_error_cb(png_structp png, png_const_charp msg)
-{
-	sfs__log("png: %s", msg);
-	png_longjmp(png, 1);
-}
-
-static void png_warning_cb(png_structp png, png_const_charp msg)
-{
-	(void)png;
-	(void)msg;
-}
-
-/* Writes the surface to fp; 0 or -EIO. */
+/* Writes the surface to fp; 0 or -EIO (libpng's reason is logged). */
 static int write_png(FILE *fp, const struct sf_surface *s)
 {
-	png_structp png;
-	png_infop info;
+	/* Snapshots are taken inside the event loop: favour speed. */
+	const struct sf_png_format fmt = {
+		.order = SF_PNG_BGRA,
+		.with_alpha = s->format == SF_FORMAT_ARGB8888,
+		.level = 1,
+	};
 	uint32_t stride;
 	const uint8_t *px = sfs__surface_pixels(s, &stride);
-	int alpha = s->format == SF_FORMAT_ARGB8888;
+	char err[256];
 
-	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, png_error_cb,
-	                              png_warning_cb);
-	if (!png)
-		return -EIO;
-	info = png_create_info_struct(png);
-	if (!info) {
-		png_destroy_write_struct(&png, NULL);
+	if (sf__png_write(fp, "png", &fmt, px, s->width, s->height, stride, err,
+	                  sizeof err) < 0) {
+		sfs__log("%s", err);
 		return -EIO;
 	}
-	if (setjmp(png_jmpbuf(png))) {
-		png_destroy_write_struct(&png, &info);
-		return -EIO;
-	}
-	png_init_io(png, fp);
-	/* Snapshots are taken inside the event loop: favour speed. */
-	png_set_compression_level(png, 1);
-	png_set_IHDR(png, info, s->width, s->height, 8,
-	             alpha ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
-	             PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-	             PNG_FILTER_TYPE_DEFAULT);
-	png_write_info(png, info);
-	png_set_bgr(png);
-	if (!alpha)
-		png_set_filler(png, 0, PNG_FILLER_AFTER);
-	for (uint32_t y = 0; y < s->height; y++)
-		png_write_row(png, px + (size_t)y * stride);
-	png_write_end(png, info);
-	png_destroy_write_struct(&png, &info);
 	return 0;
 }
 

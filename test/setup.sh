@@ -4,13 +4,15 @@
 #   test/setup.sh run    build, start the server and stream the demo into
 #                        it: in a window when DISPLAY is set, else headless
 #                        for a few seconds, ending with a PNG snapshot
-#   test/setup.sh test   build, run every test (plain build, then with
-#                        AddressSanitizer + UBSan, then the fuzz targets
-#                        when they exist); exit status 0 only if all pass
+#   test/setup.sh test   build, run every test (the library alone, the
+#                        plain build, then with AddressSanitizer + UBSan,
+#                        then the fuzz targets when they exist); exit
+#                        status 0 only if all pass
 #
 # Packages are installed with apt-get only when one is missing (sudo only
-# when not root).  Builds go to build/ (RelWithDebInfo), build-asan/ and
-# build-fuzz/; `run` writes to out/run/.
+# when not root).  Builds go to build/ (RelWithDebInfo), build-lib/,
+# build-asan/ and build-fuzz/, all with warnings as errors; `run` writes to
+# out/run/.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +21,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 PACKAGES="build-essential cmake pkg-config libpng-dev libsdl2-dev libxcb1-dev
 libxcb-shm0-dev xvfb x11-apps xauth socat clang libfuzzer-14-dev imagemagick
-valgrind util-linux"
+valgrind util-linux gnuplot-nox"
 
 say() { echo "setup: $*"; }
 
@@ -119,13 +121,36 @@ do_run() {
 
 # ---- test -----------------------------------------------------------------
 
+# The library alone, every SHMFRAME_BUILD_* off: it must configure with a C
+# compiler and CMake only (no other package even looked for), build,
+# install, need nothing but libc and show only shmframe_* symbols.
+library_alone() {
+	dir=build-lib
+	rm -rf "${ROOT:?}/$dir"
+	build "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHMFRAME_WERROR=ON \
+		-DSHMFRAME_BUILD_SERVER=OFF -DSHMFRAME_BUILD_TOOLS=OFF \
+		-DSHMFRAME_BUILD_BENCH=OFF -DSHMFRAME_BUILD_EXAMPLES=OFF \
+		-DSHMFRAME_BUILD_TESTS=OFF >/dev/null || return 1
+	looked=$(grep -oE '^(PNG|ZLIB|PKG_CONFIG|SDL2|XCB|Threads|CMAKE_HAVE_LIBC_PTHREAD)[A-Za-z_]*' \
+		"$ROOT/$dir/CMakeCache.txt" | sort -u)
+	if [ -n "$looked" ]; then
+		say "the library alone looked for other packages:" $looked
+		return 1
+	fi
+	bash "$ROOT/test/install/install-test.sh" --library-only "$ROOT/$dir" "$ROOT"
+}
+
 do_test() {
 	failed=""
+	say "the library alone (build-lib)"
+	library_alone || failed="$failed build-lib"
+
 	ctest --test-dir "$ROOT/build" --output-on-failure -j 2 ||
 		failed="$failed build"
 
 	say "sanitizer build (build-asan)"
-	if build build-asan -DCMAKE_BUILD_TYPE=Debug -DSHMFRAME_SANITIZE=ON; then
+	if build build-asan -DCMAKE_BUILD_TYPE=Debug -DSHMFRAME_SANITIZE=ON \
+		-DSHMFRAME_WERROR=ON; then
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 			ctest --test-dir "$ROOT/build-asan" --output-on-failure -j 2 ||
@@ -142,7 +167,7 @@ do_test() {
 		mkdir -p "$ROOT/build-fuzz"
 		if cmake -S "$ROOT" -B "$ROOT/build-fuzz" -DCMAKE_C_COMPILER=clang \
 			-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHMFRAME_FUZZ=ON \
-			-DSHMFRAME_SANITIZE=ON -DSHMFRAME_SDL=OFF \
+			-DSHMFRAME_SANITIZE=ON -DSHMFRAME_SDL=OFF -DSHMFRAME_WERROR=ON \
 			>"$ROOT/build-fuzz/configure.log" 2>&1 &&
 		   cmake --build "$ROOT/build-fuzz" -j "$JOBS" --target fuzz-all; then
 			ctest --test-dir "$ROOT/build-fuzz" -L fuzz \
@@ -169,7 +194,7 @@ run | test) ;;
 esac
 
 install_missing
-build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHMFRAME_WERROR=ON
 if [ "$1" = run ]; then
 	do_run
 else

@@ -8,8 +8,8 @@
  * raw socket floors, the wake-up round trip), bench-x11.c (a real X server
  * through libxcb; the only file that knows X), bench-frame.c (the pattern a
  * client draws, its per-frame tag and the final comparison), bench-spawn.c
- * (starting and stopping the helper processes), bench-stats.c (percentiles,
- * CPU time, clocks) and bench-plot.c (the PNG chart).
+ * (starting and stopping the helper processes, and the chart's script),
+ * bench-stats.c (percentiles, CPU time, clocks).
  */
 #ifndef SHMFRAME_BENCH_PRIVATE_H
 #define SHMFRAME_BENCH_PRIVATE_H
@@ -254,9 +254,10 @@ int bench_x11_open(struct bench_x11 *x, uint32_t warm_w, uint32_t warm_h,
                    char *err, size_t errlen);
 void bench_x11_close(struct bench_x11 *x);
 
-/* bench-plot.c: a grouped bar chart of frames/s per mode and size, log
- * scale.  0 or -1 with err filled. */
-int bench_plot_write(const char *path, const struct bench_row *rows, size_t n,
-                     char *err, size_t errlen);
+/* Draws the chart of the rows in csv into png with shmframe-bench-chart
+ * (bench-chart.sh, beside this program), which needs gnuplot and says so
+ * on stderr when it is missing.  0 or -1 with err filled. */
+int bench_chart_draw(const char *csv, const char *png, char *err,
+                     size_t errlen);
 
 #endif

@@ -100,26 +100,35 @@ static int executable(const char *path)
 	       access(path, X_OK) == 0;
 }
 
+/* The directory this program is in: 0, or -1. */
+static int self_dir(char *out, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", out, len - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	out[n] = '\0';
+	slash = strrchr(out, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	return 0;
+}
+
 /* $SHMFRAME_SERVER_BIN, else beside us in the build tree
  * (build/client/bench -> build/server), else beside us when installed. */
 static int find_server(char *out, size_t len)
 {
 	const char *env = getenv("SHMFRAME_SERVER_BIN");
-	char self[PATH_MAX], *slash;
-	ssize_t n;
+	char self[PATH_MAX];
 
 	if (env && *env) {
 		snprintf(out, len, "%s", env);
 		return executable(out) ? 0 : -1;
 	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
+	if (self_dir(self, sizeof(self)) < 0)
 		return -1;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
 	if (snprintf(out, len, "%s/../../server/shmframe-server", self) < (int)len &&
 	    executable(out))
 		return 0;
@@ -305,4 +314,42 @@ pid_t bench_spawn(char *const argv[], int keep_fd)
 	}
 	remember_pid(pid);
 	return pid;
+}
+
+/* The script is beside us in the build tree and when installed. */
+int bench_chart_draw(const char *csv, const char *png, char *err,
+                     size_t errlen)
+{
+	char self[PATH_MAX], script[PATH_MAX + 32];
+	pid_t parent = getpid(), pid;
+	int status;
+
+	if (self_dir(self, sizeof(self)) < 0 ||
+	    snprintf(script, sizeof(script), "%s/shmframe-bench-chart", self) >=
+	    (int)sizeof(script) || access(script, R_OK) < 0) {
+		snprintf(err, errlen, "no chart: shmframe-bench-chart is not beside "
+		         "this program (the figures are in the CSV)");
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		die_with_parent(parent);
+		execl("/bin/sh", "sh", script, csv, png, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			snprintf(err, errlen, "waitpid: %s", strerror(errno));
+			return -1;
+		}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		snprintf(err, errlen, "no chart: shmframe-bench-chart failed "
+		         "(the figures are in the CSV)");
+		return -1;
+	}
+	return 0;
 }

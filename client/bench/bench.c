@@ -111,7 +111,9 @@ static void usage(FILE *f)
 "  --warmup S         untimed seconds when a row starts (default 0.1)\n"
 "  --x11              add the x11 modes; uses $DISPLAY, else starts Xvfb\n"
 "  --csv FILE         write the rows as CSV\n"
-"  --plot FILE.png    draw frames/s per mode and size (log scale)\n"
+"  --plot FILE.png    draw frames/s per mode and size (log scale) with\n"
+"                     gnuplot, through shmframe-bench-chart beside this\n"
+"                     program\n"
 "  -h, --help         show this help and exit\n"
 "  -V, --version      show the version and exit\n"
 "\n"
@@ -812,6 +814,35 @@ static int write_csv(const char *path, const struct bench_row *rows, size_t n)
 	return 0;
 }
 
+/* The chart is drawn from the CSV: the one given with --csv, else one
+ * written for it in a temporary file. */
+static int draw_chart(const char *csv, const char *png,
+                      const struct bench_row *rows, size_t n)
+{
+	char tmp[] = "/tmp/shmframe-bench-XXXXXX.csv", err[512];
+	int fd, rc;
+
+	if (!csv) {
+		fd = mkstemps(tmp, 4);
+		if (fd < 0) {
+			fprintf(stderr, BENCH_NAME ": mkstemps: %s\n", strerror(errno));
+			return -1;
+		}
+		close(fd);
+		csv = tmp;
+		if (write_csv(csv, rows, n) < 0) {
+			unlink(tmp);
+			return -1;
+		}
+	}
+	rc = bench_chart_draw(csv, png, err, sizeof(err));
+	if (rc < 0)
+		fprintf(stderr, BENCH_NAME ": %s\n", err);
+	if (csv == tmp)
+		unlink(tmp);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 
 static int progress_on;
@@ -1009,10 +1040,8 @@ int main(int argc, char **argv)
 	rc = failed ? 1 : 0;
 	if (o.csv && write_csv(o.csv, rows, n) < 0)
 		rc = 1;
-	if (o.plot && bench_plot_write(o.plot, rows, n, err, sizeof(err)) < 0) {
-		fprintf(stderr, BENCH_NAME ": %s\n", err);
+	if (o.plot && draw_chart(o.csv, o.plot, rows, n) < 0)
 		rc = 1;
-	}
 
 	for (size_t i = 0; i < n && !first; i++)
 		if (rows[i].done && rows[i].job.mode == BENCH_SHM_LATCH)

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "demo-render.h"
-#include "pngfile.h"
 #include "tool-common.h"
 
 #define PROG "shmframe-demo"
@@ -170,7 +169,8 @@ static int readback(const char *path, struct shmframe_conn *conn,
 	r = shmframe_readback(s, 0, 0, w, h, px, w * 4);
 	if (r)
 		fprintf(stderr, PROG ": readback failed: %s\n", why(conn, r));
-	else if (sf__png_save(path, px, w, h, w * 4, err, sizeof err))
+	else if (sf__png_save(path, &sf__tool_png, px, w, h, w * 4, err,
+	                      sizeof err))
 		r = -1, fprintf(stderr, PROG ": %s\n", err);
 	free(px);
 	return r ? -1 : 0;

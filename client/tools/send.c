@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pngfile.h"
 #include "tool-common.h"
 
 #define PROG "shmframe-send"
@@ -181,7 +180,8 @@ static int load_images(const struct args *a, struct sf_png_image *imgs)
 	char err[1024];
 
 	for (int i = 0; i < a->n_files; i++) {
-		if (sf__png_load(a->files[i], &imgs[i], err, sizeof err)) {
+		if (sf__png_load(a->files[i], SF_PNG_BGRA, SF_TOOL_PNG_MAX_SIDE,
+		                 &imgs[i], err, sizeof err)) {
 			fprintf(stderr, PROG ": %s\n", err);
 			return -1;
 		}
@@ -305,7 +305,7 @@ static int send_images(const struct args *a, const struct sf_png_image *imgs,
 			px = shmframe_buffer_pixels(b, &stride);
 			for (uint32_t y = 0; y < imgs[i].height; y++)
 				memcpy(px + (size_t)y * stride,
-				       imgs[i].bgra + (size_t)y * imgs[i].stride,
+				       imgs[i].pixels + (size_t)y * imgs[i].stride,
 				       (size_t)imgs[i].width * 4);
 			err = shmframe_present(s, b, NULL, 0, NULL);
 			if (err)
@@ -372,7 +372,8 @@ static int readback(const struct args *a, struct shmframe_conn *conn,
 		fprintf(stderr, PROG ": readback failed: %s\n",
 		        shmframe_conn_error(conn) ? shmframe_last_error(conn)
 		                                  : shmframe_strerror(r));
-	} else if (sf__png_save(a->readback, px, w, h, w * 4, err, sizeof err)) {
+	} else if (sf__png_save(a->readback, &sf__tool_png, px, w, h, w * 4,
+	                        err, sizeof err)) {
 		fprintf(stderr, PROG ": %s\n", err);
 		r = -1;
 	}
@@ -466,7 +467,7 @@ disconnect:
 free_images:
 	if (imgs)
 		for (int i = 0; i < a.n_files; i++)
-			sf__png_free(&imgs[i]);
+			sf__png_image_free(&imgs[i]);
 	free(imgs);
 	return status;
 }

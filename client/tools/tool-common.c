@@ -10,6 +10,12 @@
 
 #include "tool-common.h"
 
+const struct sf_png_format sf__tool_png = {
+	.order = SF_PNG_BGRA,
+	.with_alpha = 1,
+	.level = -1,
+};
+
 int sf__parse_transport(const char *text, enum shmframe_transport *out)
 {
 	if (strcmp(text, "auto") == 0)

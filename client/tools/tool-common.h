@@ -13,6 +13,15 @@
 #include <getopt.h>
 #include <stddef.h>
 
+#include "png-io.h"
+
+/* PNG files as the tools read them (sf__png_load): shmframe's B,G,R,A
+ * pixels, at most this many on a side. */
+#define SF_TOOL_PNG_MAX_SIDE 16384u
+
+/* How the tools write readbacks (sf__png_save): B,G,R,A in, RGBA out. */
+extern const struct sf_png_format sf__tool_png;
+
 /* The connection options every tool takes: --server, --transport, --shm. */
 struct sf_conn_args {
 	const char *server;

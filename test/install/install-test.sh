@@ -1,10 +1,18 @@
 #!/bin/bash
 # Installs shmframe into a staging prefix with DESTDIR, builds a consumer
 # outside the tree with find_package and with pkg-config, and runs both
-# against a real server.  Also checks that only shmframe_* symbols are
-# exported from the shared library.
-#   install-test.sh BUILD_DIR SOURCE_DIR
+# against a real server.  Also checks that the libraries need nothing but
+# libc and show only shmframe_* symbols (the shared library exports, the
+# static one's global definitions).
+#   install-test.sh [--library-only] BUILD_DIR SOURCE_DIR
+# --library-only: for a build of the library alone (every SHMFRAME_BUILD_*
+# off): the checks and the consumer builds, without a server to run on.
 set -eu
+library_only=0
+if [ "${1:-}" = --library-only ]; then
+	library_only=1
+	shift
+fi
 build=$(cd "$1" && pwd)
 src=$(cd "$2" && pwd)
 work=$(mktemp -d /tmp/shmframe-install.XXXXXX)
@@ -18,9 +26,11 @@ trap cleanup EXIT
 prefix=/opt/shmframe-test
 DESTDIR="$work/stage" cmake --install "$build" --prefix "$prefix" >"$work/install.log"
 root="$work/stage$prefix"
-for f in include/shmframe.h lib/libshmframe.a lib/pkgconfig/shmframe.pc \
-         lib/cmake/shmframe/shmframeConfig.cmake \
-         lib/cmake/shmframe/shmframeConfigVersion.cmake bin/shmframe-server; do
+installed="include/shmframe.h lib/libshmframe.a lib/pkgconfig/shmframe.pc
+	lib/cmake/shmframe/shmframeConfig.cmake
+	lib/cmake/shmframe/shmframeConfigVersion.cmake"
+[ "$library_only" = 1 ] || installed="$installed bin/shmframe-server"
+for f in $installed; do
 	[ -e "$root/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
 done
 so=$(readlink -f "$root/lib/libshmframe.so")
@@ -36,6 +46,18 @@ public=$(grep -o 'shmframe_[a-z_]*(' "$src/client/include/shmframe.h" | tr -d '(
 for sym in $public; do
 	nm -D --defined-only "$so" | grep -qw "$sym" || { echo "FAIL: $sym not exported"; exit 1; }
 done
+# Nothing but libc.
+needed=$(readelf -d "$so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+if [ "$needed" != "libc.so.6" ]; then
+	echo "FAIL: libshmframe.so needs more than libc:"; echo "$needed"; exit 1
+fi
+# The archive: the internals (sf__, sfc__) made local when it was built.
+bad=$(nm -g --defined-only "$root/lib/libshmframe.a" | awk 'NF == 3 { print $3 }' |
+	grep -v '^shmframe_' || true)
+if [ -n "$bad" ]; then
+	echo "FAIL: libshmframe.a defines global symbols besides shmframe_*:"
+	echo "$bad"; exit 1
+fi
 
 # The staged prefix is not where the package says it lives; point the
 # tools at it the way a distribution's build root would.
@@ -48,6 +70,11 @@ export PKG_CONFIG_PATH="$root/lib/pkgconfig"
 # shellcheck disable=SC2046
 cc -o "$work/consumer-pc" "$work/consumer.c" $(pkg-config --cflags --libs shmframe) \
 	-Wl,-rpath,"$root/lib"
+if [ "$library_only" = 1 ]; then
+	echo "install test: passed for the library alone (find_package shared+static," \
+		"pkg-config, SONAME $soname, libc alone, only shmframe_* symbols)"
+	exit 0
+fi
 
 sock="$work/server.sock"
 "$root/bin/shmframe-server" --listen "unix:$sock" --display none >"$work/ready" 2>"$work/server.err" &

@@ -14,7 +14,7 @@
 
 int main(int argc, char **argv)
 {
-	struct sf_test_image img;
+	struct sf_png_image img;
 	unsigned w, h;
 	unsigned long long frame;
 	uint32_t stride;
@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 	 * past the row's pixels. */
 	stride = (w * 4 + 63) & ~63u;
 	bgra = malloc((size_t)stride * h);
-	if (!bgra || sf__test_image_alloc(&img, w, h, 1) < 0) {
+	if (!bgra || sf__png_image_alloc(&img, w, h, 1) < 0) {
 		fprintf(stderr, "sf-demoframe: out of memory\n");
 		return 1;
 	}
@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 	sf__demo_render(bgra, stride, w, h, frame);
 	for (uint32_t y = 0; y < h; y++) {
 		const uint8_t *src = bgra + (size_t)y * stride;
-		uint8_t *dst = img.rgba + (size_t)y * w * 4;
+		uint8_t *dst = img.pixels + (size_t)y * w * 4;
 
 		for (uint32_t x = 0; x < w; x++) {
 			dst[4 * x + 0] = src[4 * x + 2];
@@ -55,11 +55,13 @@ int main(int argc, char **argv)
 				rc = 1;
 			}
 	}
-	if (sf__test_png_save(argv[3], &img, 1, err, sizeof err) < 0) {
+	if (sf__png_save(argv[3], &(struct sf_png_format){ SF_PNG_RGBA, 1, 9 },
+	                 img.pixels, img.width, img.height, img.stride, err,
+	                 sizeof err) < 0) {
 		fprintf(stderr, "sf-demoframe: %s\n", err);
 		rc = 1;
 	}
-	sf__test_image_free(&img);
+	sf__png_image_free(&img);
 	free(bgra);
 	return rc;
 }

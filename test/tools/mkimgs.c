@@ -135,22 +135,24 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
 		const struct spec *s = &specs[i];
-		struct sf_test_image img;
+		struct sf_png_image img;
 
-		if (sf__test_image_alloc(&img, s->width, s->height, s->alpha) < 0) {
+		if (sf__png_image_alloc(&img, s->width, s->height, s->alpha) < 0) {
 			fprintf(stderr, "mkimgs: out of memory\n");
 			return 1;
 		}
 		for (uint32_t y = 0; y < s->height; y++)
 			for (uint32_t x = 0; x < s->width; x++)
-				s->fill(x, y, img.rgba + ((size_t)y * s->width + x) * 4);
+				s->fill(x, y, img.pixels + ((size_t)y * s->width + x) * 4);
 		snprintf(path, sizeof path, "%s/%s", argv[1], s->name);
-		if (sf__test_png_save(path, &img, s->alpha, err, sizeof err) < 0) {
+		if (sf__png_save(path, &(struct sf_png_format){ SF_PNG_RGBA, s->alpha, 9 },
+		                 img.pixels, img.width, img.height, img.stride, err,
+		                 sizeof err) < 0) {
 			fprintf(stderr, "mkimgs: %s\n", err);
-			sf__test_image_free(&img);
+			sf__png_image_free(&img);
 			return 1;
 		}
-		sf__test_image_free(&img);
+		sf__png_image_free(&img);
 	}
 	return 0;
 }

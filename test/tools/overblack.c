@@ -26,7 +26,7 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	struct sf_test_image in, out;
+	struct sf_png_image in, out;
 	unsigned cw = 0, ch = 0, cx = 0, cy = 0;
 	int argi = 1, status = 0;
 	char err[512], end;
@@ -39,7 +39,8 @@ int main(int argc, char **argv)
 	}
 	if (argc - argi != 2)
 		return usage();
-	if (sf__test_png_load(argv[argi], &in, err, sizeof err) < 0) {
+	if (sf__png_load(argv[argi], SF_PNG_RGBA, SF_PNG_MAX_SIDE,
+	                 &in, err, sizeof err) < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
 	}
@@ -49,20 +50,20 @@ int main(int argc, char **argv)
 	}
 	if ((uint64_t)cx + in.width > cw || (uint64_t)cy + in.height > ch) {
 		fprintf(stderr, PROG ": the image does not fit the canvas\n");
-		sf__test_image_free(&in);
+		sf__png_image_free(&in);
 		return 2;
 	}
-	if (sf__test_image_alloc(&out, cw, ch, 0) < 0) {
+	if (sf__png_image_alloc(&out, cw, ch, 0) < 0) {
 		fprintf(stderr, PROG ": out of memory\n");
-		sf__test_image_free(&in);
+		sf__png_image_free(&in);
 		return 1;
 	}
 	for (size_t i = 0; i < (size_t)cw * ch; i++)
-		out.rgba[4 * i + 3] = 255;
+		out.pixels[4 * i + 3] = 255;
 	for (uint32_t y = 0; y < in.height; y++) {
 		for (uint32_t x = 0; x < in.width; x++) {
-			const uint8_t *p = in.rgba + ((size_t)y * in.width + x) * 4;
-			uint8_t *q = out.rgba + ((size_t)(y + cy) * cw + x + cx) * 4;
+			const uint8_t *p = in.pixels + ((size_t)y * in.width + x) * 4;
+			uint8_t *q = out.pixels + ((size_t)(y + cy) * cw + x + cx) * 4;
 
 			/* round(c * a / 255): no ties, since 2*c*a is even and
 			 * 255 * (2k + 1) is odd. */
@@ -70,11 +71,13 @@ int main(int argc, char **argv)
 				q[c] = (uint8_t)((2u * p[c] * p[3] + 255) / 510);
 		}
 	}
-	if (sf__test_png_save(argv[argi + 1], &out, 0, err, sizeof err) < 0) {
+	if (sf__png_save(argv[argi + 1], &(struct sf_png_format){ SF_PNG_RGBA, 0, 9 },
+	                 out.pixels, out.width, out.height, out.stride, err,
+	                 sizeof err) < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		status = 1;
 	}
-	sf__test_image_free(&in);
-	sf__test_image_free(&out);
+	sf__png_image_free(&in);
+	sf__png_image_free(&out);
 	return status;
 }

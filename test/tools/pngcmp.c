@@ -21,7 +21,7 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	struct sf_test_image a, b;
+	struct sf_png_image a, b;
 	int ignore_alpha = 0, argi = 1, status = 0;
 	unsigned long long differ = 0;
 	long first_x = -1, first_y = -1;
@@ -33,13 +33,15 @@ int main(int argc, char **argv)
 	}
 	if (argc - argi != 2)
 		return usage();
-	if (sf__test_png_load(argv[argi], &a, err, sizeof err) < 0) {
+	if (sf__png_load(argv[argi], SF_PNG_RGBA, SF_PNG_MAX_SIDE,
+	                 &a, err, sizeof err) < 0) {
 		fprintf(stderr, "sf-pngcmp: %s\n", err);
 		return 2;
 	}
-	if (sf__test_png_load(argv[argi + 1], &b, err, sizeof err) < 0) {
+	if (sf__png_load(argv[argi + 1], SF_PNG_RGBA, SF_PNG_MAX_SIDE,
+	                 &b, err, sizeof err) < 0) {
 		fprintf(stderr, "sf-pngcmp: %s\n", err);
-		sf__test_image_free(&a);
+		sf__png_image_free(&a);
 		return 2;
 	}
 	if (a.width != b.width || a.height != b.height) {
@@ -54,7 +56,7 @@ int main(int argc, char **argv)
 			size_t i = ((size_t)y * a.width + x) * 4;
 			int n = ignore_alpha ? 3 : 4;
 
-			if (memcmp(a.rgba + i, b.rgba + i, (size_t)n) == 0)
+			if (memcmp(a.pixels + i, b.pixels + i, (size_t)n) == 0)
 				continue;
 			if (differ++ == 0) {
 				first_x = x;
@@ -64,7 +66,7 @@ int main(int argc, char **argv)
 	}
 	if (differ) {
 		size_t i = ((size_t)first_y * a.width + (size_t)first_x) * 4;
-		const uint8_t *p = a.rgba + i, *q = b.rgba + i;
+		const uint8_t *p = a.pixels + i, *q = b.pixels + i;
 
 		printf("sf-pngcmp: %s and %s differ at (%ld,%ld): "
 		       "rgba(%u,%u,%u,%u) vs rgba(%u,%u,%u,%u); %llu of %llu "
@@ -75,7 +77,7 @@ int main(int argc, char **argv)
 	}
 
 free_images:
-	sf__test_image_free(&a);
-	sf__test_image_free(&b);
+	sf__png_image_free(&a);
+	sf__png_image_free(&b);
 	return status;
 }

@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 	struct shmframe_conn *conn;
 	struct shmframe_surface *s = NULL;
 	struct shmframe_buffer *b;
-	struct sf_test_image img;
+	struct sf_png_image img;
 	struct state st = { 0 };
 	uint32_t stride;
 	uint8_t *px;
@@ -130,7 +130,8 @@ int main(int argc, char **argv)
 	}
 	if (!server || !title || !path)
 		return usage();
-	if (sf__test_png_load(path, &img, err, sizeof err) < 0) {
+	if (sf__png_load(path, SF_PNG_RGBA, SF_PNG_MAX_SIDE,
+	                 &img, err, sizeof err) < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
 	}
@@ -157,7 +158,7 @@ int main(int argc, char **argv)
 	px = shmframe_buffer_pixels(b, &stride);
 	for (uint32_t y = 0; y < img.height; y++) {
 		for (uint32_t x = 0; x < img.width; x++) {
-			const uint8_t *p = img.rgba + ((size_t)y * img.width + x) * 4;
+			const uint8_t *p = img.pixels + ((size_t)y * img.width + x) * 4;
 			uint8_t *q = px + (size_t)y * stride + (size_t)x * 4;
 
 			q[0] = p[2];
@@ -177,6 +178,6 @@ int main(int argc, char **argv)
 disconnect:
 	shmframe_surface_destroy(s);
 	shmframe_disconnect(conn);
-	sf__test_image_free(&img);
+	sf__png_image_free(&img);
 	return status;
 }

@@ -57,7 +57,7 @@ static int convert(const uint8_t *data, size_t size, const char *in,
                    const char *out)
 {
 	uint32_t h[H_FIELDS];
-	struct sf_test_image img;
+	struct sf_png_image img;
 	uint32_t w, ht, bpp, bpl;
 	int rs, gs, bs, msb;
 	size_t pixels_at;
@@ -89,14 +89,14 @@ static int convert(const uint8_t *data, size_t size, const char *in,
 	if (pixels_at > size || (size - pixels_at) / bpl < ht)
 		return fail("truncated", in);
 
-	if (sf__test_image_alloc(&img, w, ht, 0) < 0)
+	if (sf__png_image_alloc(&img, w, ht, 0) < 0)
 		return fail("out of memory", in);
 	for (uint32_t y = 0; y < ht; y++) {
 		const uint8_t *row = data + pixels_at + (size_t)y * bpl;
 
 		for (uint32_t x = 0; x < w; x++) {
 			const uint8_t *p = row + (size_t)x * (bpp / 8);
-			uint8_t *q = img.rgba + ((size_t)y * w + x) * 4;
+			uint8_t *q = img.pixels + ((size_t)y * w + x) * 4;
 			uint32_t v = 0;
 
 			for (uint32_t b = 0; b < bpp / 8; b++)
@@ -107,11 +107,13 @@ static int convert(const uint8_t *data, size_t size, const char *in,
 			q[3] = 0xff;
 		}
 	}
-	if (sf__test_png_save(out, &img, 0, err, sizeof err) < 0) {
-		sf__test_image_free(&img);
+	if (sf__png_save(out, &(struct sf_png_format){ SF_PNG_RGBA, 0, 9 },
+	                 img.pixels, img.width, img.height, img.stride, err,
+	                 sizeof err) < 0) {
+		sf__png_image_free(&img);
 		return fail(err, out);
 	}
-	sf__test_image_free(&img);
+	sf__png_image_free(&img);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "addr.h"
 #include "client-private.h"
 #include "cookie.h"
+#include "text.h"
 
 #ifndef SHMFRAME_VERSION_STRING
 #define SHMFRAME_VERSION_STRING "1.0.0"
@@ -61,6 +62,41 @@ int sfc__fail(struct shmframe_conn *conn, int err, const char *fmt, ...)
 	memcpy(conn->error_text, text, sizeof text);
 	sfc__log(conn, SHMFRAME_LOG_ERROR, "%s", text);
 	return conn->error;
+}
+
+int sfc__protocol_error(struct shmframe_conn *conn, const char *what)
+{
+	return sfc__fail(conn, -EPROTO, "protocol error: %s", what);
+}
+
+int sfc__fail_server(struct shmframe_conn *conn, const struct sf_error *e,
+                    const char *text)
+{
+	char shown[SF_ERROR_TEXT - 16];
+
+	/* The server's words, shown and never obeyed: a program prints
+	 * shmframe_last_error() on its terminal. */
+	sf__text_printable(shown, sizeof shown,
+	                   text[0] ? text : sf__error_name(e->code));
+	return sfc__fail(conn, sfc__error_errno(e->code), "server: %s", shown);
+}
+
+int sfc__conn_on_error(struct shmframe_conn *conn, const struct sf_error *e,
+                      const char *text)
+{
+	sfc__log(conn, SHMFRAME_LOG_DEBUG, "ERROR %s for request %u (%s)",
+	        sf__error_name(e->code), e->sequence,
+	        sf__type_name(e->request_type));
+	return sfc__fail_server(conn, e, text);
+}
+
+int sfc__conn_on_welcome(struct shmframe_conn *conn, const struct sf_welcome *w)
+{
+	if (conn->phase != SF_PHASE_HELLO)
+		return sfc__protocol_error(conn, "WELCOME after the handshake");
+	conn->welcome = *w;
+	conn->phase = SF_PHASE_READY;
+	return 0;
 }
 
 static enum shmframe_transport transport_from_env(void)

@@ -61,3 +61,16 @@ SHMFRAME_EXPORT const char *shmframe_strerror(int error)
 	text = strerrordesc_np(-error);
 	return text ? text : "unknown error";
 }
+
+int sfc__error_errno(uint32_t code)
+{
+	switch (code) {
+	case SF_ERR_BAD_MAGIC:
+	case SF_ERR_BAD_VERSION: return -EPROTONOSUPPORT;
+	case SF_ERR_AUTH: return -EACCES;
+	case SF_ERR_LIMIT: return -EDQUOT;
+	case SF_ERR_NO_MEMORY: return -ENOMEM;
+	case SF_ERR_SLOW: return -ETIMEDOUT;
+	}
+	return -EPROTO;
+}

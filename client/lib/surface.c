@@ -40,6 +40,78 @@ void sfc__surface_free(struct shmframe_surface *s)
 	free(s);
 }
 
+/*
+ * The surface an event names.  Ids are never reused, so an id we handed
+ * out but no longer have belongs to a surface destroyed while the event
+ * was on its way: *stale is set and the event is dropped.  An id we never
+ * handed out is the server's mistake.
+ */
+static struct shmframe_surface *event_surface(struct shmframe_conn *conn,
+                                              uint32_t id, bool *stale)
+{
+	struct shmframe_surface *s = sfc__surface_find(conn, id);
+
+	*stale = !s && id != 0 && id <= conn->next_surface_id;
+	return s;
+}
+
+int sfc__surface_on_release(struct shmframe_conn *conn,
+                           const struct sf_release *r)
+{
+	bool stale;
+	struct shmframe_surface *s = event_surface(conn, r->surface, &stale);
+	struct shmframe_buffer *b;
+
+	if (!s)
+		return stale ? 0 : sfc__protocol_error(conn,
+		                                        "RELEASE for an unknown surface");
+	if (s->segment_id == 0)
+		return sfc__protocol_error(conn, "RELEASE for a frame sent on the socket");
+	if (r->buffer == 0 || r->buffer > s->n_buffers)
+		return sfc__protocol_error(conn, "RELEASE for an unknown buffer");
+	b = &s->buffers[r->buffer - 1];
+	if (b->state != SF_BUFFER_BUSY || b->serial != r->serial)
+		return sfc__protocol_error(conn,
+		                           "RELEASE for a buffer the server does not hold");
+	b->state = SF_BUFFER_FREE;
+	if (s->listener && s->listener->released)
+		s->listener->released(s->listener_data, s, r->serial);
+	return 0;
+}
+
+int sfc__surface_on_presented(struct shmframe_conn *conn,
+                             const struct sf_presented *p)
+{
+	bool stale;
+	struct shmframe_surface *s = event_surface(conn, p->surface, &stale);
+
+	if (!s)
+		return stale ? 0 : sfc__protocol_error(conn,
+		                                        "PRESENTED for an unknown surface");
+	if (s->inflight == 0)
+		return sfc__protocol_error(conn, "PRESENTED without a frame in flight");
+	s->inflight--;
+	conn->inflight--;
+	if (s->listener && s->listener->presented)
+		s->listener->presented(s->listener_data, s, p->serial, p->time_ns,
+		                       (p->flags & SF_PRESENTED_DISCARDED) != 0);
+	return 0;
+}
+
+int sfc__surface_on_closed(struct shmframe_conn *conn, const struct sf_closed *c)
+{
+	bool stale;
+	struct shmframe_surface *s = event_surface(conn, c->surface, &stale);
+
+	if (!s)
+		return stale ? 0 : sfc__protocol_error(conn,
+		                                        "CLOSED for an unknown surface");
+	s->closed = true;
+	if (s->listener && s->listener->closed)
+		s->listener->closed(s->listener_data, s);
+	return 0;
+}
+
 /* Makes the pool: in shm mode one segment, each buffer at a page-aligned
  * offset, attached to the server (confirmed by the caller's round trip). */
 static int make_buffers(struct shmframe_surface *s)

@@ -22,6 +22,43 @@
 #include "segment.h"
 #include "wire.h"
 
+/* The library defines the 1.0 functions under these names; the macros
+ * are for programs (shmframe.h, "Structs that grow"). */
+#undef shmframe_options_init
+#undef shmframe_connect
+#undef shmframe_surface_set_listener
+
+/* The two growing structs as 1.0 published them: what a program built
+ * against 1.0 allocates, and so all that the 1.0 functions may touch,
+ * whatever the structs grow to.  conn.c and surface.c check that the
+ * current structs begin with them. */
+struct sfc_options_1_0 {
+	enum shmframe_transport transport;
+	enum shmframe_shm_kind shm;
+	const char *name;
+	unsigned buffers;
+	const char *auth_file;
+	void (*log)(void *data, enum shmframe_log_level level, const char *msg);
+	void *log_data;
+};
+
+struct sfc_listener_1_0 {
+	void (*presented)(void *data, struct shmframe_surface *surface,
+	                  uint32_t serial, uint64_t time_ns, int discarded);
+	void (*released)(void *data, struct shmframe_surface *surface,
+	                 uint32_t serial);
+	void (*closed)(void *data, struct shmframe_surface *surface);
+};
+
+/* Whether a caller's struct of size bytes holds member m whole. */
+#define SFC_HAS(type, m, size) \
+	((size) >= offsetof(type, m) + sizeof(((type *)0)->m))
+/* The same member has the same place and size in both structs. */
+#define SFC_SAME_MEMBER(a, b, m) \
+	_Static_assert(offsetof(a, m) == offsetof(b, m) && \
+	               sizeof(((a *)0)->m) == sizeof(((b *)0)->m), \
+	               #a "." #m " moved")
+
 #define SF_MAX_BUFFERS 16u
 /* Room for the longest text the library keeps for one error. */
 #define SF_ERROR_TEXT (SF_MAX_TEXT + 256u)
@@ -99,6 +136,7 @@ struct shmframe_surface {
 	struct shmframe_buffer buffers[SF_MAX_BUFFERS];
 
 	const struct shmframe_surface_listener *listener;
+	size_t listener_size;   /* bytes of *listener the caller has */
 	void *listener_data;
 };
 

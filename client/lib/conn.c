@@ -110,14 +110,74 @@ static enum shmframe_transport transport_from_env(void)
 	return SHMFRAME_TRANSPORT_AUTO;
 }
 
-SHMFRAME_EXPORT void shmframe_options_init(struct shmframe_options *opts)
+/* A program built against 1.0 has a struct sfc_options_1_0; what the
+ * library reads and writes of it must be where that program put it. */
+SFC_SAME_MEMBER(struct shmframe_options, struct sfc_options_1_0, transport);
+SFC_SAME_MEMBER(struct shmframe_options, struct sfc_options_1_0, shm);
+SFC_SAME_MEMBER(struct shmframe_options, struct sfc_options_1_0, name);
+SFC_SAME_MEMBER(struct shmframe_options, struct sfc_options_1_0, buffers);
+SFC_SAME_MEMBER(struct shmframe_options, struct sfc_options_1_0, auth_file);
+SFC_SAME_MEMBER(struct shmframe_options, struct sfc_options_1_0, log);
+SFC_SAME_MEMBER(struct shmframe_options, struct sfc_options_1_0, log_data);
+_Static_assert(sizeof(struct shmframe_options) >= sizeof(struct sfc_options_1_0),
+               "struct shmframe_options shrank below 1.0");
+
+/* Copies the members that a caller's struct of size bytes holds whole
+ * (a member cut by the size is absent). */
+static void copy_options(struct shmframe_options *dst,
+                         const struct shmframe_options *src, size_t size)
 {
+#define COPY(m) \
+	do { \
+		if (SFC_HAS(struct shmframe_options, m, size)) \
+			dst->m = src->m; \
+	} while (0)
+	COPY(transport);
+	COPY(shm);
+	COPY(name);
+	COPY(buffers);
+	COPY(auth_file);
+	COPY(log);
+	COPY(log_data);
+#undef COPY
+}
+
+SHMFRAME_EXPORT void shmframe_options_init_sized(struct shmframe_options *opts,
+                                                 size_t size)
+{
+	struct shmframe_options d;
+
 	if (!opts)
 		return;
-	memset(opts, 0, sizeof *opts);
-	opts->transport = transport_from_env();
-	opts->shm = SHMFRAME_SHM_ANY;
-	opts->buffers = 3;
+	memset(&d, 0, sizeof d);
+	d.transport = transport_from_env();
+	d.shm = SHMFRAME_SHM_ANY;
+	d.buffers = 3;
+	/* Bytes past what this library knows are a newer program's members,
+	 * whose zero means "as before". */
+	memset(opts, 0, size);
+	copy_options(opts, &d, size);
+}
+
+SHMFRAME_EXPORT void shmframe_options_init(struct shmframe_options *opts)
+{
+	shmframe_options_init_sized(opts, sizeof(struct sfc_options_1_0));
+}
+
+/* The connection's options: the defaults, then what the caller's size
+ * bytes hold.  -E2BIG when those set a member past the ones this library
+ * knows: the caller asked for something it cannot do. */
+static int take_options(struct shmframe_options *o,
+                        const struct shmframe_options *opts, size_t size)
+{
+	shmframe_options_init_sized(o, sizeof *o);
+	if (!opts)
+		return 0;
+	copy_options(o, opts, size);
+	for (size_t i = sizeof *o; i < size; i++)
+		if (((const unsigned char *)opts)[i])
+			return -E2BIG;
+	return 0;
 }
 
 /*
@@ -469,7 +529,8 @@ static char *copy_string(const char *s, int *err)
 }
 
 SHMFRAME_EXPORT struct shmframe_conn *
-shmframe_connect(const char *addr, const struct shmframe_options *opts)
+shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
+                       size_t size)
 {
 	struct shmframe_conn *conn = calloc(1, sizeof *conn);
 	struct sf_addr a;
@@ -477,16 +538,22 @@ shmframe_connect(const char *addr, const struct shmframe_options *opts)
 	char name[512];
 	int err = 0;
 
-	if (!conn)
+	if (!conn) {
+		errno = ENOMEM;
 		return NULL;
+	}
 	conn->fd = -1;
 	conn->max_message = SF_MAX_MESSAGE;
 	conn->transport = SHMFRAME_TRANSPORT_SOCKET;
 	sf__fdq_init(&conn->fdq);
-	if (opts)
-		conn->opts = *opts;
-	else
-		shmframe_options_init(&conn->opts);
+	if (take_options(&conn->opts, opts, size)) {
+		/* Nothing of the caller's is kept. */
+		conn->opts.name = conn->opts.auth_file = NULL;
+		sfc__fail(conn, -E2BIG, "the options set a member that this library "
+		         "(%s) does not know: the program was built against a newer "
+		         "shmframe.h", SHMFRAME_VERSION_STRING);
+		return conn;
+	}
 	conn->name = copy_string(conn->opts.name, &err);
 	conn->auth_file = copy_string(conn->opts.auth_file, &err);
 	conn->opts.name = conn->name;
@@ -532,6 +599,12 @@ shmframe_connect(const char *addr, const struct shmframe_options *opts)
 	sfc__log(conn, SHMFRAME_LOG_INFO, "connected to %s, transport %s (%s)",
 	        name, shmframe_transport_name(conn), conn->reason);
 	return conn;
+}
+
+SHMFRAME_EXPORT struct shmframe_conn *
+shmframe_connect(const char *addr, const struct shmframe_options *opts)
+{
+	return shmframe_connect_sized(addr, opts, sizeof(struct sfc_options_1_0));
 }
 
 SHMFRAME_EXPORT void shmframe_disconnect(struct shmframe_conn *conn)

@@ -40,6 +40,13 @@ void sfc__surface_free(struct shmframe_surface *s)
 	free(s);
 }
 
+/* Whether the listener has callback m: set, and inside the struct the
+ * caller registered (a 1.0 program's listener ends before later ones). */
+#define HAS_CALLBACK(s, m) \
+	((s)->listener && \
+	 SFC_HAS(struct shmframe_surface_listener, m, (s)->listener_size) && \
+	 (s)->listener->m)
+
 /*
  * The surface an event names.  Ids are never reused, so an id we handed
  * out but no longer have belongs to a surface destroyed while the event
@@ -74,7 +81,7 @@ int sfc__surface_on_release(struct shmframe_conn *conn,
 		return sfc__protocol_error(conn,
 		                           "RELEASE for a buffer the server does not hold");
 	b->state = SF_BUFFER_FREE;
-	if (s->listener && s->listener->released)
+	if (HAS_CALLBACK(s, released))
 		s->listener->released(s->listener_data, s, r->serial);
 	return 0;
 }
@@ -92,7 +99,7 @@ int sfc__surface_on_presented(struct shmframe_conn *conn,
 		return sfc__protocol_error(conn, "PRESENTED without a frame in flight");
 	s->inflight--;
 	conn->inflight--;
-	if (s->listener && s->listener->presented)
+	if (HAS_CALLBACK(s, presented))
 		s->listener->presented(s->listener_data, s, p->serial, p->time_ns,
 		                       (p->flags & SF_PRESENTED_DISCARDED) != 0);
 	return 0;
@@ -107,7 +114,7 @@ int sfc__surface_on_closed(struct shmframe_conn *conn, const struct sf_closed *c
 		return stale ? 0 : sfc__protocol_error(conn,
 		                                        "CLOSED for an unknown surface");
 	s->closed = true;
-	if (s->listener && s->listener->closed)
+	if (HAS_CALLBACK(s, closed))
 		s->listener->closed(s->listener_data, s);
 	return 0;
 }
@@ -296,15 +303,32 @@ SHMFRAME_EXPORT void shmframe_surface_destroy(struct shmframe_surface *s)
 	sfc__surface_free(s);
 }
 
+SFC_SAME_MEMBER(struct shmframe_surface_listener, struct sfc_listener_1_0,
+                presented);
+SFC_SAME_MEMBER(struct shmframe_surface_listener, struct sfc_listener_1_0,
+                released);
+SFC_SAME_MEMBER(struct shmframe_surface_listener, struct sfc_listener_1_0,
+                closed);
+
+SHMFRAME_EXPORT void
+shmframe_surface_set_listener_sized(struct shmframe_surface *s,
+                                    const struct shmframe_surface_listener *listener,
+                                    size_t size, void *data)
+{
+	if (!s)
+		return;
+	s->listener = listener;
+	s->listener_size = listener ? size : 0;
+	s->listener_data = listener ? data : NULL;
+}
+
 SHMFRAME_EXPORT void
 shmframe_surface_set_listener(struct shmframe_surface *s,
                               const struct shmframe_surface_listener *listener,
                               void *data)
 {
-	if (!s)
-		return;
-	s->listener = listener;
-	s->listener_data = listener ? data : NULL;
+	shmframe_surface_set_listener_sized(s, listener,
+	                                    sizeof(struct sfc_listener_1_0), data);
 }
 
 SHMFRAME_EXPORT int shmframe_surface_set_present_mode(struct shmframe_surface *s,

@@ -150,6 +150,14 @@ close_segment:
 	return err;
 }
 
+/* The kind asked for in the options (and told by shmframe_shm_kind) is
+ * the kind on the wire; ANY is the wire's NONE, which no segment has. */
+_Static_assert(SHMFRAME_SHM_ANY == (int)SF_SHM_NONE &&
+               SHMFRAME_SHM_MEMFD == (int)SF_SHM_MEMFD &&
+               SHMFRAME_SHM_POSIX == (int)SF_SHM_POSIX &&
+               SHMFRAME_SHM_SYSV == (int)SF_SHM_SYSV,
+               "enum shmframe_shm_kind is not enum sf_shm_kind");
+
 int sfc__choose_transport(struct shmframe_conn *conn)
 {
 	static const int order[] = { SF_SHM_MEMFD, SF_SHM_POSIX, SF_SHM_SYSV };

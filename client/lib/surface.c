@@ -166,6 +166,14 @@ static int make_buffers(struct shmframe_surface *s)
 	return 0;
 }
 
+/* The public formats and present modes go on the wire as they are. */
+_Static_assert(SHMFRAME_FORMAT_ARGB8888 == (int)SF_FORMAT_ARGB8888 &&
+               SHMFRAME_FORMAT_XRGB8888 == (int)SF_FORMAT_XRGB8888,
+               "enum shmframe_format is not enum sf_format");
+_Static_assert(SHMFRAME_PRESENT_LATCH == (int)SF_PRESENT_LATCH &&
+               SHMFRAME_PRESENT_COPY == (int)SF_PRESENT_COPY,
+               "enum shmframe_present_mode is not enum sf_present_mode");
+
 static int send_create(struct shmframe_surface *s)
 {
 	struct sf_create_surface c = {
@@ -479,8 +487,10 @@ shmframe_try_acquire(struct shmframe_surface *s)
 SHMFRAME_EXPORT void *shmframe_buffer_pixels(struct shmframe_buffer *b,
                                              uint32_t *stride)
 {
-	if (!b)
+	if (!b) {
+		errno = EINVAL;
 		return NULL;
+	}
 	if (stride)
 		*stride = b->surface->stride;
 	return b->pixels;

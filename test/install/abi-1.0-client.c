@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <shmframe.h>
+
+#include "guard-page.h"
 
 #define W 16
 #define H 8
@@ -60,23 +60,10 @@ static int fail(const char *what, struct shmframe_conn *conn)
 	return 1;
 }
 
-/* size bytes that end where an inaccessible page begins. */
-static void *before_guard(size_t size)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	uint8_t *p = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE,
-	                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED || mprotect(p + page, (size_t)page, PROT_NONE) < 0)
-		return NULL;
-	memset(p, 0xa5, (size_t)page);
-	return p + page - size;
-}
-
 int main(int argc, char **argv)
 {
-	struct shmframe_options *opts = before_guard(sizeof *opts);
-	struct shmframe_surface_listener *l = before_guard(sizeof *l);
+	struct shmframe_options *opts = guard_page_alloc(sizeof *opts);
+	struct shmframe_surface_listener *l = guard_page_alloc(sizeof *l);
 	struct counts n = { 0 };
 	struct shmframe_conn *conn;
 	struct shmframe_surface *s;
@@ -151,5 +138,7 @@ int main(int argc, char **argv)
 	       shmframe_transport_name(conn), n.presented, n.released, n.logged);
 	shmframe_surface_destroy(s);
 	shmframe_disconnect(conn);
+	guard_page_free(l, sizeof *l);
+	guard_page_free(opts, sizeof *opts);
 	return 0;
 }

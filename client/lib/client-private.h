@@ -28,36 +28,24 @@
 #undef shmframe_connect
 #undef shmframe_surface_set_listener
 
-/* The two growing structs as 1.0 published them: what a program built
- * against 1.0 allocates, and so all that the 1.0 functions may touch,
- * whatever the structs grow to.  conn.c and surface.c check that the
- * current structs begin with them. */
-struct sfc_options_1_0 {
-	enum shmframe_transport transport;
-	enum shmframe_shm_kind shm;
-	const char *name;
-	unsigned buffers;
-	const char *auth_file;
-	void (*log)(void *data, enum shmframe_log_level level, const char *msg);
-	void *log_data;
-};
-
-struct sfc_listener_1_0 {
-	void (*presented)(void *data, struct shmframe_surface *surface,
-	                  uint32_t serial, uint64_t time_ns, int discarded);
-	void (*released)(void *data, struct shmframe_surface *surface,
-	                 uint32_t serial);
-	void (*closed)(void *data, struct shmframe_surface *surface);
-};
+/* The sizes of the two growing structs as 1.0 published them: what a
+ * program built against 1.0 allocates, and so all that the 1.0 functions
+ * may touch, whatever the structs grow to.  Members are only ever added
+ * after the last 1.0 one (log_data, closed), and the 1.0 structs had a
+ * pointer's alignment.  The install test diffs the layout against the
+ * verbatim 1.0 header; the assertions in conn.c and surface.c catch a
+ * 1.0 member moved on the usual 64-bit ABIs at compile time. */
+#define SFC_ROUND_UP(n, a) (((n) + (a) - 1) / (a) * (a))
+#define SFC_OPTIONS_1_0_SIZE \
+	SFC_ROUND_UP(offsetof(struct shmframe_options, log_data) + sizeof(void *), \
+	             _Alignof(void *))
+#define SFC_LISTENER_1_0_SIZE \
+	SFC_ROUND_UP(offsetof(struct shmframe_surface_listener, closed) + \
+	             sizeof(void (*)(void)), _Alignof(void *))
 
 /* Whether a caller's struct of size bytes holds member m whole. */
 #define SFC_HAS(type, m, size) \
 	((size) >= offsetof(type, m) + sizeof(((type *)0)->m))
-/* The same member has the same place and size in both structs. */
-#define SFC_SAME_MEMBER(a, b, m) \
-	_Static_assert(offsetof(a, m) == offsetof(b, m) && \
-	               sizeof(((a *)0)->m) == sizeof(((b *)0)->m), \
-	               #a "." #m " moved")
 
 #define SF_MAX_BUFFERS 16u
 /* Room for the longest text the library keeps for one error. */

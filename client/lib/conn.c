@@ -110,17 +110,14 @@ static enum shmframe_transport transport_from_env(void)
 	return SHMFRAME_TRANSPORT_AUTO;
 }
 
-/* A program built against 1.0 has a struct sfc_options_1_0; what the
- * library reads and writes of it must be where that program put it. */
-SFC_SAME_MEMBER(struct shmframe_options, struct sfc_options_1_0, transport);
-SFC_SAME_MEMBER(struct shmframe_options, struct sfc_options_1_0, shm);
-SFC_SAME_MEMBER(struct shmframe_options, struct sfc_options_1_0, name);
-SFC_SAME_MEMBER(struct shmframe_options, struct sfc_options_1_0, buffers);
-SFC_SAME_MEMBER(struct shmframe_options, struct sfc_options_1_0, auth_file);
-SFC_SAME_MEMBER(struct shmframe_options, struct sfc_options_1_0, log);
-SFC_SAME_MEMBER(struct shmframe_options, struct sfc_options_1_0, log_data);
-_Static_assert(sizeof(struct shmframe_options) >= sizeof(struct sfc_options_1_0),
+_Static_assert(sizeof(struct shmframe_options) >= SFC_OPTIONS_1_0_SIZE,
                "struct shmframe_options shrank below 1.0");
+#if defined(__LP64__)
+_Static_assert(SFC_OPTIONS_1_0_SIZE == 48 &&
+               offsetof(struct shmframe_options, buffers) == 16 &&
+               offsetof(struct shmframe_options, log) == 32,
+               "a member of the 1.0 struct shmframe_options moved");
+#endif
 
 /* Copies the members that a caller's struct of size bytes holds whole
  * (a member cut by the size is absent). */
@@ -161,7 +158,7 @@ SHMFRAME_EXPORT void shmframe_options_init_sized(struct shmframe_options *opts,
 
 SHMFRAME_EXPORT void shmframe_options_init(struct shmframe_options *opts)
 {
-	shmframe_options_init_sized(opts, sizeof(struct sfc_options_1_0));
+	shmframe_options_init_sized(opts, SFC_OPTIONS_1_0_SIZE);
 }
 
 /* The connection's options: the defaults, then what the caller's size
@@ -604,7 +601,7 @@ shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
 SHMFRAME_EXPORT struct shmframe_conn *
 shmframe_connect(const char *addr, const struct shmframe_options *opts)
 {
-	return shmframe_connect_sized(addr, opts, sizeof(struct sfc_options_1_0));
+	return shmframe_connect_sized(addr, opts, SFC_OPTIONS_1_0_SIZE);
 }
 
 SHMFRAME_EXPORT void shmframe_disconnect(struct shmframe_conn *conn)

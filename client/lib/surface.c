@@ -311,12 +311,13 @@ SHMFRAME_EXPORT void shmframe_surface_destroy(struct shmframe_surface *s)
 	sfc__surface_free(s);
 }
 
-SFC_SAME_MEMBER(struct shmframe_surface_listener, struct sfc_listener_1_0,
-                presented);
-SFC_SAME_MEMBER(struct shmframe_surface_listener, struct sfc_listener_1_0,
-                released);
-SFC_SAME_MEMBER(struct shmframe_surface_listener, struct sfc_listener_1_0,
-                closed);
+_Static_assert(sizeof(struct shmframe_surface_listener) >= SFC_LISTENER_1_0_SIZE,
+               "struct shmframe_surface_listener shrank below 1.0");
+#if defined(__LP64__)
+_Static_assert(SFC_LISTENER_1_0_SIZE == 24 &&
+               offsetof(struct shmframe_surface_listener, released) == 8,
+               "a member of the 1.0 struct shmframe_surface_listener moved");
+#endif
 
 SHMFRAME_EXPORT void
 shmframe_surface_set_listener_sized(struct shmframe_surface *s,
@@ -335,8 +336,8 @@ shmframe_surface_set_listener(struct shmframe_surface *s,
                               const struct shmframe_surface_listener *listener,
                               void *data)
 {
-	shmframe_surface_set_listener_sized(s, listener,
-	                                    sizeof(struct sfc_listener_1_0), data);
+	shmframe_surface_set_listener_sized(s, listener, SFC_LISTENER_1_0_SIZE,
+	                                    data);
 }
 
 SHMFRAME_EXPORT int shmframe_surface_set_present_mode(struct shmframe_surface *s,

@@ -8,12 +8,16 @@
  * SF_TEST_SERVER names the server binary (CTest sets it).
  */
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <ftw.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "harness.h"
+#include "install/guard-page.h"
 #include "shmframe.h"
 
 struct server {
@@ -1137,5 +1141,244 @@ TEST(surfaces_made_and_destroyed_leave_nothing_open)
 		ASSERT_EQ(sf_test_count_fds(), fds);
 		shmframe_disconnect(c);
 	}
+	server_stop(&srv);
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+TEST(strerror_names_every_code_from_a_table_of_its_own)
+{
+	/* Codes with a sentence of the library's own. */
+	static const int own[] = { EPROTO, EPROTONOSUPPORT, ENOTSUP, EDQUOT,
+	                           EDEADLK, ECONNRESET, ETIMEDOUT, EACCES, EPERM,
+	                           EFBIG, E2BIG };
+	/* Codes the library passes on from the system calls it makes. */
+	static const int passed_on[] = { ENOENT, ECONNREFUSED, EPIPE, ENOMEM,
+	                                 EINVAL, EMFILE, ENFILE, ENOSPC, EBADF,
+	                                 EHOSTUNREACH, ENAMETOOLONG, ENOBUFS,
+	                                 EBUSY, EAGAIN, EIO, ENOSYS };
+
+	ASSERT_STREQ(shmframe_strerror(0), "no error");
+	ASSERT_STREQ(shmframe_strerror(INT_MIN), "unknown error");
+	ASSERT_STREQ(shmframe_strerror(-100000), "unknown error");
+	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+		ASSERT(strcmp(shmframe_strerror(-own[i]), strerror(own[i])) != 0);
+		ASSERT_STREQ(shmframe_strerror(own[i]), shmframe_strerror(-own[i]));
+	}
+	for (size_t i = 0; i < sizeof passed_on / sizeof passed_on[0]; i++) {
+		const char *t = shmframe_strerror(-passed_on[i]);
+
+		ASSERT(strcmp(t, "unknown error") != 0);
+		ASSERT_STREQ(shmframe_strerror(passed_on[i]), t);
+#ifdef __GLIBC__
+		/* The texts are glibc's, written down. */
+		ASSERT_STREQ(t, strerror(passed_on[i]));
+#endif
+	}
+#ifdef __GLIBC__
+	for (int e = 1; e < 4096; e++) {
+		const char *t = shmframe_strerror(-e);
+		bool mine = false;
+
+		for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+			mine |= own[i] == e;
+		if (!mine && strcmp(t, "unknown error") != 0)
+			ASSERT_MSG(strcmp(t, strerror(e)) == 0, "%d: \"%s\", not \"%s\"",
+			           e, t, strerror(e));
+	}
+#endif
+}
+
+/* ---- structs that grow ------------------------------------------------ */
+
+/* What a program built against 1.0 allocates: the options up to their
+ * last 1.0 member, the three 1.0 callbacks. */
+#define OPTIONS_1_0 (offsetof(struct shmframe_options, log_data) + sizeof(void *))
+#define LISTENER_1_0 (3 * sizeof(void (*)(void)))
+/* A struct of a newer header: the same, then members this library has
+ * never heard of. */
+union newer_options {
+	struct shmframe_options o;
+	unsigned char bytes[sizeof(struct shmframe_options) + 64];
+	max_align_t align;
+};
+
+TEST(options_init_sized_writes_exactly_the_size_it_is_given)
+{
+	union newer_options u;
+	size_t size = sizeof u.o + 32, cut = offsetof(struct shmframe_options, name) + 4;
+
+	unsetenv("SHMFRAME_TRANSPORT");
+	/* Larger than this library's struct: defaults, zeros, then nothing. */
+	memset(&u, 0xa5, sizeof u);
+	shmframe_options_init_sized(&u.o, size);
+	ASSERT_EQ(u.o.transport, SHMFRAME_TRANSPORT_AUTO);
+	ASSERT_EQ(u.o.buffers, 3);
+	ASSERT(u.o.name == NULL && u.o.log == NULL && u.o.log_data == NULL);
+	for (size_t i = sizeof u.o; i < sizeof u.bytes; i++)
+		ASSERT_EQ(u.bytes[i], (i < size ? 0 : 0xa5));
+	/* Smaller, ending inside name: what fits, and zero up to the size. */
+	memset(&u, 0xa5, sizeof u);
+	shmframe_options_init_sized(&u.o, cut);
+	ASSERT_EQ(u.o.transport, SHMFRAME_TRANSPORT_AUTO);
+	ASSERT_EQ(u.o.shm, SHMFRAME_SHM_ANY);
+	for (size_t i = offsetof(struct shmframe_options, name); i < sizeof u.bytes; i++)
+		ASSERT_EQ(u.bytes[i], (i < cut ? 0 : 0xa5));
+	/* The 1.0 function writes the 1.0 struct and not a byte more. */
+	memset(&u, 0xa5, sizeof u);
+	(shmframe_options_init)(&u.o);
+	ASSERT_EQ(u.o.buffers, 3);
+	ASSERT(u.o.log_data == NULL);
+	for (size_t i = OPTIONS_1_0; i < sizeof u.bytes; i++)
+		ASSERT_EQ(u.bytes[i], (i < sizeof u.o ? 0 : 0xa5));
+	shmframe_options_init_sized(NULL, sizeof u.o);
+}
+
+TEST(a_newer_programs_options_work_unless_they_ask_for_the_unknown)
+{
+	struct server srv;
+	union newer_options u;
+	struct shmframe_conn *c;
+
+	server_start(&srv);
+	shmframe_options_init_sized(&u.o, sizeof u.bytes);
+	u.o.transport = SHMFRAME_TRANSPORT_SOCKET;
+	u.o.name = "newer";
+	c = shmframe_connect_sized(srv.unix_addr, &u.o, sizeof u.bytes);
+	ASSERT_MSG(shmframe_conn_error(c) == 0, "%s", shmframe_last_error(c));
+	ASSERT_STREQ(shmframe_transport_name(c), "socket");
+	shmframe_disconnect(c);
+	/* A member past this library's struct is set: refused, not ignored. */
+	u.bytes[sizeof u.o + 5] = 1;
+	c = shmframe_connect_sized(srv.unix_addr, &u.o, sizeof u.bytes);
+	ASSERT_EQ(shmframe_conn_error(c), -E2BIG);
+	ASSERT_MSG(strstr(shmframe_last_error(c), "newer shmframe.h") != NULL,
+	           "%s", shmframe_last_error(c));
+	ASSERT_EQ(shmframe_roundtrip(c), -E2BIG);
+	shmframe_disconnect(c);
+	server_stop(&srv);
+}
+
+/* Connects with opts of size bytes at the end of a guard page and checks
+ * the pool has the default three buffers. */
+static void connect_guarded(const char *addr, size_t size, bool call_1_0)
+{
+	struct shmframe_options *o = guard_page_alloc(size);
+	struct shmframe_buffer *b[3];
+	struct shmframe_surface *s;
+	struct shmframe_conn *c;
+
+	ASSERT(o != NULL);
+	o->transport = SHMFRAME_TRANSPORT_SOCKET;
+	o->shm = SHMFRAME_SHM_ANY;
+	o->name = "older";
+	if (size > offsetof(struct shmframe_options, buffers)) {
+		o->buffers = 3;
+		o->auth_file = NULL;
+		o->log = NULL;
+		o->log_data = NULL;
+	}
+	c = call_1_0 ? (shmframe_connect)(addr, o) : shmframe_connect_sized(addr, o, size);
+	ASSERT_MSG(shmframe_conn_error(c) == 0, "%s", shmframe_last_error(c));
+	ASSERT_STREQ(shmframe_transport_name(c), "socket");
+	s = shmframe_surface_create(c, 8, 8, SHMFRAME_FORMAT_ARGB8888, NULL);
+	ASSERT(s != NULL);
+	for (int i = 0; i < 3; i++)
+		ASSERT((b[i] = shmframe_try_acquire(s)) != NULL);
+	ASSERT(shmframe_try_acquire(s) == NULL);
+	for (int i = 0; i < 3; i++)
+		shmframe_buffer_discard(s, b[i]);
+	shmframe_surface_destroy(s);
+	shmframe_disconnect(c);
+	guard_page_free(o, size);
+}
+
+TEST(an_older_programs_options_end_where_it_says)
+{
+	struct server srv;
+
+	server_start(&srv);
+	/* Up to name: buffers, the cookie file and the log are absent (a read
+	 * of them would fault), so they take their defaults. */
+	connect_guarded(srv.unix_addr, offsetof(struct shmframe_options, buffers),
+	                false);
+	connect_guarded(srv.unix_addr, OPTIONS_1_0, false);
+	connect_guarded(srv.unix_addr, OPTIONS_1_0, true);
+	server_stop(&srv);
+}
+
+static int future_calls;
+
+static void on_future(void)
+{
+	future_calls++;
+}
+
+/* Presents four frames and waits until the last is shown. */
+static void present_frames(struct shmframe_conn *c, struct shmframe_surface *s,
+                           struct events *ev)
+{
+	uint32_t serial = 0;
+
+	for (int f = 0; f < 4; f++) {
+		struct shmframe_buffer *b = shmframe_acquire(s);
+
+		ASSERT(b != NULL);
+		ASSERT_EQ(shmframe_present(s, b, NULL, 0, &serial), 0);
+	}
+	while (ev->last_presented != serial)
+		ASSERT_EQ(shmframe_roundtrip(c), 0);
+}
+
+TEST(a_listener_is_read_only_as_far_as_its_size)
+{
+	struct {
+		struct shmframe_surface_listener l;
+		void (*future)(void);
+	} newer = { listener, on_future };
+	size_t only_presented = offsetof(struct shmframe_surface_listener, released);
+	struct server srv;
+	struct shmframe_conn *c;
+	struct shmframe_surface *s;
+	struct shmframe_surface_listener *l;
+	struct events ev = { 0 };
+
+	server_start(&srv);
+	c = connect_mode(srv.unix_addr, &modes[1], 2);
+	s = shmframe_surface_create(c, 8, 8, SHMFRAME_FORMAT_ARGB8888, NULL);
+	ASSERT(s != NULL);
+	/* An older, shorter listener: presented only; reading released
+	 * would fault. */
+	l = guard_page_alloc(only_presented);
+	ASSERT(l != NULL);
+	l->presented = on_presented;
+	shmframe_surface_set_listener_sized(s, l, only_presented, &ev);
+	present_frames(c, s, &ev);
+	ASSERT_GT(ev.presented, 0);
+	ASSERT_EQ(ev.released, 0);
+	guard_page_free(l, only_presented);
+	/* The 1.0 function: the three 1.0 callbacks, no more. */
+	l = guard_page_alloc(LISTENER_1_0);
+	ASSERT(l != NULL);
+	l->presented = on_presented;
+	l->released = on_released;
+	l->closed = NULL;
+	memset(&ev, 0, sizeof ev);
+	(shmframe_surface_set_listener)(s, l, &ev);
+	present_frames(c, s, &ev);
+	ASSERT_GT(ev.presented, 0);
+	ASSERT_GT(ev.released, 0);
+	shmframe_surface_set_listener(s, NULL, NULL);
+	guard_page_free(l, LISTENER_1_0);
+	/* A newer, longer one: what this library knows is called, the rest
+	 * never. */
+	memset(&ev, 0, sizeof ev);
+	shmframe_surface_set_listener_sized(s, &newer.l, sizeof newer, &ev);
+	present_frames(c, s, &ev);
+	ASSERT_GT(ev.presented, 0);
+	ASSERT_GT(ev.released, 0);
+	ASSERT_EQ(future_calls, 0);
+	shmframe_surface_destroy(s);
+	shmframe_disconnect(c);
 	server_stop(&srv);
 }

@@ -7,16 +7,35 @@
  * the server are proven to share it (a nonce probe at connect time), and
  * through the socket otherwise; the calls are the same either way.
  *
- * Conventions
+ * Errors: one convention for every call
  * - Functions returning int return 0 (or a documented non-negative value)
- *   on success and a negative errno value on failure; shmframe_strerror()
- *   names it.  Functions returning a pointer return NULL on failure.
- * - A connection that failed stays failed: every later call on it returns
- *   the same error, and shmframe_last_error() says what happened first.
- * - The library never prints, never exits, installs no signal handlers and
- *   starts no threads.  Writes use MSG_NOSIGNAL, so a dead server is an
- *   error (-EPIPE / -ECONNRESET), never SIGPIPE.
- * - Error codes with a meaning of their own here:
+ *   on success and a negative errno value on failure.  Functions returning
+ *   a pointer return NULL on failure with errno set (the positive value).
+ *   Functions returning void cannot fail; functions returning a string
+ *   never return NULL.  A NULL object is a bad argument (-EINVAL).
+ * - A failure either leaves the connection as it was (a refusal) or breaks
+ *   it for good; shmframe_conn_error() tells which (0 after a refusal).
+ *   Refusals:
+ *     -EINVAL   a bad argument
+ *     -EAGAIN   nothing ready yet (shmframe_flush, shmframe_try_acquire)
+ *     -EBUSY    a readback from within a callback of another
+ *     -EDEADLK  a wait that could never end (shmframe_acquire)
+ *     -EDQUOT / -EFBIG  a server limit that the library checks before it
+ *               asks (shmframe_surface_create, shmframe_readback)
+ *     the errno of a local failure to make a segment or buffer memory,
+ *               before anything was sent (the same two calls)
+ *   Everything else is sticky: the connection stays failed, every later
+ *   call on it returns the same error (a bad argument may still be
+ *   reported first, as -EINVAL), shmframe_conn_error() returns it, and
+ *   shmframe_last_error() tells in words what happened first (names,
+ *   paths, the server's own ERROR text).  shmframe_connect() always
+ *   reports on the connection it returns, so for it even a refusal (bad
+ *   options) is that connection's sticky error.
+ * - shmframe_strerror() gives a short sentence for any code, from any
+ *   thread.  A refusal's fuller explanation goes to the log callback
+ *   only; shmframe_last_error() stays "" while the connection is usable.
+ * - Error codes with a meaning of their own here (any other code is the
+ *   errno of a system call that failed, e.g. -ENOMEM or -EMFILE):
  *     -ECONNREFUSED / -ENOENT  no server at the address
  *     -ECONNRESET / -EPIPE     the server closed the connection
  *     -EPROTO           the server sent a malformed or unexpected message,
@@ -39,7 +58,15 @@
  *                       a Unix listener did not accept within 5 s
  *     -EDEADLK          acquire would wait for a buffer that can never
  *                       come back (the caller holds them all)
+ *     -ENOBUFS          the server sent more than the library can queue
+ *     -E2BIG            the options set a member this library does not
+ *                       know (see "Structs that grow" below)
  *     -EINVAL           a bad argument; the connection stays usable
+ *
+ * Other conventions
+ * - The library never prints, never exits, installs no signal handlers and
+ *   starts no threads.  Writes use MSG_NOSIGNAL, so a dead server is an
+ *   error (-EPIPE / -ECONNRESET), never SIGPIPE.
  * - Threads: a connection and everything made from it belong to one thread
  *   at a time.  Different connections may be used from different threads
  *   at once.  shmframe_strerror() and shmframe_version() may be called from
@@ -111,8 +138,39 @@ struct shmframe_rect {
 };
 
 /*
+ * Structs that grow
+ *
+ * struct shmframe_options and struct shmframe_surface_listener are
+ * allocated by the caller, and later versions add members at their end
+ * (never in between, never changing one).  So that the library never reads
+ * or writes past the struct a program has, it is always told its size:
+ * shmframe_options_init(), shmframe_connect() and
+ * shmframe_surface_set_listener() are macros that pass sizeof the struct
+ * as this header declares it to shmframe_options_init_sized(),
+ * shmframe_connect_sized() and shmframe_surface_set_listener_sized().
+ * Programs call the macros as they always did.  A program built against
+ * the 1.0 header calls the functions of those three names, which stay in
+ * the library and read and write exactly the 1.0 structs.  (Taking the
+ * address of one, or calling (shmframe_connect)(...) in parentheses, also
+ * gets the 1.0 function.)
+ *
+ * The rules for a size the library did not expect:
+ * - A member is there when the size covers it whole.  One past the size
+ *   is treated as absent: an option takes its default (as
+ *   shmframe_options_init() sets it), a callback counts as NULL.  Every
+ *   member added later has zero, or NULL, mean "as before".
+ * - A struct larger than this library knows (a program built against a
+ *   newer header): shmframe_options_init_sized() sets the members it
+ *   knows and zeroes the rest; shmframe_connect_sized() fails with -E2BIG
+ *   when a byte it does not know is not zero (an option it cannot honour
+ *   is not silently dropped); the listener's unknown callbacks are never
+ *   called (this library has no such events).
+ */
+
+/*
  * Connection options.  Always start from shmframe_options_init(), which
- * fills in the defaults; then set the fields you care about.
+ * fills in the defaults and zeroes the rest; then set the fields you care
+ * about.
  */
 struct shmframe_options {
 	/* Transport; the default comes from $SHMFRAME_TRANSPORT ("auto",
@@ -156,8 +214,17 @@ struct shmframe_surface_listener {
 	void (*closed)(void *data, struct shmframe_surface *surface);
 };
 
-/* Fills *opts with the defaults described above. */
+/* Fills *opts with the defaults described above (the 1.0 struct; see
+ * "Structs that grow" for the macro of this name). */
 SHMFRAME_EXPORT void shmframe_options_init(struct shmframe_options *opts);
+
+/* Fills the size bytes at opts: the defaults for the members they hold
+ * whole, zero everywhere else.  NULL is allowed (nothing happens). */
+SHMFRAME_EXPORT void shmframe_options_init_sized(struct shmframe_options *opts,
+                                                 size_t size);
+
+#define shmframe_options_init(opts) \
+	shmframe_options_init_sized((opts), sizeof(struct shmframe_options))
 
 /*
  * Connects, shakes hands and chooses the transport (blocking).
@@ -174,6 +241,15 @@ SHMFRAME_EXPORT void shmframe_options_init(struct shmframe_options *opts);
  */
 SHMFRAME_EXPORT struct shmframe_conn *
 shmframe_connect(const char *addr, const struct shmframe_options *opts);
+
+/* shmframe_connect() with opts of size bytes (ignored when opts is NULL);
+ * the options are read before anything else is done, and not kept. */
+SHMFRAME_EXPORT struct shmframe_conn *
+shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
+                       size_t size);
+
+#define shmframe_connect(addr, opts) \
+	shmframe_connect_sized((addr), (opts), sizeof(struct shmframe_options))
 
 /* Closes the connection and frees every surface, buffer and segment made
  * from it.  NULL is allowed. */
@@ -237,11 +313,23 @@ shmframe_surface_create(struct shmframe_conn *conn, uint32_t width,
  * invalid.  NULL is allowed. */
 SHMFRAME_EXPORT void shmframe_surface_destroy(struct shmframe_surface *surface);
 
-/* Sets the callbacks (listener must stay valid while set; NULL clears). */
+/* Sets the callbacks (the library keeps the pointer, not a copy: listener
+ * must stay valid while set; NULL clears). */
 SHMFRAME_EXPORT void
 shmframe_surface_set_listener(struct shmframe_surface *surface,
                               const struct shmframe_surface_listener *listener,
                               void *data);
+
+/* The same for a listener struct of size bytes. */
+SHMFRAME_EXPORT void
+shmframe_surface_set_listener_sized(struct shmframe_surface *surface,
+                                    const struct shmframe_surface_listener *listener,
+                                    size_t size, void *data);
+
+#define shmframe_surface_set_listener(surface, listener, data) \
+	shmframe_surface_set_listener_sized((surface), (listener), \
+	                                    sizeof(struct shmframe_surface_listener), \
+	                                    (data))
 
 /* Latch (default) or copy; takes effect with the next present (each
  * frame carries its mode, so switching costs nothing).  A buffer the server

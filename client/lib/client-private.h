@@ -4,7 +4,9 @@
  * The library is split by job: conn.c (connect, handshake, sticky error,
  * log), io.c (the byte queues and the socket), transport.c (the segment
  * probe), surface.c (surfaces, buffer pool, acquire/present), readback.c,
- * dispatch.c (events and the blocking waits built on them) and errors.c.
+ * dispatch.c (decoding events and routing them, and the blocking waits
+ * built on them) and errors.c (error codes and their texts).  Each event's
+ * handler (sfc__<object>_on_<event>) lives with the object it changes.
  */
 #ifndef SHMFRAME_CLIENT_PRIVATE_H
 #define SHMFRAME_CLIENT_PRIVATE_H
@@ -19,6 +21,31 @@
 #include "fdpass.h"
 #include "segment.h"
 #include "wire.h"
+
+/* The library defines the 1.0 functions under these names; the macros
+ * are for programs (shmframe.h, "Structs that grow"). */
+#undef shmframe_options_init
+#undef shmframe_connect
+#undef shmframe_surface_set_listener
+
+/* The sizes of the two growing structs as 1.0 published them: what a
+ * program built against 1.0 allocates, and so all that the 1.0 functions
+ * may touch, whatever the structs grow to.  Members are only ever added
+ * after the last 1.0 one (log_data, closed), and the 1.0 structs had a
+ * pointer's alignment.  The install test diffs the layout against the
+ * verbatim 1.0 header; the assertions in conn.c and surface.c catch a
+ * 1.0 member moved on the usual 64-bit ABIs at compile time. */
+#define SFC_ROUND_UP(n, a) (((n) + (a) - 1) / (a) * (a))
+#define SFC_OPTIONS_1_0_SIZE \
+	SFC_ROUND_UP(offsetof(struct shmframe_options, log_data) + sizeof(void *), \
+	             _Alignof(void *))
+#define SFC_LISTENER_1_0_SIZE \
+	SFC_ROUND_UP(offsetof(struct shmframe_surface_listener, closed) + \
+	             sizeof(void (*)(void)), _Alignof(void *))
+
+/* Whether a caller's struct of size bytes holds member m whole. */
+#define SFC_HAS(type, m, size) \
+	((size) >= offsetof(type, m) + sizeof(((type *)0)->m))
 
 #define SF_MAX_BUFFERS 16u
 /* Room for the longest text the library keeps for one error. */
@@ -57,7 +84,6 @@ struct sfc_payload {
 /* The one readback a connection may have outstanding. */
 struct sf_readback {
 	bool waiting;         /* GET_IMAGE sent, IMAGE not yet decoded */
-	bool done;            /* IMAGE (and its payload) fully received */
 	uint32_t surface, serial, segment;
 	struct sf_rect rect;
 	uint8_t *dst;
@@ -98,6 +124,7 @@ struct shmframe_surface {
 	struct shmframe_buffer buffers[SF_MAX_BUFFERS];
 
 	const struct shmframe_surface_listener *listener;
+	size_t listener_size;   /* bytes of *listener the caller has */
 	void *listener_data;
 };
 
@@ -153,6 +180,16 @@ void sfc__log(struct shmframe_conn *conn, enum shmframe_log_level level,
  * and returns conn->error, so callers can write `return sfc__fail(...)`. */
 int sfc__fail(struct shmframe_conn *conn, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* sfc__fail with -EPROTO: the server sent what it never should. */
+int sfc__protocol_error(struct shmframe_conn *conn, const char *what);
+/* Records the server's ERROR (text may be empty) as the connection's
+ * error, its text made printable. */
+int sfc__fail_server(struct shmframe_conn *conn, const struct sf_error *e,
+                    const char *text);
+/* Event handlers: the handshake's WELCOME, and ERROR. */
+int sfc__conn_on_welcome(struct shmframe_conn *conn, const struct sf_welcome *w);
+int sfc__conn_on_error(struct shmframe_conn *conn, const struct sf_error *e,
+                      const char *text);
 
 /* io.c: the byte queues and the socket.  Nothing here runs callbacks. */
 int sfc__bytes_reserve(struct sf_bytes *b, size_t more);
@@ -203,10 +240,11 @@ int sfc__process(struct shmframe_conn *conn);
 int sfc__pump(struct shmframe_conn *conn);
 /* Sends a SYNC and pumps until its SYNC_DONE. */
 int sfc__roundtrip(struct shmframe_conn *conn);
-/* Records the server's ERROR (text may be empty) as the connection's
- * error, its text made printable. */
-int sfc__fail_server(struct shmframe_conn *conn, const struct sf_error *e,
-                    const char *text);
+/* Finds an ERROR among the events still queued, handling nothing else,
+ * and makes it the connection's error; false when there is none. */
+bool sfc__find_error(struct shmframe_conn *conn);
+
+/* errors.c */
 /* Maps an ERROR code to the errno the library reports. */
 int sfc__error_errno(uint32_t code);
 
@@ -223,10 +261,26 @@ int sfc__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
                        size_t size, uint8_t flags, uint32_t *id);
 /* Tells the server to drop segment id (queued). */
 int sfc__segment_detach(struct shmframe_conn *conn, uint32_t id, size_t size);
+/* Event handler: the answer to the PROBE in flight. */
+int sfc__transport_on_probe_result(struct shmframe_conn *conn,
+                                   const struct sf_probe_result *r,
+                                   const char *text);
 
 /* surface.c */
 struct shmframe_surface *sfc__surface_find(struct shmframe_conn *conn,
                                           uint32_t id);
 void sfc__surface_free(struct shmframe_surface *surface);
+/* Event handlers: a buffer back, a frame shown, a window closed. */
+int sfc__surface_on_release(struct shmframe_conn *conn,
+                           const struct sf_release *r);
+int sfc__surface_on_presented(struct shmframe_conn *conn,
+                             const struct sf_presented *p);
+int sfc__surface_on_closed(struct shmframe_conn *conn, const struct sf_closed *c);
+
+/* readback.c */
+/* Bytes of pixels that follow an IMAGE on the socket (0 over shm). */
+uint64_t sfc__image_payload(const struct sf_image *img);
+/* Event handler: the answer to the GET_IMAGE in flight. */
+int sfc__readback_on_image(struct shmframe_conn *conn, const struct sf_image *img);
 
 #endif

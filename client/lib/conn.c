@@ -20,6 +20,7 @@
 #include "addr.h"
 #include "client-private.h"
 #include "cookie.h"
+#include "text.h"
 
 #ifndef SHMFRAME_VERSION_STRING
 #define SHMFRAME_VERSION_STRING "1.0.0"
@@ -63,6 +64,41 @@ int sfc__fail(struct shmframe_conn *conn, int err, const char *fmt, ...)
 	return conn->error;
 }
 
+int sfc__protocol_error(struct shmframe_conn *conn, const char *what)
+{
+	return sfc__fail(conn, -EPROTO, "protocol error: %s", what);
+}
+
+int sfc__fail_server(struct shmframe_conn *conn, const struct sf_error *e,
+                    const char *text)
+{
+	char shown[SF_ERROR_TEXT - 16];
+
+	/* The server's words, shown and never obeyed: a program prints
+	 * shmframe_last_error() on its terminal. */
+	sf__text_printable(shown, sizeof shown,
+	                   text[0] ? text : sf__error_name(e->code));
+	return sfc__fail(conn, sfc__error_errno(e->code), "server: %s", shown);
+}
+
+int sfc__conn_on_error(struct shmframe_conn *conn, const struct sf_error *e,
+                      const char *text)
+{
+	sfc__log(conn, SHMFRAME_LOG_DEBUG, "ERROR %s for request %u (%s)",
+	        sf__error_name(e->code), e->sequence,
+	        sf__type_name(e->request_type));
+	return sfc__fail_server(conn, e, text);
+}
+
+int sfc__conn_on_welcome(struct shmframe_conn *conn, const struct sf_welcome *w)
+{
+	if (conn->phase != SF_PHASE_HELLO)
+		return sfc__protocol_error(conn, "WELCOME after the handshake");
+	conn->welcome = *w;
+	conn->phase = SF_PHASE_READY;
+	return 0;
+}
+
 static enum shmframe_transport transport_from_env(void)
 {
 	const char *env = getenv("SHMFRAME_TRANSPORT");
@@ -74,14 +110,71 @@ static enum shmframe_transport transport_from_env(void)
 	return SHMFRAME_TRANSPORT_AUTO;
 }
 
-SHMFRAME_EXPORT void shmframe_options_init(struct shmframe_options *opts)
+_Static_assert(sizeof(struct shmframe_options) >= SFC_OPTIONS_1_0_SIZE,
+               "struct shmframe_options shrank below 1.0");
+#if defined(__LP64__)
+_Static_assert(SFC_OPTIONS_1_0_SIZE == 48 &&
+               offsetof(struct shmframe_options, buffers) == 16 &&
+               offsetof(struct shmframe_options, log) == 32,
+               "a member of the 1.0 struct shmframe_options moved");
+#endif
+
+/* Copies the members that a caller's struct of size bytes holds whole
+ * (a member cut by the size is absent). */
+static void copy_options(struct shmframe_options *dst,
+                         const struct shmframe_options *src, size_t size)
 {
+#define COPY(m) \
+	do { \
+		if (SFC_HAS(struct shmframe_options, m, size)) \
+			dst->m = src->m; \
+	} while (0)
+	COPY(transport);
+	COPY(shm);
+	COPY(name);
+	COPY(buffers);
+	COPY(auth_file);
+	COPY(log);
+	COPY(log_data);
+#undef COPY
+}
+
+SHMFRAME_EXPORT void shmframe_options_init_sized(struct shmframe_options *opts,
+                                                 size_t size)
+{
+	struct shmframe_options d;
+
 	if (!opts)
 		return;
-	memset(opts, 0, sizeof *opts);
-	opts->transport = transport_from_env();
-	opts->shm = SHMFRAME_SHM_ANY;
-	opts->buffers = 3;
+	memset(&d, 0, sizeof d);
+	d.transport = transport_from_env();
+	d.shm = SHMFRAME_SHM_ANY;
+	d.buffers = 3;
+	/* Bytes past what this library knows are a newer program's members,
+	 * whose zero means "as before". */
+	memset(opts, 0, size);
+	copy_options(opts, &d, size);
+}
+
+SHMFRAME_EXPORT void shmframe_options_init(struct shmframe_options *opts)
+{
+	shmframe_options_init_sized(opts, SFC_OPTIONS_1_0_SIZE);
+}
+
+/* The connection's options: the defaults, then what the caller's size
+ * bytes hold.  -E2BIG when those set a member past the ones this library
+ * knows: the caller asked for something it cannot do. */
+static int take_options(struct shmframe_options *o,
+                        const struct shmframe_options *opts, size_t size)
+{
+	shmframe_options_init_sized(o, sizeof *o);
+	if (!opts)
+		return 0;
+	copy_options(o, opts, size);
+	for (size_t i = sizeof *o; i < size; i++)
+		if (((const unsigned char *)opts)[i])
+			return -E2BIG;
+	return 0;
 }
 
 /*
@@ -433,7 +526,8 @@ static char *copy_string(const char *s, int *err)
 }
 
 SHMFRAME_EXPORT struct shmframe_conn *
-shmframe_connect(const char *addr, const struct shmframe_options *opts)
+shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
+                       size_t size)
 {
 	struct shmframe_conn *conn = calloc(1, sizeof *conn);
 	struct sf_addr a;
@@ -441,16 +535,22 @@ shmframe_connect(const char *addr, const struct shmframe_options *opts)
 	char name[512];
 	int err = 0;
 
-	if (!conn)
+	if (!conn) {
+		errno = ENOMEM;
 		return NULL;
+	}
 	conn->fd = -1;
 	conn->max_message = SF_MAX_MESSAGE;
 	conn->transport = SHMFRAME_TRANSPORT_SOCKET;
 	sf__fdq_init(&conn->fdq);
-	if (opts)
-		conn->opts = *opts;
-	else
-		shmframe_options_init(&conn->opts);
+	if (take_options(&conn->opts, opts, size)) {
+		/* Nothing of the caller's is kept. */
+		conn->opts.name = conn->opts.auth_file = NULL;
+		sfc__fail(conn, -E2BIG, "the options set a member that this library "
+		         "(%s) does not know: the program was built against a newer "
+		         "shmframe.h", SHMFRAME_VERSION_STRING);
+		return conn;
+	}
 	conn->name = copy_string(conn->opts.name, &err);
 	conn->auth_file = copy_string(conn->opts.auth_file, &err);
 	conn->opts.name = conn->name;
@@ -496,6 +596,12 @@ shmframe_connect(const char *addr, const struct shmframe_options *opts)
 	sfc__log(conn, SHMFRAME_LOG_INFO, "connected to %s, transport %s (%s)",
 	        name, shmframe_transport_name(conn), conn->reason);
 	return conn;
+}
+
+SHMFRAME_EXPORT struct shmframe_conn *
+shmframe_connect(const char *addr, const struct shmframe_options *opts)
+{
+	return shmframe_connect_sized(addr, opts, SFC_OPTIONS_1_0_SIZE);
 }
 
 SHMFRAME_EXPORT void shmframe_disconnect(struct shmframe_conn *conn)

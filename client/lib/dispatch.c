@@ -1,14 +1,15 @@
 /*
- * Events: each one decoded by protocol/wire.c, checked against what this
- * connection is waiting for, then handled and handed to the listener.
- * Also the calls built on them: dispatch, flush, roundtrip and the pump
- * that every blocking call waits with.
+ * Events: each one decoded by protocol/wire.c and routed to the handler
+ * of the object it concerns (sfc__<object>_on_<event>, in the file that
+ * owns that object), which checks it against what the connection is
+ * waiting for and runs the listener.  Also the calls built on them:
+ * dispatch, flush, roundtrip (whose SYNC_DONE is handled here) and the
+ * pump that every blocking call waits with.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "client-private.h"
-#include "text.h"
 
 /* One decoded event.  Everything is copied out of the input queue before
  * a callback runs, so a callback may read more events (by acquiring, say)
@@ -27,31 +28,6 @@ struct event {
 	} u;
 	char text[SF_MAX_TEXT + 1];
 };
-
-int sfc__fail_server(struct shmframe_conn *conn, const struct sf_error *e,
-                    const char *text)
-{
-	char shown[SF_ERROR_TEXT - 16];
-
-	/* The server's words, shown and never obeyed: a program prints
-	 * shmframe_last_error() on its terminal. */
-	sf__text_printable(shown, sizeof shown,
-	                   text[0] ? text : sf__error_name(e->code));
-	return sfc__fail(conn, sfc__error_errno(e->code), "server: %s", shown);
-}
-
-int sfc__error_errno(uint32_t code)
-{
-	switch (code) {
-	case SF_ERR_BAD_MAGIC:
-	case SF_ERR_BAD_VERSION: return -EPROTONOSUPPORT;
-	case SF_ERR_AUTH: return -EACCES;
-	case SF_ERR_LIMIT: return -EDQUOT;
-	case SF_ERR_NO_MEMORY: return -ENOMEM;
-	case SF_ERR_SLOW: return -ETIMEDOUT;
-	}
-	return -EPROTO;
-}
 
 static int decode(const void *msg, const struct sf_header *h, struct event *ev,
                   const char **why)
@@ -82,151 +58,37 @@ static int decode(const void *msg, const struct sf_header *h, struct event *ev,
 	return SF_ERR_UNKNOWN_TYPE;
 }
 
-/*
- * The surface an event names.  Ids are never reused, so an id we handed
- * out but no longer have belongs to a surface destroyed while the event
- * was on its way: *stale is set and the event is dropped.  An id we never
- * handed out is the server's mistake.
- */
-static struct shmframe_surface *event_surface(struct shmframe_conn *conn,
-                                              uint32_t id, bool *stale)
-{
-	struct shmframe_surface *s = sfc__surface_find(conn, id);
-
-	*stale = !s && id != 0 && id <= conn->next_surface_id;
-	return s;
-}
-
-static int unexpected(struct shmframe_conn *conn, const char *what)
-{
-	return sfc__fail(conn, -EPROTO, "protocol error: %s", what);
-}
-
-static int on_release(struct shmframe_conn *conn, const struct sf_release *r)
-{
-	bool stale;
-	struct shmframe_surface *s = event_surface(conn, r->surface, &stale);
-	struct shmframe_buffer *b;
-
-	if (!s)
-		return stale ? 0 : unexpected(conn, "RELEASE for an unknown surface");
-	if (s->segment_id == 0)
-		return unexpected(conn, "RELEASE for a frame sent on the socket");
-	if (r->buffer == 0 || r->buffer > s->n_buffers)
-		return unexpected(conn, "RELEASE for an unknown buffer");
-	b = &s->buffers[r->buffer - 1];
-	if (b->state != SF_BUFFER_BUSY || b->serial != r->serial)
-		return unexpected(conn, "RELEASE for a buffer the server does not hold");
-	b->state = SF_BUFFER_FREE;
-	if (s->listener && s->listener->released)
-		s->listener->released(s->listener_data, s, r->serial);
-	return 0;
-}
-
-static int on_presented(struct shmframe_conn *conn, const struct sf_presented *p)
-{
-	bool stale;
-	struct shmframe_surface *s = event_surface(conn, p->surface, &stale);
-
-	if (!s)
-		return stale ? 0 : unexpected(conn, "PRESENTED for an unknown surface");
-	if (s->inflight == 0)
-		return unexpected(conn, "PRESENTED without a frame in flight");
-	s->inflight--;
-	conn->inflight--;
-	if (s->listener && s->listener->presented)
-		s->listener->presented(s->listener_data, s, p->serial, p->time_ns,
-		                       (p->flags & SF_PRESENTED_DISCARDED) != 0);
-	return 0;
-}
-
-static int on_closed(struct shmframe_conn *conn, const struct sf_closed *c)
-{
-	bool stale;
-	struct shmframe_surface *s = event_surface(conn, c->surface, &stale);
-
-	if (!s)
-		return stale ? 0 : unexpected(conn, "CLOSED for an unknown surface");
-	s->closed = true;
-	if (s->listener && s->listener->closed)
-		s->listener->closed(s->listener_data, s);
-	return 0;
-}
-
-static int on_image(struct shmframe_conn *conn, const struct sf_image *img)
-{
-	struct sf_readback *rb = &conn->readback;
-
-	if (!rb->waiting || img->surface != rb->surface || img->serial != rb->serial)
-		return unexpected(conn, "IMAGE that was not asked for");
-	if (img->segment != rb->segment ||
-	    memcmp(&img->rect, &rb->rect, sizeof img->rect) != 0)
-		return unexpected(conn, "IMAGE does not match its GET_IMAGE");
-	rb->waiting = false;
-	conn->inflight--;
-	if (img->segment) {
-		rb->done = true;
-		return 0;
-	}
-	/* The rows follow the message; they go straight into the caller's
-	 * memory, from the input queue first and then from the socket. */
-	conn->payload = (struct sfc_payload){
-		.active = true,
-		.remaining = (uint64_t)img->rect.width * img->rect.height *
-		             SF_BYTES_PER_PIXEL,
-		.dst = rb->dst,
-		.row_bytes = img->rect.width * SF_BYTES_PER_PIXEL,
-		.dst_stride = rb->dst_stride,
-	};
-	return 0;
-}
-
 static int on_sync_done(struct shmframe_conn *conn, const struct sf_sync *s)
 {
 	/* Serials wrap; one not after the last SYNC sent, or not after the
 	 * last answered, was never asked for. */
 	if ((int32_t)(s->serial - conn->next_sync) > 0 ||
 	    (int32_t)(s->serial - conn->sync_done) <= 0)
-		return unexpected(conn, "SYNC_DONE that was not asked for");
+		return sfc__protocol_error(conn, "SYNC_DONE that was not asked for");
 	conn->sync_done = s->serial;
 	return 0;
 }
 
-static int handle(struct shmframe_conn *conn, struct event *ev)
+/* Routes a decoded event to the file that owns its object.  WELCOME,
+ * PROBE_RESULT and ERROR come in any phase; the rest only once connected. */
+static int route(struct shmframe_conn *conn, struct event *ev)
 {
 	switch (ev->type) {
-	case SF_WELCOME:
-		if (conn->phase != SF_PHASE_HELLO)
-			return unexpected(conn, "WELCOME after the handshake");
-		conn->welcome = ev->u.welcome;
-		conn->phase = SF_PHASE_READY;
-		return 0;
+	case SF_WELCOME: return sfc__conn_on_welcome(conn, &ev->u.welcome);
 	case SF_PROBE_RESULT:
-		if (conn->phase != SF_PHASE_PROBE || conn->probe_answered)
-			return unexpected(conn, "PROBE_RESULT without a PROBE");
-		conn->probe_answered = true;
-		conn->probe_status = ev->u.probe.status;
-		/* It ends up in the transport reason or an error message, which
-		 * programs print on a terminal. */
-		sf__text_printable(conn->probe_text, sizeof conn->probe_text,
-		                   ev->text);
-		return 0;
-	case SF_ERROR:
-		sfc__log(conn, SHMFRAME_LOG_DEBUG, "ERROR %s for request %u (%s)",
-		        sf__error_name(ev->u.error.code), ev->u.error.sequence,
-		        sf__type_name(ev->u.error.request_type));
-		return sfc__fail_server(conn, &ev->u.error, ev->text);
+		return sfc__transport_on_probe_result(conn, &ev->u.probe, ev->text);
+	case SF_ERROR: return sfc__conn_on_error(conn, &ev->u.error, ev->text);
 	}
 	if (conn->phase == SF_PHASE_HELLO)
-		return unexpected(conn, "event before WELCOME");
+		return sfc__protocol_error(conn, "event before WELCOME");
 	switch (ev->type) {
-	case SF_RELEASE: return on_release(conn, &ev->u.release);
-	case SF_PRESENTED: return on_presented(conn, &ev->u.presented);
-	case SF_CLOSED: return on_closed(conn, &ev->u.closed);
-	case SF_IMAGE: return on_image(conn, &ev->u.image);
+	case SF_RELEASE: return sfc__surface_on_release(conn, &ev->u.release);
+	case SF_PRESENTED: return sfc__surface_on_presented(conn, &ev->u.presented);
+	case SF_CLOSED: return sfc__surface_on_closed(conn, &ev->u.closed);
+	case SF_IMAGE: return sfc__readback_on_image(conn, &ev->u.image);
 	case SF_SYNC_DONE: return on_sync_done(conn, &ev->u.sync);
 	}
-	return unexpected(conn, "unknown event");
+	return sfc__protocol_error(conn, "unknown event");
 }
 
 int sfc__process(struct shmframe_conn *conn)
@@ -286,12 +148,50 @@ int sfc__process(struct shmframe_conn *conn)
 		in->len -= h.length;
 		if (in->len == 0)
 			in->start = 0;
-		r = handle(conn, &ev);
+		r = route(conn, &ev);
 		if (r)
 			return r;
 		handled++;
 	}
 	return handled;
+}
+
+/*
+ * Looks through the input queue for an ERROR without handling anything
+ * else: the connection is dead, but the server's reason is worth more than
+ * our "broken pipe".  The rows of an inline IMAGE are stepped over.
+ */
+bool sfc__find_error(struct shmframe_conn *conn)
+{
+	const uint8_t *p = conn->in.data + conn->in.start;
+	size_t avail = conn->in.len;
+	uint64_t skip = conn->payload.active ? conn->payload.remaining : 0;
+
+	for (;;) {
+		struct sf_header h;
+		struct event ev;
+		const char *why;
+
+		if (skip >= avail)
+			return false;
+		p += skip;
+		avail -= (size_t)skip;
+		skip = 0;
+		if (sf__header_check(p, avail, SF_MAX_MESSAGE, &h, &why) != 1 ||
+		    avail < h.length)
+			return false;
+		if (h.type == SF_ERROR || h.type == SF_IMAGE) {
+			if (decode(p, &h, &ev, &why))
+				return false;
+			if (ev.type == SF_ERROR) {
+				sfc__fail_server(conn, &ev.u.error, ev.text);
+				return true;
+			}
+			skip = sfc__image_payload(&ev.u.image);
+		}
+		p += h.length;
+		avail -= h.length;
+	}
 }
 
 int sfc__pump(struct shmframe_conn *conn)

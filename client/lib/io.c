@@ -213,10 +213,8 @@ static void payload_advance(struct shmframe_conn *conn, const uint8_t *src,
 			p->row++;
 		}
 	}
-	if (p->remaining == 0) {
+	if (p->remaining == 0)
 		p->active = false;
-		conn->readback.done = true;
-	}
 }
 
 size_t sfc__payload_take(struct shmframe_conn *conn, const uint8_t *src,
@@ -345,52 +343,6 @@ int sfc__wait(struct shmframe_conn *conn, bool want_out)
 	return 0;
 }
 
-/*
- * Looks through the input queue for an ERROR without handling anything
- * else: the connection is dead, but the server's reason is worth more than
- * our "broken pipe".
- */
-static bool find_error(struct shmframe_conn *conn)
-{
-	const uint8_t *p = conn->in.data + conn->in.start;
-	size_t avail = conn->in.len;
-	uint64_t skip = conn->payload.active ? conn->payload.remaining : 0;
-
-	for (;;) {
-		struct sf_header h;
-		const char *why;
-
-		if (skip >= avail)
-			return false;
-		p += skip;
-		avail -= (size_t)skip;
-		skip = 0;
-		if (sf__header_check(p, avail, SF_MAX_MESSAGE, &h, &why) != 1 ||
-		    avail < h.length)
-			return false;
-		if (h.type == SF_ERROR) {
-			struct sf_error e;
-			char text[SF_MAX_TEXT + 1];
-
-			if (sf__decode_error(p, h.length, &e, text, &why))
-				return false;
-			sfc__fail_server(conn, &e, text);
-			return true;
-		}
-		if (h.type == SF_IMAGE) {
-			struct sf_image img;
-
-			if (sf__decode_image(p, h.length, &img, &why))
-				return false;
-			if (img.segment == 0)
-				skip = (uint64_t)img.rect.width * img.rect.height *
-				       SF_BYTES_PER_PIXEL;
-		}
-		p += h.length;
-		avail -= h.length;
-	}
-}
-
 void sfc__salvage_error(struct shmframe_conn *conn, int err, const char *fmt, ...)
 {
 	char text[SF_ERROR_TEXT];
@@ -414,7 +366,7 @@ void sfc__salvage_error(struct shmframe_conn *conn, int err, const char *fmt, ..
 			break;
 		conn->in.len += (size_t)n;
 	}
-	if (find_error(conn))
+	if (sfc__find_error(conn))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);

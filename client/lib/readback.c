@@ -9,10 +9,43 @@
 
 #include "client-private.h"
 
-/* Waits until the GET_IMAGE just sent is fully answered. */
+uint64_t sfc__image_payload(const struct sf_image *img)
+{
+	if (img->segment)
+		return 0;
+	return (uint64_t)img->rect.width * img->rect.height * SF_BYTES_PER_PIXEL;
+}
+
+int sfc__readback_on_image(struct shmframe_conn *conn, const struct sf_image *img)
+{
+	struct sf_readback *rb = &conn->readback;
+
+	if (!rb->waiting || img->surface != rb->surface || img->serial != rb->serial)
+		return sfc__protocol_error(conn, "IMAGE that was not asked for");
+	if (img->segment != rb->segment ||
+	    memcmp(&img->rect, &rb->rect, sizeof img->rect) != 0)
+		return sfc__protocol_error(conn, "IMAGE does not match its GET_IMAGE");
+	rb->waiting = false;
+	conn->inflight--;
+	if (img->segment)
+		return 0;
+	/* The rows follow the message; they go straight into the caller's
+	 * memory, from the input queue first and then from the socket. */
+	conn->payload = (struct sfc_payload){
+		.active = true,
+		.remaining = sfc__image_payload(img),
+		.dst = rb->dst,
+		.row_bytes = img->rect.width * SF_BYTES_PER_PIXEL,
+		.dst_stride = rb->dst_stride,
+	};
+	return 0;
+}
+
+/* Waits until the GET_IMAGE just sent is fully answered: its IMAGE
+ * decoded, and over the socket its rows all read. */
 static int wait_image(struct shmframe_conn *conn)
 {
-	while (!conn->readback.done) {
+	while (conn->readback.waiting || conn->payload.active) {
 		int r = sfc__pump(conn);
 
 		if (r < 0)
@@ -119,7 +152,6 @@ SHMFRAME_EXPORT int shmframe_readback(struct shmframe_surface *s, uint32_t x,
 	else
 		err = readback_inline(s, &get, dst, dst_stride);
 	conn->readback.waiting = false;
-	conn->readback.done = false;
 	conn->readback.dst = NULL;
 	return err;
 }

@@ -40,6 +40,85 @@ void sfc__surface_free(struct shmframe_surface *s)
 	free(s);
 }
 
+/* Whether the listener has callback m: set, and inside the struct the
+ * caller registered (a 1.0 program's listener ends before later ones). */
+#define HAS_CALLBACK(s, m) \
+	((s)->listener && \
+	 SFC_HAS(struct shmframe_surface_listener, m, (s)->listener_size) && \
+	 (s)->listener->m)
+
+/*
+ * The surface an event names.  Ids are never reused, so an id we handed
+ * out but no longer have belongs to a surface destroyed while the event
+ * was on its way: *stale is set and the event is dropped.  An id we never
+ * handed out is the server's mistake.
+ */
+static struct shmframe_surface *event_surface(struct shmframe_conn *conn,
+                                              uint32_t id, bool *stale)
+{
+	struct shmframe_surface *s = sfc__surface_find(conn, id);
+
+	*stale = !s && id != 0 && id <= conn->next_surface_id;
+	return s;
+}
+
+int sfc__surface_on_release(struct shmframe_conn *conn,
+                           const struct sf_release *r)
+{
+	bool stale;
+	struct shmframe_surface *s = event_surface(conn, r->surface, &stale);
+	struct shmframe_buffer *b;
+
+	if (!s)
+		return stale ? 0 : sfc__protocol_error(conn,
+		                                        "RELEASE for an unknown surface");
+	if (s->segment_id == 0)
+		return sfc__protocol_error(conn, "RELEASE for a frame sent on the socket");
+	if (r->buffer == 0 || r->buffer > s->n_buffers)
+		return sfc__protocol_error(conn, "RELEASE for an unknown buffer");
+	b = &s->buffers[r->buffer - 1];
+	if (b->state != SF_BUFFER_BUSY || b->serial != r->serial)
+		return sfc__protocol_error(conn,
+		                           "RELEASE for a buffer the server does not hold");
+	b->state = SF_BUFFER_FREE;
+	if (HAS_CALLBACK(s, released))
+		s->listener->released(s->listener_data, s, r->serial);
+	return 0;
+}
+
+int sfc__surface_on_presented(struct shmframe_conn *conn,
+                             const struct sf_presented *p)
+{
+	bool stale;
+	struct shmframe_surface *s = event_surface(conn, p->surface, &stale);
+
+	if (!s)
+		return stale ? 0 : sfc__protocol_error(conn,
+		                                        "PRESENTED for an unknown surface");
+	if (s->inflight == 0)
+		return sfc__protocol_error(conn, "PRESENTED without a frame in flight");
+	s->inflight--;
+	conn->inflight--;
+	if (HAS_CALLBACK(s, presented))
+		s->listener->presented(s->listener_data, s, p->serial, p->time_ns,
+		                       (p->flags & SF_PRESENTED_DISCARDED) != 0);
+	return 0;
+}
+
+int sfc__surface_on_closed(struct shmframe_conn *conn, const struct sf_closed *c)
+{
+	bool stale;
+	struct shmframe_surface *s = event_surface(conn, c->surface, &stale);
+
+	if (!s)
+		return stale ? 0 : sfc__protocol_error(conn,
+		                                        "CLOSED for an unknown surface");
+	s->closed = true;
+	if (HAS_CALLBACK(s, closed))
+		s->listener->closed(s->listener_data, s);
+	return 0;
+}
+
 /* Makes the pool: in shm mode one segment, each buffer at a page-aligned
  * offset, attached to the server (confirmed by the caller's round trip). */
 static int make_buffers(struct shmframe_surface *s)
@@ -86,6 +165,14 @@ static int make_buffers(struct shmframe_surface *s)
 	}
 	return 0;
 }
+
+/* The public formats and present modes go on the wire as they are. */
+_Static_assert(SHMFRAME_FORMAT_ARGB8888 == (int)SF_FORMAT_ARGB8888 &&
+               SHMFRAME_FORMAT_XRGB8888 == (int)SF_FORMAT_XRGB8888,
+               "enum shmframe_format is not enum sf_format");
+_Static_assert(SHMFRAME_PRESENT_LATCH == (int)SF_PRESENT_LATCH &&
+               SHMFRAME_PRESENT_COPY == (int)SF_PRESENT_COPY,
+               "enum shmframe_present_mode is not enum sf_present_mode");
 
 static int send_create(struct shmframe_surface *s)
 {
@@ -224,15 +311,33 @@ SHMFRAME_EXPORT void shmframe_surface_destroy(struct shmframe_surface *s)
 	sfc__surface_free(s);
 }
 
+_Static_assert(sizeof(struct shmframe_surface_listener) >= SFC_LISTENER_1_0_SIZE,
+               "struct shmframe_surface_listener shrank below 1.0");
+#if defined(__LP64__)
+_Static_assert(SFC_LISTENER_1_0_SIZE == 24 &&
+               offsetof(struct shmframe_surface_listener, released) == 8,
+               "a member of the 1.0 struct shmframe_surface_listener moved");
+#endif
+
+SHMFRAME_EXPORT void
+shmframe_surface_set_listener_sized(struct shmframe_surface *s,
+                                    const struct shmframe_surface_listener *listener,
+                                    size_t size, void *data)
+{
+	if (!s)
+		return;
+	s->listener = listener;
+	s->listener_size = listener ? size : 0;
+	s->listener_data = listener ? data : NULL;
+}
+
 SHMFRAME_EXPORT void
 shmframe_surface_set_listener(struct shmframe_surface *s,
                               const struct shmframe_surface_listener *listener,
                               void *data)
 {
-	if (!s)
-		return;
-	s->listener = listener;
-	s->listener_data = listener ? data : NULL;
+	shmframe_surface_set_listener_sized(s, listener, SFC_LISTENER_1_0_SIZE,
+	                                    data);
 }
 
 SHMFRAME_EXPORT int shmframe_surface_set_present_mode(struct shmframe_surface *s,
@@ -383,8 +488,10 @@ shmframe_try_acquire(struct shmframe_surface *s)
 SHMFRAME_EXPORT void *shmframe_buffer_pixels(struct shmframe_buffer *b,
                                              uint32_t *stride)
 {
-	if (!b)
+	if (!b) {
+		errno = EINVAL;
 		return NULL;
+	}
 	if (stride)
 		*stride = b->surface->stride;
 	return b->pixels;

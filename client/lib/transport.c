@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "client-private.h"
+#include "text.h"
 
 /* Probe segments only need to hold the proof; one page is the minimum any
  * kind maps anyway. */
@@ -67,6 +68,20 @@ static int send_segment(struct shmframe_conn *conn, uint16_t type,
 	if (seg->kind == SF_SHM_MEMFD)
 		return sfc__send_with_fd(conn, buf, len, conn->is_unix ? seg->fd : -1);
 	return sfc__queue(conn, buf, len);
+}
+
+int sfc__transport_on_probe_result(struct shmframe_conn *conn,
+                                   const struct sf_probe_result *r,
+                                   const char *text)
+{
+	if (conn->phase != SF_PHASE_PROBE || conn->probe_answered)
+		return sfc__protocol_error(conn, "PROBE_RESULT without a PROBE");
+	conn->probe_answered = true;
+	conn->probe_status = r->status;
+	/* It ends up in the transport reason or an error message, which
+	 * programs print on a terminal. */
+	sf__text_printable(conn->probe_text, sizeof conn->probe_text, text);
+	return 0;
 }
 
 /*
@@ -134,6 +149,14 @@ close_segment:
 	sf__segment_close(&seg);
 	return err;
 }
+
+/* The kind asked for in the options (and told by shmframe_shm_kind) is
+ * the kind on the wire; ANY is the wire's NONE, which no segment has. */
+_Static_assert(SHMFRAME_SHM_ANY == (int)SF_SHM_NONE &&
+               SHMFRAME_SHM_MEMFD == (int)SF_SHM_MEMFD &&
+               SHMFRAME_SHM_POSIX == (int)SF_SHM_POSIX &&
+               SHMFRAME_SHM_SYSV == (int)SF_SHM_SYSV,
+               "enum shmframe_shm_kind is not enum sf_shm_kind");
 
 int sfc__choose_transport(struct shmframe_conn *conn)
 {

@@ -120,5 +120,18 @@ cc -o "$work/consumer-1.0" "$work/consumer.c" -I"$work/abi-1.0" -L"$root/lib" -l
 	-Wl,-rpath,"$root/lib"
 LD_LIBRARY_PATH="$root/lib" "$work/consumer-1.0" "unix:$sock" ||
 	{ echo "FAIL: a program built against the 1.0 header"; exit 1; }
+# Every 1.0 option and callback, with the structs against an inaccessible
+# page: the library touches exactly the 1.0 layout (the sized functions
+# the new header's macros call are for newer programs; test-api checks
+# them with larger and smaller structs).
+cc -std=c11 -o "$work/abi-1.0-client" "$src/test/install/abi-1.0-client.c" \
+	-I"$work/abi-1.0" -L"$root/lib" -lshmframe -Wl,-rpath,"$root/lib"
+if nm "$work/abi-1.0-client" | grep -q 'shmframe_[a-z_]*_sized'; then
+	echo "FAIL: the 1.0 header led to a sized function"; exit 1
+fi
+for transport in socket shm; do
+	LD_LIBRARY_PATH="$root/lib" "$work/abi-1.0-client" "unix:$sock" "$transport" ||
+		{ echo "FAIL: the 1.0 program over $transport"; exit 1; }
+done
 
 echo "install test: passed (find_package shared+static, pkg-config, SONAME $soname, the 1.0 ABI)"

@@ -89,7 +89,7 @@ extern "C" {
 #endif
 
 #define SHMFRAME_VERSION_MAJOR 1
-#define SHMFRAME_VERSION_MINOR 0
+#define SHMFRAME_VERSION_MINOR 1
 
 struct shmframe_conn;
 struct shmframe_surface;
@@ -398,7 +398,7 @@ SHMFRAME_EXPORT int shmframe_readback(struct shmframe_surface *surface,
                                       uint32_t height, void *dst,
                                       uint32_t dst_stride);
 
-/* Library version, "1.0.0". */
+/* Library version, "MAJOR.MINOR.PATCH" (for this header "1.1.0"). */
 SHMFRAME_EXPORT const char *shmframe_version(void);
 
 #ifdef __cplusplus

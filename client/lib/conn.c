@@ -23,7 +23,7 @@
 #include "text.h"
 
 #ifndef SHMFRAME_VERSION_STRING
-#define SHMFRAME_VERSION_STRING "1.0.0"
+#define SHMFRAME_VERSION_STRING "unknown"
 #endif
 
 /* Frames are large: socket buffers sized for them save wake-ups.  The

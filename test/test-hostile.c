@@ -30,44 +30,21 @@
 #include "fdpass.h"
 #include "harness.h"
 #include "segment.h"
+#include "server-proc.h"
 #include "shmframe.h"
 #include "wire.h"
 
-#define MAX_ARGS 24
 #define GOOD_W 64
 #define GOOD_H 48
 
 /* ---- the server --------------------------------------------------------- */
 
-struct server {
-	pid_t pid;
-	char dir[64];
-	char sock[100];
-	char addr[110];
-};
-
-static struct server srv;
+static struct server_proc srv;
 static char fifo_path[96]; /* removed on failure too */
-
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
 
 static void server_kill(void)
 {
-	if (srv.pid > 0) {
-		kill(srv.pid, SIGKILL);
-		waitpid(srv.pid, NULL, 0);
-		srv.pid = 0;
-	}
-	if (srv.dir[0])
-		nftw(srv.dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	server_proc_kill();
 	if (fifo_path[0])
 		unlink(fifo_path);
 }
@@ -76,88 +53,18 @@ static void server_kill(void)
  * directory, with the extra arguments (NULL-terminated list). */
 static void server_start(const char *const *extra)
 {
-	const char *bin = getenv("SF_TEST_SERVER");
-	const char *argv[MAX_ARGS];
-	char line[512], env[128];
-	int p[2], n = 0;
-	FILE *f;
-
-	ASSERT_MSG(bin && bin[0], "SF_TEST_SERVER is not set");
-	memset(&srv, 0, sizeof srv);
-	strcpy(srv.dir, "/tmp/shmframe-hostile.XXXXXX");
-	ASSERT(mkdtemp(srv.dir) != NULL);
+	server_proc_start(&srv, "hostile", false, extra);
 	sf_test_atfail = server_kill;
-	snprintf(env, sizeof env, "%s/run", srv.dir);
-	ASSERT_EQ(mkdir(env, 0700), 0);
-	setenv("XDG_RUNTIME_DIR", env, 1);
-	snprintf(env, sizeof env, "%s/cookie", srv.dir);
-	setenv("SHMFRAME_AUTH", env, 1);
-	unsetenv("SHMFRAME_SERVER");
-	unsetenv("SHMFRAME_TRANSPORT");
-	snprintf(srv.sock, sizeof srv.sock, "%s/sock", srv.dir);
-	snprintf(srv.addr, sizeof srv.addr, "unix:%s", srv.sock);
-
-	argv[n++] = bin;
-	argv[n++] = "--listen";
-	argv[n++] = srv.addr;
-	argv[n++] = "--display";
-	argv[n++] = "none";
-	for (int i = 0; extra && extra[i]; i++) {
-		ASSERT_LT(n, MAX_ARGS - 1);
-		argv[n++] = extra[i];
-	}
-	argv[n] = NULL;
-
-	ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
-	srv.pid = fork();
-	ASSERT_GE(srv.pid, 0);
-	if (srv.pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(p[1], 1);
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	f = fdopen(p[0], "r");
-	ASSERT(f != NULL);
-	if (!fgets(line, sizeof line, f)) {
-		fclose(f);
-		FAIL("server exited before printing its ready line");
-	}
-	fclose(f);
-	ASSERT_MSG(strncmp(line, "ready", 5) == 0, "server said: %s", line);
 }
 
 static void server_alive(void)
 {
-	char path[64], buf[512];
-	FILE *f;
-
-	ASSERT_MSG(kill(srv.pid, 0) == 0, "the server died");
-	snprintf(path, sizeof path, "/proc/%d/status", (int)srv.pid);
-	f = fopen(path, "re");
-	ASSERT(f != NULL);
-	while (fgets(buf, sizeof buf, f))
-		if (strncmp(buf, "State:", 6) == 0)
-			ASSERT_MSG(!strchr(buf, 'Z'), "the server died: %s", buf);
-	fclose(f);
+	server_proc_alive(&srv);
 }
 
 static int server_fds(void)
 {
-	char path[64];
-	DIR *d;
-	struct dirent *e;
-	int n = 0;
-
-	snprintf(path, sizeof path, "/proc/%d/fd", (int)srv.pid);
-	d = opendir(path);
-	ASSERT(d != NULL);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
+	return server_proc_fds(&srv);
 }
 
 /* The server frees a client's fds when it sees the disconnect. */
@@ -177,16 +84,7 @@ static void wait_server_fds(int want, const char *when)
 /* SIGTERM must be a clean exit 0. */
 static void server_stop(void)
 {
-	int status;
-
-	server_alive();
-	ASSERT_EQ(kill(srv.pid, SIGTERM), 0);
-	ASSERT_EQ(waitpid(srv.pid, &status, 0), srv.pid);
-	srv.pid = 0;
-	ASSERT_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	           "server exit status 0x%x on SIGTERM", status);
-	nftw(srv.dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-	sf_test_atfail = NULL;
+	server_proc_stop(&srv);
 }
 
 /* ---- shared-memory bookkeeping ------------------------------------------ */
@@ -1731,7 +1629,7 @@ TEST(shrunk_posix_segment_in_a_snapshot_is_bad_segment)
 	expect_error(r, SF_ERR_BAD_SEGMENT, SF_PUT_IMAGE);
 	hseg_free(&h);
 	end();
-	nftw(dump, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	nftw(dump, server_proc_remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 TEST(memfd_that_can_shrink_is_refused)

@@ -25,10 +25,10 @@
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include "fdpass.h"
 #include "harness.h"
+#include "raw-peer.h"
 #include "segment.h"
 #include "server-proc.h"
 #include "shmframe.h"
@@ -55,6 +55,8 @@ static void server_start(const char *const *extra)
 {
 	server_proc_start(&srv, "hostile", false, extra);
 	sf_test_atfail = server_kill;
+	/* The wire helpers' fatal errors clean up as a failed ASSERT does. */
+	sf__peer_on_fatal = sf_test_run_atfail;
 }
 
 static void server_alive(void)
@@ -288,182 +290,52 @@ static void end(void)
 
 /* ---- speaking the wire --------------------------------------------------- */
 
-struct raw {
-	int fd;
-	struct sf_welcome welcome;
-	/* buffered input */
-	uint8_t buf[1 << 17];
-	size_t start, end;
-};
-
-static struct raw *raw_connect(void)
+/* A connection of ours to the server (tools/raw-peer.h). */
+static struct sf_peer *raw_connect(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct raw *r = calloc(1, sizeof *r);
+	struct sf_peer *r = calloc(1, sizeof *r);
 
 	ASSERT(r != NULL);
-	r->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_GE(r->fd, 0);
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", srv.sock);
-	ASSERT_EQ(connect(r->fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	r->fd = sf__peer_connect(srv.addr, 0, NULL);
+	ASSERT_MSG(r->fd >= 0, "connect %s: %s", srv.addr, strerror(errno));
 	return r;
 }
 
-static void raw_close(struct raw *r)
+static void raw_close(struct sf_peer *r)
 {
 	close(r->fd);
 	free(r);
 }
 
-/* Sends bytes, with fds attached to the first when nfds > 0.  Returns 0
- * or -errno (the server may have closed already: that is for the caller
- * to judge). */
-static int raw_send_fds(struct raw *r, const void *data, size_t len,
-                        const int *fds, int nfds)
+/* Sends bytes.  Returns 0 or -errno (the server may have closed already:
+ * that is for the caller to judge). */
+static int raw_send(struct sf_peer *r, const void *data, size_t len)
 {
-	union {
-		char buf[CMSG_SPACE(253 * sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	const uint8_t *p = data;
-
-	while (len > 0) {
-		struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-		ssize_t n;
-
-		if (nfds > 0) {
-			struct cmsghdr *c;
-
-			memset(&control, 0, sizeof control);
-			msg.msg_control = control.buf;
-			msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
-			c = CMSG_FIRSTHDR(&msg);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
-			memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
-		}
-		n = sendmsg(r->fd, &msg, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		nfds = 0;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return sf__peer_send_fds(r->fd, data, len, NULL, 0);
 }
 
-static int raw_send(struct raw *r, const void *data, size_t len)
-{
-	return raw_send_fds(r, data, len, NULL, 0);
-}
-
-/* Encodes a message (fixed part, then tail padded to 4) into buf. */
-static size_t encode(uint8_t *buf, size_t cap, uint16_t type, void *fixed,
-                     size_t fixed_size, const void *tail, size_t tail_len)
-{
-	size_t n = sf__encode(buf, cap, type, fixed, fixed_size, tail, tail_len);
-
-	ASSERT_MSG(n > 0, "cannot encode a %s", sf__type_name(type));
-	return n;
-}
-
-static void send_msg(struct raw *r, uint16_t type, void *fixed,
+static void send_msg(struct sf_peer *r, uint16_t type, void *fixed,
                      size_t fixed_size, const void *tail, size_t tail_len)
 {
 	uint8_t buf[8192];
-	size_t n = encode(buf, sizeof buf, type, fixed, fixed_size, tail,
-	                  tail_len);
+	size_t n = sf__peer_encode(buf, sizeof buf, type, fixed, fixed_size,
+	                           tail, tail_len);
 
 	ASSERT_EQ(raw_send(r, buf, n), 0);
 }
 
+/* Our HELLO, named "hostile" (the name follows it). */
 static void hello_msg(struct sf_hello *h)
 {
-	memset(h, 0, sizeof *h);
-	h->magic = SF_MAGIC;
-	h->major = SF_VERSION_MAJOR;
-	h->minor = SF_VERSION_MINOR;
-	h->caps = SF_CAP_ALL;
+	sf__peer_hello_init(h);
 	h->name_len = 7;
 }
 
-/* 1: a whole message in r->buf at r->start (*len bytes), 0: end of stream,
- * -1: nothing within timeout_ms, -2: connection reset. */
-static int raw_read(struct raw *r, size_t want, int timeout_ms)
-{
-	while (r->end - r->start < want) {
-		struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
-		ssize_t n;
-
-		if (r->start > 0) {
-			memmove(r->buf, r->buf + r->start, r->end - r->start);
-			r->end -= r->start;
-			r->start = 0;
-		}
-		if (poll(&pfd, 1, timeout_ms) == 0)
-			return -1;
-		n = recv(r->fd, r->buf + r->end, sizeof r->buf - r->end, 0);
-		if (n == 0)
-			return 0;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -2;
-		}
-		r->end += (size_t)n;
-	}
-	return 1;
-}
-
-/* Reads the next event into *hdr and its whole message into msg (cap
- * SF_MAX_MESSAGE); an inline IMAGE's rows are skipped.  As raw_read. */
-static int next_event(struct raw *r, struct sf_header *hdr, uint8_t *msg,
-                      int timeout_ms)
-{
-	int st = raw_read(r, sizeof *hdr, timeout_ms);
-
-	if (st <= 0)
-		return st;
-	memcpy(hdr, r->buf + r->start, sizeof *hdr);
-	ASSERT_MSG(hdr->length >= 8 && hdr->length <= SF_MAX_MESSAGE &&
-	           hdr->length % 4 == 0, "server sent a bad header (type 0x%x, "
-	           "length %u)", hdr->type, hdr->length);
-	st = raw_read(r, hdr->length, timeout_ms);
-	if (st <= 0)
-		return st;
-	memcpy(msg, r->buf + r->start, hdr->length);
-	r->start += hdr->length;
-	if (hdr->type == SF_IMAGE) {
-		struct sf_image img;
-		uint64_t skip;
-
-		ASSERT_EQ(sf__decode_image(msg, hdr->length, &img, NULL), 0);
-		skip = img.segment ? 0 : (uint64_t)img.rect.width * 4 *
-		                         img.rect.height;
-		while (skip > 0) {
-			size_t k;
-
-			st = raw_read(r, 1, timeout_ms);
-			if (st <= 0)
-				return st;
-			k = r->end - r->start < skip ? r->end - r->start : skip;
-			r->start += k;
-			skip -= k;
-		}
-	}
-	return 1;
-}
-
 /* The next event must be of this type. */
-static void expect_event(struct raw *r, uint16_t type, uint8_t *msg)
+static void expect_event(struct sf_peer *r, uint16_t type, uint8_t *msg)
 {
 	struct sf_header hdr;
-	int st = next_event(r, &hdr, msg, 5000);
+	int st = sf__peer_next_event(r, &hdr, msg, 5000);
 
 	ASSERT_MSG(st == 1, "waiting for %s: %s", sf__type_name(type),
 	           st == 0 ? "end of stream" : st == -1 ? "timed out" : "reset");
@@ -479,7 +351,7 @@ static void expect_event(struct raw *r, uint16_t type, uint8_t *msg)
 	           sf__type_name(type), sf__type_name(hdr.type));
 }
 
-static void raw_hello(struct raw *r)
+static void raw_hello(struct sf_peer *r)
 {
 	struct sf_hello h;
 	uint8_t msg[SF_MAX_MESSAGE];
@@ -491,21 +363,21 @@ static void raw_hello(struct raw *r)
 	                             NULL), 0);
 }
 
-static struct raw *raw_ready(void)
+static struct sf_peer *raw_ready(void)
 {
-	struct raw *r = raw_connect();
+	struct sf_peer *r = raw_connect();
 
 	raw_hello(r);
 	return r;
 }
 
 /* The connection is closed: end of stream (or a reset) within 5 s. */
-static void expect_closed(struct raw *r)
+static void expect_closed(struct sf_peer *r)
 {
 	for (;;) {
 		struct sf_header hdr;
 		uint8_t msg[SF_MAX_MESSAGE];
-		int st = next_event(r, &hdr, msg, 5000);
+		int st = sf__peer_next_event(r, &hdr, msg, 5000);
 
 		ASSERT_MSG(st != -1, "the server did not close the connection");
 		if (st <= 0)
@@ -520,7 +392,7 @@ static void expect_closed(struct raw *r)
  * request's name; type 0: none is at fault).  Then the connection must
  * close.  Frees r.  Returns nothing; the text goes to *text when given.
  */
-static void expect_error_text(struct raw *r, uint32_t code, uint16_t type,
+static void expect_error_text(struct sf_peer *r, uint32_t code, uint16_t type,
                               char *text_out)
 {
 	static uint8_t msg[SF_MAX_MESSAGE];
@@ -530,7 +402,7 @@ static void expect_error_text(struct raw *r, uint32_t code, uint16_t type,
 	char name[64];
 
 	for (;;) {
-		int st = next_event(r, &hdr, msg, 8000);
+		int st = sf__peer_next_event(r, &hdr, msg, 8000);
 
 		ASSERT_MSG(st == 1, "waiting for ERROR %s: %s", sf__error_name(code),
 		           st == 0 ? "end of stream" : st == -1 ? "timed out"
@@ -564,14 +436,14 @@ static void expect_error_text(struct raw *r, uint32_t code, uint16_t type,
 	raw_close(r);
 }
 
-static void expect_error(struct raw *r, uint32_t code, uint16_t type)
+static void expect_error(struct sf_peer *r, uint32_t code, uint16_t type)
 {
 	expect_error_text(r, code, type, NULL);
 }
 
 /* ---- messages ------------------------------------------------------------ */
 
-static void send_sync(struct raw *r, uint32_t serial)
+static void send_sync(struct sf_peer *r, uint32_t serial)
 {
 	struct sf_sync m = { .serial = serial };
 
@@ -579,14 +451,14 @@ static void send_sync(struct raw *r, uint32_t serial)
 }
 
 /* SYNC answered: the server is still talking to us. */
-static void roundtrip(struct raw *r)
+static void roundtrip(struct sf_peer *r)
 {
 	uint8_t msg[SF_MAX_MESSAGE];
 	struct sf_header hdr;
 
 	send_sync(r, 77);
 	for (;;) {
-		int st = next_event(r, &hdr, msg, 5000);
+		int st = sf__peer_next_event(r, &hdr, msg, 5000);
 
 		ASSERT_MSG(st == 1, "no SYNC_DONE");
 		ASSERT_MSG(hdr.type != SF_ERROR, "ERROR instead of SYNC_DONE");
@@ -595,7 +467,7 @@ static void roundtrip(struct raw *r)
 	}
 }
 
-static void create_surface(struct raw *r, uint32_t id, uint32_t w, uint32_t h,
+static void create_surface(struct sf_peer *r, uint32_t id, uint32_t w, uint32_t h,
                            uint32_t mode)
 {
 	struct sf_create_surface m = {
@@ -606,7 +478,7 @@ static void create_surface(struct raw *r, uint32_t id, uint32_t w, uint32_t h,
 	send_msg(r, SF_CREATE_SURFACE, &m, sizeof m, NULL, 0);
 }
 
-static void put_image(struct raw *r, uint32_t surface, uint32_t segment,
+static void put_image(struct sf_peer *r, uint32_t surface, uint32_t segment,
                       uint64_t offset, uint32_t stride,
                       const struct sf_rect *rects, uint32_t n)
 {
@@ -620,7 +492,7 @@ static void put_image(struct raw *r, uint32_t surface, uint32_t segment,
 	send_msg(r, SF_PUT_IMAGE, &m, sizeof m, rects, n * sizeof *rects);
 }
 
-static void get_image(struct raw *r, uint32_t surface, struct sf_rect rect,
+static void get_image(struct sf_peer *r, uint32_t surface, struct sf_rect rect,
                       uint32_t segment, uint64_t offset, uint32_t stride)
 {
 	struct sf_get_image m = {
@@ -676,19 +548,11 @@ static void hseg_free(struct hseg *h)
 static void segment_msg(struct sf_segment_msg *m, const struct hseg *h,
                         uint32_t id, uint8_t flags, uint64_t size)
 {
-	memset(m, 0, sizeof *m);
-	m->id = id;
-	m->kind = (uint8_t)h->seg.kind;
-	m->flags = flags;
-	m->size = size;
-	m->shmid = h->seg.kind == SF_SHM_SYSV ? h->seg.shmid : -1;
-	memcpy(m->nonce, h->nonce, sizeof m->nonce);
-	if (h->seg.kind == SF_SHM_POSIX)
-		memcpy(m->name, h->seg.name, sizeof m->name);
+	sf__peer_segment_msg(m, &h->seg, h->nonce, id, flags, size);
 }
 
 /* ATTACH_SEGMENT (or PROBE) of h, with its fd when it is a memfd. */
-static int send_segment(struct raw *r, uint16_t type, struct hseg *h,
+static int send_segment(struct sf_peer *r, uint16_t type, struct hseg *h,
                         uint32_t id, uint8_t flags)
 {
 	struct sf_segment_msg m;
@@ -701,13 +565,13 @@ static int send_segment(struct raw *r, uint16_t type, struct hseg *h,
 	if (h->seg.map)
 		sf__segment_write_proof(&h->seg, h->nonce,
 		                        r->welcome.challenge);
-	n = encode(buf, sizeof buf, type, &m, sizeof m, NULL, 0);
+	n = sf__peer_encode(buf, sizeof buf, type, &m, sizeof m, NULL, 0);
 	if (h->seg.kind == SF_SHM_MEMFD)
-		return raw_send_fds(r, buf, n, &h->seg.fd, 1);
+		return sf__peer_send_fds(r->fd, buf, n, &h->seg.fd, 1);
 	return raw_send(r, buf, n);
 }
 
-static void attach(struct raw *r, struct hseg *h, uint32_t id,
+static void attach(struct sf_peer *r, struct hseg *h, uint32_t id,
                    uint8_t flags)
 {
 	ASSERT_EQ(send_segment(r, SF_ATTACH_SEGMENT, h, id, flags), 0);
@@ -718,7 +582,7 @@ static void attach(struct raw *r, struct hseg *h, uint32_t id,
 TEST(wrong_magic_is_bad_magic)
 {
 	struct sf_hello h;
-	struct raw *r;
+	struct sf_peer *r;
 
 	begin(NULL);
 	r = raw_connect();
@@ -737,7 +601,7 @@ TEST(wrong_magic_is_bad_magic)
 TEST(wrong_version_is_bad_version)
 {
 	struct sf_hello h;
-	struct raw *r;
+	struct sf_peer *r;
 	char text[SF_MAX_TEXT + 1];
 
 	begin(NULL);
@@ -757,7 +621,7 @@ TEST(length_past_the_maximum_is_bad_message)
 	struct sf_header odd = { .type = SF_SYNC, .length = 18 };
 	struct sf_header tiny = { .type = SF_SYNC, .length = 4 };
 	struct sf_header first = { .type = SF_HELLO, .length = 0xfffffff0 };
-	struct raw *r;
+	struct sf_peer *r;
 
 	begin(NULL);
 	r = raw_ready();
@@ -791,13 +655,13 @@ TEST(truncated_message_then_close_is_bad_message)
 	struct sf_hello h;
 	uint8_t buf[256];
 	size_t n;
-	struct raw *r;
+	struct sf_peer *r;
 	struct sf_rect all = { 0, 0, 8, 8 };
 
 	begin(NULL);
 	/* 20 of the 32 bytes of a CREATE_SURFACE, then our side closed. */
 	r = raw_ready();
-	n = encode(buf, sizeof buf, SF_CREATE_SURFACE, &m, sizeof m, NULL, 0);
+	n = sf__peer_encode(buf, sizeof buf, SF_CREATE_SURFACE, &m, sizeof m, NULL, 0);
 	ASSERT_EQ(raw_send(r, buf, 20), 0);
 	ASSERT_EQ(shutdown(r->fd, SHUT_WR), 0);
 	expect_error(r, SF_ERR_BAD_MESSAGE, SF_CREATE_SURFACE);
@@ -806,7 +670,7 @@ TEST(truncated_message_then_close_is_bad_message)
 	/* Half a HELLO. */
 	r = raw_connect();
 	hello_msg(&h);
-	n = encode(buf, sizeof buf, SF_HELLO, &h, sizeof h, "hostile", 7);
+	n = sf__peer_encode(buf, sizeof buf, SF_HELLO, &h, sizeof h, "hostile", 7);
 	ASSERT_EQ(raw_send(r, buf, n / 2), 0);
 	ASSERT_EQ(shutdown(r->fd, SHUT_WR), 0);
 	expect_error(r, SF_ERR_BAD_MESSAGE, SF_HELLO);
@@ -831,18 +695,18 @@ TEST(unknown_type_is_unknown_type)
 {
 	struct sf_sync m = { .serial = 1 };
 	uint8_t buf[64];
-	struct raw *r;
+	struct sf_peer *r;
 
 	begin(NULL);
 	r = raw_ready();
-	encode(buf, sizeof buf, SF_SYNC, &m, sizeof m, NULL, 0);
+	sf__peer_encode(buf, sizeof buf, SF_SYNC, &m, sizeof m, NULL, 0);
 	buf[0] = 0x40; /* a request type nobody defined */
 	ASSERT_EQ(raw_send(r, buf, sizeof m), 0);
 	expect_error(r, SF_ERR_UNKNOWN_TYPE, 0x40);
 
 	/* An event sent as a request. */
 	r = raw_ready();
-	encode(buf, sizeof buf, SF_SYNC_DONE, &m, sizeof m, NULL, 0);
+	sf__peer_encode(buf, sizeof buf, SF_SYNC_DONE, &m, sizeof m, NULL, 0);
 	ASSERT_EQ(raw_send(r, buf, sizeof m), 0);
 	expect_error(r, SF_ERR_UNKNOWN_TYPE, SF_SYNC_DONE);
 
@@ -857,7 +721,7 @@ TEST(rectangle_outside_the_surface_is_bad_rect)
 {
 	struct sf_rect right = { 60, 0, 10, 10 };
 	struct sf_rect below = { 0, 47, 1, 2 };
-	struct raw *r;
+	struct sf_peer *r;
 
 	begin(NULL);
 	r = raw_ready();
@@ -894,7 +758,7 @@ TEST(offset_or_stride_outside_the_segment_is_bad_buffer)
 {
 	struct sf_rect all = { 0, 0, 16, 16 };
 	struct hseg h;
-	struct raw *r;
+	struct sf_peer *r;
 
 	begin(NULL);
 	hseg_make(&h, SF_SHM_MEMFD, 4096);
@@ -940,7 +804,7 @@ TEST(integer_overflow_in_sizes_is_refused)
 	struct sf_segment_msg sm;
 	struct hseg h;
 	uint8_t buf[256];
-	struct raw *r;
+	struct sf_peer *r;
 
 	begin(NULL);
 	hseg_make(&h, SF_SHM_MEMFD, 4096);
@@ -973,7 +837,7 @@ TEST(integer_overflow_in_sizes_is_refused)
 	/* A segment of 2^63 bytes. */
 	r = raw_ready();
 	segment_msg(&sm, &h, 1, 0, 1ull << 63);
-	ASSERT_EQ(raw_send_fds(r, buf, encode(buf, sizeof buf, SF_ATTACH_SEGMENT,
+	ASSERT_EQ(sf__peer_send_fds(r->fd, buf, sf__peer_encode(buf, sizeof buf, SF_ATTACH_SEGMENT,
 	                                      &sm, sizeof sm, NULL, 0),
 	                       &h.seg.fd, 1), 0);
 	expect_error(r, SF_ERR_BAD_MESSAGE, SF_ATTACH_SEGMENT);
@@ -1000,7 +864,7 @@ TEST(memfd_without_its_fd_is_no_fd)
 	struct sf_probe_result pr;
 	char text[SF_MAX_TEXT + 1];
 	struct hseg h;
-	struct raw *r;
+	struct sf_peer *r;
 	size_t n;
 
 	begin(NULL);
@@ -1008,13 +872,13 @@ TEST(memfd_without_its_fd_is_no_fd)
 	segment_msg(&m, &h, 1, 0, 4096);
 
 	r = raw_ready();
-	n = encode(buf, sizeof buf, SF_ATTACH_SEGMENT, &m, sizeof m, NULL, 0);
+	n = sf__peer_encode(buf, sizeof buf, SF_ATTACH_SEGMENT, &m, sizeof m, NULL, 0);
 	ASSERT_EQ(raw_send(r, buf, n), 0);
 	expect_error(r, SF_ERR_NO_FD, SF_ATTACH_SEGMENT);
 
 	/* A PROBE is only told, and the connection goes on. */
 	r = raw_ready();
-	n = encode(buf, sizeof buf, SF_PROBE, &m, sizeof m, NULL, 0);
+	n = sf__peer_encode(buf, sizeof buf, SF_PROBE, &m, sizeof m, NULL, 0);
 	ASSERT_EQ(raw_send(r, buf, n), 0);
 	expect_event(r, SF_PROBE_RESULT, msg);
 	ASSERT_EQ(sf__decode_probe_result(msg, ((struct sf_header *)msg)->length,
@@ -1033,7 +897,7 @@ TEST(fds_with_a_request_that_takes_none_are_unexpected_fd)
 	struct hseg h, p;
 	uint8_t buf[256];
 	int pipefd[2], two[2];
-	struct raw *r;
+	struct sf_peer *r;
 	size_t n;
 
 	begin(NULL);
@@ -1042,13 +906,13 @@ TEST(fds_with_a_request_that_takes_none_are_unexpected_fd)
 	/* A SYNC carrying an fd: refused before it is answered (no
 	 * SYNC_DONE comes first). */
 	r = raw_ready();
-	n = encode(buf, sizeof buf, SF_SYNC, &m, sizeof m, NULL, 0);
-	ASSERT_EQ(raw_send_fds(r, buf, n, &pipefd[0], 1), 0);
+	n = sf__peer_encode(buf, sizeof buf, SF_SYNC, &m, sizeof m, NULL, 0);
+	ASSERT_EQ(sf__peer_send_fds(r->fd, buf, n, &pipefd[0], 1), 0);
 	{
 		struct sf_header hdr;
 		uint8_t msg[SF_MAX_MESSAGE];
 
-		ASSERT_EQ(next_event(r, &hdr, msg, 5000), 1);
+		ASSERT_EQ(sf__peer_next_event(r, &hdr, msg, 5000), 1);
 		ASSERT_MSG(hdr.type == SF_ERROR, "%s came before the ERROR",
 		           sf__type_name(hdr.type));
 		r->start -= hdr.length; /* let expect_error read it again */
@@ -1062,9 +926,9 @@ TEST(fds_with_a_request_that_takes_none_are_unexpected_fd)
 		struct sf_segment_msg sm;
 
 		segment_msg(&sm, &p, 1, 0, 4096);
-		n = encode(buf, sizeof buf, SF_ATTACH_SEGMENT, &sm, sizeof sm,
+		n = sf__peer_encode(buf, sizeof buf, SF_ATTACH_SEGMENT, &sm, sizeof sm,
 		           NULL, 0);
-		ASSERT_EQ(raw_send_fds(r, buf, n, &pipefd[0], 1), 0);
+		ASSERT_EQ(sf__peer_send_fds(r->fd, buf, n, &pipefd[0], 1), 0);
 	}
 	expect_error(r, SF_ERR_UNEXPECTED_FD, SF_ATTACH_SEGMENT);
 	hseg_free(&p);
@@ -1076,11 +940,11 @@ TEST(fds_with_a_request_that_takes_none_are_unexpected_fd)
 		struct sf_segment_msg sm;
 
 		segment_msg(&sm, &h, 1, 0, 4096);
-		n = encode(buf, sizeof buf, SF_ATTACH_SEGMENT, &sm, sizeof sm,
+		n = sf__peer_encode(buf, sizeof buf, SF_ATTACH_SEGMENT, &sm, sizeof sm,
 		           NULL, 0);
 		two[0] = h.seg.fd;
 		two[1] = pipefd[1];
-		ASSERT_EQ(raw_send_fds(r, buf, n, two, 2), 0);
+		ASSERT_EQ(sf__peer_send_fds(r->fd, buf, n, two, 2), 0);
 	}
 	expect_error(r, SF_ERR_UNEXPECTED_FD, SF_ATTACH_SEGMENT);
 	hseg_free(&h);
@@ -1115,7 +979,7 @@ TEST(hundreds_of_fds_at_once_are_unexpected_fd)
 	struct sf_sync m = { .serial = 9 };
 	uint8_t buf[64];
 	int pipefd[2], *fds;
-	struct raw *r;
+	struct sf_peer *r;
 	size_t n;
 
 	begin(NULL);
@@ -1124,21 +988,21 @@ TEST(hundreds_of_fds_at_once_are_unexpected_fd)
 
 	/* 250 fds in one sendmsg, with a SYNC. */
 	r = raw_ready();
-	n = encode(buf, sizeof buf, SF_SYNC, &m, sizeof m, NULL, 0);
-	ASSERT_EQ(raw_send_fds(r, buf, n, fds, 250), 0);
+	n = sf__peer_encode(buf, sizeof buf, SF_SYNC, &m, sizeof m, NULL, 0);
+	ASSERT_EQ(sf__peer_send_fds(r->fd, buf, n, fds, 250), 0);
 	expect_error(r, SF_ERR_UNEXPECTED_FD, SF_SYNC);
 	check_unharmed("250 fds in one message");
 
 	/* 250 fds with 8 bytes, less than a message. */
 	r = raw_ready();
-	ASSERT_EQ(raw_send_fds(r, buf, 8, fds, 250), 0);
+	ASSERT_EQ(sf__peer_send_fds(r->fd, buf, 8, fds, 250), 0);
 	expect_error(r, SF_ERR_UNEXPECTED_FD, SF_SYNC);
 	check_unharmed("250 fds with a partial message");
 
 	/* 250 SYNCs carrying one fd each. */
 	r = raw_ready();
 	for (int i = 0; i < 250; i++)
-		if (raw_send_fds(r, buf, n, &fds[i], 1) < 0)
+		if (sf__peer_send_fds(r->fd, buf, n, &fds[i], 1) < 0)
 			break; /* closed on us: fine, we only read now */
 	expect_error(r, SF_ERR_UNEXPECTED_FD, SF_SYNC);
 
@@ -1154,7 +1018,7 @@ TEST(hundreds_of_fds_at_once_are_unexpected_fd)
  * stopped writing to us), plus a few rounds more.  A send error means the
  * server closed on us: stop too.
  */
-static void flood_until_stuck(struct raw *r, const uint8_t *msg, size_t len)
+static void flood_until_stuck(struct sf_peer *r, const uint8_t *msg, size_t len)
 {
 	/* Small enough rounds that what follows the error stays below what
 	 * the server discards politely (4 MiB) before it hangs up. */
@@ -1183,12 +1047,12 @@ TEST(a_client_that_stops_reading_is_slow)
 	const char *const args[] = { "--max-output", "64K", NULL };
 	struct sf_sync m = { .serial = 3 };
 	uint8_t msg[64];
-	struct raw *r;
+	struct sf_peer *r;
 	size_t n;
 
 	begin(args);
 	r = raw_ready();
-	n = encode(msg, sizeof msg, SF_SYNC, &m, sizeof m, NULL, 0);
+	n = sf__peer_encode(msg, sizeof msg, SF_SYNC, &m, sizeof m, NULL, 0);
 	flood_until_stuck(r, msg, n);
 	check_serving("while a client does not read");
 	expect_error(r, SF_ERR_SLOW, SF_SYNC);
@@ -1205,7 +1069,7 @@ TEST(a_client_that_never_reads_its_readback_is_slow)
 	struct sf_rect all = { 0, 0, w, h };
 	size_t bytes = (size_t)w * h * 4;
 	uint8_t *px = calloc(1, bytes);
-	struct raw *r;
+	struct sf_peer *r;
 
 	ASSERT(px != NULL);
 	begin(args);
@@ -1227,7 +1091,7 @@ TEST(a_client_that_never_reads_its_readback_is_slow)
 
 /* Sends data one byte every interval_ms, until the server says something
  * (its ERROR) or a send fails. */
-static void trickle(struct raw *r, const uint8_t *data, size_t len,
+static void trickle(struct sf_peer *r, const uint8_t *data, size_t len,
                     int interval_ms)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -1250,13 +1114,13 @@ TEST(slowloris_one_byte_a_second_is_slow)
 	struct sf_hello h;
 	uint8_t buf[256], px[256];
 	char text[SF_MAX_TEXT + 1];
-	struct raw *r;
+	struct sf_peer *r;
 	size_t n;
 
 	begin(args);
 	/* A request, one byte a second: given up after 2 s. */
 	r = raw_ready();
-	n = encode(buf, sizeof buf, SF_CREATE_SURFACE, &cs, sizeof cs, NULL, 0);
+	n = sf__peer_encode(buf, sizeof buf, SF_CREATE_SURFACE, &cs, sizeof cs, NULL, 0);
 	trickle(r, buf, 1, 1000);
 	check_serving("during a slow request");
 	trickle(r, buf + 1, 3, 1000);
@@ -1266,7 +1130,7 @@ TEST(slowloris_one_byte_a_second_is_slow)
 	/* A HELLO, one byte a second. */
 	r = raw_connect();
 	hello_msg(&h);
-	n = encode(buf, sizeof buf, SF_HELLO, &h, sizeof h, "hostile", 7);
+	n = sf__peer_encode(buf, sizeof buf, SF_HELLO, &h, sizeof h, "hostile", 7);
 	trickle(r, buf, 4, 1000);
 	expect_error(r, SF_ERR_SLOW, SF_HELLO);
 
@@ -1292,7 +1156,7 @@ TEST(slowloris_one_byte_a_second_is_slow)
 TEST(limit_surfaces_per_client)
 {
 	const char *const args[] = { "--max-surfaces", "2", NULL };
-	struct raw *r;
+	struct sf_peer *r;
 
 	begin(args);
 	r = raw_ready();
@@ -1309,7 +1173,7 @@ TEST(limit_segments_per_client)
 {
 	const char *const args[] = { "--max-segments", "2", NULL };
 	struct hseg h[3];
-	struct raw *r;
+	struct sf_peer *r;
 
 	begin(args);
 	r = raw_ready();
@@ -1330,7 +1194,7 @@ TEST(limit_segment_size)
 {
 	const char *const args[] = { "--max-segment-size", "128K", NULL };
 	struct hseg h;
-	struct raw *r;
+	struct sf_peer *r;
 
 	begin(args);
 	r = raw_ready();
@@ -1346,7 +1210,7 @@ TEST(limit_bytes_mapped_per_client)
 {
 	const char *const args[] = { "--max-mapped", "256K", NULL };
 	struct hseg a, b;
-	struct raw *r;
+	struct sf_peer *r;
 
 	begin(args);
 	r = raw_ready();
@@ -1366,7 +1230,7 @@ TEST(limit_bytes_mapped_by_all_clients)
 {
 	const char *const args[] = { "--max-mapped-total", "512K", NULL };
 	struct hseg a, b;
-	struct raw *r1, *r2;
+	struct sf_peer *r1, *r2;
 
 	begin(args);
 	hseg_make(&a, SF_SHM_MEMFD, 300 << 10);
@@ -1392,7 +1256,7 @@ TEST(limit_bytes_mapped_by_all_clients)
 TEST(limit_largest_surface)
 {
 	const char *const args[] = { "--max-size", "64x64", NULL };
-	struct raw *r;
+	struct sf_peer *r;
 
 	begin(args);
 	r = raw_ready();
@@ -1410,7 +1274,7 @@ TEST(limit_surface_memory)
 	const char *const args[] = { "--max-surface-memory", "64K",
 	                             "--max-surface-memory-total", "100K",
 	                             NULL };
-	struct raw *r1, *r2;
+	struct sf_peer *r1, *r2;
 
 	begin(args); /* the good client's surface: 12K */
 	r1 = raw_ready();
@@ -1437,7 +1301,7 @@ TEST(limit_largest_message)
 	struct sf_rect rects[100];
 	struct sf_put_image put = { .surface = 1, .n_rects = 100 };
 	uint8_t buf[4096];
-	struct raw *r;
+	struct sf_peer *r;
 	size_t n;
 
 	begin(args);
@@ -1454,7 +1318,7 @@ TEST(limit_largest_message)
 
 	/* Its header alone is enough. */
 	r = raw_ready();
-	n = encode(buf, sizeof buf, SF_PUT_IMAGE, &put, sizeof put, rects,
+	n = sf__peer_encode(buf, sizeof buf, SF_PUT_IMAGE, &put, sizeof put, rects,
 	           sizeof rects);
 	ASSERT_EQ(raw_send(r, buf, 8), 0);
 	expect_error(r, SF_ERR_LIMIT, SF_PUT_IMAGE);
@@ -1467,7 +1331,7 @@ TEST(limit_inflight_requests)
 	const char *const args[] = { "--max-inflight", "4", NULL };
 	struct sf_put_image put = { .surface = 1, .n_rects = 0 };
 	uint8_t buf[64];
-	struct raw *r;
+	struct sf_peer *r;
 	size_t n;
 
 	begin(args);
@@ -1475,7 +1339,7 @@ TEST(limit_inflight_requests)
 	ASSERT_EQ(r->welcome.max_inflight, 4);
 	create_surface(r, 1, 1, 1, SF_PRESENT_LATCH);
 	/* Inline 1x1 frames: the message and one pixel, PRESENTED each. */
-	n = encode(buf, sizeof buf, SF_PUT_IMAGE, &put, sizeof put, NULL, 0);
+	n = sf__peer_encode(buf, sizeof buf, SF_PUT_IMAGE, &put, sizeof put, NULL, 0);
 	memset(buf + n, 0x11, 4);
 	flood_until_stuck(r, buf, n + 4);
 	check_serving("while a client floods frames");
@@ -1486,7 +1350,7 @@ TEST(limit_inflight_requests)
 TEST(limit_clients)
 {
 	const char *const args[] = { "--max-clients", "2", NULL };
-	struct raw *r1, *r2;
+	struct sf_peer *r1, *r2;
 	struct sf_hello h;
 
 	begin(args); /* the good client is the first */
@@ -1523,10 +1387,10 @@ TEST(well_behaved_client_within_small_limits)
 
 /* A POSIX segment for a w x h surface, attached; the server unlinks the
  * name, we keep the fd to shrink it. */
-static struct raw *attached_posix(struct hseg *h, uint32_t w, uint32_t hgt,
+static struct sf_peer *attached_posix(struct hseg *h, uint32_t w, uint32_t hgt,
                                   uint32_t mode)
 {
-	struct raw *r = raw_ready();
+	struct sf_peer *r = raw_ready();
 
 	hseg_make(h, SF_SHM_POSIX, (size_t)w * hgt * 4);
 	memset((uint8_t *)h->seg.map + SF_NONCE_SIZE, 0x77,
@@ -1543,7 +1407,7 @@ TEST(shrunk_posix_segment_copied_is_bad_segment)
 {
 	struct sf_rect all = { 0, 0, 256, 64 }, tail = { 0, 48, 256, 16 };
 	struct hseg h;
-	struct raw *r;
+	struct sf_peer *r;
 
 	begin(NULL);
 	r = attached_posix(&h, 256, 64, SF_PRESENT_COPY);
@@ -1566,7 +1430,7 @@ TEST(shrunk_posix_segment_read_back_is_bad_segment)
 {
 	struct sf_rect all = { 0, 0, 256, 64 };
 	struct hseg h, target;
-	struct raw *r;
+	struct sf_peer *r;
 
 	begin(NULL);
 	/* Latched (nothing read), shrunk, then read back into another
@@ -1602,7 +1466,7 @@ TEST(shrunk_posix_segment_in_a_snapshot_is_bad_segment)
 	struct sf_rect all = { 0, 0, 256, 64 };
 	char text[SF_MAX_TEXT + 1];
 	struct hseg h;
-	struct raw *r;
+	struct sf_peer *r;
 
 	snprintf(dump, sizeof dump, "/tmp/shmframe-hostile-dump.%d",
 	         (int)getpid());
@@ -1635,7 +1499,7 @@ TEST(shrunk_posix_segment_in_a_snapshot_is_bad_segment)
 TEST(memfd_that_can_shrink_is_refused)
 {
 	struct hseg h;
-	struct raw *r;
+	struct sf_peer *r;
 	uint8_t msg[SF_MAX_MESSAGE];
 	struct sf_probe_result pr;
 	char text[SF_MAX_TEXT + 1];
@@ -1678,7 +1542,7 @@ static char maps_perms(const char *needle, char perms[5])
 TEST(segments_are_mapped_read_only_unless_writable)
 {
 	struct hseg ro, rw;
-	struct raw *r;
+	struct sf_peer *r;
 	char perms[5];
 
 	begin(NULL);
@@ -1707,7 +1571,7 @@ TEST(posix_name_of_a_fifo_is_refused_without_blocking)
 	uint8_t msg[SF_MAX_MESSAGE];
 	struct sf_probe_result pr;
 	char text[SF_MAX_TEXT + 1];
-	struct raw *r;
+	struct sf_peer *r;
 
 	begin(NULL);
 	memset(&h, 0, sizeof h);
@@ -1747,7 +1611,7 @@ TEST(posix_segment_shrinking_during_probes_does_not_crash_the_server)
 	uint8_t buf[BATCH * 128], msg[SF_MAX_MESSAGE];
 	struct sf_segment_msg m;
 	struct hseg h;
-	struct raw *r;
+	struct sf_peer *r;
 	size_t n = 0;
 	pid_t flipper;
 
@@ -1767,7 +1631,7 @@ TEST(posix_segment_shrinking_during_probes_does_not_crash_the_server)
 	r = raw_ready();
 	segment_msg(&m, &h, 0, 0, 4096);
 	for (int i = 0; i < BATCH; i++)
-		n += encode(buf + n, sizeof buf - n, SF_PROBE, &m, sizeof m, NULL, 0);
+		n += sf__peer_encode(buf + n, sizeof buf - n, SF_PROBE, &m, sizeof m, NULL, 0);
 	for (int round = 0; round < ROUNDS; round++) {
 		if (raw_send(r, buf, n) < 0 || kill(srv.pid, 0) < 0)
 			break;
@@ -1802,7 +1666,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void put_image_flags(struct raw *r, uint16_t flags, uint32_t surface,
+static void put_image_flags(struct sf_peer *r, uint16_t flags, uint32_t surface,
                             uint32_t segment, uint32_t buffer, uint64_t offset,
                             uint32_t stride, const struct sf_rect *rects,
                             uint32_t n)
@@ -1839,7 +1703,7 @@ TEST(overlapping_damage_is_copied_exactly)
 	uint32_t seed = 12345;
 	uint8_t msg[SF_MAX_MESSAGE];
 	struct hseg h;
-	struct raw *r;
+	struct sf_peer *r;
 
 	begin(NULL);
 	/* Two buffers to present from, a third to read back into; the first
@@ -1895,7 +1759,7 @@ TEST(overlapping_damage_is_copied_exactly)
 		for (;;) {
 			struct sf_header hdr;
 
-			ASSERT_EQ(next_event(r, &hdr, msg, 5000), 1);
+			ASSERT_EQ(sf__peer_next_event(r, &hdr, msg, 5000), 1);
 			ASSERT_MSG(hdr.type != SF_ERROR, "frame %u: ERROR", frame);
 			if (hdr.type == SF_IMAGE)
 				break;
@@ -1929,7 +1793,7 @@ TEST(readback_into_a_segment_not_attached_writable_is_bad_segment)
 	begin(NULL);
 	for (size_t k = 0; k < 3; k++) {
 		struct hseg h;
-		struct raw *r = raw_ready();
+		struct sf_peer *r = raw_ready();
 
 		hseg_make(&h, kinds[k], 4096);
 		attach(r, &h, 1, 0);
@@ -1947,7 +1811,7 @@ TEST(readback_into_a_segment_not_attached_writable_is_bad_segment)
 }
 
 /* SYNC round trip of the good client's own raw connection, in ns. */
-static uint64_t sync_latency(struct raw *r)
+static uint64_t sync_latency(struct sf_peer *r)
 {
 	uint64_t t0 = now_ns();
 
@@ -1973,7 +1837,7 @@ static void amplifier(int ready_fd)
 	struct sf_header hdr;
 	uint64_t frame_ns = 0;
 	struct hseg h;
-	struct raw *r;
+	struct sf_peer *r;
 
 	for (uint32_t i = 0; i < SF_MAX_RECTS; i++)
 		rects[i] = all;
@@ -2011,7 +1875,7 @@ static void amplifier(int ready_fd)
 	}
 	send_sync(r, 9);
 	for (;;) {
-		ASSERT_EQ(next_event(r, &hdr, msg, 60000), 1);
+		ASSERT_EQ(sf__peer_next_event(r, &hdr, msg, 60000), 1);
 		ASSERT_MSG(hdr.type != SF_ERROR, "the attacker got an ERROR");
 		if (hdr.type == SF_SYNC_DONE)
 			break;
@@ -2034,7 +1898,7 @@ TEST(work_amplification_does_not_delay_other_clients)
 {
 	uint64_t bound = 1000000000ull, frame_ns = 0;
 	uint64_t base = 0, worst = 0, t_start;
-	struct raw *probe;
+	struct sf_peer *probe;
 	int p[2], status, samples = 0;
 	pid_t pid;
 
@@ -2109,7 +1973,7 @@ static long server_hwm_kb(void)
 
 /* Reads everything the server sends until it closes: the number of
  * SYNC_DONE, and the ERROR if one came (code 0: none). */
-static unsigned long drain_events(struct raw *r, uint32_t *code, char *text)
+static unsigned long drain_events(struct sf_peer *r, uint32_t *code, char *text)
 {
 	static uint8_t msg[SF_MAX_MESSAGE];
 	unsigned long syncs = 0;
@@ -2118,7 +1982,7 @@ static unsigned long drain_events(struct raw *r, uint32_t *code, char *text)
 
 	*code = 0;
 	text[0] = '\0';
-	while (next_event(r, &hdr, msg, 5000) == 1) {
+	while (sf__peer_next_event(r, &hdr, msg, 5000) == 1) {
 		if (hdr.type == SF_SYNC_DONE)
 			syncs++;
 		if (hdr.type == SF_ERROR) {
@@ -2142,7 +2006,7 @@ TEST(clients_that_never_read_share_one_output_budget)
 	enum { HOGS = 6, ROUNDS = 128, BATCH = 4096 };
 	const char *const args[] = { "--max-output-total", "4M", NULL };
 	struct sf_sync m = { .serial = 5 };
-	struct raw *hog[HOGS];
+	struct sf_peer *hog[HOGS];
 	bool open[HOGS];
 	uint8_t one[64], *batch;
 	char text[SF_MAX_TEXT + 1];
@@ -2153,7 +2017,7 @@ TEST(clients_that_never_read_share_one_output_budget)
 	size_t n;
 
 	begin(args);
-	n = encode(one, sizeof one, SF_SYNC, &m, sizeof m, NULL, 0);
+	n = sf__peer_encode(one, sizeof one, SF_SYNC, &m, sizeof m, NULL, 0);
 	batch = malloc(n * BATCH);
 	ASSERT(batch != NULL);
 	for (int i = 0; i < BATCH; i++)

@@ -108,24 +108,18 @@ static void make_segment(struct sf_segment *seg, int kind, size_t size,
                          uint16_t type, uint32_t id, uint8_t flags,
                          uint8_t *msg, size_t *len)
 {
+	uint8_t nonce[SF_NONCE_SIZE];
 	struct sf_segment_msg m;
 	int err = sf__segment_create(seg, kind, size);
 
 	if (err)
 		die("cannot create a %s segment: %s", sf__shm_kind_name((uint32_t)kind),
 		    strerror(-err));
-	memset(&m, 0, sizeof m);
-	err = sf__random(m.nonce, sizeof m.nonce);
+	err = sf__random(nonce, sizeof nonce);
 	if (err)
 		die("no random nonce: %s", strerror(-err));
-	sf__segment_write_proof(seg, m.nonce, challenge);
-	m.id = id;
-	m.kind = (uint8_t)kind;
-	m.flags = flags;
-	m.size = size;
-	m.shmid = kind == SF_SHM_SYSV ? seg->shmid : -1;
-	if (kind == SF_SHM_POSIX)
-		memcpy(m.name, seg->name, sizeof m.name);
+	sf__segment_write_proof(seg, nonce, challenge);
+	sf__peer_segment_msg(&m, seg, nonce, id, flags, size);
 	*len = sf__peer_encode(msg, sizeof m, type, &m, sizeof m, NULL, 0);
 }
 

@@ -74,29 +74,13 @@ static const char *const phase_names[] = {
  * like are skipped); an ERROR ends the program.  Returns its length. */
 static size_t wait_event(int fd, uint16_t want, uint8_t *msg, size_t cap)
 {
-	for (;;) {
-		struct sf_header h;
-		const char *why = NULL;
-		int r;
+	char text[SF_MAX_TEXT + 1];
+	struct sf_error e;
+	size_t len = sf__peer_wait_event(fd, want, msg, cap, &e, text);
 
-		if (sf__peer_read_all(fd, msg, sizeof h) < 0)
-			die("the server closed the connection");
-		r = sf__header_check(msg, sizeof h, SF_MAX_MESSAGE, &h, &why);
-		if (r != 1 || h.length > cap)
-			die("bad event header: %s", why ? why : "too long");
-		if (sf__peer_read_all(fd, msg + sizeof h,
-		                      h.length - sizeof h) < 0)
-			die("the server closed the connection");
-		if (h.type == SF_ERROR) {
-			struct sf_error e;
-			char text[SF_MAX_TEXT + 1] = "";
-
-			sf__decode_error(msg, h.length, &e, text, &why);
-			die("the server sent ERROR %s: %s", sf__error_name(e.code), text);
-		}
-		if (h.type == want)
-			return h.length;
-	}
+	if (len == 0)
+		die("the server sent ERROR %s: %s", sf__error_name(e.code), text);
+	return len;
 }
 
 /* The server's challenge, from WELCOME (zeros before it). */

@@ -143,6 +143,32 @@ int sf__peer_read_all(int fd, void *buf, size_t len)
 	return 0;
 }
 
+size_t sf__peer_wait_event(int fd, uint16_t want, uint8_t *msg, size_t cap,
+                           struct sf_error *err, char *text)
+{
+	for (;;) {
+		struct sf_header h;
+		const char *why = NULL;
+		int r;
+
+		if (sf__peer_read_all(fd, msg, sizeof h) < 0)
+			die("the server closed the connection");
+		r = sf__header_check(msg, sizeof h, SF_MAX_MESSAGE, &h, &why);
+		if (r != 1 || h.length > cap)
+			die("bad event header: %s", why ? why : "too long");
+		if (sf__peer_read_all(fd, msg + sizeof h, h.length - sizeof h) < 0)
+			die("the server closed the connection");
+		if (h.type == SF_ERROR) {
+			text[0] = '\0';
+			memset(err, 0, sizeof *err);
+			sf__decode_error(msg, h.length, err, text, &why);
+			return 0;
+		}
+		if (h.type == want)
+			return h.length;
+	}
+}
+
 int sf__peer_fill(struct sf_peer *p, size_t want, int timeout_ms)
 {
 	while (p->end - p->start < want) {

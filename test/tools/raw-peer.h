@@ -40,6 +40,14 @@ int sf__peer_send_fds(int fd, const void *buf, size_t len, const int *fds,
 /* Reads exactly len bytes: 0, or -1 when the stream ended first. */
 int sf__peer_read_all(int fd, void *buf, size_t len);
 
+/* Reads events (blocking) until one of type want, whose length it returns
+ * (the whole message in msg, cap bytes of room), or an ERROR: then 0,
+ * with the ERROR in *err and its text in text (SF_MAX_TEXT + 1 bytes).
+ * The rows of an inline IMAGE are left for the caller.  The stream
+ * ending, or a header no server sends, is fatal. */
+size_t sf__peer_wait_event(int fd, uint16_t want, uint8_t *msg, size_t cap,
+                           struct sf_error *err, char *text);
+
 /* A connection whose input is read through a buffer. */
 struct sf_peer {
 	int fd;

@@ -266,30 +266,58 @@ static void put_shm(struct peer *p, uint32_t surface, uint32_t segment,
 	send_msg(p, SF_PUT_IMAGE, &m, sizeof m, damage, n * sizeof *damage, -1);
 }
 
+/* The next event answers a PUT_IMAGE of surface: a RELEASE of buffer
+ * (serial: the PUT_IMAGE that sent it) or a PRESENTED of serial, shown
+ * (buffer 0). */
+/* Buffer (1-based) of segment seg_id (seg) filled with frame's pattern
+ * and presented whole on surface with serial. */
+static void present(struct peer *p, struct sf_segment *seg, uint32_t seg_id,
+                    uint32_t surface, uint32_t buffer, uint32_t frame,
+                    uint32_t serial)
+{
+	struct sf_rect all = { 0, 0, W, H };
+
+	fill(buf_at(seg, buffer - 1), frame);
+	put_shm(p, surface, seg_id, buffer, serial, &all, 1);
+}
+
+static void expect_answer(struct peer *p, uint16_t type, uint32_t surface,
+                          uint32_t buffer, uint32_t serial)
+{
+	static uint8_t msg[SF_MAX_MESSAGE];
+	uint32_t len = expect_event(p, type, msg);
+	uint32_t got_surface, got_buffer = 0, got_serial;
+
+	if (type == SF_RELEASE) {
+		struct sf_release ev;
+
+		ASSERT_EQ(sf__decode_release(msg, len, &ev, NULL), 0);
+		got_surface = ev.surface;
+		got_buffer = ev.buffer;
+		got_serial = ev.serial;
+	} else {
+		struct sf_presented ev;
+
+		ASSERT_EQ(sf__decode_presented(msg, len, &ev, NULL), 0);
+		ASSERT_EQ(ev.flags, 0);
+		got_surface = ev.surface;
+		got_serial = ev.serial;
+	}
+	ASSERT_EQ(got_surface, surface);
+	ASSERT_EQ(got_buffer, buffer);
+	ASSERT_EQ(got_serial, serial);
+}
+
 static void expect_presented(struct peer *p, uint32_t surface,
                              uint32_t serial)
 {
-	static uint8_t msg[SF_MAX_MESSAGE];
-	struct sf_presented ev;
-	uint32_t len = expect_event(p, SF_PRESENTED, msg);
-
-	ASSERT_EQ(sf__decode_presented(msg, len, &ev, NULL), 0);
-	ASSERT_EQ(ev.surface, surface);
-	ASSERT_EQ(ev.serial, serial);
-	ASSERT_EQ(ev.flags, 0);
+	expect_answer(p, SF_PRESENTED, surface, 0, serial);
 }
 
 static void expect_release(struct peer *p, uint32_t surface, uint32_t buffer,
                            uint32_t serial)
 {
-	static uint8_t msg[SF_MAX_MESSAGE];
-	struct sf_release ev;
-	uint32_t len = expect_event(p, SF_RELEASE, msg);
-
-	ASSERT_EQ(sf__decode_release(msg, len, &ev, NULL), 0);
-	ASSERT_EQ(ev.surface, surface);
-	ASSERT_EQ(ev.buffer, buffer);
-	ASSERT_EQ(ev.serial, serial);
+	expect_answer(p, SF_RELEASE, surface, buffer, serial);
 }
 
 /* ---- what the server holds ---------------------------------------------- */
@@ -385,7 +413,6 @@ TEST(handshake_announces_the_servers_limits_and_challenge)
 TEST(a_latched_frame_is_shown_exactly_and_released_when_replaced)
 {
 	static uint8_t want[FRAME_BYTES];
-	struct sf_rect all = { 0, 0, W, H };
 	struct sf_segment seg;
 	struct sf_shmseg *ss;
 	struct peer *p;
@@ -394,11 +421,10 @@ TEST(a_latched_frame_is_shown_exactly_and_released_when_replaced)
 	p = peer_ready();
 	attach_memfd(p, &seg, 7);
 	create_surface(p, 1, SF_PRESENT_LATCH);
-	fill(buf_at(&seg, 0), 1);
-	put_shm(p, 1, 7, 1, 100, &all, 1);
+	present(p, &seg, 7, 1, 1, 1, 100);
 	expect_presented(p, 1, 100);
 	expect_quiet(p); /* nothing released: the buffer is latched */
-	memcpy(want, buf_at(&seg, 0), FRAME_BYTES);
+	fill(want, 1);
 	expect_pixels(p, 1, want);
 	/* Latched, not copied: the table's reference and the surface's. */
 	ss = sfs__shmseg_find(client_of(p), 7);
@@ -411,11 +437,10 @@ TEST(a_latched_frame_is_shown_exactly_and_released_when_replaced)
 	ASSERT_EQ(mappings_of(&seg), 2);
 
 	/* The next frame in buffer 2 frees buffer 1, and shows. */
-	fill(buf_at(&seg, 1), 2);
-	put_shm(p, 1, 7, 2, 101, &all, 1);
+	present(p, &seg, 7, 1, 2, 2, 101);
 	expect_release(p, 1, 1, 100);
 	expect_presented(p, 1, 101);
-	memcpy(want, buf_at(&seg, 1), FRAME_BYTES);
+	fill(want, 2);
 	expect_pixels(p, 1, want);
 	ASSERT_EQ(ss->refs, 2);
 	expect_quiet(p);
@@ -426,8 +451,7 @@ TEST(a_latched_frame_is_shown_exactly_and_released_when_replaced)
 
 TEST(copy_mode_copies_only_the_damage_and_releases_at_once)
 {
-	static uint8_t want[FRAME_BYTES];
-	struct sf_rect all = { 0, 0, W, H };
+	static uint8_t want[FRAME_BYTES], next[FRAME_BYTES];
 	struct sf_rect damage[2] = { { 3, 2, 5, 4 }, { 20, 10, 12, 14 } };
 	struct sf_segment seg;
 	struct peer *p;
@@ -436,11 +460,10 @@ TEST(copy_mode_copies_only_the_damage_and_releases_at_once)
 	p = peer_ready();
 	attach_memfd(p, &seg, 1);
 	create_surface(p, 9, SF_PRESENT_COPY);
-	fill(buf_at(&seg, 0), 1);
-	put_shm(p, 9, 1, 1, 1, &all, 1);
+	present(p, &seg, 1, 9, 1, 1, 1);
 	expect_release(p, 9, 1, 1);
 	expect_presented(p, 9, 1);
-	memcpy(want, buf_at(&seg, 0), FRAME_BYTES);
+	fill(want, 1);
 	expect_pixels(p, 9, want);
 
 	/* A whole new image in the buffer, two rectangles of it damaged:
@@ -449,11 +472,14 @@ TEST(copy_mode_copies_only_the_damage_and_releases_at_once)
 	put_shm(p, 9, 1, 1, 2, damage, 2);
 	expect_release(p, 9, 1, 2);
 	expect_presented(p, 9, 2);
+	fill(next, 2);
 	for (int i = 0; i < 2; i++)
 		for (uint32_t y = damage[i].y; y < damage[i].y + damage[i].height; y++)
 			memcpy(want + (size_t)y * STRIDE + damage[i].x * 4,
-			       buf_at(&seg, 0) + (size_t)y * STRIDE +
-			       damage[i].x * 4, damage[i].width * 4);
+			       next + (size_t)y * STRIDE + damage[i].x * 4,
+			       damage[i].width * 4);
+	/* Released: the client may draw into the buffer again at once. */
+	fill(buf_at(&seg, 0), 3);
 	expect_pixels(p, 9, want);
 	/* Copied, never latched: only the client's table holds the segment. */
 	ASSERT(surface_of(p, 9)->latched == NULL);
@@ -468,7 +494,6 @@ TEST(copy_mode_copies_only_the_damage_and_releases_at_once)
 TEST(a_detached_segment_stays_mapped_while_a_buffer_in_it_is_latched)
 {
 	struct sf_detach_segment d = { .id = 1 };
-	struct sf_rect all = { 0, 0, W, H };
 	struct sf_segment one, two;
 	struct sf_shmseg *ss;
 	struct peer *p;
@@ -478,8 +503,7 @@ TEST(a_detached_segment_stays_mapped_while_a_buffer_in_it_is_latched)
 	attach_memfd(p, &one, 1);
 	attach_memfd(p, &two, 2);
 	create_surface(p, 1, SF_PRESENT_LATCH);
-	fill(buf_at(&one, 0), 1);
-	put_shm(p, 1, 1, 1, 1, &all, 1);
+	present(p, &one, 1, 1, 1, 1, 1);
 	expect_presented(p, 1, 1);
 	ss = sfs__shmseg_find(client_of(p), 1);
 	ASSERT(ss != NULL);
@@ -496,8 +520,7 @@ TEST(a_detached_segment_stays_mapped_while_a_buffer_in_it_is_latched)
 	ASSERT_EQ(mappings_of(&one), 2);
 
 	/* A frame from the other segment lets the last reference go. */
-	fill(buf_at(&two, 0), 2);
-	put_shm(p, 1, 2, 1, 2, &all, 1);
+	present(p, &two, 2, 1, 1, 2, 2);
 	expect_release(p, 1, 1, 1);
 	expect_presented(p, 1, 2);
 	ASSERT_EQ(client_of(p)->mapped, SEG_SIZE);
@@ -515,7 +538,7 @@ TEST(a_detached_segment_stays_mapped_while_a_buffer_in_it_is_latched)
 TEST(a_client_dying_mid_frame_gives_back_everything_it_held)
 {
 	static uint8_t syncs[2000 * sizeof(struct sf_sync)];
-	static uint8_t half[FRAME_BYTES / 2];
+	static uint8_t half[FRAME_BYTES / 2], frame[FRAME_BYTES];
 	struct sf_rect all = { 0, 0, W, H };
 	struct sf_put_image inl = { .surface = 2, .serial = 5, .n_rects = 1 };
 	struct sf_sync sync = { .serial = 1 };
@@ -529,8 +552,7 @@ TEST(a_client_dying_mid_frame_gives_back_everything_it_held)
 	good = peer_ready();
 	attach_memfd(good, &good_seg, 1);
 	create_surface(good, 1, SF_PRESENT_LATCH);
-	fill(buf_at(&good_seg, 0), 1);
-	put_shm(good, 1, 1, 1, 1, &all, 1);
+	present(good, &good_seg, 1, 1, 1, 1, 1);
 	expect_presented(good, 1, 1);
 	mapped = fx.server.mapped_total;
 	surface_mem = fx.server.surface_memory_total;
@@ -540,8 +562,7 @@ TEST(a_client_dying_mid_frame_gives_back_everything_it_held)
 	attach_memfd(bad, &bad_seg, 1);
 	create_surface(bad, 1, SF_PRESENT_LATCH);
 	create_surface(bad, 2, SF_PRESENT_LATCH);
-	fill(buf_at(&bad_seg, 0), 3);
-	put_shm(bad, 1, 1, 1, 1, &all, 1);
+	present(bad, &bad_seg, 1, 1, 1, 3, 1);
 	expect_presented(bad, 1, 1);
 	ASSERT_EQ(sfs__shmseg_find(client_of(bad), 1)->refs, 2);
 	ASSERT_EQ(fx.server.mapped_total, mapped + SEG_SIZE);
@@ -576,11 +597,11 @@ TEST(a_client_dying_mid_frame_gives_back_everything_it_held)
 	ASSERT_EQ(mappings_of(&bad_seg), 1);
 	wait_fds_used(fds_used);
 	/* The client that stayed is served as before. */
-	fill(buf_at(&good_seg, 1), 4);
-	put_shm(good, 1, 1, 2, 2, &all, 1);
+	present(good, &good_seg, 1, 1, 2, 4, 2);
 	expect_release(good, 1, 1, 1);
 	expect_presented(good, 1, 2);
-	expect_pixels(good, 1, buf_at(&good_seg, 1));
+	fill(frame, 4);
+	expect_pixels(good, 1, frame);
 	finish();
 	sf__segment_close(&good_seg);
 	sf__segment_close(&bad_seg);

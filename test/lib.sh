@@ -219,6 +219,19 @@ run_client() {
 	OUT=$(tail -n 1 "$OUT_FILE")
 }
 
+# mode_args MODE: for MODE socket, memfd, posix or sysv, sets MODE_ARGS
+# (the client options that force it) and MODE_WANT (what the client's
+# last line then says).
+mode_args() {
+	if [ "$1" = socket ]; then
+		MODE_ARGS="--transport socket"
+		MODE_WANT="transport=socket"
+	else
+		MODE_ARGS="--transport shm --shm $1"
+		MODE_WANT="transport=shm shm=$1"
+	fi
+}
+
 # send_ok ARGS...: shmframe-send that must succeed.
 send_ok() {
 	run_client "$SF_SEND" "$@"
@@ -259,6 +272,12 @@ same_pixels() {
 		fail "pixels differ: $msg"
 }
 
+# roundtrip_ok: a frame sent over the Unix socket comes back pixel-exact.
+roundtrip_ok() {
+	send_ok --server "$SERVER_UNIX" --readback "$T/out.png" "$(img testcard.png)"
+	same_pixels "$(img testcard.png)" "$T/out.png"
+}
+
 # img NAME: path of a sample image.
 img() { echo "$SF_IMGS/$1"; }
 
@@ -268,4 +287,88 @@ frame() {
 	[ -n "${SF_DEMOFRAME:-}" ] ||
 		{ echo "sf-demoframe not built: skipped"; exit 77; }
 	"$SF_DEMOFRAME" "$1" "$2" "$3" || fail "sf-demoframe $* failed"
+}
+
+# ---- processes that answer on standard output ------------------------------
+
+# wait_for_line PID FILE PATTERN [TRIES] [DELAY]: waits, while PID runs,
+# until a line of FILE starts with PATTERN: TRIES looks DELAY seconds
+# apart (default 300 and 0.1).  Status 0 when the line is there.
+wait_for_line() {
+	local pid=$1 file=$2 pattern=$3 tries=${4:-300} delay=${5:-0.1}
+	for _ in $(seq "$tries"); do
+		grep -q "^$pattern" "$file" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep "$delay"
+	done
+	grep -q "^$pattern" "$file" 2>/dev/null
+}
+
+# healthy_start SECONDS: the healthy client of sf-fd-attack presents and
+# round-trips on the Unix socket for SECONDS, timing each round trip.
+healthy_start() {
+	: "${SF_FD_ATTACK:?SF_FD_ATTACK must name sf-fd-attack}"
+	spawn "$SF_FD_ATTACK" ping "$SERVER_UNIX" "$1" >"$T/ping.out" 2>"$T/ping.err"
+	HEALTHY_PID=$LAST_PID
+	wait_for_line "$HEALTHY_PID" "$T/ping.out" streaming 50 ||
+		fail "the healthy client did not start: $(cat "$T/ping.err")"
+}
+
+# healthy_end [WHILE]: waits for the healthy client, which must succeed
+# with no round trip of a second or more (WHILE says during what); sets
+# HEALTHY_FRAMES to the frames it presented.
+healthy_end() {
+	local rc worst
+	timeout 30 tail --pid="$HEALTHY_PID" -f /dev/null
+	wait "$HEALTHY_PID"
+	rc=$?
+	forget_pid "$HEALTHY_PID"
+	[ "$rc" -eq 0 ] ||
+		fail "the healthy client failed (exit $rc): $(cat "$T/ping.err")"
+	read -r HEALTHY_FRAMES worst < <(sed -n 's/^frames=\([0-9]*\) max_ms=\([0-9]*\)$/\1 \2/p' "$T/ping.out")
+	[ -n "${worst:-}" ] ||
+		fail "no result from the healthy client: $(cat "$T/ping.out")"
+	note "healthy client: $HEALTHY_FRAMES frames, slowest round trip $worst ms"
+	[ "$worst" -lt 1000 ] ||
+		fail "a round trip of the healthy client took $worst ms${1:+ $1}"
+}
+
+# ---- other users -----------------------------------------------------------
+
+# need_other_uids: other users are played through setpriv, as root; the
+# test is skipped (77) where that cannot be.
+need_other_uids() {
+	[ "$(id -u)" -eq 0 ] ||
+		{ echo "needs root to run processes as other uids: skipped"; exit 77; }
+	command -v setpriv >/dev/null || { echo "setpriv missing: skipped"; exit 77; }
+}
+
+# as_uid UID: the prefix that runs a command as UID (setpriv sets the
+# parent-death signal again after changing uid, which clears it).
+as_uid() {
+	echo "setpriv --reuid=$1 --regid=$1 --clear-groups --pdeathsig KILL --"
+}
+
+# share_programs PROGRAM...: copies of the programs, and of the
+# libshmframe they link, in $T/bin (run them with LD_LIBRARY_PATH=$T/bin),
+# so that other uids can run them even when the build tree is not theirs
+# to reach (a checkout may sit in a private directory); $T becomes 711.
+share_programs() {
+	local lib
+	chmod 711 "$T"
+	mkdir -p -m 755 "$T/bin"
+	cp "$@" "$T/bin/"
+	lib=$(ldd "$@" | awk '/libshmframe/ { print $3; exit }')
+	[ -z "$lib" ] || cp "$lib" "$T/bin/"
+	chmod 755 "$T"/bin/*
+}
+
+# shared PROGRAM: the path of its copy in $T/bin.
+shared() { echo "$T/bin/$(basename "$1")"; }
+
+# share_images: the sample images, where other uids can read them.
+share_images() {
+	cp -r "$SF_IMGS" "$T/imgs"
+	chmod -R a+rX "$T/imgs"
+	SF_IMGS="$T/imgs"
 }

@@ -11,131 +11,23 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <ftw.h>
 #include <poll.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
 
 #include "harness.h"
 #include "install/guard-page.h"
+#include "server-proc.h"
 #include "shmframe.h"
 
-struct server {
-	pid_t pid;
-	char dir[64];
-	char unix_addr[128];
-	char tcp_addr[64];
-};
-
-static struct server *running; /* for the failure cleanup */
-
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw)
+/* Every test's server listens on a Unix socket and a TCP port. */
+static void server_start(struct server_proc *s)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-static void server_kill(void)
-{
-	if (running && running->pid > 0) {
-		kill(running->pid, SIGKILL);
-		waitpid(running->pid, NULL, 0);
-		running->pid = 0;
-	}
-	if (running && running->dir[0])
-		nftw(running->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Starts shmframe-server on a Unix socket and a TCP port in a fresh
- * temporary directory, which also holds the runtime dir and cookie. */
-static void server_start_with(struct server *s, const char *const *extra);
-
-static void server_start(struct server *s)
-{
-	server_start_with(s, NULL);
+	server_proc_start(s, "api", true, NULL);
 }
 
 /* The same, with extra server options (NULL-terminated list). */
-static void server_start_with(struct server *s, const char *const *extra)
+static void server_start_with(struct server_proc *s, const char *const *extra)
 {
-	const char *bin = getenv("SF_TEST_SERVER");
-	char line[512], sock[100], env[128];
-	int p[2];
-	FILE *f;
-
-	ASSERT_MSG(bin && bin[0], "SF_TEST_SERVER is not set");
-	memset(s, 0, sizeof *s);
-	strcpy(s->dir, "/tmp/shmframe-api.XXXXXX");
-	ASSERT(mkdtemp(s->dir) != NULL);
-	running = s;
-	sf_test_atfail = server_kill;
-	snprintf(env, sizeof env, "%s/run", s->dir);
-	ASSERT_EQ(mkdir(env, 0700), 0);
-	setenv("XDG_RUNTIME_DIR", env, 1);
-	snprintf(env, sizeof env, "%s/cookie", s->dir);
-	setenv("SHMFRAME_AUTH", env, 1);
-	unsetenv("SHMFRAME_SERVER");
-	unsetenv("SHMFRAME_TRANSPORT");
-	snprintf(sock, sizeof sock, "unix:%s/sock", s->dir);
-	ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
-	s->pid = fork();
-	ASSERT_GE(s->pid, 0);
-	if (s->pid == 0) {
-		/* Dies with the test even if the test is killed. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(p[1], 1);
-		const char *argv[32] = { bin, "--listen", sock, "--listen",
-		                         "tcp:127.0.0.1:0", "--display", "none" };
-		int argc = 7;
-
-		for (; extra && *extra && argc < 31; extra++)
-			argv[argc++] = *extra;
-		argv[argc] = NULL;
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	f = fdopen(p[0], "r");
-	ASSERT(f != NULL);
-	if (!fgets(line, sizeof line, f)) {
-		fclose(f);
-		FAIL("server exited before printing its ready line");
-	}
-	fclose(f);
-	ASSERT_MSG(strncmp(line, "ready", 5) == 0, "server said: %s", line);
-	snprintf(s->unix_addr, sizeof s->unix_addr, "%s", sock);
-	{
-		const char *t = strstr(line, "listen=tcp:");
-		size_t n;
-
-		ASSERT_MSG(t != NULL, "no TCP address in: %s", line);
-		t += strlen("listen=");
-		n = strcspn(t, " \n");
-		ASSERT_LT(n, sizeof s->tcp_addr);
-		memcpy(s->tcp_addr, t, n);
-		s->tcp_addr[n] = '\0';
-	}
-}
-
-/* SIGTERM must be a clean exit 0 (a sanitizer build reports leaks and
- * errors through the exit status). */
-static void server_stop(struct server *s)
-{
-	int status;
-
-	ASSERT_EQ(kill(s->pid, 0), 0);
-	ASSERT_EQ(kill(s->pid, SIGTERM), 0);
-	ASSERT_EQ(waitpid(s->pid, &status, 0), s->pid);
-	s->pid = 0;
-	ASSERT_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	           "server exit status 0x%x on SIGTERM", status);
-	nftw(s->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-	running = NULL;
-	sf_test_atfail = NULL;
+	server_proc_start(s, "api", true, extra);
 }
 
 /* The four ways to move pixels. */
@@ -308,11 +200,11 @@ TEST(connecting_to_a_missing_server_is_a_clear_sticky_error)
 
 TEST(connecting_with_each_transport_reports_it)
 {
-	struct server srv;
+	struct server_proc srv;
 
 	server_start(&srv);
 	for (size_t i = 0; i < N_MODES; i++) {
-		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[i], 0);
+		struct shmframe_conn *c = connect_mode(srv.addr, &modes[i], 0);
 		const char *reason = shmframe_transport_reason(c);
 
 		ASSERT_EQ(shmframe_transport(c), modes[i].transport);
@@ -324,28 +216,28 @@ TEST(connecting_with_each_transport_reports_it)
 		ASSERT_GE(shmframe_get_fd(c), 0);
 		shmframe_disconnect(c);
 	}
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 TEST(auto_transport_on_a_unix_socket_picks_memfd)
 {
-	struct server srv;
+	struct server_proc srv;
 	struct shmframe_conn *c;
 
 	server_start(&srv);
-	c = shmframe_connect(srv.unix_addr, NULL);
+	c = shmframe_connect(srv.addr, NULL);
 	ASSERT_EQ(shmframe_conn_error(c), 0);
 	ASSERT_STREQ(shmframe_transport_name(c), "shm/memfd");
 	ASSERT_EQ(shmframe_transport(c), SHMFRAME_TRANSPORT_SHM);
 	ASSERT_EQ(shmframe_shm_kind(c), SHMFRAME_SHM_MEMFD);
 	ASSERT_CONTAINS(shmframe_transport_reason(c), "memfd");
 	shmframe_disconnect(c);
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 TEST(auto_transport_over_tcp_on_the_same_host_picks_posix)
 {
-	struct server srv;
+	struct server_proc srv;
 	struct shmframe_conn *c;
 	struct shmframe_surface *s;
 	uint32_t *img;
@@ -362,12 +254,12 @@ TEST(auto_transport_over_tcp_on_the_same_host_picks_posix)
 	free(img);
 	shmframe_surface_destroy(s);
 	shmframe_disconnect(c);
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 TEST(tcp_without_the_cookie_is_refused)
 {
-	struct server srv;
+	struct server_proc srv;
 	struct shmframe_conn *c;
 	struct shmframe_options o;
 	char bad[128];
@@ -386,7 +278,7 @@ TEST(tcp_without_the_cookie_is_refused)
 	ASSERT_LT(shmframe_conn_error(c), 0);
 	ASSERT(shmframe_last_error(c)[0] != '\0');
 	shmframe_disconnect(c);
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 /* ---- frames ------------------------------------------------------------ */
@@ -396,11 +288,11 @@ static void check_round_trips(const struct mode *m)
 	static const uint32_t sizes[][2] = {
 		{ 1, 1 }, { 7, 5 }, { 3, 500 }, { 333, 257 }, { 64, 48 },
 	};
-	struct server srv;
+	struct server_proc srv;
 	struct shmframe_conn *c;
 
 	server_start(&srv);
-	c = connect_mode(srv.unix_addr, m, 0);
+	c = connect_mode(srv.addr, m, 0);
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		uint32_t w = sizes[i][0], h = sizes[i][1];
 		struct shmframe_surface *s;
@@ -424,7 +316,7 @@ static void check_round_trips(const struct mode *m)
 	}
 	ASSERT_EQ(shmframe_conn_error(c), 0);
 	shmframe_disconnect(c);
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 TEST(frames_round_trip_exactly_over_the_socket) { check_round_trips(&modes[0]); }
@@ -434,11 +326,11 @@ TEST(frames_round_trip_exactly_over_sysv_shm) { check_round_trips(&modes[3]); }
 
 TEST(shared_buffer_rows_are_padded_past_width_times_4)
 {
-	struct server srv;
+	struct server_proc srv;
 
 	server_start(&srv);
 	for (size_t i = 0; i < N_MODES; i++) {
-		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[i], 0);
+		struct shmframe_conn *c = connect_mode(srv.addr, &modes[i], 0);
 		struct shmframe_surface *s =
 			shmframe_surface_create(c, 7, 5, SHMFRAME_FORMAT_ARGB8888, NULL);
 		struct shmframe_buffer *b;
@@ -461,16 +353,16 @@ TEST(shared_buffer_rows_are_padded_past_width_times_4)
 		shmframe_surface_destroy(s);
 		shmframe_disconnect(c);
 	}
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 TEST(readback_honours_the_destination_stride_and_rectangle)
 {
-	struct server srv;
+	struct server_proc srv;
 
 	server_start(&srv);
 	for (size_t i = 0; i < N_MODES; i++) {
-		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[i], 0);
+		struct shmframe_conn *c = connect_mode(srv.addr, &modes[i], 0);
 		struct shmframe_surface *s =
 			shmframe_surface_create(c, 40, 30, SHMFRAME_FORMAT_ARGB8888, NULL);
 		uint32_t *img, dst[12 * 9 + 16];
@@ -494,7 +386,7 @@ TEST(readback_honours_the_destination_stride_and_rectangle)
 		shmframe_surface_destroy(s);
 		shmframe_disconnect(c);
 	}
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 /* Thousands of rows, 16 MiB: more than the socket buffers and the first
@@ -505,11 +397,11 @@ TEST(a_large_readback_honours_a_wide_destination_stride)
 {
 	const uint32_t w = 1024, h = 4096, pad = 16;
 	const uint32_t dst_stride = (w + pad) * 4;
-	struct server srv;
+	struct server_proc srv;
 
 	server_start(&srv);
 	for (size_t i = 0; i < N_MODES; i++) {
-		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[i], 0);
+		struct shmframe_conn *c = connect_mode(srv.addr, &modes[i], 0);
 		struct shmframe_surface *s =
 			shmframe_surface_create(c, w, h, SHMFRAME_FORMAT_ARGB8888, NULL);
 		uint32_t *img, *dst = malloc((size_t)dst_stride * h);
@@ -536,17 +428,17 @@ TEST(a_large_readback_honours_a_wide_destination_stride)
 		shmframe_surface_destroy(s);
 		shmframe_disconnect(c);
 	}
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 TEST(damage_rectangles_update_their_regions)
 {
-	struct server srv;
+	struct server_proc srv;
 
 	server_start(&srv);
 	for (size_t i = 0; i < N_MODES; i++) {
 		const uint32_t w = 61, h = 45;
-		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[i], 0);
+		struct shmframe_conn *c = connect_mode(srv.addr, &modes[i], 0);
 		struct shmframe_surface *s =
 			shmframe_surface_create(c, w, h, SHMFRAME_FORMAT_ARGB8888, NULL);
 		const struct shmframe_rect dmg[2] = { { 3, 4, 10, 11 }, { 50, 40, 11, 5 } };
@@ -572,14 +464,14 @@ TEST(damage_rectangles_update_their_regions)
 		shmframe_surface_destroy(s);
 		shmframe_disconnect(c);
 	}
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 TEST(the_socket_transport_sends_only_the_damage)
 {
 	const uint32_t w = 32, h = 20;
 	const struct shmframe_rect dmg = { 8, 4, 5, 6 };
-	struct server srv;
+	struct server_proc srv;
 	struct shmframe_conn *c;
 	struct shmframe_surface *s;
 	struct shmframe_buffer *b;
@@ -587,7 +479,7 @@ TEST(the_socket_transport_sends_only_the_damage)
 	uint8_t *px;
 
 	server_start(&srv);
-	c = connect_mode(srv.unix_addr, &modes[0], 0);
+	c = connect_mode(srv.addr, &modes[0], 0);
 	s = shmframe_surface_create(c, w, h, SHMFRAME_FORMAT_ARGB8888, NULL);
 	ASSERT(s != NULL);
 	expect = present_pattern(s, 1, 1);
@@ -605,7 +497,7 @@ TEST(the_socket_transport_sends_only_the_damage)
 	free(expect);
 	shmframe_surface_destroy(s);
 	shmframe_disconnect(c);
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 /* A server announcing a small largest message still gets every frame
@@ -616,13 +508,13 @@ TEST(many_damage_rectangles_fit_a_small_largest_message)
 	static const char *const opts[] = { "--max-message", "512", NULL };
 	const uint32_t w = 120, h = 40;
 	struct shmframe_rect dmg[100];
-	struct server srv;
+	struct server_proc srv;
 
 	server_start_with(&srv, opts);
 	for (unsigned i = 0; i < 100; i++)
 		dmg[i] = (struct shmframe_rect){ i, i % 40, 1, 1 };
 	for (size_t m = 0; m < N_MODES; m++) {
-		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[m], 0);
+		struct shmframe_conn *c = connect_mode(srv.addr, &modes[m], 0);
 		struct shmframe_surface *s =
 			shmframe_surface_create(c, w, h, SHMFRAME_FORMAT_ARGB8888, NULL);
 		struct shmframe_buffer *b;
@@ -645,7 +537,7 @@ TEST(many_damage_rectangles_fit_a_small_largest_message)
 		shmframe_surface_destroy(s);
 		shmframe_disconnect(c);
 	}
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 /* With one request allowed in flight, holding one buffer is the most a
@@ -654,11 +546,11 @@ TEST(many_damage_rectangles_fit_a_small_largest_message)
 TEST(acquire_never_exceeds_the_servers_in_flight_limit)
 {
 	static const char *const opts[] = { "--max-inflight", "1", NULL };
-	struct server srv;
+	struct server_proc srv;
 
 	server_start_with(&srv, opts);
 	for (size_t m = 0; m < N_MODES; m++) {
-		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[m], 0);
+		struct shmframe_conn *c = connect_mode(srv.addr, &modes[m], 0);
 		struct shmframe_surface *s =
 			shmframe_surface_create(c, 16, 16, SHMFRAME_FORMAT_ARGB8888, NULL);
 		struct shmframe_buffer *b1, *b2;
@@ -680,7 +572,7 @@ TEST(acquire_never_exceeds_the_servers_in_flight_limit)
 		shmframe_surface_destroy(s);
 		shmframe_disconnect(c);
 	}
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 TEST(damage_outside_the_surface_is_refused_and_the_connection_lives)
@@ -692,11 +584,11 @@ TEST(damage_outside_the_surface_is_refused_and_the_connection_lives)
 		{ UINT32_MAX, 0, 2, 1 },   /* x + width wraps */
 		{ 0, 1, 1, UINT32_MAX },
 	};
-	struct server srv;
+	struct server_proc srv;
 
 	server_start(&srv);
 	for (size_t i = 0; i < N_MODES; i++) {
-		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[i], 0);
+		struct shmframe_conn *c = connect_mode(srv.addr, &modes[i], 0);
 		struct shmframe_surface *s =
 			shmframe_surface_create(c, 7, 5, SHMFRAME_FORMAT_ARGB8888, NULL);
 		uint32_t *img;
@@ -721,19 +613,19 @@ TEST(damage_outside_the_surface_is_refused_and_the_connection_lives)
 		shmframe_surface_destroy(s);
 		shmframe_disconnect(c);
 	}
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 TEST(readback_outside_the_surface_is_refused)
 {
-	struct server srv;
+	struct server_proc srv;
 	struct shmframe_conn *c;
 	struct shmframe_surface *s;
 	uint32_t dst[64];
 	uint32_t *img;
 
 	server_start(&srv);
-	c = connect_mode(srv.unix_addr, &modes[1], 0);
+	c = connect_mode(srv.addr, &modes[1], 0);
 	s = shmframe_surface_create(c, 7, 5, SHMFRAME_FORMAT_ARGB8888, NULL);
 	ASSERT(s != NULL);
 	img = present_pattern(s, 1, 1);
@@ -745,7 +637,7 @@ TEST(readback_outside_the_surface_is_refused)
 	free(img);
 	shmframe_surface_destroy(s);
 	shmframe_disconnect(c);
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 struct events {
@@ -781,11 +673,11 @@ static const struct shmframe_surface_listener listener = {
 
 TEST(latched_buffers_come_back_when_the_next_frame_replaces_them)
 {
-	struct server srv;
+	struct server_proc srv;
 
 	server_start(&srv);
 	for (size_t i = 1; i < N_MODES; i++) {
-		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[i], 2);
+		struct shmframe_conn *c = connect_mode(srv.addr, &modes[i], 2);
 		struct shmframe_surface *s =
 			shmframe_surface_create(c, 16, 16, SHMFRAME_FORMAT_ARGB8888, NULL);
 		struct shmframe_buffer *b1, *b2, *b3;
@@ -826,16 +718,16 @@ TEST(latched_buffers_come_back_when_the_next_frame_replaces_them)
 		shmframe_surface_destroy(s);
 		shmframe_disconnect(c);
 	}
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 TEST(many_frames_cycle_through_the_buffers)
 {
-	struct server srv;
+	struct server_proc srv;
 
 	server_start(&srv);
 	for (size_t i = 0; i < N_MODES; i++) {
-		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[i], 2);
+		struct shmframe_conn *c = connect_mode(srv.addr, &modes[i], 2);
 		struct shmframe_surface *s =
 			shmframe_surface_create(c, 100, 60, SHMFRAME_FORMAT_ARGB8888, NULL);
 		struct shmframe_buffer *seen[4] = { NULL };
@@ -874,16 +766,16 @@ TEST(many_frames_cycle_through_the_buffers)
 		shmframe_surface_destroy(s);
 		shmframe_disconnect(c);
 	}
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 TEST(copy_mode_works_with_a_single_buffer)
 {
-	struct server srv;
+	struct server_proc srv;
 
 	server_start(&srv);
 	for (size_t i = 0; i < N_MODES; i++) {
-		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[i], 1);
+		struct shmframe_conn *c = connect_mode(srv.addr, &modes[i], 1);
 		struct shmframe_surface *s =
 			shmframe_surface_create(c, 33, 21, SHMFRAME_FORMAT_ARGB8888, NULL);
 		uint32_t *img = NULL;
@@ -900,7 +792,7 @@ TEST(copy_mode_works_with_a_single_buffer)
 		shmframe_surface_destroy(s);
 		shmframe_disconnect(c);
 	}
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 /* The mode travels with each frame: switching in the middle of a stream
@@ -910,11 +802,11 @@ TEST(switching_present_mode_mid_stream_keeps_every_pixel)
 {
 	const uint32_t w = 40, h = 24;
 	const struct shmframe_rect dmg = { 5, 6, 7, 8 };
-	struct server srv;
+	struct server_proc srv;
 
 	server_start(&srv);
 	for (size_t i = 0; i < N_MODES; i++) {
-		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[i], 2);
+		struct shmframe_conn *c = connect_mode(srv.addr, &modes[i], 2);
 		struct shmframe_surface *s =
 			shmframe_surface_create(c, w, h, SHMFRAME_FORMAT_ARGB8888, NULL);
 		struct shmframe_buffer *b;
@@ -950,16 +842,16 @@ TEST(switching_present_mode_mid_stream_keeps_every_pixel)
 		shmframe_surface_destroy(s);
 		shmframe_disconnect(c);
 	}
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 TEST(presented_events_name_the_frame)
 {
-	struct server srv;
+	struct server_proc srv;
 
 	server_start(&srv);
 	for (size_t i = 0; i < N_MODES; i++) {
-		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[i], 0);
+		struct shmframe_conn *c = connect_mode(srv.addr, &modes[i], 0);
 		struct shmframe_surface *s =
 			shmframe_surface_create(c, 8, 8, SHMFRAME_FORMAT_ARGB8888, NULL);
 		struct shmframe_buffer *b;
@@ -988,16 +880,16 @@ TEST(presented_events_name_the_frame)
 		shmframe_surface_destroy(s);
 		shmframe_disconnect(c);
 	}
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 TEST(several_surfaces_on_one_connection_keep_their_own_pixels)
 {
-	struct server srv;
+	struct server_proc srv;
 
 	server_start(&srv);
 	for (size_t i = 0; i < N_MODES; i++) {
-		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[i], 0);
+		struct shmframe_conn *c = connect_mode(srv.addr, &modes[i], 0);
 		struct shmframe_surface *s[3];
 		uint32_t *img[3];
 		static const uint32_t dims[3][2] = { { 10, 10 }, { 7, 5 }, { 129, 3 } };
@@ -1016,16 +908,16 @@ TEST(several_surfaces_on_one_connection_keep_their_own_pixels)
 		}
 		shmframe_disconnect(c);
 	}
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 TEST(xrgb_surfaces_keep_every_byte)
 {
-	struct server srv;
+	struct server_proc srv;
 
 	server_start(&srv);
 	for (size_t i = 0; i < N_MODES; i++) {
-		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[i], 0);
+		struct shmframe_conn *c = connect_mode(srv.addr, &modes[i], 0);
 		struct shmframe_surface *s =
 			shmframe_surface_create(c, 13, 9, SHMFRAME_FORMAT_XRGB8888, NULL);
 		uint32_t *img;
@@ -1037,33 +929,33 @@ TEST(xrgb_surfaces_keep_every_byte)
 		shmframe_surface_destroy(s);
 		shmframe_disconnect(c);
 	}
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 TEST(surfaces_larger_than_the_protocol_allows_are_refused)
 {
-	struct server srv;
+	struct server_proc srv;
 	struct shmframe_conn *c;
 
 	server_start(&srv);
-	c = connect_mode(srv.unix_addr, &modes[1], 0);
+	c = connect_mode(srv.addr, &modes[1], 0);
 	ASSERT(shmframe_surface_create(c, 16385, 1, SHMFRAME_FORMAT_ARGB8888, NULL) == NULL);
 	ASSERT(shmframe_surface_create(c, 0, 1, SHMFRAME_FORMAT_ARGB8888, NULL) == NULL);
 	ASSERT(shmframe_surface_create(c, 1, 0, SHMFRAME_FORMAT_ARGB8888, NULL) == NULL);
 	ASSERT(shmframe_surface_create(c, 4, 4, (enum shmframe_format)9, NULL) == NULL);
 	shmframe_disconnect(c);
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 TEST(a_discarded_buffer_can_be_acquired_again)
 {
-	struct server srv;
+	struct server_proc srv;
 	struct shmframe_conn *c;
 	struct shmframe_surface *s;
 	struct shmframe_buffer *b[2];
 
 	server_start(&srv);
-	c = connect_mode(srv.unix_addr, &modes[1], 1);
+	c = connect_mode(srv.addr, &modes[1], 1);
 	s = shmframe_surface_create(c, 4, 4, SHMFRAME_FORMAT_ARGB8888, NULL);
 	ASSERT(s != NULL);
 	b[0] = shmframe_acquire(s);
@@ -1077,18 +969,18 @@ TEST(a_discarded_buffer_can_be_acquired_again)
 	shmframe_buffer_discard(s, b[1]);
 	shmframe_surface_destroy(s);
 	shmframe_disconnect(c);
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 TEST(a_dead_server_is_an_error_not_a_signal)
 {
-	struct server srv;
+	struct server_proc srv;
 
 	server_start(&srv);
 	/* Without MSG_NOSIGNAL a write would kill this test. */
 	signal(SIGPIPE, SIG_DFL);
 	for (size_t i = 0; i < N_MODES; i++) {
-		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[i], 0);
+		struct shmframe_conn *c = connect_mode(srv.addr, &modes[i], 0);
 		struct shmframe_surface *s =
 			shmframe_surface_create(c, 64, 64, SHMFRAME_FORMAT_ARGB8888, NULL);
 		int err = 0;
@@ -1120,18 +1012,17 @@ TEST(a_dead_server_is_an_error_not_a_signal)
 		shmframe_surface_destroy(s);
 		shmframe_disconnect(c);
 	}
-	nftw(srv.dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-	running = NULL;
+	server_proc_kill(); /* removes its directory */
 	sf_test_atfail = NULL;
 }
 
 TEST(surfaces_made_and_destroyed_leave_nothing_open)
 {
-	struct server srv;
+	struct server_proc srv;
 
 	server_start(&srv);
 	for (size_t i = 0; i < N_MODES; i++) {
-		struct shmframe_conn *c = connect_mode(srv.unix_addr, &modes[i], 0);
+		struct shmframe_conn *c = connect_mode(srv.addr, &modes[i], 0);
 		int fds = sf_test_count_fds();
 
 		for (int k = 0; k < 20; k++) {
@@ -1148,7 +1039,7 @@ TEST(surfaces_made_and_destroyed_leave_nothing_open)
 		ASSERT_EQ(sf_test_count_fds(), fds);
 		shmframe_disconnect(c);
 	}
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 /* ---- errors ------------------------------------------------------------ */
@@ -1243,7 +1134,7 @@ TEST(options_init_sized_writes_exactly_the_size_it_is_given)
 
 TEST(a_newer_programs_options_work_unless_they_ask_for_the_unknown)
 {
-	struct server srv;
+	struct server_proc srv;
 	union newer_options u;
 	struct shmframe_conn *c;
 
@@ -1251,19 +1142,19 @@ TEST(a_newer_programs_options_work_unless_they_ask_for_the_unknown)
 	shmframe_options_init_sized(&u.o, sizeof u.bytes);
 	u.o.transport = SHMFRAME_TRANSPORT_SOCKET;
 	u.o.name = "newer";
-	c = shmframe_connect_sized(srv.unix_addr, &u.o, sizeof u.bytes);
+	c = shmframe_connect_sized(srv.addr, &u.o, sizeof u.bytes);
 	ASSERT_MSG(shmframe_conn_error(c) == 0, "%s", shmframe_last_error(c));
 	ASSERT_STREQ(shmframe_transport_name(c), "socket");
 	shmframe_disconnect(c);
 	/* A member past this library's struct is set: refused, not ignored. */
 	u.bytes[sizeof u.o + 5] = 1;
-	c = shmframe_connect_sized(srv.unix_addr, &u.o, sizeof u.bytes);
+	c = shmframe_connect_sized(srv.addr, &u.o, sizeof u.bytes);
 	ASSERT_EQ(shmframe_conn_error(c), -E2BIG);
 	ASSERT_MSG(strstr(shmframe_last_error(c), "newer shmframe.h") != NULL,
 	           "%s", shmframe_last_error(c));
 	ASSERT_EQ(shmframe_roundtrip(c), -E2BIG);
 	shmframe_disconnect(c);
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }
 
 /* Connects with opts of size bytes at the end of a guard page and checks
@@ -1302,16 +1193,16 @@ static void connect_guarded(const char *addr, size_t size, bool call_1_0)
 
 TEST(an_older_programs_options_end_where_it_says)
 {
-	struct server srv;
+	struct server_proc srv;
 
 	server_start(&srv);
 	/* Up to name: buffers, the cookie file and the log are absent (a read
 	 * of them would fault), so they take their defaults. */
-	connect_guarded(srv.unix_addr, offsetof(struct shmframe_options, buffers),
+	connect_guarded(srv.addr, offsetof(struct shmframe_options, buffers),
 	                false);
-	connect_guarded(srv.unix_addr, OPTIONS_1_0, false);
-	connect_guarded(srv.unix_addr, OPTIONS_1_0, true);
-	server_stop(&srv);
+	connect_guarded(srv.addr, OPTIONS_1_0, false);
+	connect_guarded(srv.addr, OPTIONS_1_0, true);
+	server_proc_stop(&srv);
 }
 
 static int future_calls;
@@ -1344,14 +1235,14 @@ TEST(a_listener_is_read_only_as_far_as_its_size)
 		void (*future)(void);
 	} newer = { listener, on_future };
 	size_t only_presented = offsetof(struct shmframe_surface_listener, released);
-	struct server srv;
+	struct server_proc srv;
 	struct shmframe_conn *c;
 	struct shmframe_surface *s;
 	struct shmframe_surface_listener *l;
 	struct events ev = { 0 };
 
 	server_start(&srv);
-	c = connect_mode(srv.unix_addr, &modes[1], 2);
+	c = connect_mode(srv.addr, &modes[1], 2);
 	s = shmframe_surface_create(c, 8, 8, SHMFRAME_FORMAT_ARGB8888, NULL);
 	ASSERT(s != NULL);
 	/* An older, shorter listener: presented only; reading released
@@ -1387,5 +1278,5 @@ TEST(a_listener_is_read_only_as_far_as_its_size)
 	ASSERT_EQ(future_calls, 0);
 	shmframe_surface_destroy(s);
 	shmframe_disconnect(c);
-	server_stop(&srv);
+	server_proc_stop(&srv);
 }

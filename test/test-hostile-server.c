@@ -23,6 +23,7 @@
 #include <sys/un.h>
 
 #include "harness.h"
+#include "raw-peer.h"
 #include "shmframe.h"
 #include "wire.h"
 
@@ -58,22 +59,6 @@ static void die_child(const char *what)
 {
 	fprintf(stderr, "fake server: %s: %s\n", what, strerror(errno));
 	_exit(1);
-}
-
-static void write_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	while (n) {
-		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			die_child("send");
-		b += w;
-		n -= (size_t)w;
-	}
 }
 
 /* Reads one request into buf (its header says how long); returns its type,
@@ -117,15 +102,17 @@ static uint16_t read_msg(int fd, uint8_t *buf, size_t cap)
 	return h.type;
 }
 
+/* The fake's writes (tools/raw-peer.h) end the fake when the client has
+ * gone. */
+static void write_all(int fd, const void *p, size_t n)
+{
+	sf__peer_write_all(fd, p, n, -1);
+}
+
 static void send_event(int fd, uint16_t type, void *fixed, size_t size,
                        const void *tail, size_t tail_len)
 {
-	uint8_t buf[SF_MAX_MESSAGE];
-	size_t len = sf__encode(buf, sizeof buf, type, fixed, size, tail, tail_len);
-
-	if (len == 0)
-		_exit(1);
-	write_all(fd, buf, len);
+	sf__peer_send(fd, type, fixed, size, tail, tail_len, -1);
 }
 
 static struct sf_welcome honest_welcome(void)
@@ -163,20 +150,11 @@ static void send_error(int fd, uint32_t code, const char *text, size_t len)
 	send_event(fd, SF_ERROR, &e, sizeof e, text, len);
 }
 
+/* The client closing is the end of the fake's work. */
 static void read_all(int fd, void *p, size_t n)
 {
-	uint8_t *b = p;
-
-	while (n) {
-		ssize_t r = recv(fd, b, n, 0);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			_exit(0);
-		b += r;
-		n -= (size_t)r;
-	}
+	if (sf__peer_read_all(fd, p, n) < 0)
+		_exit(0);
 }
 
 /* Reads and drops the pixels that follow an inline PUT_IMAGE in buf. */
@@ -760,25 +738,6 @@ static int lingering_socket(int seconds)
 	return fd;
 }
 
-static int send_fd_with(int sock, const void *p, size_t n, int fd)
-{
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { (void *)p, n };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-	                    .msg_control = ctl.b, .msg_controllen = sizeof ctl.b };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-
-	memset(&ctl, 0, sizeof ctl);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	return sendmsg(sock, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
-}
-
 #define LINGER_S 4
 
 /* arg: 0 passes the lingering socket itself, 1 a Unix socket that holds
@@ -797,7 +756,7 @@ static void fd_script(int fd, const void *arg)
 		int sv[2];
 
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
-		    send_fd_with(sv[1], "n", 1, tcp) < 0)
+		    sf__peer_send_fds(sv[1], "n", 1, &tcp, 1) < 0)
 			die_child("nesting");
 		close(tcp);
 		close(sv[1]);
@@ -808,7 +767,7 @@ static void fd_script(int fd, const void *arg)
 	 * copy of a lingering socket waits.  A library that takes no fds
 	 * makes this fail, and then the event goes alone. */
 	len = sf__encode(buf, sizeof buf, SF_CLOSED, &cl, sizeof cl, NULL, 0);
-	if (send_fd_with(fd, buf, 1, pass) == 0)
+	if (sf__peer_send_fds(fd, buf, 1, &pass, 1) == 0)
 		write_all(fd, buf + 1, len - 1);
 	else
 		write_all(fd, buf, len);

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "bench-private.h"
+#include "spawn-server.h"
 
 #define SERVER_READY_MS 10000
 
@@ -141,10 +141,8 @@ static int find_server(char *out, size_t len)
 int bench_server_start(struct bench_server *s, char *err, size_t errlen)
 {
 	char bin[PATH_MAX], line[512];
-	size_t have = 0;
-	uint64_t deadline;
-	int out[2];
-	pid_t parent = getpid();
+	struct sf_spawned child;
+	int rc;
 
 	memset(s, 0, sizeof(*s));
 	s->out_fd = -1;
@@ -163,76 +161,33 @@ int bench_server_start(struct bench_server *s, char *err, size_t errlen)
 	snprintf(s->addr, sizeof(s->addr), "unix:%s", s->path);
 	snprintf(cleanup_dir, sizeof(cleanup_dir), "%s", s->dir);
 	snprintf(cleanup_path, sizeof(cleanup_path), "%s", s->path);
-	if (pipe2(out, O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
+	rc = sf_spawn_server(&child, (const char *const[]){
+		bin, "--listen", s->addr, "--display", "none", NULL }, SIGTERM);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot start %s: %s", bin, strerror(-rc));
 		goto err_dir;
 	}
-	s->pid = fork();
-	if (s->pid < 0) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
-		close(out[0]);
-		close(out[1]);
-		goto err_dir;
-	}
-	if (s->pid == 0) {
-		die_with_parent(parent);
-		if (dup2(out[1], STDOUT_FILENO) < 0)
-			_exit(127);
-		execl(bin, bin, "--listen", s->addr, "--display", "none",
-		      (char *)NULL);
-		fprintf(stderr, BENCH_NAME ": cannot run %s: %s\n", bin,
-		        strerror(errno));
-		_exit(127);
-	}
+	s->pid = child.pid;
+	s->out_fd = child.out_fd;
 	remember_pid(s->pid);
-	close(out[1]);
-	s->out_fd = out[0];
 	bench_track_fd(s->out_fd);
 
-	/* Wait for "ready listen=unix:PATH ...": until then the socket may
-	 * not accept connections yet. */
-	deadline = bench_now_ns() + (uint64_t)SERVER_READY_MS * 1000000u;
-	for (;;) {
-		struct pollfd pfd = { .fd = s->out_fd, .events = POLLIN };
-		uint64_t now = bench_now_ns();
-		char *nl;
-		ssize_t r;
-		int rc;
-
-		if (now >= deadline) {
-			snprintf(err, errlen, "%s did not print its ready line "
-			         "within %d s", bin, SERVER_READY_MS / 1000);
-			goto err_server;
-		}
-		rc = poll(&pfd, 1, (int)((deadline - now) / 1000000u) + 1);
-		if (rc < 0 && errno != EINTR) {
-			snprintf(err, errlen, "poll: %s", strerror(errno));
-			goto err_server;
-		}
-		if (rc <= 0)
-			continue;
-		r = read(s->out_fd, line + have, sizeof(line) - 1 - have);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			snprintf(err, errlen, "%s exited before it was ready", bin);
-			goto err_server;
-		}
-		have += (size_t)r;
-		line[have] = '\0';
-		while ((nl = strchr(line, '\n')) != NULL) {
-			*nl = '\0';
-			if (strncmp(line, "ready ", 6) == 0 &&
-			    strstr(line, "listen=")) {
-				fcntl(s->out_fd, F_SETFL, O_NONBLOCK);
-				return 0;
-			}
-			have -= (size_t)(nl + 1 - line);
-			memmove(line, nl + 1, have + 1);
-		}
-		if (have == sizeof(line) - 1)
-			have = 0; /* an absurdly long line: drop it */
-	}
+	rc = sf_spawn_wait_ready(&child, SERVER_READY_MS, line, sizeof(line));
+	if (rc == -ETIMEDOUT)
+		snprintf(err, errlen, "%s did not print its ready line "
+		         "within %d s", bin, SERVER_READY_MS / 1000);
+	else if (rc == -EPIPE)
+		snprintf(err, errlen, "%s exited before it was ready", bin);
+	else if (rc == -EPROTO)
+		snprintf(err, errlen, "%s said \"%s\" instead of its ready "
+		         "line", bin, line);
+	else if (rc < 0)
+		snprintf(err, errlen, "reading from %s: %s", bin, strerror(-rc));
+	if (rc < 0)
+		goto err_server;
+	/* Drained between rows from now on (bench_server_drain). */
+	fcntl(s->out_fd, F_SETFL, O_NONBLOCK);
+	return 0;
 
 err_server:
 	bench_server_stop(s);

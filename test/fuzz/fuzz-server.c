@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: the server's request state machine, in-process.  A
  * real struct sf_server with the headless display gets up to four clients,
- * each a socketpair whose far end the server owns (sfs__client_create);
+ * each a socketpair whose far end the server owns (test/fixture-server.h);
  * the input is cut into chunks sent on those sockets, some with a memfd
  * riding on their first byte, and the server's loop runs until it is quiet
  * between chunks.  At the end every client end is closed and the server
@@ -53,11 +53,9 @@
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
-#include "display.h"
-#include "server-private.h"
+#include "fixture-server.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -74,8 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 _Static_assert(sizeof FUZZ_NONCE - 1 == SF_NONCE_SIZE, "nonce size");
 
 struct fuzz_client {
-	int fd;          /* our end; -1 once closed */
-	int srv_fd;      /* the server's end, to find its struct sf_client */
+	struct sf_fixture_peer peer;
 	bool shut;       /* write side shut */
 	bool deaf;       /* not reading what the server sends */
 };
@@ -108,16 +105,13 @@ static void write_proof(int fd, const uint8_t *challenge)
 
 /* The challenge of the server's client behind cl, zeros before its
  * WELCOME (or once it is gone). */
-static const uint8_t *challenge_of(struct sf_server *server,
+static const uint8_t *challenge_of(struct sf_fixture *f,
                                    const struct fuzz_client *cl)
 {
 	static const uint8_t none[SF_CHALLENGE_SIZE];
-	struct sf_client *c;
+	struct sf_client *c = sf_fixture_client(f, &cl->peer);
 
-	list_for_each(c, &server->clients, struct sf_client, link)
-		if (c->fd == cl->srv_fd)
-			return c->challenge;
-	return none;
+	return c ? c->challenge : none;
 }
 
 /* Private /dev/shm and System V namespace, or nothing (returns false). */
@@ -249,23 +243,17 @@ static int make_memfd(uint8_t ctl, const uint8_t *challenge)
 	return fd;
 }
 
-static void setup(struct sf_server *server)
+static void setup(struct sf_fixture *f)
 {
-	memset(server, 0, sizeof *server);
-	server->uid = getuid();
-	/* SF_FUZZ_VERBOSE=1: the server logs what it does with an input. */
-	server->verbose = verbose;
-	server->allow_uids = &allowed_uid;
-	server->n_allow_uids = 1;
 	/* Small, so that every limit is within an input's reach. */
-	server->limits = (struct sf_limits){
+	static const struct sf_limits limits = {
 		.max_width = 512, .max_height = 512,
 		.max_surfaces = 8, .max_segments = 8,
 		.max_segment_size = 1 << 20, .max_mapped = 2 << 20,
 		.max_message = SF_MAX_MESSAGE, .max_inflight = 16,
 		.max_output = 16 << 10,
 	};
-	server->glimits = (struct sf_server_limits){
+	static const struct sf_server_limits glimits = {
 		.max_clients = MAX_CLIENTS,
 		.max_surface_memory = 2 << 20,
 		.max_surface_memory_total = 4 << 20,
@@ -273,69 +261,55 @@ static void setup(struct sf_server *server)
 		.max_output_total = 48 << 10,
 		.timeout_ns = 10ull * 1000000000ull,
 	};
-	if (sfs__server_init(server) < 0 ||
-	    sfs__display_none_create(&server->display) < 0)
+
+	if (sf_fixture_init(f, &limits, &glimits, allowed_uid) < 0)
 		abort();
+	/* SF_FUZZ_VERBOSE=1: the server logs what it does with an input. */
+	f->server.verbose = verbose;
 }
 
+struct clients {
+	struct fuzz_client *cl;
+	int n;
+};
+
 /* Reads and drops what the server sent.  True when anything came. */
-static bool drain(struct fuzz_client *cl, int n)
+static bool drain(void *data)
 {
 	static uint8_t buf[1 << 16];
+	const struct clients *all = data;
 	bool got = false;
 
-	for (int i = 0; i < n; i++) {
-		if (cl[i].fd < 0 || cl[i].deaf)
+	for (int i = 0; i < all->n; i++) {
+		struct fuzz_client *cl = &all->cl[i];
+
+		if (cl->peer.fd < 0 || cl->deaf)
 			continue;
-		while (recv(cl[i].fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+		while (recv(cl->peer.fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
 			got = true;
 	}
 	return got;
 }
 
-static void run_until_quiet(struct sf_server *server, struct fuzz_client *cl,
-                            int n)
+static void run_until_quiet(struct sf_fixture *f, struct clients *all)
 {
-	for (int i = 0; i < MAX_ITERATIONS; i++) {
-		int r = sfs__server_iterate(server, 0);
-		bool got = drain(cl, n);
+	int r = sf_fixture_run(f, MAX_ITERATIONS, drain, all);
 
-		if (r < 0)
-			abort();
-		if (r == 0 && !got && !sfs__server_busy(server))
-			return;
+	if (r == -ELOOP) {
+		fprintf(stderr, "fuzz-server: the server never went quiet\n");
+		__builtin_trap();
 	}
-	fprintf(stderr, "fuzz-server: the server never went quiet\n");
-	__builtin_trap();
-}
-
-/* Sends the chunk (its first byte with fd when fd >= 0); what the socket
- * does not take after the server had its turns is dropped. */
-static void send_chunk(struct sf_server *server, struct fuzz_client *cl,
-                       int n, struct fuzz_client *to, const uint8_t *p,
-                       size_t len, int fd)
-{
-	for (int tries = 0; len > 0 && tries < 64; tries++) {
-		struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
-		ssize_t sent = sf__send_fd(to->fd, &iov, 1, fd);
-
-		if (sent == -EAGAIN || sent == -EWOULDBLOCK || sent == -EINTR) {
-			run_until_quiet(server, cl, n);
-			continue;
-		}
-		if (sent <= 0)
-			return; /* the server closed its end */
-		fd = -1;
-		p += sent;
-		len -= (size_t)sent;
-	}
+	if (r < 0)
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sf_server server;
+	struct sf_fixture f;
 	struct fuzz_client cl[MAX_CLIENTS];
-	int n, fds_before;
+	struct clients all = { .cl = cl };
+	char why[160];
+	int fds_before;
 	size_t pos = 1;
 
 	if (size < 1)
@@ -350,36 +324,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	make_named_posix();
 	fds_before = count_fds();
-	setup(&server);
+	setup(&f);
 	/* A fault left over from the last input is not this one's. */
-	sfs__segments_check_broken(&server);
-	n = 1 + (data[0] & 3);
-	for (int i = 0; i < n; i++) {
-		int sv[2];
-
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
-		               sv) < 0)
-			abort();
-		cl[i] = (struct fuzz_client){ .fd = sv[0], .srv_fd = sv[1] };
-		if (sfs__client_create(&server, sv[1], true) < 0)
-			abort();
+	sfs__segments_check_broken(&f.server);
+	all.n = 1 + (data[0] & 3);
+	for (int i = 0; i < all.n; i++) {
+		cl[i] = (struct fuzz_client){ .shut = false };
 		/* A small socket buffer on the server's side, so that a client
 		 * that does not read soon has output queued in the server (and
 		 * meets max_output) and readbacks go out in pieces. */
-		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &(int){ 8192 },
-		           sizeof(int));
-		if (!isolated) {
-			struct sf_client *c = sf_container_of(server.clients.prev,
-			                                      struct sf_client, link);
-
-			c->peer_uid = UNUSED_UID;
-		}
+		if (sf_fixture_connect(&f, &cl[i].peer, 8192) < 0)
+			abort();
+		if (!isolated)
+			cl[i].peer.client->peer_uid = UNUSED_UID;
 	}
 	while (pos + 3 <= size) {
 		uint8_t ctl = data[pos];
 		uint16_t len16 = (uint16_t)(data[pos + 1] | data[pos + 2] << 8);
 		size_t len = len16 & 0x7fff;
-		struct fuzz_client *to = &cl[(ctl & 3) % n];
+		struct fuzz_client *to = &cl[(ctl & 3) % all.n];
 		int fd = -1;
 
 		pos += 3;
@@ -388,9 +351,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len16 & 0x8000)
 			to->deaf = !to->deaf;
 		if (len == 0 && (ctl & 0x04))
-			act(&server, ctl);
-		if (to->fd >= 0 && !to->shut && len > 0) {
-			const uint8_t *challenge = challenge_of(&server, to);
+			act(&f.server, ctl);
+		if (to->peer.fd >= 0 && !to->shut && len > 0) {
+			const uint8_t *challenge = challenge_of(&f, to);
 
 			/* Whatever segment this chunk names holds its client's
 			 * proof, so that inputs get past ATTACH_SEGMENT. */
@@ -402,42 +365,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			if (ctl & 0x04)
 				fd = make_memfd(ctl, challenge);
-			send_chunk(&server, cl, n, to, data + pos, len, fd);
+			/* What the socket does not take after the server had
+			 * its turns is dropped. */
+			if (sf_fixture_send(&f, &to->peer, data + pos, len, fd,
+			                    64, drain, &all) == -ELOOP) {
+				fprintf(stderr, "fuzz-server: the server never "
+				        "went quiet\n");
+				__builtin_trap();
+			}
 			if (fd >= 0)
 				close(fd);
 		}
 		pos += len;
-		if ((ctl & 0x80) && to->fd >= 0 && !to->shut) {
-			shutdown(to->fd, SHUT_WR);
+		if ((ctl & 0x80) && to->peer.fd >= 0 && !to->shut) {
+			shutdown(to->peer.fd, SHUT_WR);
 			to->shut = true;
 		}
 		if (!(ctl & 0x40)) {
-			run_until_quiet(&server, cl, n);
+			run_until_quiet(&f, &all);
 		} else {
-			if (sfs__server_iterate(&server, 0) < 0)
+			if (sfs__server_iterate(&f.server, 0) < 0)
 				abort();
-			drain(cl, n);
+			drain(&all);
 		}
 	}
-	run_until_quiet(&server, cl, n);
+	run_until_quiet(&f, &all);
 
 	/* Every peer goes away: the server must notice and free them all. */
-	for (int i = 0; i < n; i++) {
-		close(cl[i].fd);
-		cl[i].fd = -1;
+	for (int i = 0; i < all.n; i++) {
+		close(cl[i].peer.fd);
+		cl[i].peer.fd = -1;
 	}
-	run_until_quiet(&server, cl, n);
-	if (server.n_clients != 0) {
-		fprintf(stderr, "fuzz-server: %u clients left after every peer "
-		        "closed\n", server.n_clients);
-		__builtin_trap();
-	}
-	sfs__server_fini(&server);
-	if (server.mapped_total != 0 || server.surface_memory_total != 0) {
-		fprintf(stderr, "fuzz-server: %llu segment bytes and %llu surface "
-		        "bytes still counted\n",
-		        (unsigned long long)server.mapped_total,
-		        (unsigned long long)server.surface_memory_total);
+	run_until_quiet(&f, &all);
+	if (sf_fixture_fini(&f, why, sizeof why) < 0) {
+		fprintf(stderr, "fuzz-server: %s\n", why);
 		__builtin_trap();
 	}
 	if (count_fds() != fds_before) {

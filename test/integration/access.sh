@@ -18,34 +18,18 @@
 
 : "${SF_PHASE_CLIENT:?SF_PHASE_CLIENT must name sf-phase-client}"
 
-[ "$(id -u)" -eq 0 ] || { echo "needs root to run clients as other uids: skipped"; exit 77; }
-command -v setpriv >/dev/null || { echo "setpriv missing: skipped"; exit 77; }
-
-# Prefixes that run a command as another uid (setpriv sets the
-# parent-death signal again after changing uid, which clears it).
-NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups --pdeathsig KILL --"
-OTHER="setpriv --reuid=65533 --regid=65533 --clear-groups --pdeathsig KILL --"
+need_other_uids
 
 mode_of() { stat -c '%a' "$1"; }
 
-# Others must reach the sockets, images and files made for them.
-chmod 711 "$T"
-
-# ... and the programs they run, even when the build tree is not theirs
-# to reach (a checkout may sit in a private directory): the programs, the
-# library and the images are copied where they can.
-mkdir -m 755 "$T/bin"
-cp "$SF_SEND" "$SF_SERVER" "$T/bin/"
-lib=$(ldd "$SF_SEND" | awk '/libshmframe/ { print $3 }')
-[ -z "$lib" ] || cp "$lib" "$T/bin/"
-chmod 755 "$T"/bin/*
-cp -r "$SF_IMGS" "$T/imgs"
-chmod -R a+rX "$T/imgs"
-SF_IMGS="$T/imgs"
-NB_SEND="$T/bin/$(basename "$SF_SEND")"
-NB_SERVER="$T/bin/$(basename "$SF_SERVER")"
-NOBODY="$NOBODY env LD_LIBRARY_PATH=$T/bin"
-OTHER="$OTHER env LD_LIBRARY_PATH=$T/bin"
+# Others must reach the sockets, images and files made for them, and the
+# programs they run.
+share_programs "$SF_SEND" "$SF_SERVER"
+share_images
+NB_SEND=$(shared "$SF_SEND")
+NB_SERVER=$(shared "$SF_SERVER")
+NOBODY="$(as_uid 65534) env LD_LIBRARY_PATH=$T/bin"
+OTHER="$(as_uid 65533) env LD_LIBRARY_PATH=$T/bin"
 mkdir -m 755 "$T/pub"
 mkdir -m 777 "$T/out"
 
@@ -188,12 +172,11 @@ finish
 start_server --allow-uid 65534 --listen "unix:$T/pub/sock"
 chmod 666 "$T/pub/sock"
 for mode in memfd posix sysv socket; do
-	if [ "$mode" = socket ]; then args="--transport socket"; want="transport=socket"
-	else args="--transport shm --shm $mode"; want="transport=shm shm=$mode"; fi
-	run_client $NOBODY "$NB_SEND" --server "unix:$T/pub/sock" $args \
+	mode_args "$mode"
+	run_client $NOBODY "$NB_SEND" --server "unix:$T/pub/sock" $MODE_ARGS \
 		--readback "$T/out/allowed-$mode.png" "$(img odd-333x257.png)"
 	[ "$RC" -eq 0 ] || fail "uid 65534 with --allow-uid ($mode) exited $RC: $(cat "$ERR_FILE")"
-	expect $want
+	expect $MODE_WANT
 	same_pixels "$(img odd-333x257.png)" "$T/out/allowed-$mode.png"
 done
 # Another uid is still refused.

@@ -9,9 +9,8 @@ frame 333x257 1 "$T/f333.png"
 frame 200x150 1 "$T/f200.png"
 
 for mode in socket memfd posix sysv; do
-	if [ "$mode" = socket ]; then args="--transport socket"
-	else args="--transport shm --shm $mode"; fi
-	spawn "$SF_SEND" --server "$SERVER_UNIX" $args --repeat 100000 \
+	mode_args "$mode"
+	spawn "$SF_SEND" --server "$SERVER_UNIX" $MODE_ARGS --repeat 100000 \
 		"$(img odd-333x257.png)" "$T/f333.png" \
 		>"$T/k-$mode.out" 2>"$T/k-$mode.err"
 	pid=$LAST_PID
@@ -28,9 +27,8 @@ done
 # Several at once, then all killed together.
 pids=""
 for mode in socket memfd posix sysv; do
-	if [ "$mode" = socket ]; then args="--transport socket"
-	else args="--transport shm --shm $mode"; fi
-	spawn "$SF_SEND" --server "$SERVER_UNIX" $args --repeat 100000 \
+	mode_args "$mode"
+	spawn "$SF_SEND" --server "$SERVER_UNIX" $MODE_ARGS --repeat 100000 \
 		"$T/f200.png" "$(img alpha.png)" >/dev/null 2>&1
 	pids="$pids $LAST_PID"
 done

@@ -9,15 +9,11 @@
 start_server
 
 for mode in socket memfd posix sysv; do
-	if [ "$mode" = socket ]; then
-		args="--transport socket"; want="transport=socket"
-	else
-		args="--transport shm --shm $mode"; want="transport=shm shm=$mode"
-	fi
-	run_client "$SF_DEMO" --server "$SERVER_UNIX" $args --size 97x61 \
+	mode_args "$mode"
+	run_client "$SF_DEMO" --server "$SERVER_UNIX" $MODE_ARGS --size 97x61 \
 		--frames 12 --readback "$T/demo-$mode.png"
 	[ "$RC" -eq 0 ] || fail "demo ($mode) exited $RC: $(cat "$ERR_FILE")"
-	expect $want frames=12 width=97 height=61
+	expect $MODE_WANT frames=12 width=97 height=61
 	if [ -n "${SF_DEMOFRAME:-}" ]; then
 		"$SF_DEMOFRAME" 97x61 11 "$T/expect.png" ||
 			fail "sf-demoframe failed"

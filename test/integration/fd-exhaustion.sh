@@ -20,13 +20,7 @@ start_server --max-clients 64 --timeout 60
 attack() { # HOW N
 	spawn "$SF_FD_ATTACK" queue "$SERVER_UNIX" "$2" "$1" \
 		>"$T/attack.$1" 2>"$T/attack.$1.err"
-	local pid=$LAST_PID
-	for _ in $(seq 300); do
-		grep -q '^connections=' "$T/attack.$1" 2>/dev/null && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	grep -q '^connections=' "$T/attack.$1" ||
+	wait_for_line "$LAST_PID" "$T/attack.$1" connections= ||
 		fail "the $1 attacker did not finish: $(cat "$T/attack.$1.err")"
 	note "$1: $(cat "$T/attack.$1")"
 }

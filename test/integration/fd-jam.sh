@@ -16,14 +16,7 @@
 ulimit -n 1024 || fail "cannot set the fd limit to 1024"
 start_server
 
-spawn "$SF_FD_ATTACK" ping "$SERVER_UNIX" 8 >"$T/ping.out" 2>"$T/ping.err"
-PING=$LAST_PID
-for _ in $(seq 50); do
-	grep -q '^streaming' "$T/ping.out" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q '^streaming' "$T/ping.out" ||
-	fail "the healthy client did not start: $(cat "$T/ping.err")"
+healthy_start 8
 
 spawn "$SF_FD_ATTACK" jam "$SERVER_UNIX" 4 10 >"$T/jam.out" 2>"$T/jam.err"
 JAM=$LAST_PID
@@ -56,14 +49,6 @@ run_client timeout 10 "$SF_FD_ATTACK" ping "$SERVER_UNIX" 1
 ! grep -q 'cannot accept' "$T/server.log" ||
 	fail "the server ran out of fds: $(grep 'cannot accept' "$T/server.log" | head -n 1)"
 
-timeout 30 tail --pid="$PING" -f /dev/null
-wait "$PING"
-rc=$?
-forget_pid "$PING"
-[ "$rc" -eq 0 ] || fail "the healthy client failed (exit $rc): $(cat "$T/ping.err")"
-read -r frames worst < <(sed -n 's/^frames=\([0-9]*\) max_ms=\([0-9]*\)$/\1 \2/p' "$T/ping.out")
-[ -n "${worst:-}" ] || fail "no result from the healthy client: $(cat "$T/ping.out")"
-note "healthy client: $frames frames, slowest round trip $worst ms"
-[ "$worst" -lt 1000 ] || fail "a round trip of the healthy client took $worst ms"
+healthy_end
 
 finish

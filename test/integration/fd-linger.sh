@@ -17,27 +17,15 @@ ATTACK=$SF_FD_ATTACK
 OTHER=""
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	# The disallowed uid must reach the socket and its program.
-	chmod 711 "$T"
+	share_programs "$SF_FD_ATTACK"
 	chmod 666 "$T/sock"
-	mkdir -m 755 "$T/bin"
-	cp "$SF_FD_ATTACK" "$T/bin/"
-	lib=$(ldd "$SF_FD_ATTACK" | awk '/libshmframe/ { print $3 }')
-	[ -z "$lib" ] || cp "$lib" "$T/bin/"
-	chmod 755 "$T"/bin/*
-	ATTACK="$T/bin/$(basename "$SF_FD_ATTACK")"
-	OTHER="setpriv --reuid=65533 --regid=65533 --clear-groups --pdeathsig KILL -- env LD_LIBRARY_PATH=$T/bin"
+	ATTACK=$(shared "$SF_FD_ATTACK")
+	OTHER="$(as_uid 65533) env LD_LIBRARY_PATH=$T/bin"
 else
 	note "not root: the before-HELLO attacker runs as our own uid"
 fi
 
-spawn "$SF_FD_ATTACK" ping "$SERVER_UNIX" 6 >"$T/ping.out" 2>"$T/ping.err"
-PING=$LAST_PID
-for _ in $(seq 50); do
-	grep -q '^streaming' "$T/ping.out" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q '^streaming' "$T/ping.out" ||
-	fail "the healthy client did not start: $(cat "$T/ping.err")"
+healthy_start 6
 
 for when in unread before after nested; do
 	prefix=""
@@ -47,13 +35,7 @@ for when in unread before after nested; do
 	# shellcheck disable=SC2086
 	spawn $prefix "$ATTACK" linger "$SERVER_UNIX" "$when" 3 \
 		>"$T/attack.$when" 2>"$T/attack.$when.err"
-	pid=$LAST_PID
-	for _ in $(seq 300); do
-		grep -q '^passed' "$T/attack.$when" 2>/dev/null && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	grep -q '^passed' "$T/attack.$when" ||
+	wait_for_line "$LAST_PID" "$T/attack.$when" passed ||
 		fail "the $when attacker did not finish: $(cat "$T/attack.$when" "$T/attack.$when.err")"
 	[ "$(grep -c "^error=$want\$" "$T/attack.$when")" -eq 3 ] ||
 		fail "$when: expected 3 error=$want (11: UNEXPECTED_FD), got: $(grep error= "$T/attack.$when" | tr '\n' ' ')"
@@ -61,17 +43,9 @@ for when in unread before after nested; do
 done
 
 # The healthy client ran through all of it.
-timeout 30 tail --pid="$PING" -f /dev/null
-wait "$PING"
-rc=$?
-forget_pid "$PING"
-[ "$rc" -eq 0 ] || fail "the healthy client failed (exit $rc): $(cat "$T/ping.err")"
-read -r frames worst < <(sed -n 's/^frames=\([0-9]*\) max_ms=\([0-9]*\)$/\1 \2/p' "$T/ping.out")
-[ -n "${worst:-}" ] || fail "no result from the healthy client: $(cat "$T/ping.out")"
-note "healthy client: $frames frames, slowest round trip $worst ms"
-[ "$worst" -lt 1000 ] ||
-	fail "a round trip of the healthy client took $worst ms while fds were disposed of"
-[ "$frames" -gt 10 ] || fail "the healthy client presented only $frames frames"
+healthy_end "while fds were disposed of"
+[ "$HEALTHY_FRAMES" -gt 10 ] ||
+	fail "the healthy client presented only $HEALTHY_FRAMES frames"
 
 # The sockets are gone from the server (finish counts its fds).
 finish

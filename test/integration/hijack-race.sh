@@ -15,28 +15,21 @@
 # most, not forever.
 . "$(dirname "$0")/../lib.sh"
 
-[ "$(id -u)" -eq 0 ] || { echo "needs root to run processes as other uids: skipped"; exit 77; }
-command -v setpriv >/dev/null || { echo "setpriv missing: skipped"; exit 77; }
+need_other_uids
 command -v socat >/dev/null || { echo "socat missing (root's listener): skipped"; exit 77; }
 : "${SF_RACE_DIR:?SF_RACE_DIR must name sf-race-dir}"
 
-VICTIM="setpriv --reuid=65533 --regid=65533 --clear-groups --pdeathsig KILL --"
-ATTACKER="setpriv --reuid=65534 --regid=65534 --clear-groups --pdeathsig KILL --"
+ATTACKER=$(as_uid 65534)
 $ATTACKER true || { echo "cannot run as nobody here: skipped"; exit 77; }
 
 # The other uids run copies of the programs they can reach.
-chmod 711 "$T"
-mkdir -m 755 "$T/bin"
-cp "$SF_SERVER" "$SF_RACE_DIR" "$T/bin/"
-lib=$(ldd "$SF_RACE_DIR" | awk '/libshmframe/ { print $3 }')
-[ -z "$lib" ] || cp "$lib" "$T/bin/"
-chmod 755 "$T"/bin/*
-V_SERVER="$T/bin/$(basename "$SF_SERVER")"
-RACE="$T/bin/$(basename "$SF_RACE_DIR")"
+share_programs "$SF_SERVER" "$SF_RACE_DIR"
+V_SERVER=$(shared "$SF_SERVER")
+RACE=$(shared "$SF_RACE_DIR")
 mkdir -m 700 "$T/victim"
 chown 65533:65533 "$T/victim"
 XDG="$T/xdg"
-VICTIM="$VICTIM env LD_LIBRARY_PATH=$T/bin XDG_RUNTIME_DIR=$XDG SHMFRAME_AUTH=$T/victim/cookie"
+VICTIM="$(as_uid 65533) env LD_LIBRARY_PATH=$T/bin XDG_RUNTIME_DIR=$XDG SHMFRAME_AUTH=$T/victim/cookie"
 
 # The attacker's $XDG_RUNTIME_DIR, open for the victim to make its
 # directory in (as a careless setup would have it).

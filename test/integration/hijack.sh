@@ -15,27 +15,18 @@
 # The victim is uid 65533, the other user 65534 (nobody), via setpriv.
 . "$(dirname "$0")/../lib.sh"
 
-[ "$(id -u)" -eq 0 ] || { echo "needs root to run processes as other uids: skipped"; exit 77; }
-command -v setpriv >/dev/null || { echo "setpriv missing: skipped"; exit 77; }
+need_other_uids
 command -v socat >/dev/null || { echo "socat missing (the attacker's listener): skipped"; exit 77; }
 
-VICTIM="setpriv --reuid=65533 --regid=65533 --clear-groups --pdeathsig KILL --"
-ATTACKER="setpriv --reuid=65534 --regid=65534 --clear-groups --pdeathsig KILL --"
+ATTACKER=$(as_uid 65534)
 $ATTACKER true || { echo "cannot run as nobody here: skipped"; exit 77; }
 
 # The other uids run copies of the programs they can reach.
-chmod 711 "$T"
-mkdir -m 755 "$T/bin"
-cp "$SF_SEND" "$SF_SERVER" "$T/bin/"
-lib=$(ldd "$SF_SEND" | awk '/libshmframe/ { print $3 }')
-[ -z "$lib" ] || cp "$lib" "$T/bin/"
-chmod 755 "$T"/bin/*
-cp -r "$SF_IMGS" "$T/imgs"
-chmod -R a+rX "$T/imgs"
-SF_IMGS="$T/imgs"
-V_SEND="$T/bin/$(basename "$SF_SEND")"
-V_SERVER="$T/bin/$(basename "$SF_SERVER")"
-VICTIM="$VICTIM env LD_LIBRARY_PATH=$T/bin"
+share_programs "$SF_SEND" "$SF_SERVER"
+share_images
+V_SEND=$(shared "$SF_SEND")
+V_SERVER=$(shared "$SF_SERVER")
+VICTIM="$(as_uid 65533) env LD_LIBRARY_PATH=$T/bin"
 mkdir -m 777 "$T/got"
 
 # The victim's cookie, as its server would have made it.

@@ -114,11 +114,7 @@ for kind in memfd posix sysv socket; do
 		spawn "$SF_PHASE_CLIENT" "$SERVER_UNIX" "$kind" "$phase" \
 			>"$T/phase.out" 2>"$T/phase.err"
 		pid=$LAST_PID
-		for _ in $(seq 200); do
-			grep -q '^reached' "$T/phase.out" 2>/dev/null && break
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.025
-		done
+		wait_for_line "$pid" "$T/phase.out" reached 200 0.025
 		grep -q "^reached $phase" "$T/phase.out" 2>/dev/null ||
 			fail "$kind $phase: the client did not get there: $(cat "$T/phase.err")"
 		line=$(cat "$T/phase.out")

@@ -8,22 +8,16 @@ start_server
 frame 64x48 7 "$T/f7.png"
 
 for mode in socket memfd posix sysv; do
-	if [ "$mode" = socket ]; then
-		args="--transport socket"
-		want="transport=socket"
-	else
-		args="--transport shm --shm $mode"
-		want="transport=shm shm=$mode"
-	fi
+	mode_args "$mode"
 	for name in 7x5.png odd-333x257.png alpha.png; do
-		send_ok --server "$SERVER_UNIX" $args --present copy \
+		send_ok --server "$SERVER_UNIX" $MODE_ARGS --present copy \
 			--readback "$T/copy.png" "$(img "$name")"
-		expect $want frames=1
+		expect $MODE_WANT frames=1
 		same_pixels "$(img "$name")" "$T/copy.png"
 	done
-	send_ok --server "$SERVER_UNIX" $args --present copy --repeat 5 \
+	send_ok --server "$SERVER_UNIX" $MODE_ARGS --present copy --repeat 5 \
 		--readback "$T/copy-many.png" "$(img testcard.png)" "$T/f7.png"
-	expect $want frames=10
+	expect $MODE_WANT frames=10
 	same_pixels "$T/f7.png" "$T/copy-many.png"
 done
 

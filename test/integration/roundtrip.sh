@@ -12,30 +12,24 @@ images="1x1.png:1x1 7x5.png:7x5 3x500.png:3x500 odd-333x257.png:333x257
         alpha.png:200x150 testcard.png:64x48 gradient.png:256x256"
 
 for mode in socket memfd posix sysv; do
-	if [ "$mode" = socket ]; then
-		args="--transport socket"
-		want="transport=socket"
-	else
-		args="--transport shm --shm $mode"
-		want="transport=shm shm=$mode"
-	fi
+	mode_args "$mode"
 	for spec in $images; do
 		name=${spec%%:*}
 		size=${spec#*:}
 		out="$T/$mode-$name"
-		send_ok --server "$SERVER_UNIX" $args --readback "$out" "$(img "$name")"
-		expect $want frames=1 "width=${size%x*}" "height=${size#*x}"
+		send_ok --server "$SERVER_UNIX" $MODE_ARGS --readback "$out" "$(img "$name")"
+		expect $MODE_WANT frames=1 "width=${size%x*}" "height=${size#*x}"
 		[ "$mode" = socket ] && expect_no_key shm
 		same_pixels "$(img "$name")" "$out"
 	done
 	# The surface shows the last of several images.
-	send_ok --server "$SERVER_UNIX" $args --readback "$T/$mode-last.png" \
+	send_ok --server "$SERVER_UNIX" $MODE_ARGS --readback "$T/$mode-last.png" \
 		"$T/f1.png" "$T/f2.png" "$(img alpha.png)"
-	expect $want frames=3
+	expect $MODE_WANT frames=3
 	same_pixels "$(img alpha.png)" "$T/$mode-last.png"
-	send_ok --server "$SERVER_UNIX" $args --readback "$T/$mode-last.png" \
+	send_ok --server "$SERVER_UNIX" $MODE_ARGS --readback "$T/$mode-last.png" \
 		"$(img alpha.png)" "$T/f1.png" "$T/f2.png"
-	expect $want frames=3
+	expect $MODE_WANT frames=3
 	same_pixels "$T/f2.png" "$T/$mode-last.png"
 done
 

@@ -69,9 +69,8 @@ done
 
 # Clients killed mid-stream: the server frees what they held.
 for mode in memfd posix sysv socket; do
-	if [ "$mode" = socket ]; then args="--transport socket"
-	else args="--transport shm --shm $mode"; fi
-	spawn "$SF_SEND" --server "$SERVER_UNIX" $args --repeat 100000 \
+	mode_args "$mode"
+	spawn "$SF_SEND" --server "$SERVER_UNIX" $MODE_ARGS --repeat 100000 \
 		"$(img alpha.png)" >/dev/null 2>&1
 	pid=$LAST_PID
 	sleep 0.3

@@ -21,8 +21,7 @@ run_client "$SF_SHRINK_CLIENT" "$SERVER_UNIX" display 8
 expect rounds=8
 server_alive
 
-send_ok --server "$SERVER_UNIX" --readback "$T/out.png" "$(img testcard.png)"
-same_pixels "$(img testcard.png)" "$T/out.png"
+roundtrip_ok
 # SIGTERM is heard: a clean exit within 5 s.
 finish 5
 stop_xvfb

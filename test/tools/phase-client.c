@@ -74,29 +74,13 @@ static const char *const phase_names[] = {
  * like are skipped); an ERROR ends the program.  Returns its length. */
 static size_t wait_event(int fd, uint16_t want, uint8_t *msg, size_t cap)
 {
-	for (;;) {
-		struct sf_header h;
-		const char *why = NULL;
-		int r;
+	char text[SF_MAX_TEXT + 1];
+	struct sf_error e;
+	size_t len = sf__peer_wait_event(fd, want, msg, cap, &e, text);
 
-		if (sf__peer_read_all(fd, msg, sizeof h) < 0)
-			die("the server closed the connection");
-		r = sf__header_check(msg, sizeof h, SF_MAX_MESSAGE, &h, &why);
-		if (r != 1 || h.length > cap)
-			die("bad event header: %s", why ? why : "too long");
-		if (sf__peer_read_all(fd, msg + sizeof h,
-		                      h.length - sizeof h) < 0)
-			die("the server closed the connection");
-		if (h.type == SF_ERROR) {
-			struct sf_error e;
-			char text[SF_MAX_TEXT + 1] = "";
-
-			sf__decode_error(msg, h.length, &e, text, &why);
-			die("the server sent ERROR %s: %s", sf__error_name(e.code), text);
-		}
-		if (h.type == want)
-			return h.length;
-	}
+	if (len == 0)
+		die("the server sent ERROR %s: %s", sf__error_name(e.code), text);
+	return len;
 }
 
 /* The server's challenge, from WELCOME (zeros before it). */
@@ -108,24 +92,18 @@ static void make_segment(struct sf_segment *seg, int kind, size_t size,
                          uint16_t type, uint32_t id, uint8_t flags,
                          uint8_t *msg, size_t *len)
 {
+	uint8_t nonce[SF_NONCE_SIZE];
 	struct sf_segment_msg m;
 	int err = sf__segment_create(seg, kind, size);
 
 	if (err)
 		die("cannot create a %s segment: %s", sf__shm_kind_name((uint32_t)kind),
 		    strerror(-err));
-	memset(&m, 0, sizeof m);
-	err = sf__random(m.nonce, sizeof m.nonce);
+	err = sf__random(nonce, sizeof nonce);
 	if (err)
 		die("no random nonce: %s", strerror(-err));
-	sf__segment_write_proof(seg, m.nonce, challenge);
-	m.id = id;
-	m.kind = (uint8_t)kind;
-	m.flags = flags;
-	m.size = size;
-	m.shmid = kind == SF_SHM_SYSV ? seg->shmid : -1;
-	if (kind == SF_SHM_POSIX)
-		memcpy(m.name, seg->name, sizeof m.name);
+	sf__segment_write_proof(seg, nonce, challenge);
+	sf__peer_segment_msg(&m, seg, nonce, id, flags, size);
 	*len = sf__peer_encode(msg, sizeof m, type, &m, sizeof m, NULL, 0);
 }
 

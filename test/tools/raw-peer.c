@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +21,11 @@
 #include "raw-peer.h"
 #include "wire.h"
 
+void (*sf__peer_on_fatal)(void);
+
 void sf__peer_die(const char *fmt, ...)
 {
+	void (*on_fatal)(void) = sf__peer_on_fatal;
 	va_list ap;
 
 	fprintf(stderr, "%s: ", program_invocation_short_name);
@@ -29,6 +33,10 @@ void sf__peer_die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	fflush(stderr);
+	sf__peer_on_fatal = NULL; /* once, even if it fails itself */
+	if (on_fatal)
+		on_fatal();
 	exit(1);
 }
 
@@ -73,6 +81,47 @@ void sf__peer_send(int fd, uint16_t type, void *fixed, size_t fixed_size,
 	                   pass_fd);
 }
 
+int sf__peer_send_fds(int fd, const void *buf, size_t len, const int *fds,
+                      int nfds)
+{
+	union {
+		char buf[CMSG_SPACE(SF_PEER_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	const uint8_t *p = buf;
+
+	if (nfds < 0 || nfds > SF_PEER_MAX_FDS)
+		return -EINVAL;
+	while (len > 0) {
+		struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t n;
+
+		if (nfds > 0) {
+			struct cmsghdr *c;
+
+			memset(&control, 0, sizeof control);
+			msg.msg_control = control.buf;
+			msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+			c = CMSG_FIRSTHDR(&msg);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+			memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+		}
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		nfds = 0; /* they rode on the first byte */
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int sf__peer_read_all(int fd, void *buf, size_t len)
 {
 	uint8_t *p = buf;
@@ -94,21 +143,132 @@ int sf__peer_read_all(int fd, void *buf, size_t len)
 	return 0;
 }
 
+size_t sf__peer_wait_event(int fd, uint16_t want, uint8_t *msg, size_t cap,
+                           struct sf_error *err, char *text)
+{
+	for (;;) {
+		struct sf_header h;
+		const char *why = NULL;
+		int r;
+
+		if (sf__peer_read_all(fd, msg, sizeof h) < 0)
+			die("the server closed the connection");
+		r = sf__header_check(msg, sizeof h, SF_MAX_MESSAGE, &h, &why);
+		if (r != 1 || h.length > cap)
+			die("bad event header: %s", why ? why : "too long");
+		if (sf__peer_read_all(fd, msg + sizeof h, h.length - sizeof h) < 0)
+			die("the server closed the connection");
+		if (h.type == SF_ERROR) {
+			text[0] = '\0';
+			memset(err, 0, sizeof *err);
+			sf__decode_error(msg, h.length, err, text, &why);
+			return 0;
+		}
+		if (h.type == want)
+			return h.length;
+	}
+}
+
+int sf__peer_fill(struct sf_peer *p, size_t want, int timeout_ms)
+{
+	while (p->end - p->start < want) {
+		struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+		ssize_t n;
+
+		if (p->start > 0) {
+			memmove(p->buf, p->buf + p->start, p->end - p->start);
+			p->end -= p->start;
+			p->start = 0;
+		}
+		if (poll(&pfd, 1, timeout_ms) == 0)
+			return -1;
+		n = recv(p->fd, p->buf + p->end, sizeof p->buf - p->end, 0);
+		if (n == 0)
+			return 0;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -2;
+		}
+		p->end += (size_t)n;
+	}
+	return 1;
+}
+
+int sf__peer_next_event(struct sf_peer *p, struct sf_header *hdr,
+                        uint8_t *msg, int timeout_ms)
+{
+	int st = sf__peer_fill(p, sizeof *hdr, timeout_ms);
+
+	if (st <= 0)
+		return st;
+	memcpy(hdr, p->buf + p->start, sizeof *hdr);
+	if (hdr->length < 8 || hdr->length > SF_MAX_MESSAGE ||
+	    hdr->length % 4 != 0)
+		die("server sent a bad header (type 0x%x, length %u)", hdr->type,
+		    hdr->length);
+	st = sf__peer_fill(p, hdr->length, timeout_ms);
+	if (st <= 0)
+		return st;
+	memcpy(msg, p->buf + p->start, hdr->length);
+	p->start += hdr->length;
+	if (hdr->type == SF_IMAGE) {
+		struct sf_image img;
+		uint64_t skip;
+
+		if (sf__decode_image(msg, hdr->length, &img, NULL) != 0)
+			die("server sent a bad IMAGE");
+		skip = img.segment ? 0 : (uint64_t)img.rect.width * 4 *
+		                         img.rect.height;
+		while (skip > 0) {
+			size_t k;
+
+			st = sf__peer_fill(p, 1, timeout_ms);
+			if (st <= 0)
+				return st;
+			k = p->end - p->start < skip ? p->end - p->start : skip;
+			p->start += k;
+			skip -= k;
+		}
+	}
+	return 1;
+}
+
+void sf__peer_hello_init(struct sf_hello *h)
+{
+	memset(h, 0, sizeof *h);
+	h->magic = SF_MAGIC;
+	h->major = SF_VERSION_MAJOR;
+	h->minor = SF_VERSION_MINOR;
+	h->caps = SF_CAP_ALL;
+}
+
 size_t sf__peer_hello(uint8_t *buf, size_t cap, const uint8_t *cookie)
 {
 	const char *name = program_invocation_short_name;
 	struct sf_hello h;
 
-	memset(&h, 0, sizeof h);
-	h.magic = SF_MAGIC;
-	h.major = SF_VERSION_MAJOR;
-	h.minor = SF_VERSION_MINOR;
-	h.caps = SF_CAP_ALL;
+	sf__peer_hello_init(&h);
 	if (cookie)
 		memcpy(h.cookie, cookie, sizeof h.cookie);
 	h.name_len = (uint16_t)strlen(name);
 	return sf__peer_encode(buf, cap, SF_HELLO, &h, sizeof h, name,
 	                       h.name_len);
+}
+
+void sf__peer_segment_msg(struct sf_segment_msg *m, const struct sf_segment *seg,
+                          const uint8_t *nonce, uint32_t id, uint8_t flags,
+                          uint64_t size)
+{
+	memset(m, 0, sizeof *m);
+	m->id = id;
+	m->kind = (uint8_t)seg->kind;
+	m->flags = flags;
+	m->size = size;
+	m->shmid = seg->kind == SF_SHM_SYSV ? seg->shmid : -1;
+	memcpy(m->nonce, nonce, sizeof m->nonce);
+	if (seg->kind == SF_SHM_POSIX)
+		memcpy(m->name, seg->name, sizeof m->name);
 }
 
 int sf__peer_connect(const char *addr, int sock_flags, const char *source_ip)

@@ -221,27 +221,16 @@ struct conn {
  * rows of an inline IMAGE are left for the caller. */
 static size_t wait_event(struct conn *c, uint16_t want, uint8_t *msg)
 {
-	for (;;) {
-		struct sf_header h;
-		const char *why = NULL;
+	char text[SF_MAX_TEXT + 1];
+	struct sf_error e;
+	size_t len = sf__peer_wait_event(c->fd, want, msg, SF_MAX_MESSAGE, &e,
+	                                 text);
 
-		if (sf__peer_read_all(c->fd, msg, sizeof h) < 0)
-			die("the server closed the connection");
-		if (sf__header_check(msg, sizeof h, SF_MAX_MESSAGE, &h, &why) != 1)
-			die("bad event header: %s", why);
-		if (sf__peer_read_all(c->fd, msg + sizeof h, h.length - sizeof h) < 0)
-			die("the server closed the connection");
-		if (h.type == SF_ERROR) {
-			struct sf_error e;
-			char text[SF_MAX_TEXT + 1] = "";
-
-			sf__decode_error(msg, h.length, &e, text, &why);
-			printf("error=%s text=%s\n", sf__error_name(e.code), text);
-			exit(0);
-		}
-		if (h.type == want)
-			return h.length;
+	if (len == 0) {
+		printf("error=%s text=%s\n", sf__error_name(e.code), text);
+		exit(0);
 	}
+	return len;
 }
 
 static void connect_to(struct conn *c, const char *text)

@@ -170,14 +170,11 @@ static int on_image(struct shmframe_conn *conn, const struct sf_image *img)
 	}
 	/* The rows follow the message; they go straight into the caller's
 	 * memory, from the input queue first and then from the socket. */
-	conn->payload = (struct sfc_payload){
-		.active = true,
-		.remaining = (uint64_t)img->rect.width * img->rect.height *
-		             SF_BYTES_PER_PIXEL,
-		.dst = rb->dst,
-		.row_bytes = img->rect.width * SF_BYTES_PER_PIXEL,
-		.dst_stride = rb->dst_stride,
-	};
+	conn->payload.active = true;
+	conn->payload.rect = (struct sf_rect){ 0, 0, img->rect.width,
+	                                       img->rect.height };
+	sf__rows_init(&conn->payload.rows, rb->dst, rb->dst_stride,
+	              &conn->payload.rect, 1);
 	return 0;
 }
 
@@ -234,7 +231,7 @@ int sfc__process(struct shmframe_conn *conn)
 	int handled = 0;
 
 	for (;;) {
-		struct sf_bytes *in = &conn->in;
+		struct sf_in *in = &conn->in;
 		struct sf_header h;
 		struct event ev;
 		const char *why = "";
@@ -243,14 +240,9 @@ int sfc__process(struct shmframe_conn *conn)
 		if (conn->error)
 			return conn->error;
 		if (conn->payload.active) {
-			size_t n;
-
 			if (in->len == 0)
 				break;
-			n = sfc__payload_take(conn, in->data + in->start, in->len);
-
-			in->start += n;
-			in->len -= n;
+			sfc__payload_take(conn);
 			if (conn->payload.active)
 				break;
 			continue;
@@ -282,10 +274,7 @@ int sfc__process(struct shmframe_conn *conn)
 			return sfc__fail(conn, -EPROTO, "protocol error: bad %s event: %s",
 			                sf__type_name(h.type), why);
 		/* Consumed before it is handled: a callback may process more. */
-		in->start += h.length;
-		in->len -= h.length;
-		if (in->len == 0)
-			in->start = 0;
+		sf__in_consume(in, h.length);
 		r = handle(conn, &ev);
 		if (r)
 			return r;

@@ -12,6 +12,8 @@
  * what a client that does not read can make us hold is max_output, and
  * for all clients together max_output_total (the one holding the most is
  * failed when the total is exceeded, whoever queued the last byte).
+ * Answers queued and written are reported to inflight.c, which counts
+ * them against max_inflight.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,12 +44,12 @@ struct sf_out_chunk {
 
 static void defer_error(struct sf_client *c, uint32_t code, const char *text)
 {
-	if (c->deferred_error)
+	if (c->out.deferred_error)
 		return;
-	c->deferred_error = code;
+	c->out.deferred_error = code;
 	/* Its ERROR names the request whose answer did not fit, if any. */
-	c->deferred_type = c->in_request ? c->cur_type : 0;
-	snprintf(c->deferred_text, sizeof c->deferred_text, "%s", text);
+	c->out.deferred_type = c->req.active ? c->req.type : 0;
+	snprintf(c->out.deferred_text, sizeof c->out.deferred_text, "%s", text);
 	sfs__client_want_flush(c);
 }
 
@@ -67,18 +69,18 @@ static void drop_unsent(struct sf_client *c)
 	if (sfs__out_has_rows(c))
 		return;
 	/* Every chunk is taken off and either put back (begun) or freed. */
-	list_take_all(&all, &c->out);
+	list_take_all(&all, &c->out.chunks);
 	while (!list_empty(&all)) {
 		struct sf_out_chunk *ch = sf_container_of(list_pop(&all),
 		                                          struct sf_out_chunk, link);
 		size_t left = ch->len - ch->sent;
 
 		if (ch->sent > 0) {
-			list_append(&c->out, &ch->link);
+			list_append(&c->out.chunks, &ch->link);
 			continue;
 		}
-		c->out_bytes -= left;
-		c->out_queued -= left;
+		c->out.bytes -= left;
+		c->out.queued -= left;
 		c->server->out_total -= left;
 		chunk_free(ch);
 	}
@@ -96,10 +98,10 @@ static struct sf_client *largest_output(struct sf_server *server,
 	*ready_total = 0;
 	list_for_each(c, &server->clients, struct sf_client, link) {
 		if (c->fd < 0 || c->state != SF_CLIENT_READY ||
-		    c->deferred_error)
+		    c->out.deferred_error)
 			continue;
-		*ready_total += c->out_bytes;
-		if (!max || c->out_bytes > max->out_bytes)
+		*ready_total += c->out.bytes;
+		if (!max || c->out.bytes > max->out.bytes)
 			max = c;
 	}
 	return max;
@@ -114,10 +116,10 @@ static void check_output_limits(struct sf_client *c)
 	uint64_t ready_total;
 	char text[160];
 
-	if (c->out_bytes > server->limits.max_output) {
+	if (c->out.bytes > server->limits.max_output) {
 		snprintf(text, sizeof text, "the client does not read its events: "
 		         "%llu bytes are queued for it, more than max_output "
-		         "(%llu)", (unsigned long long)c->out_bytes,
+		         "(%llu)", (unsigned long long)c->out.bytes,
 		         (unsigned long long)server->limits.max_output);
 		defer_error(c, SF_ERR_SLOW, text);
 		drop_unsent(c);
@@ -131,62 +133,10 @@ static void check_output_limits(struct sf_client *c)
 	snprintf(text, sizeof text, "events not read: %llu bytes are queued "
 	         "for it, the most of any client, and all clients' events "
 	         "exceed --max-output-total (%llu)",
-	         (unsigned long long)hog->out_bytes,
+	         (unsigned long long)hog->out.bytes,
 	         (unsigned long long)server->glimits.max_output_total);
 	defer_error(hog, SF_ERR_SLOW, text);
 	drop_unsent(hog);
-}
-
-/*
- * In-flight accounting (max_inflight): an answer counts until its last
- * byte is written to the socket.  The client counts a request until it
- * reads the answer, which is later, so a client that keeps its own count
- * within max_inflight is always within ours.
- */
-static void answer_queued(struct sf_client *c, const void *fixed)
-{
-	unsigned cap = c->server->limits.max_inflight;
-	struct sf_answer *a;
-
-	/* Full only if the accounting is wrong: counting fewer is the safe
-	 * side, it can never refuse a client that follows the rule. */
-	if (!c->answers || c->answers_count == cap)
-		return;
-	a = &c->answers[(c->answers_head + c->answers_count) % cap];
-	a->end = c->out_queued;
-	/* PRESENTED and IMAGE both name their surface right after the
-	 * header. */
-	memcpy(&a->surface, (const uint8_t *)fixed + sizeof(struct sf_header),
-	       sizeof a->surface);
-	c->answers_count++;
-	c->answers_live++;
-}
-
-static void answers_written(struct sf_client *c)
-{
-	unsigned cap = c->server->limits.max_inflight;
-
-	while (c->answers_count &&
-	       c->answers[c->answers_head].end <= c->out_written) {
-		if (c->answers[c->answers_head].surface)
-			c->answers_live--;
-		c->answers_head = (c->answers_head + 1) % cap;
-		c->answers_count--;
-	}
-}
-
-void sfs__out_forget_answers(struct sf_client *c, uint32_t surface)
-{
-	unsigned cap = c->server->limits.max_inflight;
-
-	for (unsigned i = 0; i < c->answers_count; i++) {
-		struct sf_answer *a = &c->answers[(c->answers_head + i) % cap];
-
-		if (a->surface == surface) {
-			a->surface = 0;
-			c->answers_live--;
-		}
-	}
 }
 
 int sfs__out_message(struct sf_client *c, uint16_t type, void *fixed,
@@ -199,10 +149,10 @@ int sfs__out_message(struct sf_client *c, uint16_t type, void *fixed,
 		return -1;
 	/* Failed at its next safe point: nothing but its ERROR is worth
 	 * holding for it. */
-	if (c->deferred_error && c->state != SF_CLIENT_CLOSING)
+	if (c->out.deferred_error && c->state != SF_CLIENT_CLOSING)
 		return -1;
-	if (!list_empty(&c->out)) {
-		ch = sf_container_of(c->out.prev, struct sf_out_chunk, link);
+	if (!list_empty(&c->out.chunks)) {
+		ch = sf_container_of(c->out.chunks.prev, struct sf_out_chunk, link);
 		if (ch->rows || ch->cap - ch->len < need)
 			ch = NULL;
 	}
@@ -217,7 +167,7 @@ int sfs__out_message(struct sf_client *c, uint16_t type, void *fixed,
 		}
 		memset(ch, 0, sizeof *ch);
 		ch->cap = cap;
-		list_append(&c->out, &ch->link);
+		list_append(&c->out.chunks, &ch->link);
 	}
 	n = sf__encode(ch->data + ch->len, ch->cap - ch->len, type, fixed,
 	               fixed_size, tail, tail_len);
@@ -227,11 +177,11 @@ int sfs__out_message(struct sf_client *c, uint16_t type, void *fixed,
 		return -1;
 	}
 	ch->len += n;
-	c->out_bytes += n;
-	c->out_queued += n;
+	c->out.bytes += n;
+	c->out.queued += n;
 	c->server->out_total += n;
 	if (type == SF_PRESENTED || type == SF_IMAGE)
-		answer_queued(c, fixed);
+		sfs__inflight_answer_queued(c, fixed);
 	sfs__client_want_flush(c);
 	if (c->state != SF_CLIENT_CLOSING)
 		check_output_limits(c);
@@ -248,9 +198,9 @@ int sfs__out_rows(struct sf_client *c, struct sf_surface *s,
 	ch->rows = true;
 	ch->surface = s;
 	ch->rect = *rect;
-	c->out_queued += (uint64_t)rect->width * SF_BYTES_PER_PIXEL * rect->height;
+	c->out.queued += (uint64_t)rect->width * SF_BYTES_PER_PIXEL * rect->height;
 	s->streaming++;
-	list_append(&c->out, &ch->link);
+	list_append(&c->out.chunks, &ch->link);
 	sfs__client_pause_input(c, true);
 	sfs__client_want_flush(c);
 	return 0;
@@ -258,12 +208,13 @@ int sfs__out_rows(struct sf_client *c, struct sf_surface *s,
 
 bool sfs__out_pending(const struct sf_client *c)
 {
-	return !list_empty(&c->out);
+	return !list_empty(&c->out.chunks);
 }
 
 bool sfs__out_has_rows(const struct sf_client *c)
 {
-	for (const struct sf_list *l = c->out.next; l != &c->out; l = l->next)
+	for (const struct sf_list *l = c->out.chunks.next; l != &c->out.chunks;
+	     l = l->next)
 		if (sf_container_of(l, const struct sf_out_chunk, link)->rows)
 			return true;
 	return false;
@@ -279,13 +230,12 @@ static void chunk_free(struct sf_out_chunk *ch)
 
 void sfs__out_clear(struct sf_client *c)
 {
-	while (!list_empty(&c->out))
-		chunk_free(list_first(&c->out, struct sf_out_chunk, link));
-	c->server->out_total -= c->out_bytes;
-	c->out_bytes = 0;
-	c->out_written = c->out_queued;
-	c->answers_count = 0;
-	c->answers_live = 0;
+	while (!list_empty(&c->out.chunks))
+		chunk_free(list_first(&c->out.chunks, struct sf_out_chunk, link));
+	c->server->out_total -= c->out.bytes;
+	c->out.bytes = 0;
+	c->out.written = c->out.queued;
+	sfs__inflight_clear(c);
 }
 
 static void iov_add(struct iovec *iov, int *n, const void *base, size_t len)
@@ -307,8 +257,8 @@ static int gather(struct sf_client *c, struct iovec *iov)
 {
 	int n = 0;
 
-	for (struct sf_list *l = c->out.next; l != &c->out && n < IOV_BATCH;
-	     l = l->next) {
+	for (struct sf_list *l = c->out.chunks.next;
+	     l != &c->out.chunks && n < IOV_BATCH; l = l->next) {
 		struct sf_out_chunk *ch = sf_container_of(l, struct sf_out_chunk, link);
 		const uint8_t *px;
 		uint32_t stride;
@@ -337,16 +287,16 @@ static int gather(struct sf_client *c, struct iovec *iov)
 /* Drops n written bytes from the head of the queue. */
 static void advance(struct sf_client *c, size_t n)
 {
-	c->out_written += n;
-	answers_written(c);
-	while (n > 0 && !list_empty(&c->out)) {
-		struct sf_out_chunk *ch = sf_container_of(c->out.next,
+	c->out.written += n;
+	sfs__inflight_written(c);
+	while (n > 0 && !list_empty(&c->out.chunks)) {
+		struct sf_out_chunk *ch = sf_container_of(c->out.chunks.next,
 		                                          struct sf_out_chunk, link);
 		if (!ch->rows) {
 			size_t k = ch->len - ch->sent < n ? ch->len - ch->sent : n;
 
 			ch->sent += k;
-			c->out_bytes -= k;
+			c->out.bytes -= k;
 			c->server->out_total -= k;
 			n -= k;
 			if (ch->sent == ch->len)
@@ -376,7 +326,7 @@ int sfs__out_write(struct sf_client *c)
 {
 	size_t total = 0;
 
-	while (!list_empty(&c->out) && total < WRITE_BUDGET) {
+	while (!list_empty(&c->out.chunks) && total < WRITE_BUDGET) {
 		struct iovec iov[IOV_BATCH];
 		struct msghdr msg = { .msg_iov = iov };
 		ssize_t n;

@@ -167,12 +167,12 @@ static bool size_allowed(struct sf_client *c, uint64_t size, char *why,
 		         (unsigned long long)lim->max_segment_size);
 		return false;
 	}
-	if (size > lim->max_mapped - c->mapped) {
+	if (size > lim->max_mapped - c->res.mapped) {
 		snprintf(why, why_len, "%llu more bytes would exceed the %llu bytes "
 		         "a client may have mapped (%llu already are)",
 		         (unsigned long long)size,
 		         (unsigned long long)lim->max_mapped,
-		         (unsigned long long)c->mapped);
+		         (unsigned long long)c->res.mapped);
 		return false;
 	}
 	if (size > glim->max_mapped_total - c->server->mapped_total) {
@@ -227,7 +227,7 @@ static int handle_attach(struct sf_client *c, const struct sf_segment_msg *m)
 		return sfs__client_fail(c, SF_ERR_BAD_SEGMENT,
 		                       "segment id %u is already attached", m->id);
 	}
-	if (c->n_segments >= lim->max_segments) {
+	if (c->res.n_segments >= lim->max_segments) {
 		if (fd >= 0)
 			close(fd);
 		return sfs__client_fail(c, SF_ERR_LIMIT, "segment %u would be one more "
@@ -249,8 +249,8 @@ static int handle_attach(struct sf_client *c, const struct sf_segment_msg *m)
 		                       sf__shm_kind_name(m->kind),
 		                       (unsigned long long)m->size, why);
 	seg->attached = true;
-	list_append(&c->segments, &seg->link);
-	c->n_segments++;
+	list_append(&c->res.segments, &seg->link);
+	c->res.n_segments++;
 	return 0;
 }
 
@@ -305,7 +305,7 @@ static int handle_create_surface(struct sf_client *c, const uint8_t *msg,
 	if (sfs__surface_find(c, m.id))
 		return sfs__client_fail(c, SF_ERR_BAD_SURFACE,
 		                       "surface id %u is already in use", m.id);
-	if (c->n_surfaces >= lim->max_surfaces)
+	if (c->res.n_surfaces >= lim->max_surfaces)
 		return sfs__client_fail(c, SF_ERR_LIMIT, "surface %u would be one more "
 		                       "than the %u surfaces a client may have",
 		                       m.id, lim->max_surfaces);
@@ -315,7 +315,7 @@ static int handle_create_surface(struct sf_client *c, const uint8_t *msg,
 		                       m.width, m.height, lim->max_width,
 		                       lim->max_height);
 	bytes = sfs__surface_bytes(m.width, m.height);
-	if (bytes > glim->max_surface_memory - c->surface_memory)
+	if (bytes > glim->max_surface_memory - c->res.surface_memory)
 		return sfs__client_fail(c, SF_ERR_LIMIT, "surface %u of %ux%u would "
 		                       "bring the client's surfaces to more than "
 		                       "%llu bytes of pixels (--max-surface-memory)",
@@ -485,7 +485,7 @@ static int handle_get_image(struct sf_client *c, const uint8_t *msg, size_t len)
 		                 m.stride);
 		/* One rectangle, so at most the surface once: the wakeup's copy
 		 * budget spaces out many of them. */
-		c->copied += sfs__surface_bytes(m.rect.width, m.rect.height);
+		c->res.copied += sfs__surface_bytes(m.rect.width, m.rect.height);
 		sfs__out_message(c, SF_IMAGE, &ev, sizeof ev, NULL, 0);
 		return 0;
 	}

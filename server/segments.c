@@ -82,8 +82,8 @@ again:
 		if (!s->broken || c->state == SF_CLIENT_CLOSING)
 			continue;
 		/* A snapshot or the display found it: no request to blame. */
-		if (!c->in_request)
-			c->cur_type = 0;
+		if (!c->req.active)
+			c->req.type = 0;
 		/* Failing the client frees its segments and so changes the
 		 * list: start over. */
 		sfs__client_fail(c, SF_ERR_BAD_SEGMENT,
@@ -190,7 +190,7 @@ int sfs__shmseg_open(struct sf_client *c, const struct sf_segment_msg *msg,
 		s->seg.fd = -1;
 	}
 	s->refs = 1;
-	c->mapped += s->seg.size;
+	c->res.mapped += s->seg.size;
 	c->server->mapped_total += s->seg.size;
 	*out = s;
 	return SF_PROBE_OK;
@@ -200,7 +200,7 @@ struct sf_shmseg *sfs__shmseg_find(struct sf_client *c, uint32_t id)
 {
 	struct sf_shmseg *s;
 
-	list_for_each(s, &c->segments, struct sf_shmseg, link)
+	list_for_each(s, &c->res.segments, struct sf_shmseg, link)
 		if (s->id == id)
 			return s;
 	return NULL;
@@ -215,7 +215,7 @@ void sfs__shmseg_unref(struct sf_shmseg *s)
 {
 	if (--s->refs > 0)
 		return;
-	s->client->mapped -= s->seg.size;
+	s->client->res.mapped -= s->seg.size;
 	s->client->server->mapped_total -= s->seg.size;
 	shmseg_release(s);
 	free(s);
@@ -227,6 +227,6 @@ void sfs__shmseg_detach(struct sf_shmseg *s)
 		return;
 	list_remove(&s->link);
 	s->attached = false;
-	s->client->n_segments--;
+	s->client->res.n_segments--;
 	sfs__shmseg_unref(s);
 }

@@ -1,5 +1,7 @@
 /*
- * Declarations shared by the files of shmframe-server.
+ * Declarations shared by the files of shmframe-server.  The lists are in
+ * list.h, one client connection in client.h; both come with this header,
+ * the one every file of the server includes.
  *
  * Ownership in one picture:
  *   server ─┬─ listeners
@@ -18,98 +20,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "client.h"
 #include "event-loop.h"
 #include "fdpass.h"
+#include "list.h"
 #include "segment.h"
 #include "text.h"
 #include "wire.h"
 
 #define SF_PROG "shmframe-server"
-
-/* ---- intrusive doubly linked lists ------------------------------------ */
-
-struct sf_list {
-	struct sf_list *prev, *next;
-};
-
-static inline void list_init(struct sf_list *l)
-{
-	l->prev = l->next = l;
-}
-
-static inline bool list_empty(const struct sf_list *l)
-{
-	return l->next == l;
-}
-
-static inline void list_append(struct sf_list *head, struct sf_list *elm)
-{
-	elm->prev = head->prev;
-	elm->next = head;
-	head->prev->next = elm;
-	head->prev = elm;
-}
-
-/* Unlinks elm and leaves it pointing at itself, so removing twice is safe. */
-static inline void list_remove(struct sf_list *elm)
-{
-	elm->prev->next = elm->next;
-	elm->next->prev = elm->prev;
-	list_init(elm);
-}
-
-/* Moves every element of src to the empty list dst, leaving src empty. */
-static inline void list_take_all(struct sf_list *dst, struct sf_list *src)
-{
-	list_init(dst);
-	if (list_empty(src))
-		return;
-	dst->next = src->next;
-	dst->prev = src->prev;
-	dst->next->prev = dst;
-	dst->prev->next = dst;
-	list_init(src);
-}
-
-#define sf_container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
-
-/* The first element of a non-empty list. */
-#define list_first(head, type, member) \
-	sf_container_of((head)->next, type, member)
-
-/* Unlinks the first element of a non-empty list and returns it. */
-static inline struct sf_list *list_pop(struct sf_list *head)
-{
-	struct sf_list *first = head->next;
-
-	list_remove(first);
-	return first;
-}
-
-/*
- * Walks, three kinds, chosen by what the body may do to the list:
- *
- * - list_for_each: the body adds and removes nothing (lookups, counts,
- *   reads).
- * - Every element goes (freeing, closing all): pop the head until the
- *   list is empty, `while (!list_empty(h)) destroy(list_first(h, ...))`.
- * - A handler that may drop any element, not only its own (failing a
- *   client can fail another: a SIGBUS found in one client's turn fails the
- *   client that shrank the segment): move the list aside with
- *   list_take_all, then pop each element from there before handling it,
- *   as libuv runs its idle handles.  What the handler drops is simply not
- *   there to be met; nothing keeps a pointer to the next element.
- *
- * There is deliberately no walk that keeps a pointer to the next element:
- * when a handler removed that element, its links point at itself and such
- * a walk never ends (or, were it freed, reads freed memory).
- */
-#define list_for_each(pos, head, type, member)                             \
-	for (struct sf_list *pos##_l_ = (head)->next;                         \
-	     pos##_l_ != (head) &&                                             \
-	     ((pos = sf_container_of(pos##_l_, type, member)), 1);             \
-	     pos##_l_ = pos##_l_->next)
 
 /* ---- server ----------------------------------------------------------- */
 
@@ -268,8 +187,6 @@ int sfs__auth_check(const struct sf_server *server, const uint8_t *cookie);
 
 /* ---- segments.c ------------------------------------------------------- */
 
-struct sf_client;
-
 /* An attached segment.  The client's table holds one reference until
  * DETACH_SEGMENT; each surface latching a buffer in it holds another. */
 struct sf_shmseg {
@@ -290,7 +207,7 @@ int sfs__sigbus_guard_install(void);
  * segments' clients are then failed by sfs__segments_check_broken(). */
 bool sfs__sigbus_pending(void);
 /* Fails every client whose segment broke.  The ERROR of a client in the
- * middle of a request (c->in_request) names that request. */
+ * middle of a request (c->req.active) names that request. */
 void sfs__segments_check_broken(struct sf_server *server);
 
 /* Opens the segment msg describes (fd: the memfd or -1, always consumed).
@@ -303,12 +220,6 @@ void sfs__shmseg_ref(struct sf_shmseg *s);
 void sfs__shmseg_unref(struct sf_shmseg *s);
 /* Removes s from its client's table and drops the table's reference. */
 void sfs__shmseg_detach(struct sf_shmseg *s);
-
-/* Names and titles come from peers as any bytes they like, and go to the
- * -v log and to window titles: they are kept as valid UTF-8 without
- * control or invisible formatting characters, every other byte written
- * \xNN (so 4 bytes of room per byte received). */
-#define SF_SHOWN_MAX (4 * SF_MAX_NAME + 1)
 
 /* ---- surface.c -------------------------------------------------------- */
 
@@ -327,7 +238,9 @@ struct sf_surface {
 	uint32_t latch_stride, latch_buffer, latch_serial;
 	bool has_frame;        /* some frame completed (for snapshots) */
 
-	bool present_pending;  /* a frame waits for the display */
+	/* A frame waits for the display: in flight until its PRESENTED is
+	 * written (only inflight.c touches these two). */
+	bool present_pending;
 	uint32_t pending_serial;
 	uint64_t frames;       /* completed frames, for --dump-every */
 	unsigned streaming;    /* inline readbacks queued from this surface */
@@ -376,182 +289,12 @@ void sfs__surface_touch(const struct sf_surface *s, const struct sf_rect *r);
 void sfs__surface_read(const struct sf_surface *s, const struct sf_rect *r,
                       uint8_t *dst, uint32_t dst_stride);
 
-/* ---- client.c --------------------------------------------------------- */
-
-enum sf_client_state {
-	SF_CLIENT_HELLO,    /* waiting for HELLO */
-	SF_CLIENT_READY,
-	SF_CLIENT_CLOSING,  /* resources freed; flushing output, then closed */
-};
-
-#define SF_IN_CAP (2u * SF_MAX_MESSAGE)
-
-/* A position in inline pixels: rectangle, row in it, bytes of that row. */
-struct sf_pixel_pos {
-	uint32_t rect, row;
-	size_t row_done;
-};
-
-/* Inline pixels of a PUT_IMAGE being read straight into a surface. */
-struct sfs_payload {
-	struct sf_surface *surface;
-	uint32_t serial;
-	uint32_t n_rects;
-	struct sf_pixel_pos pos; /* where the next byte goes */
-	uint64_t left;           /* bytes still to come */
-	struct sf_rect rects[SF_MAX_RECTS];
-};
-
-/* An answer in the output queue: where it ends, in out_queued terms, and
- * the surface it answers for (0 once that surface is gone). */
-struct sf_answer {
-	uint64_t end;
-	uint32_t surface;
-};
-
-struct sf_client {
-	struct sf_list link;          /* server->clients, then server->dead */
-	struct sf_list unauth_link;   /* server->unauth until a good HELLO */
-	struct sf_list backlog_link;
-	struct sf_list flush_link;
-	struct sf_list fd_wait_link;  /* server->fd_wait while not read for want
-	                               * of fds (sfs__fds_room) */
-	struct sf_server *server;
-	struct sf_watch watch;
-	int fd;
-	uint32_t id;
-	enum sf_client_state state;
-	bool is_unix;
-	uint32_t peer_uid;            /* (uint32_t)-1 over TCP */
-	pid_t peer_pid;
-	char peer[80];                /* for logs: "unix uid 1000 pid 42" */
-	/* Who the connection comes from, for the budget of connections that
-	 * have not said HELLO: the uid (Unix), the IPv4 address, or the /64
-	 * of an IPv6 address. */
-	uint8_t source[17];
-	/* The name HELLO gave, made printable (see SF_SHOWN_MAX). */
-	char name[SF_SHOWN_MAX];
-	/* Sent in WELCOME; every segment the client offers must hold it
-	 * after its nonce (sf__segment_prove). */
-	uint8_t challenge[SF_CHALLENGE_SIZE];
-
-	/* Input.  stream_read counts every byte received, stream_used those
-	 * consumed; the fds of one recvmsg belong to a message starting below
-	 * the stream_read it ended at (the kernel ends a read at an fd). */
-	uint8_t *in;
-	size_t in_start, in_end;
-	uint64_t stream_read, stream_used;
-	struct sf_fdq fdq;
-	uint64_t fd_deadline[SF_FDQ_MAX];
-	uint32_t sequence;            /* requests started */
-	uint16_t cur_type;            /* request being handled, for ERROR */
-	bool in_request;              /* a request (or its payload) is being handled */
-	bool payload_active;
-	bool input_paused;            /* an inline readback is streaming out */
-	bool eof;
-	struct sfs_payload payload;
-	/* Slow senders: while a message is incomplete, each window of
-	 * server->glimits.timeout_ns must complete one or bring SLOW_MIN_BYTES
-	 * (client.c).  0: no message is incomplete. */
-	uint64_t slow_deadline;
-	uint64_t slow_mark_read;      /* stream_read when the window began */
-	uint64_t slow_mark_written; /* out_written when the readback window began */
-	uint64_t slow_mark_progress;  /* progress when the window began */
-	uint64_t progress;            /* messages and payloads completed */
-	/* Pixel bytes its requests copied (shm frames in copy mode, a latched
-	 * image taken over, readbacks into a segment): a wakeup stops the
-	 * client's requests at COPY_BUDGET of them (client.c). */
-	uint64_t copied;
-
-	/* Output. */
-	struct sf_list out;           /* struct sf_out_chunk.link */
-	uint64_t out_bytes;           /* queued message bytes (not streamed rows) */
-	uint64_t out_queued;          /* every byte ever queued, rows included */
-	uint64_t out_written;         /* every byte ever written */
-	/* Answers (PRESENTED, IMAGE) queued but not yet written: a ring of
-	 * max_inflight entries (output.c); answers_live of them still count. */
-	struct sf_answer *answers;
-	unsigned answers_head, answers_count, answers_live;
-	uint32_t deferred_error;      /* fail with this at the next safe point */
-	uint16_t deferred_type;       /* request it happened in, 0: none */
-	char deferred_text[160];
-	bool shut_wr;
-	uint64_t close_deadline;      /* HELLO: give up waiting; CLOSING: flushing */
-	uint64_t discarded;           /* CLOSING: input bytes thrown away */
-
-	/* Resources. */
-	struct sf_list segments;      /* struct sf_shmseg.link */
-	struct sf_list surfaces;      /* struct sf_surface.link */
-	unsigned n_segments, n_surfaces;
-	uint64_t mapped;              /* bytes of segments mapped, detached included */
-	uint64_t surface_memory;      /* width*height*4 of its surfaces */
-};
-
-/* Takes ownership of fd (a connected, non-blocking socket). */
-int sfs__client_create(struct sf_server *server, int fd, bool is_unix);
-/* Sends ERROR (code, current request), frees what the client held and
- * closes the connection once the ERROR is out.  Always returns -1, so that
- * handlers can `return sfs__client_fail(...)`. */
-int sfs__client_fail(struct sf_client *c, uint32_t code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-/* Starts reading the inline pixels of a PUT_IMAGE into s (which owns its
- * memory already): rects hold n rectangles, size bytes in all. */
-void sfs__client_start_payload(struct sf_client *c, struct sf_surface *s,
-                              uint32_t serial, const struct sf_rect *rects,
-                              uint32_t n, uint64_t size);
-/* Takes the oldest received fd (the caller owns it), or -1. */
-int sfs__client_take_fd(struct sf_client *c);
-/* Closes at once and queues the client to be freed between iterations. */
-void sfs__client_close(struct sf_client *c, const char *why);
-/* Processes input left in the buffer (see server->backlog). */
-void sfs__client_resume(struct sf_client *c);
-/* Marks the client to have its output flushed at the end of the iteration. */
-void sfs__client_want_flush(struct sf_client *c);
-/* Writes queued output; updates write interest; finishes closing. */
-void sfs__client_flush(struct sf_client *c);
-/* Input is stopped while an inline readback streams out; this restarts it. */
-void sfs__client_pause_input(struct sf_client *c, bool pause);
-/* Clients past their deadline (no HELLO in time, or closing too long) are
- * closed; returns the ms until the nearest remaining deadline, or -1. */
-int sfs__clients_expire(struct sf_server *server);
-/* Lets connections that waited for fds (sfs__fds_room) be read again once
- * there is room.  Returns ms until the next look, or -1 when none waits. */
-int sfs__clients_fd_retry(struct sf_server *server);
-/* PUT_IMAGE and GET_IMAGE whose PRESENTED or IMAGE has not been written
- * to the socket yet (frames waiting for the display included). */
-unsigned sfs__client_inflight(const struct sf_client *c);
-/* Frees the clients closed during the iteration. */
-void sfs__clients_reap(struct sf_server *server);
-/* Closes every client now (shutdown). */
-void sfs__clients_close_all(struct sf_server *server);
-
 /* ---- requests.c ------------------------------------------------------- */
 
 /* Handles one whole message (hdr.length bytes at msg).  0, or -1 when the
  * client was failed. */
 int sfs__request_dispatch(struct sf_client *c, const uint8_t *msg,
                          const struct sf_header *hdr);
-
-/* ---- output.c --------------------------------------------------------- */
-
-/* Encodes a message at the end of the output queue.  0, or -1 when the
- * client was failed (output over max_output). */
-int sfs__out_message(struct sf_client *c, uint16_t type, void *fixed,
-                    size_t fixed_size, const void *tail, size_t tail_len);
-/* Queues rect of the surface's pixels, streamed from the surface as the
- * socket drains.  Stops the client's input until the rows are out. */
-int sfs__out_rows(struct sf_client *c, struct sf_surface *s,
-                 const struct sf_rect *rect);
-/* Writes as much as the socket takes.  0 (all written or would block) or
- * -errno when the connection is broken. */
-int sfs__out_write(struct sf_client *c);
-bool sfs__out_pending(const struct sf_client *c);
-/* True when rows of a surface are queued (they die with the surface). */
-bool sfs__out_has_rows(const struct sf_client *c);
-void sfs__out_clear(struct sf_client *c);
-/* The surface is gone: its answers still queued no longer count as in
- * flight (its client stopped counting them when it destroyed it). */
-void sfs__out_forget_answers(struct sf_client *c, uint32_t surface);
 
 /* ---- snapshot.c ------------------------------------------------------- */
 

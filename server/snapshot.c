@@ -200,7 +200,7 @@ void sfs__snapshot_all(struct sf_server *server)
 	list_for_each(c, &server->clients, struct sf_client, link) {
 		if (c->state != SF_CLIENT_READY)
 			continue;
-		list_for_each(s, &c->surfaces, struct sf_surface, link) {
+		list_for_each(s, &c->res.surfaces, struct sf_surface, link) {
 			if (s->has_frame && sfs__snapshot_write(server->dump_dir, s) == 0)
 				n++;
 		}

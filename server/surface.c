@@ -28,11 +28,11 @@ int sfs__surface_create(struct sf_client *c, const struct sf_create_surface *m,
 	s->format = m->format;
 	s->present_mode = m->present_mode;
 	snprintf(s->title, sizeof s->title, "%s", title);
-	list_append(&c->surfaces, &s->link);
-	c->n_surfaces++;
+	list_append(&c->res.surfaces, &s->link);
+	c->res.n_surfaces++;
 	/* Counted whole from the start, whether or not our copy is ever
 	 * made: the limit then fails CREATE_SURFACE, not some later frame. */
-	c->surface_memory += sfs__surface_bytes(s->width, s->height);
+	c->res.surface_memory += sfs__surface_bytes(s->width, s->height);
 	c->server->surface_memory_total += sfs__surface_bytes(s->width, s->height);
 	/* Without a window the surface is simply headless. */
 	sfs__display_window_create(c->server->display, s);
@@ -43,7 +43,7 @@ struct sf_surface *sfs__surface_find(struct sf_client *c, uint32_t id)
 {
 	struct sf_surface *s;
 
-	list_for_each(s, &c->surfaces, struct sf_surface, link)
+	list_for_each(s, &c->res.surfaces, struct sf_surface, link)
 		if (s->id == id)
 			return s;
 	return NULL;
@@ -51,15 +51,15 @@ struct sf_surface *sfs__surface_find(struct sf_client *c, uint32_t id)
 
 void sfs__surface_destroy(struct sf_surface *s)
 {
-	sfs__out_forget_answers(s->client, s->id);
+	sfs__inflight_forget(s->client, s->id);
 	sfs__display_window_destroy(s->client->server->display, s);
 	if (s->latched)
 		sfs__shmseg_unref(s->latched);
 	if (s->mem)
 		munmap(s->mem, s->mem_size);
 	list_remove(&s->link);
-	s->client->n_surfaces--;
-	s->client->surface_memory -= sfs__surface_bytes(s->width, s->height);
+	s->client->res.n_surfaces--;
+	s->client->res.surface_memory -= sfs__surface_bytes(s->width, s->height);
 	s->client->server->surface_memory_total -=
 		sfs__surface_bytes(s->width, s->height);
 	free(s);
@@ -140,7 +140,7 @@ int sfs__surface_own_memory(struct sf_surface *s)
 		                     s->latch_offset;
 
 		copy_rect(s->mem, stride, src, s->latch_stride, &all);
-		s->client->copied += sfs__surface_bytes(s->width, s->height);
+		s->client->res.copied += sfs__surface_bytes(s->width, s->height);
 		unlatch(s);
 	}
 	return 0;
@@ -292,7 +292,7 @@ int sfs__surface_put_shm(struct sf_surface *s, const struct sf_put_image *m,
 		 * are released. */
 		if (s->latched)
 			under = (const uint8_t *)s->latched->seg.map + s->latch_offset;
-		s->client->copied += copy_damage(s, src, m->stride, under,
+		s->client->res.copied += copy_damage(s, src, m->stride, under,
 		                                 s->latch_stride, rects, n_rects);
 		if (s->latched)
 			unlatch(s);
@@ -319,14 +319,13 @@ void sfs__surface_frame_done(struct sf_surface *s, uint32_t serial,
                             const struct sf_rect *damage, uint32_t n_damage)
 {
 	struct sf_server *server = s->client->server;
+	uint32_t waiting;
 
 	/* The display shows only the latest frame: one still waiting now
 	 * never will be. */
-	if (s->present_pending)
-		send_presented(s, s->pending_serial, SF_PRESENTED_DISCARDED,
-		               sfs__now_ns());
-	s->present_pending = true;
-	s->pending_serial = serial;
+	if (sfs__inflight_frame_take(s, &waiting))
+		send_presented(s, waiting, SF_PRESENTED_DISCARDED, sfs__now_ns());
+	sfs__inflight_frame_wait(s, serial);
 	s->has_frame = true;
 	s->frames++;
 	sfs__display_frame_ready(server->display, s, damage, n_damage);
@@ -337,10 +336,11 @@ void sfs__surface_frame_done(struct sf_surface *s, uint32_t serial,
 
 void sfs__surface_shown(struct sf_surface *s, uint64_t time_ns)
 {
-	if (!s->present_pending)
+	uint32_t serial;
+
+	if (!sfs__inflight_frame_take(s, &serial))
 		return;
-	s->present_pending = false;
-	send_presented(s, s->pending_serial, 0, time_ns);
+	send_presented(s, serial, 0, time_ns);
 }
 
 void sfs__surface_window_closed(struct sf_surface *s)

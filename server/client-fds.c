@@ -1,0 +1,193 @@
+/*
+ * The fds a client sent: which message each belongs to (the stream
+ * position it arrived at), which are refused and when, taking them for the
+ * request that uses one, and not reading a Unix connection while the
+ * server has no room for the fds a read may install.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "server-private.h"
+
+/* How often connections waiting for fds look again. */
+#define FD_RETRY_MS 5
+
+/*
+ * Before a recvmsg on a Unix connection: it may install up to
+ * SF_FDS_PER_MSG_MAX fds, which only the reserve is sure to hold while
+ * the fds in use are within the budget.  When they are not (fds that are
+ * not memfds wait for the closer threads, fds.c), the connection is not
+ * read, nor polled for reading, until they are.  False then.
+ */
+bool sfs__client_fds_may_receive(struct sf_client *c)
+{
+	if (!c->is_unix || sfs__fds_room(c->server))
+		return true;
+	if (list_empty(&c->fd_wait_link)) {
+		list_append(&c->server->fd_wait, &c->fd_wait_link);
+		sfs__client_update_interest(c);
+	}
+	return false;
+}
+
+int sfs__clients_fd_retry(struct sf_server *server)
+{
+	struct sf_list pending;
+
+	if (list_empty(&server->fd_wait))
+		return -1;
+	if (!sfs__fds_room(server))
+		return FD_RETRY_MS;
+	/* Polled for reading again: the level-triggered loop reports what
+	 * waits in their sockets. */
+	list_take_all(&pending, &server->fd_wait);
+	while (!list_empty(&pending)) {
+		struct sf_client *c = sf_container_of(list_pop(&pending),
+		                                      struct sf_client,
+		                                      fd_wait_link);
+
+		sfs__client_update_interest(c);
+	}
+	return -1;
+}
+
+int sfs__client_take_fd(struct sf_client *c)
+{
+	int fd = sf__fdq_take(&c->fds.q);
+
+	if (fd >= 0)
+		memmove(c->fds.deadline, c->fds.deadline + 1,
+		        c->fds.q.count * sizeof c->fds.deadline[0]);
+	return fd;
+}
+
+/* Records where fds that came with the last read belong (see the struct). */
+void sfs__client_fds_note(struct sf_client *c, unsigned before)
+{
+	for (unsigned i = before; i < c->fds.q.count; i++)
+		c->fds.deadline[i] = c->in.stream_read;
+}
+
+/*
+ * After a read, fds that cannot be kept fail the client at once, whatever
+ * message they came with, rather than being held for as long as that
+ * message takes to complete: one that is not a memfd; any before WELCOME
+ * (HELLO takes none); any that came with inline pixels (with_pixels: the
+ * read ended inside them, so the fd came with pixel bytes); more than the
+ * queue holds; and fds the kernel could not pass.  The ERROR names the
+ * message being received, which they arrived with or just before.
+ */
+int sfs__client_fds_check_received(struct sf_client *c, unsigned before,
+                                   bool with_pixels)
+{
+	struct sf_fdq *q = &c->fds.q;
+	bool arrived = q->count > before || q->dropped;
+
+	if (!q->truncated && !q->dropped &&
+	    !(arrived && (c->state == SF_CLIENT_HELLO || with_pixels)))
+		return 0;
+	if (!c->payload.active)
+		sfs__input_blame_partial(c);
+	if (q->truncated)
+		return sfs__client_fail(c, SF_ERR_LIMIT, "file descriptors sent with "
+		                       "it were lost: the kernel could not pass them "
+		                       "(MSG_CTRUNC; the server is out of file "
+		                       "descriptors, or more than %u were sent)",
+		                       SF_FDS_PER_MSG_MAX);
+	if (q->foreign)
+		return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD, "a file descriptor "
+		                       "that is not a memfd arrived with it (only "
+		                       "memfd segments travel as file descriptors)");
+	if (c->state == SF_CLIENT_HELLO)
+		return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD, "a file descriptor "
+		                       "arrived before the HELLO was answered "
+		                       "(HELLO takes none)");
+	if (with_pixels)
+		return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD, "a file descriptor "
+		                       "arrived with its inline pixels (they take "
+		                       "none)");
+	return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD,
+	                       "more than %u file descriptors arrived with it "
+	                       "(a request takes at most one)", SF_FDQ_MAX);
+}
+
+/*
+ * The head of the buffer is an incomplete message, and every fd still
+ * queued arrived with it or after it (those of the messages before it
+ * were taken or refused): more than it can take fail the client now,
+ * instead of waiting for a message that may take a timeout period per
+ * 64 KiB to complete.  It takes one when it can still turn out to be a
+ * memfd PROBE or ATTACH_SEGMENT.
+ */
+int sfs__client_fds_check_partial(struct sf_client *c)
+{
+	size_t avail = c->in.end - c->in.start;
+	const uint8_t *msg = c->in.buf + c->in.start;
+	const size_t kind_at = offsetof(struct sf_segment_msg, kind);
+	struct sf_header hdr;
+	unsigned takes = 1;
+
+	if (c->fds.q.count == 0)
+		return 0;
+	if (sf__header_check(msg, avail, SF_MAX_MESSAGE, &hdr, NULL) > 0) {
+		if ((hdr.type != SF_PROBE && hdr.type != SF_ATTACH_SEGMENT) ||
+		    hdr.length != sizeof(struct sf_segment_msg))
+			takes = 0;
+		else if (avail > kind_at)
+			takes = msg[kind_at] == SF_SHM_MEMFD;
+	}
+	if (c->fds.q.count <= takes)
+		return 0;
+	sfs__input_blame_partial(c);
+	return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD,
+	                       "%u file descriptor%s arrived with it, and it "
+	                       "takes %s", c->fds.q.count,
+	                       c->fds.q.count == 1 ? "" : "s",
+	                       takes ? "at most one" : "none");
+}
+
+/* Fds left over: every message that could have carried them is handled. */
+int sfs__client_fds_check(struct sf_client *c)
+{
+	if (c->fds.q.count && c->fds.deadline[0] <= c->in.stream_used)
+		return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD,
+		                       "a file descriptor arrived with a request "
+		                       "that takes none");
+	return 0;
+}
+
+/* Only a memfd PROBE or ATTACH_SEGMENT takes an fd (one).  Decided from
+ * the raw bytes: a message too malformed to say fails its decoding. */
+static unsigned fds_taken(const uint8_t *msg, const struct sf_header *hdr)
+{
+	if ((hdr->type != SF_PROBE && hdr->type != SF_ATTACH_SEGMENT) ||
+	    hdr->length != sizeof(struct sf_segment_msg))
+		return 0;
+	return msg[offsetof(struct sf_segment_msg, kind)] == SF_SHM_MEMFD;
+}
+
+/*
+ * Before a message is handled: the fds that arrived no later than its last
+ * byte came with it or with an earlier message (whose turn is over).  More
+ * of them than it takes is an error before the request does anything, so
+ * that a SYNC carrying an fd is not answered and an ATTACH carrying two
+ * maps nothing.
+ */
+int sfs__client_fds_check_before(struct sf_client *c, const uint8_t *msg,
+                                 const struct sf_header *hdr)
+{
+	uint64_t end = c->in.stream_used + hdr->length;
+	unsigned here = 0, takes = fds_taken(msg, hdr);
+
+	while (here < c->fds.q.count && c->fds.deadline[here] <= end)
+		here++;
+	if (here <= takes)
+		return 0;
+	if (takes)
+		return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD,
+		                       "%u file descriptors arrived with it; a "
+		                       "memfd segment takes exactly one", here);
+	return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD,
+	                       "%u file descriptor%s arrived with it, and it "
+	                       "takes none", here, here == 1 ? "" : "s");
+}

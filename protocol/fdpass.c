@@ -63,6 +63,7 @@ int sf__fdq_take(struct sf_fdq *q)
 	fd = q->fds[0];
 	q->count--;
 	memmove(q->fds, q->fds + 1, q->count * sizeof q->fds[0]);
+	memmove(q->at, q->at + 1, q->count * sizeof q->at[0]);
 	return fd;
 }
 
@@ -96,6 +97,7 @@ static void take_cmsgs(struct msghdr *msg, struct sf_fdq *q)
 				q->foreign++;
 				q->dropped++;
 			} else if (q->count < limit) {
+				q->at[q->count] = 0;
 				q->fds[q->count++] = fds[i];
 			} else {
 				close(fds[i]);
@@ -137,6 +139,12 @@ ssize_t sf__recv_fds(int sock, const struct iovec *iov, int iovcnt,
 
 ssize_t sf__send_fd(int sock, const struct iovec *iov, int iovcnt, int fd)
 {
+	return sf__send_fd_flags(sock, iov, iovcnt, fd, 0);
+}
+
+ssize_t sf__send_fd_flags(int sock, const struct iovec *iov, int iovcnt,
+                          int fd, int flags)
+{
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -166,7 +174,7 @@ ssize_t sf__send_fd(int sock, const struct iovec *iov, int iovcnt, int fd)
 		memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	}
 	do {
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL | flags);
 	} while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : n;
 }

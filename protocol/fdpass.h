@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -35,6 +36,10 @@ typedef void (*sf_fd_dispose_fn)(int fd, void *data);
 
 struct sf_fdq {
 	int fds[SF_FDQ_MAX];
+	/* Each fd's deadline: the stream position (bytes received) at the end
+	 * of the read that brought it, so it belongs to a message starting
+	 * below it.  Set by the reader (sf__in_read); 0 otherwise. */
+	uint64_t at[SF_FDQ_MAX];
 	unsigned count;
 	unsigned limit;    /* the queue holds at most this many (≤ SF_FDQ_MAX) */
 	unsigned dropped;  /* fds not queued since the owner last reset it:
@@ -81,5 +86,8 @@ void sf__fd_dispose_now(int fd, void *data);
  * -EOPNOTSUPP before anything is written.
  */
 ssize_t sf__send_fd(int sock, const struct iovec *iov, int iovcnt, int fd);
+/* The same with more sendmsg() flags (MSG_DONTWAIT). */
+ssize_t sf__send_fd_flags(int sock, const struct iovec *iov, int iovcnt,
+                          int fd, int flags);
 
 #endif

@@ -53,19 +53,7 @@ int sfs__clients_fd_retry(struct sf_server *server)
 
 int sfs__client_take_fd(struct sf_client *c)
 {
-	int fd = sf__fdq_take(&c->fds.q);
-
-	if (fd >= 0)
-		memmove(c->fds.deadline, c->fds.deadline + 1,
-		        c->fds.q.count * sizeof c->fds.deadline[0]);
-	return fd;
-}
-
-/* Records where fds that came with the last read belong (see the struct). */
-void sfs__client_fds_note(struct sf_client *c, unsigned before)
-{
-	for (unsigned i = before; i < c->fds.q.count; i++)
-		c->fds.deadline[i] = c->in.stream_read;
+	return sf__in_take_fd(&c->in.q);
 }
 
 /*
@@ -80,7 +68,7 @@ void sfs__client_fds_note(struct sf_client *c, unsigned before)
 int sfs__client_fds_check_received(struct sf_client *c, unsigned before,
                                    bool with_pixels)
 {
-	struct sf_fdq *q = &c->fds.q;
+	struct sf_fdq *q = &c->in.q.fdq;
 	bool arrived = q->count > before || q->dropped;
 
 	if (!q->truncated && !q->dropped &&
@@ -121,13 +109,13 @@ int sfs__client_fds_check_received(struct sf_client *c, unsigned before,
  */
 int sfs__client_fds_check_partial(struct sf_client *c)
 {
-	size_t avail = c->in.end - c->in.start;
-	const uint8_t *msg = c->in.buf + c->in.start;
+	size_t avail = c->in.q.len;
+	const uint8_t *msg = c->in.q.data + c->in.q.start;
 	const size_t kind_at = offsetof(struct sf_segment_msg, kind);
 	struct sf_header hdr;
 	unsigned takes = 1;
 
-	if (c->fds.q.count == 0)
+	if (c->in.q.fdq.count == 0)
 		return 0;
 	if (sf__header_check(msg, avail, SF_MAX_MESSAGE, &hdr, NULL) > 0) {
 		if ((hdr.type != SF_PROBE && hdr.type != SF_ATTACH_SEGMENT) ||
@@ -136,20 +124,20 @@ int sfs__client_fds_check_partial(struct sf_client *c)
 		else if (avail > kind_at)
 			takes = msg[kind_at] == SF_SHM_MEMFD;
 	}
-	if (c->fds.q.count <= takes)
+	if (c->in.q.fdq.count <= takes)
 		return 0;
 	sfs__input_blame_partial(c);
 	return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD,
 	                       "%u file descriptor%s arrived with it, and it "
-	                       "takes %s", c->fds.q.count,
-	                       c->fds.q.count == 1 ? "" : "s",
+	                       "takes %s", c->in.q.fdq.count,
+	                       c->in.q.fdq.count == 1 ? "" : "s",
 	                       takes ? "at most one" : "none");
 }
 
 /* Fds left over: every message that could have carried them is handled. */
 int sfs__client_fds_check(struct sf_client *c)
 {
-	if (c->fds.q.count && c->fds.deadline[0] <= c->in.stream_used)
+	if (sf__in_fds_due(&c->in.q, c->in.q.used))
 		return sfs__client_fail(c, SF_ERR_UNEXPECTED_FD,
 		                       "a file descriptor arrived with a request "
 		                       "that takes none");
@@ -176,11 +164,9 @@ static unsigned fds_taken(const uint8_t *msg, const struct sf_header *hdr)
 int sfs__client_fds_check_before(struct sf_client *c, const uint8_t *msg,
                                  const struct sf_header *hdr)
 {
-	uint64_t end = c->in.stream_used + hdr->length;
-	unsigned here = 0, takes = fds_taken(msg, hdr);
+	uint64_t end = c->in.q.used + hdr->length;
+	unsigned here = sf__in_fds_due(&c->in.q, end), takes = fds_taken(msg, hdr);
 
-	while (here < c->fds.q.count && c->fds.deadline[here] <= end)
-		here++;
 	if (here <= takes)
 		return 0;
 	if (takes)

@@ -206,8 +206,9 @@ int sfs__client_create(struct sf_server *server, int fd, bool is_unix)
 		return -ENOMEM;
 	}
 	c->server = server;
-	c->in.buf = malloc(SF_IN_CAP);
-	if (!c->in.buf || sfs__inflight_init(c) < 0) {
+	sf__in_init(&c->in.q, SF_IN_CAP);
+	if (sf__in_reserve(&c->in.q, SF_IN_CAP) < 0 ||
+	    sfs__inflight_init(c) < 0) {
 		err = -ENOMEM;
 		goto err_in;
 	}
@@ -219,13 +220,12 @@ int sfs__client_create(struct sf_server *server, int fd, bool is_unix)
 	list_init(&c->backlog_link);
 	list_init(&c->flush_link);
 	list_init(&c->fd_wait_link);
-	list_init(&c->out.chunks);
+	sfs__out_init(c);
 	list_init(&c->res.segments);
 	list_init(&c->res.surfaces);
-	sf__fdq_init(&c->fds.q);
 	/* Not memfds: never closed here (fdpass.h, fds.c). */
-	c->fds.q.dispose = sfs__close_later_cb;
-	c->fds.q.dispose_data = server;
+	c->in.q.fdq.dispose = sfs__close_later_cb;
+	c->in.q.fdq.dispose_data = server;
 	/* Frames are large: let a whole one sit in the socket buffers.  The
 	 * kernel caps these at its rmem_max/wmem_max; that is fine. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
@@ -251,7 +251,7 @@ int sfs__client_create(struct sf_server *server, int fd, bool is_unix)
 
 err_in:
 	sfs__inflight_fini(c);
-	free(c->in.buf);
+	sf__in_free(&c->in.q);
 	close_connection(server, fd, is_unix);
 	free(c);
 	return err;
@@ -271,7 +271,7 @@ static void release_resources(struct sf_client *c)
 	while (!list_empty(&c->res.segments))
 		sfs__shmseg_detach(list_first(&c->res.segments, struct sf_shmseg,
 		                              link));
-	sf__fdq_clear(&c->fds.q);
+	sf__fdq_clear(&c->in.q.fdq);
 	c->in.paused = false;
 }
 
@@ -311,7 +311,7 @@ void sfs__clients_reap(struct sf_server *server)
 		                                      struct sf_client, link);
 
 		sfs__inflight_fini(c);
-		free(c->in.buf);
+		sf__in_free(&c->in.q);
 		free(c);
 	}
 }
@@ -345,7 +345,7 @@ static void begin_closing(struct sf_client *c)
 	release_resources(c);
 	c->state = SF_CLIENT_CLOSING;
 	/* Whatever arrives now is thrown away, fds included. */
-	c->fds.q.limit = 0;
+	c->in.q.fdq.limit = 0;
 	c->close_deadline = sfs__now_ns() + CLOSE_GRACE_NS;
 	c->out.deferred_error = 0;
 	list_remove(&c->backlog_link);
@@ -452,7 +452,7 @@ void sfs__client_pause_input(struct sf_client *c, bool pause)
 	sfs__client_update_interest(c);
 	/* While we do not read, the peer cannot be late. */
 	sfs__slow_update(c);
-	if (!pause && c->in.end > c->in.start && c->state != SF_CLIENT_CLOSING &&
+	if (!pause && c->in.q.len && c->state != SF_CLIENT_CLOSING &&
 	    list_empty(&c->backlog_link))
 		list_append(&c->server->backlog, &c->backlog_link);
 }

@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include "event-loop.h"
+#include "connection.h"
 #include "fdpass.h"
 #include "list.h"
 #include "wire.h"
@@ -45,24 +46,16 @@ enum sf_client_state {
  * (payload.c). */
 #define SF_PAYLOAD_BUDGET (8u << 20)
 
-/* Input (input.c).  stream_read counts every byte received, stream_used
- * those consumed; the fds of one recvmsg belong to a message starting
- * below the stream_read it ended at (the kernel ends a read at an fd). */
+/* Input (input.c).  q.read counts every byte received, q.used those
+ * consumed; the fds of one recvmsg belong to a message starting below the
+ * q.read it ended at (the kernel ends a read at an fd), which is their
+ * deadline (q.fdq.at, client-fds.c). */
 struct sfs_input {
-	uint8_t *buf;
-	size_t start, end;
-	uint64_t stream_read, stream_used;
+	struct sf_in q;
 	uint64_t progress;            /* messages and payloads completed */
 	bool paused;                  /* an inline readback is streaming out */
 	bool eof;
 	uint64_t discarded;           /* CLOSING: input bytes thrown away */
-};
-
-/* The fds received and not yet taken (client-fds.c): deadline[i] is the
- * stream_read at which fd i arrived. */
-struct sfs_fd_queue {
-	struct sf_fdq q;
-	uint64_t deadline[SF_FDQ_MAX];
 };
 
 /* The request being handled, for its ERROR. */
@@ -72,12 +65,6 @@ struct sfs_request {
 	bool active;                  /* it (or its payload) is being handled */
 };
 
-/* A position in inline pixels: rectangle, row in it, bytes of that row. */
-struct sf_pixel_pos {
-	uint32_t rect, row;
-	size_t row_done;
-};
-
 /* Inline pixels of a PUT_IMAGE being read straight into a surface
  * (payload.c). */
 struct sfs_payload {
@@ -85,8 +72,7 @@ struct sfs_payload {
 	struct sf_surface *surface;
 	uint32_t serial;
 	uint32_t n_rects;
-	struct sf_pixel_pos pos; /* where the next byte goes */
-	uint64_t left;           /* bytes still to come */
+	struct sf_rows rows;     /* where the next byte goes, bytes to come */
 	struct sf_rect rects[SF_MAX_RECTS];
 };
 
@@ -95,24 +81,23 @@ struct sfs_payload {
  * deadline 0: no message is incomplete. */
 struct sfs_slow {
 	uint64_t deadline;
-	uint64_t mark_read;           /* in.stream_read when the window began */
-	uint64_t mark_written;        /* out.written when a readback window began */
+	uint64_t mark_read;           /* in.q.read when the window began */
+	uint64_t mark_written;        /* out.q.written when a readback window began */
 	uint64_t mark_progress;       /* in.progress when the window began */
 };
 
 /* Output (output.c). */
 struct sfs_output {
-	struct sf_list chunks;        /* struct sf_out_chunk.link */
-	uint64_t bytes;               /* queued message bytes (not streamed rows) */
-	uint64_t queued;              /* every byte ever queued, rows included */
-	uint64_t written;             /* every byte ever written */
+	/* q.bytes: message bytes queued (not streamed rows); q.queued: every
+	 * byte ever queued, rows included; q.written: every byte written. */
+	struct sf_out q;
 	uint32_t deferred_error;      /* fail with this at the next safe point */
 	uint16_t deferred_type;       /* request it happened in, 0: none */
 	char deferred_text[160];
 	bool shut_wr;
 };
 
-/* An answer in the output queue: where it ends, in out.queued terms, and
+/* An answer in the output queue: where it ends, in out.q.queued terms, and
  * the surface it answers for (0 once that surface is gone). */
 struct sf_answer {
 	uint64_t end;
@@ -169,7 +154,6 @@ struct sf_client {
 	uint64_t close_deadline;
 
 	struct sfs_input in;
-	struct sfs_fd_queue fds;
 	struct sfs_request req;
 	struct sfs_payload payload;
 	struct sfs_slow slow;
@@ -236,9 +220,6 @@ int sfs__input_after_request(struct sf_client *c);
 /* Before a recvmsg: false (and the connection not polled for reading)
  * while the server has no room for the fds it may install. */
 bool sfs__client_fds_may_receive(struct sf_client *c);
-/* Records where the fds that came with the last read belong (those from
- * index before on). */
-void sfs__client_fds_note(struct sf_client *c, unsigned before);
 /* After a read: fails the client for fds that cannot be kept (with_pixels:
  * the read ended inside inline pixels).  0, or -1 when failed. */
 int sfs__client_fds_check_received(struct sf_client *c, unsigned before,
@@ -262,10 +243,11 @@ int sfs__clients_fd_retry(struct sf_server *server);
 /* ---- payload.c: inline pixels ----------------------------------------- */
 
 /* Starts reading the inline pixels of a PUT_IMAGE into s (which owns its
- * memory already): rects hold n rectangles, size bytes in all. */
+ * memory already): rects hold n rectangles, whose size in bytes the
+ * caller checked does not overflow. */
 void sfs__client_start_payload(struct sf_client *c, struct sf_surface *s,
                               uint32_t serial, const struct sf_rect *rects,
-                              uint32_t n, uint64_t size);
+                              uint32_t n);
 /* One recvmsg straight into the surface rows (*budget_used grows by the
  * bytes read).  1 after progress, 0 when the socket is empty, -1 when the
  * client is gone. */
@@ -282,6 +264,8 @@ int sfs__clients_expire(struct sf_server *server);
 
 /* ---- output.c --------------------------------------------------------- */
 
+/* An empty output queue, rows streamed from their surface. */
+void sfs__out_init(struct sf_client *c);
 /* Encodes a message at the end of the output queue.  0, or -1 when the
  * client was failed (output over max_output). */
 int sfs__out_message(struct sf_client *c, uint16_t type, void *fixed,
@@ -314,9 +298,9 @@ void sfs__inflight_frame_wait(struct sf_surface *s, uint32_t serial);
  * serial in *serial, false when none waits. */
 bool sfs__inflight_frame_take(struct sf_surface *s, uint32_t *serial);
 /* An answer (PRESENTED or IMAGE, fixed its fixed part) was queued and
- * ends at out.queued. */
+ * ends at out.q.queued. */
 void sfs__inflight_answer_queued(struct sf_client *c, const void *fixed);
-/* The output was written up to out.written: answers out stop counting. */
+/* The output was written up to out.q.written: answers out stop counting. */
 void sfs__inflight_written(struct sf_client *c);
 /* The surface is gone: its answers still queued no longer count as in
  * flight (its client stopped counting them when it destroyed it). */

@@ -31,7 +31,7 @@ static void expire_slow(struct sf_client *c)
 		c->req.sequence = c->req.type ? 1 : 0;
 		sfs__client_fail(c, SF_ERR_SLOW, "no complete HELLO within %g s of "
 		                "connecting (%zu bytes arrived)", limit,
-		                c->in.end - c->in.start);
+		                c->in.q.len);
 		return;
 	}
 	if (c->in.paused && sfs__out_has_rows(c)) {
@@ -40,7 +40,7 @@ static void expire_slow(struct sf_client *c)
 		sfs__client_fail(c, SF_ERR_SLOW, "its pixels are read too slowly: "
 		                "%llu bytes taken in the last %g s (at least %u "
 		                "bytes, or the rest, must be read every %g s)",
-		                (unsigned long long)(c->out.written -
+		                (unsigned long long)(c->out.q.written -
 		                                     c->slow.mark_written),
 		                limit, SLOW_MIN_BYTES, limit);
 		return;
@@ -51,16 +51,16 @@ static void expire_slow(struct sf_client *c)
 		                "%llu bytes in the last %g s, with %llu still "
 		                "missing (at least %u bytes, or the rest, must "
 		                "arrive every %g s)",
-		                (unsigned long long)(c->in.stream_read -
+		                (unsigned long long)(c->in.q.read -
 		                                     c->slow.mark_read),
-		                limit, (unsigned long long)c->payload.left,
+		                limit, (unsigned long long)c->payload.rows.left,
 		                SLOW_MIN_BYTES, limit);
 		return;
 	}
 	sfs__input_blame_partial(c);
 	sfs__client_fail(c, SF_ERR_SLOW, "the message arrives too slowly: %zu "
 	                "bytes of it in %g s (a message must complete, or bring "
-	                "%u bytes, every %g s)", c->in.end - c->in.start, limit,
+	                "%u bytes, every %g s)", c->in.q.len, limit,
 	                SLOW_MIN_BYTES, limit);
 }
 
@@ -118,22 +118,22 @@ void sfs__slow_update(struct sf_client *c)
 		if (!sfs__out_has_rows(c)) {
 			c->slow.deadline = 0;
 		} else if (c->slow.deadline == 0 ||
-		           c->out.written - c->slow.mark_written >= SLOW_MIN_BYTES) {
+		           c->out.q.written - c->slow.mark_written >= SLOW_MIN_BYTES) {
 			c->slow.deadline = sfs__now_ns() + c->server->glimits.timeout_ns;
-			c->slow.mark_written = c->out.written;
+			c->slow.mark_written = c->out.q.written;
 		}
 		return;
 	}
 	partial = c->payload.active ||
-	          (c->in.end > c->in.start && !sfs__input_has_message(c));
+	          (c->in.q.len && !sfs__input_has_message(c));
 	if (!partial) {
 		c->slow.deadline = 0;
 		return;
 	}
 	if (c->slow.deadline == 0 || c->in.progress != c->slow.mark_progress ||
-	    c->in.stream_read - c->slow.mark_read >= SLOW_MIN_BYTES) {
+	    c->in.q.read - c->slow.mark_read >= SLOW_MIN_BYTES) {
 		c->slow.deadline = sfs__now_ns() + c->server->glimits.timeout_ns;
-		c->slow.mark_read = c->in.stream_read;
+		c->slow.mark_read = c->in.q.read;
 		c->slow.mark_progress = c->in.progress;
 	}
 }

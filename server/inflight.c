@@ -68,7 +68,7 @@ void sfs__inflight_answer_queued(struct sf_client *c, const void *fixed)
 	if (!c->inflight.ring || c->inflight.count == cap)
 		return;
 	a = &c->inflight.ring[(c->inflight.head + c->inflight.count) % cap];
-	a->end = c->out.queued;
+	a->end = c->out.q.queued;
 	/* PRESENTED and IMAGE both name their surface right after the
 	 * header. */
 	memcpy(&a->surface, (const uint8_t *)fixed + sizeof(struct sf_header),
@@ -82,7 +82,7 @@ void sfs__inflight_written(struct sf_client *c)
 	unsigned cap = c->server->limits.max_inflight;
 
 	while (c->inflight.count &&
-	       c->inflight.ring[c->inflight.head].end <= c->out.written) {
+	       c->inflight.ring[c->inflight.head].end <= c->out.q.written) {
 		if (c->inflight.ring[c->inflight.head].surface)
 			c->inflight.live--;
 		c->inflight.head = (c->inflight.head + 1) % cap;

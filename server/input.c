@@ -29,8 +29,8 @@ uint16_t sfs__input_partial_type(const struct sf_client *c)
 {
 	uint16_t type = 0;
 
-	if (c->in.end - c->in.start >= sizeof type)
-		memcpy(&type, c->in.buf + c->in.start, sizeof type);
+	if (c->in.q.len >= sizeof type)
+		memcpy(&type, c->in.q.data + c->in.q.start, sizeof type);
 	return type;
 }
 
@@ -76,8 +76,8 @@ static int process_buffered(struct sf_client *c, unsigned *msgs,
 	while (*msgs < MSG_BUDGET && c->res.copied - copied0 < COPY_BUDGET &&
 	       !c->payload.active && !c->in.paused &&
 	       c->state != SF_CLIENT_CLOSING) {
-		size_t avail = c->in.end - c->in.start;
-		const uint8_t *msg = c->in.buf + c->in.start;
+		size_t avail = c->in.q.len;
+		const uint8_t *msg = c->in.q.data + c->in.q.start;
 		struct sf_header hdr;
 		const char *why = "";
 		/* Malformed is against the protocol's limit; a well-formed
@@ -118,8 +118,7 @@ static int process_buffered(struct sf_client *c, unsigned *msgs,
 		c->req.type = hdr.type;
 		if (sfs__client_fds_check_before(c, msg, &hdr) < 0)
 			return -1;
-		c->in.start += hdr.length;
-		c->in.stream_used += hdr.length;
+		sf__in_consume(&c->in.q, hdr.length);
 		c->in.progress++;
 		(*msgs)++;
 		c->req.active = true;
@@ -134,8 +133,6 @@ static int process_buffered(struct sf_client *c, unsigned *msgs,
 	if (partial && c->state == SF_CLIENT_READY &&
 	    sfs__client_fds_check_partial(c) < 0)
 		return -1;
-	if (c->in.start == c->in.end)
-		c->in.start = c->in.end = 0;
 	return 0;
 }
 
@@ -144,8 +141,8 @@ static int process_buffered(struct sf_client *c, unsigned *msgs,
 bool sfs__input_has_message(const struct sf_client *c)
 {
 	struct sf_header hdr;
-	size_t avail = c->in.end - c->in.start;
-	int r = sf__header_check(c->in.buf + c->in.start, avail, SF_MAX_MESSAGE,
+	size_t avail = c->in.q.len;
+	int r = sf__header_check(c->in.q.data + c->in.q.start, avail, SF_MAX_MESSAGE,
 	                         &hdr, NULL);
 
 	return r < 0 || (r > 0 && (avail >= hdr.length ||
@@ -156,33 +153,30 @@ bool sfs__input_has_message(const struct sf_client *c)
  * drained the socket (a short read), 0 when empty, -1 gone. */
 static int read_messages(struct sf_client *c, size_t *budget_used)
 {
-	struct iovec iov;
-	unsigned before = c->fds.q.count;
+	/* All the room the buffer has; fds only once READY (HELLO takes
+	 * none). */
+	const struct sf_in_read how = {
+		.chunk = SF_IN_CAP,
+		.fd_limit = c->state == SF_CLIENT_READY ? SF_FDQ_MAX : 0,
+	};
+	unsigned before = c->in.q.fdq.count;
 	ssize_t got;
 
-	if (c->in.start > 0) {
-		memmove(c->in.buf, c->in.buf + c->in.start, c->in.end - c->in.start);
-		c->in.end -= c->in.start;
-		c->in.start = 0;
-	}
-	iov.iov_base = c->in.buf + c->in.end;
-	iov.iov_len = SF_IN_CAP - c->in.end;
-	c->fds.q.limit = c->state == SF_CLIENT_READY ? SF_FDQ_MAX : 0;
 	if (!sfs__client_fds_may_receive(c))
 		return 0;
-	got = sf__recv_fds(c->fd, &iov, 1, &c->fds.q);
+	got = sf__in_read(&c->in.q, c->fd, &how);
 	if (got == -EAGAIN || got == -EWOULDBLOCK)
 		return 0;
 	if (got == 0) {
-		if (c->in.end > 0) {
+		if (c->in.q.len > 0) {
 			struct sf_header hdr;
-			size_t have = c->in.end;
+			size_t have = c->in.q.len;
 
 			/* Half-closed peers can still read why. */
 			c->in.eof = true;
 			sfs__input_blame_partial(c);
-			if (sf__header_check(c->in.buf, have, SF_MAX_MESSAGE, &hdr,
-			                     NULL) > 0)
+			if (sf__header_check(c->in.q.data + c->in.q.start, have,
+			                     SF_MAX_MESSAGE, &hdr, NULL) > 0)
 				sfs__client_fail(c, SF_ERR_BAD_MESSAGE, "the stream "
 				                "ended %zu bytes into this %u-byte "
 				                "message", have, hdr.length);
@@ -199,13 +193,10 @@ static int read_messages(struct sf_client *c, size_t *budget_used)
 		sfs__client_close(c, strerror((int)-got));
 		return -1;
 	}
-	c->in.end += (size_t)got;
-	c->in.stream_read += (uint64_t)got;
 	*budget_used += (size_t)got;
-	sfs__client_fds_note(c, before);
 	if (sfs__client_fds_check_received(c, before, false) < 0)
 		return -1;
-	return (size_t)got < iov.iov_len ? 2 : 1;
+	return c->in.q.short_read ? 2 : 1;
 }
 
 /* The main input routine: pixels, messages, reads, within the budgets. */
@@ -268,18 +259,18 @@ void sfs__input_drain(struct sf_client *c)
 	uint8_t buf[16384];
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
 
-	c->fds.q.limit = 0;
+	c->in.q.fdq.limit = 0;
 	for (int i = 0; i < 4; i++) {
 		ssize_t got;
 
 		if (!sfs__client_fds_may_receive(c))
 			return;
-		c->fds.q.foreign = 0;
-		got = sf__recv_fds(c->fd, &iov, 1, &c->fds.q);
-		sf__fdq_clear(&c->fds.q);
+		c->in.q.fdq.foreign = 0;
+		got = sf__recv_fds(c->fd, &iov, 1, &c->in.q.fdq);
+		sf__fdq_clear(&c->in.q.fdq);
 		/* It was told; fds that may keep a closer busy are not
 		 * taken from it any longer. */
-		if (c->fds.q.foreign) {
+		if (c->in.q.fdq.foreign) {
 			sfs__client_close(c, "kept sending file descriptors after "
 			                 "an error");
 			return;

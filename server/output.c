@@ -19,28 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
 
 #include "server-private.h"
 
-#define CHUNK_MIN 4096
 #define IOV_BATCH 64
 /* Bytes written per wakeup before giving the others their turn. */
 #define WRITE_BUDGET (8u << 20)
-
-struct sf_out_chunk {
-	struct sf_list link;
-	bool rows;
-	/* bytes */
-	size_t len, cap, sent;
-	/* rows: rect of surface, from row `row`, `row_sent` bytes of it out */
-	struct sf_surface *surface;
-	struct sf_rect rect;
-	uint32_t row;
-	size_t row_sent;
-	uint8_t data[];
-};
 
 static void defer_error(struct sf_client *c, uint32_t code, const char *text)
 {
@@ -53,8 +37,6 @@ static void defer_error(struct sf_client *c, uint32_t code, const char *text)
 	sfs__client_want_flush(c);
 }
 
-static void chunk_free(struct sf_out_chunk *ch);
-
 /*
  * A client about to be failed for its output: its events no byte of which
  * was written go now, so that the memory is back at once, not after the
@@ -64,26 +46,9 @@ static void chunk_free(struct sf_out_chunk *ch);
  */
 static void drop_unsent(struct sf_client *c)
 {
-	struct sf_list all;
-
 	if (sfs__out_has_rows(c))
 		return;
-	/* Every chunk is taken off and either put back (begun) or freed. */
-	list_take_all(&all, &c->out.chunks);
-	while (!list_empty(&all)) {
-		struct sf_out_chunk *ch = sf_container_of(list_pop(&all),
-		                                          struct sf_out_chunk, link);
-		size_t left = ch->len - ch->sent;
-
-		if (ch->sent > 0) {
-			list_append(&c->out.chunks, &ch->link);
-			continue;
-		}
-		c->out.bytes -= left;
-		c->out.queued -= left;
-		c->server->out_total -= left;
-		chunk_free(ch);
-	}
+	c->server->out_total -= sf__out_drop_unsent(&c->out.q);
 }
 
 /* The READY client with the most output queued, and what all READY
@@ -100,8 +65,8 @@ static struct sf_client *largest_output(struct sf_server *server,
 		if (c->fd < 0 || c->state != SF_CLIENT_READY ||
 		    c->out.deferred_error)
 			continue;
-		*ready_total += c->out.bytes;
-		if (!max || c->out.bytes > max->out.bytes)
+		*ready_total += c->out.q.bytes;
+		if (!max || c->out.q.bytes > max->out.q.bytes)
 			max = c;
 	}
 	return max;
@@ -116,10 +81,10 @@ static void check_output_limits(struct sf_client *c)
 	uint64_t ready_total;
 	char text[160];
 
-	if (c->out.bytes > server->limits.max_output) {
+	if (c->out.q.bytes > server->limits.max_output) {
 		snprintf(text, sizeof text, "the client does not read its events: "
 		         "%llu bytes are queued for it, more than max_output "
-		         "(%llu)", (unsigned long long)c->out.bytes,
+		         "(%llu)", (unsigned long long)c->out.q.bytes,
 		         (unsigned long long)server->limits.max_output);
 		defer_error(c, SF_ERR_SLOW, text);
 		drop_unsent(c);
@@ -133,17 +98,43 @@ static void check_output_limits(struct sf_client *c)
 	snprintf(text, sizeof text, "events not read: %llu bytes are queued "
 	         "for it, the most of any client, and all clients' events "
 	         "exceed --max-output-total (%llu)",
-	         (unsigned long long)hog->out.bytes,
+	         (unsigned long long)hog->out.q.bytes,
 	         (unsigned long long)server->glimits.max_output_total);
 	defer_error(hog, SF_ERR_SLOW, text);
 	drop_unsent(hog);
 }
 
+/* A surface's rows are written, or dropped. */
+static void rows_done(void *tag, void *data)
+{
+	struct sf_surface *s = tag;
+
+	(void)data;
+	s->streaming--;
+}
+
+/* The rows come from what the surface shows now. */
+static void rows_locate(void *tag, void *data, struct sf_rows *rows)
+{
+	uint32_t stride;
+
+	(void)data;
+	rows->base = (uint8_t *)sfs__surface_pixels(tag, &stride);
+	rows->stride = stride;
+}
+
+void sfs__out_init(struct sf_client *c)
+{
+	sf__out_init(&c->out.q, IOV_BATCH);
+	c->out.q.rows_done = rows_done;
+	c->out.q.locate = rows_locate;
+}
+
 int sfs__out_message(struct sf_client *c, uint16_t type, void *fixed,
                     size_t fixed_size, const void *tail, size_t tail_len)
 {
-	size_t need = fixed_size + tail_len + 3, n;
-	struct sf_out_chunk *ch = NULL;
+	size_t need = fixed_size + tail_len + 3, n, room;
+	uint8_t *p;
 
 	if (c->fd < 0)
 		return -1;
@@ -151,34 +142,19 @@ int sfs__out_message(struct sf_client *c, uint16_t type, void *fixed,
 	 * holding for it. */
 	if (c->out.deferred_error && c->state != SF_CLIENT_CLOSING)
 		return -1;
-	if (!list_empty(&c->out.chunks)) {
-		ch = sf_container_of(c->out.chunks.prev, struct sf_out_chunk, link);
-		if (ch->rows || ch->cap - ch->len < need)
-			ch = NULL;
+	p = sf__out_space(&c->out.q, need, &room);
+	if (!p) {
+		defer_error(c, SF_ERR_NO_MEMORY,
+		            "server out of memory for the output queue");
+		return -1;
 	}
-	if (!ch) {
-		size_t cap = need > CHUNK_MIN ? need : CHUNK_MIN;
-
-		ch = malloc(sizeof *ch + cap);
-		if (!ch) {
-			defer_error(c, SF_ERR_NO_MEMORY,
-			            "server out of memory for the output queue");
-			return -1;
-		}
-		memset(ch, 0, sizeof *ch);
-		ch->cap = cap;
-		list_append(&c->out.chunks, &ch->link);
-	}
-	n = sf__encode(ch->data + ch->len, ch->cap - ch->len, type, fixed,
-	               fixed_size, tail, tail_len);
+	n = sf__encode(p, room, type, fixed, fixed_size, tail, tail_len);
 	if (n == 0) {
 		/* Our own message too large: a bug, never a peer's doing. */
 		sfs__log("cannot encode %s for client %u", sf__type_name(type), c->id);
 		return -1;
 	}
-	ch->len += n;
-	c->out.bytes += n;
-	c->out.queued += n;
+	sf__out_commit(&c->out.q, n);
 	c->server->out_total += n;
 	if (type == SF_PRESENTED || type == SF_IMAGE)
 		sfs__inflight_answer_queued(c, fixed);
@@ -191,16 +167,12 @@ int sfs__out_message(struct sf_client *c, uint16_t type, void *fixed,
 int sfs__out_rows(struct sf_client *c, struct sf_surface *s,
                  const struct sf_rect *rect)
 {
-	struct sf_out_chunk *ch = calloc(1, sizeof *ch);
+	uint32_t stride;
+	const uint8_t *px = sfs__surface_pixels(s, &stride);
 
-	if (!ch)
+	if (sf__out_rows(&c->out.q, (uint8_t *)px, stride, rect, 1, s) < 0)
 		return -ENOMEM;
-	ch->rows = true;
-	ch->surface = s;
-	ch->rect = *rect;
-	c->out.queued += (uint64_t)rect->width * SF_BYTES_PER_PIXEL * rect->height;
 	s->streaming++;
-	list_append(&c->out.chunks, &ch->link);
 	sfs__client_pause_input(c, true);
 	sfs__client_want_flush(c);
 	return 0;
@@ -208,140 +180,30 @@ int sfs__out_rows(struct sf_client *c, struct sf_surface *s,
 
 bool sfs__out_pending(const struct sf_client *c)
 {
-	return !list_empty(&c->out.chunks);
+	return sf__out_pending(&c->out.q);
 }
 
 bool sfs__out_has_rows(const struct sf_client *c)
 {
-	for (const struct sf_list *l = c->out.chunks.next; l != &c->out.chunks;
-	     l = l->next)
-		if (sf_container_of(l, const struct sf_out_chunk, link)->rows)
-			return true;
-	return false;
-}
-
-static void chunk_free(struct sf_out_chunk *ch)
-{
-	if (ch->rows)
-		ch->surface->streaming--;
-	list_remove(&ch->link);
-	free(ch);
+	return c->out.q.rows > 0;
 }
 
 void sfs__out_clear(struct sf_client *c)
 {
-	while (!list_empty(&c->out.chunks))
-		chunk_free(list_first(&c->out.chunks, struct sf_out_chunk, link));
-	c->server->out_total -= c->out.bytes;
-	c->out.bytes = 0;
-	c->out.written = c->out.queued;
+	c->server->out_total -= c->out.q.bytes;
+	sf__out_clear(&c->out.q);
 	sfs__inflight_clear(c);
-}
-
-static void iov_add(struct iovec *iov, int *n, const void *base, size_t len)
-{
-	/* Rows that follow each other in memory (a full-width rectangle of a
-	 * packed surface) become one entry. */
-	if (*n > 0 && (const uint8_t *)iov[*n - 1].iov_base +
-	              iov[*n - 1].iov_len == (const uint8_t *)base) {
-		iov[*n - 1].iov_len += len;
-		return;
-	}
-	iov[*n].iov_base = (void *)base;
-	iov[*n].iov_len = len;
-	(*n)++;
-}
-
-/* Fills iov from the head of the queue; returns the entry count. */
-static int gather(struct sf_client *c, struct iovec *iov)
-{
-	int n = 0;
-
-	for (struct sf_list *l = c->out.chunks.next;
-	     l != &c->out.chunks && n < IOV_BATCH; l = l->next) {
-		struct sf_out_chunk *ch = sf_container_of(l, struct sf_out_chunk, link);
-		const uint8_t *px;
-		uint32_t stride;
-		size_t row = (size_t)ch->rect.width * SF_BYTES_PER_PIXEL;
-
-		if (!ch->rows) {
-			iov_add(iov, &n, ch->data + ch->sent, ch->len - ch->sent);
-			continue;
-		}
-		px = sfs__surface_pixels(ch->surface, &stride);
-		for (uint32_t y = ch->row; y < ch->rect.height && n < IOV_BATCH; y++) {
-			size_t skip = y == ch->row ? ch->row_sent : 0;
-			const uint8_t *p = px + (size_t)(ch->rect.y + y) * stride +
-			                   (size_t)ch->rect.x * SF_BYTES_PER_PIXEL;
-
-			iov_add(iov, &n, p + skip, row - skip);
-		}
-		/* Merging may have left room, but the next chunk must not start
-		 * before this one is whole. */
-		if (n == IOV_BATCH)
-			break;
-	}
-	return n;
-}
-
-/* Drops n written bytes from the head of the queue. */
-static void advance(struct sf_client *c, size_t n)
-{
-	c->out.written += n;
-	sfs__inflight_written(c);
-	while (n > 0 && !list_empty(&c->out.chunks)) {
-		struct sf_out_chunk *ch = sf_container_of(c->out.chunks.next,
-		                                          struct sf_out_chunk, link);
-		if (!ch->rows) {
-			size_t k = ch->len - ch->sent < n ? ch->len - ch->sent : n;
-
-			ch->sent += k;
-			c->out.bytes -= k;
-			c->server->out_total -= k;
-			n -= k;
-			if (ch->sent == ch->len)
-				chunk_free(ch);
-			continue;
-		}
-		while (n > 0 && ch->row < ch->rect.height) {
-			size_t row = (size_t)ch->rect.width * SF_BYTES_PER_PIXEL;
-			size_t k = row - ch->row_sent < n ? row - ch->row_sent : n;
-
-			ch->row_sent += k;
-			n -= k;
-			if (ch->row_sent == row) {
-				ch->row++;
-				ch->row_sent = 0;
-			}
-		}
-		if (ch->row == ch->rect.height) {
-			chunk_free(ch);
-			if (!sfs__out_has_rows(c))
-				sfs__client_pause_input(c, false);
-		}
-	}
 }
 
 int sfs__out_write(struct sf_client *c)
 {
-	size_t total = 0;
+	uint64_t bytes = c->out.q.bytes;
+	bool had_rows = sfs__out_has_rows(c);
+	int err = sf__out_write(&c->out.q, c->fd, WRITE_BUDGET);
 
-	while (!list_empty(&c->out.chunks) && total < WRITE_BUDGET) {
-		struct iovec iov[IOV_BATCH];
-		struct msghdr msg = { .msg_iov = iov };
-		ssize_t n;
-
-		msg.msg_iovlen = (size_t)gather(c, iov);
-		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			return -errno;
-		}
-		advance(c, (size_t)n);
-		total += (size_t)n;
-	}
-	return 0;
+	c->server->out_total -= bytes - c->out.q.bytes;
+	sfs__inflight_written(c);
+	if (had_rows && !sfs__out_has_rows(c))
+		sfs__client_pause_input(c, false);
+	return err == -EAGAIN || err == -EWOULDBLOCK ? 0 : err;
 }

@@ -433,7 +433,7 @@ static int handle_put_image(struct sf_client *c, const uint8_t *msg, size_t len)
 		return sfs__client_fail(c, SF_ERR_NO_MEMORY, "cannot allocate %ux%u "
 		                       "pixels for surface %u", s->width, s->height,
 		                       s->id);
-	sfs__client_start_payload(c, s, m.serial, rects, n, size);
+	sfs__client_start_payload(c, s, m.serial, rects, n);
 	return 0;
 }
 

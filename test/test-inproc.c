@@ -640,7 +640,7 @@ TEST(fds_no_request_takes_are_closed_and_their_budget_returned)
 	ASSERT_EQ(sf_fixture_send(&fx, &p->end, msg, len / 2, seg.fd, 16,
 	                          drain_all, NULL), (ssize_t)(len / 2));
 	run();
-	ASSERT_EQ(client_of(p)->fds.q.count, 1);
+	ASSERT_EQ(client_of(p)->in.q.fdq.count, 1);
 	peer_close(p);
 	run();
 	ASSERT_EQ(fx.server.n_clients, 0);

@@ -18,7 +18,9 @@
 #include <sys/uio.h>
 
 #include "shmframe.h"
+#include "connection.h"
 #include "fdpass.h"
+#include "rows.h"
 #include "segment.h"
 #include "wire.h"
 
@@ -65,20 +67,12 @@ enum sf_buffer_state {
 	SF_BUFFER_BUSY = 2,     /* presented; the server may read it */
 };
 
-/* A growable byte queue: bytes live in data[start, start + len). */
-struct sf_bytes {
-	uint8_t *data;
-	size_t start, len, cap;
-};
-
-/* An inline pixel payload being received straight into rows of memory. */
+/* An inline pixel payload being received straight into rows of memory:
+ * rect (at 0, 0) of the caller's rows. */
 struct sfc_payload {
 	bool active;
-	uint64_t remaining;   /* bytes still to come */
-	uint8_t *dst;         /* first row */
-	uint32_t row_bytes;   /* bytes per row in the payload */
-	uint32_t dst_stride;
-	uint32_t row, col;    /* where the next byte goes */
+	struct sf_rect rect;
+	struct sf_rows rows;  /* where the next byte goes, and how many remain */
 };
 
 /* The one readback a connection may have outstanding. */
@@ -165,10 +159,10 @@ struct shmframe_conn {
 	uint32_t segments;      /* segments attached to the server */
 	uint32_t surfaces_live;
 
-	struct sf_bytes in, out;
+	struct sf_in in;        /* no fd is ever accepted from the server */
+	struct sf_out out;
 	struct sfc_payload payload;
 	struct sf_readback readback;
-	struct sf_fdq fdq;
 
 	struct shmframe_surface *surfaces;
 };
@@ -192,8 +186,6 @@ int sfc__conn_on_error(struct shmframe_conn *conn, const struct sf_error *e,
                       const char *text);
 
 /* io.c: the byte queues and the socket.  Nothing here runs callbacks. */
-int sfc__bytes_reserve(struct sf_bytes *b, size_t more);
-void sfc__bytes_free(struct sf_bytes *b);
 /* Appends one encoded request to the output queue and counts it. */
 int sfc__queue(struct shmframe_conn *conn, const void *msg, size_t len);
 /* Encodes and queues: fixed part, then tail (may be NULL). */
@@ -208,10 +200,13 @@ int sfc__flush_all(struct shmframe_conn *conn);
  * first byte (fd < 0: none), waiting as needed.  The caller keeps fd. */
 int sfc__send_with_fd(struct shmframe_conn *conn, const void *msg, size_t len,
                      int fd);
-/* Sends iov (a request and its payload) after the queue, waiting for
- * POLLOUT and reading incoming bytes meanwhile so that neither side can
- * block the other.  Counts one request.  iov is modified. */
-int sfc__send_iov(struct shmframe_conn *conn, struct iovec *iov, size_t n);
+/* Sends a request (msg) and the rows of n rects of pixels after the queue,
+ * straight from the pixels, waiting for POLLOUT and reading incoming bytes
+ * meanwhile so that neither side can block the other.  Counts one
+ * request. */
+int sfc__send_rows(struct shmframe_conn *conn, const void *msg, size_t len,
+                  uint8_t *pixels, uint32_t stride, const struct sf_rect *rects,
+                  unsigned n);
 /* Reads once without blocking into the input queue (or straight into the
  * payload's rows).  Returns bytes read, -EAGAIN, or an error (EOF is
  * -ECONNRESET); the caller decides whether it is fatal. */
@@ -227,10 +222,9 @@ int sfc__wait(struct shmframe_conn *conn, bool want_out);
  * err with the formatted text. */
 void sfc__salvage_error(struct shmframe_conn *conn, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Copies what the input queue holds of an inline payload into place;
- * returns the bytes taken. */
-size_t sfc__payload_take(struct shmframe_conn *conn, const uint8_t *src,
-                        size_t avail);
+/* Copies what the input queue holds of an inline payload into place and
+ * consumes it; returns the bytes taken. */
+size_t sfc__payload_take(struct shmframe_conn *conn);
 
 /* dispatch.c */
 /* Decodes every complete event in the input queue and runs its callbacks.

@@ -3,6 +3,7 @@
  * connection's sticky error and log.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -542,7 +543,8 @@ shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
 	conn->fd = -1;
 	conn->max_message = SF_MAX_MESSAGE;
 	conn->transport = SHMFRAME_TRANSPORT_SOCKET;
-	sf__fdq_init(&conn->fdq);
+	sf__in_init(&conn->in, 0);
+	sf__out_init(&conn->out, IOV_MAX);
 	if (take_options(&conn->opts, opts, size)) {
 		/* Nothing of the caller's is kept. */
 		conn->opts.name = conn->opts.auth_file = NULL;
@@ -620,9 +622,8 @@ SHMFRAME_EXPORT void shmframe_disconnect(struct shmframe_conn *conn)
 	}
 	if (conn->fd >= 0)
 		close(conn->fd);
-	sf__fdq_clear(&conn->fdq);
-	sfc__bytes_free(&conn->in);
-	sfc__bytes_free(&conn->out);
+	sf__in_free(&conn->in);
+	sf__out_clear(&conn->out);
 	free(conn->name);
 	free(conn->auth_file);
 	free(conn);

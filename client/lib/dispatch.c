@@ -96,7 +96,7 @@ int sfc__process(struct shmframe_conn *conn)
 	int handled = 0;
 
 	for (;;) {
-		struct sf_bytes *in = &conn->in;
+		struct sf_in *in = &conn->in;
 		struct sf_header h;
 		struct event ev;
 		const char *why = "";
@@ -105,14 +105,9 @@ int sfc__process(struct shmframe_conn *conn)
 		if (conn->error)
 			return conn->error;
 		if (conn->payload.active) {
-			size_t n;
-
 			if (in->len == 0)
 				break;
-			n = sfc__payload_take(conn, in->data + in->start, in->len);
-
-			in->start += n;
-			in->len -= n;
+			sfc__payload_take(conn);
 			if (conn->payload.active)
 				break;
 			continue;
@@ -144,10 +139,7 @@ int sfc__process(struct shmframe_conn *conn)
 			return sfc__fail(conn, -EPROTO, "protocol error: bad %s event: %s",
 			                sf__type_name(h.type), why);
 		/* Consumed before it is handled: a callback may process more. */
-		in->start += h.length;
-		in->len -= h.length;
-		if (in->len == 0)
-			in->start = 0;
+		sf__in_consume(in, h.length);
 		r = route(conn, &ev);
 		if (r)
 			return r;
@@ -165,7 +157,7 @@ bool sfc__find_error(struct shmframe_conn *conn)
 {
 	const uint8_t *p = conn->in.data + conn->in.start;
 	size_t avail = conn->in.len;
-	uint64_t skip = conn->payload.active ? conn->payload.remaining : 0;
+	uint64_t skip = conn->payload.active ? conn->payload.rows.left : 0;
 
 	for (;;) {
 		struct sf_header h;

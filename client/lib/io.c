@@ -23,51 +23,15 @@
 /* Row iovecs per readv() of an inline payload. */
 #define PAYLOAD_IOV 64
 
-int sfc__bytes_reserve(struct sf_bytes *b, size_t more)
-{
-	size_t need, cap;
-	uint8_t *p;
-
-	if (b->cap - b->start - b->len >= more)
-		return 0;
-	/* Move the live bytes to the front first; that is often enough. */
-	if (b->start) {
-		memmove(b->data, b->data + b->start, b->len);
-		b->start = 0;
-		if (b->cap - b->len >= more)
-			return 0;
-	}
-	if (more > SIZE_MAX / 2 - b->len)
-		return -ENOMEM;
-	need = b->len + more;
-	cap = b->cap ? b->cap : 4096;
-	while (cap < need)
-		cap *= 2;
-	p = realloc(b->data, cap);
-	if (!p)
-		return -ENOMEM;
-	b->data = p;
-	b->cap = cap;
-	return 0;
-}
-
-void sfc__bytes_free(struct sf_bytes *b)
-{
-	free(b->data);
-	memset(b, 0, sizeof *b);
-}
-
 int sfc__queue(struct shmframe_conn *conn, const void *msg, size_t len)
 {
 	int err;
 
 	if (conn->error)
 		return conn->error;
-	err = sfc__bytes_reserve(&conn->out, len);
+	err = sf__out_append(&conn->out, msg, len, -1);
 	if (err)
 		return sfc__fail(conn, err, "out of memory for the output queue");
-	memcpy(conn->out.data + conn->out.start + conn->out.len, msg, len);
-	conn->out.len += len;
 	conn->requests++;
 	return 0;
 }
@@ -90,27 +54,17 @@ int sfc__request(struct shmframe_conn *conn, uint16_t type, void *fixed,
 
 int sfc__flush(struct shmframe_conn *conn)
 {
+	int err;
+
 	if (conn->error)
 		return conn->error;
-	while (conn->out.len) {
-		struct iovec iov = {
-			.iov_base = conn->out.data + conn->out.start,
-			.iov_len = conn->out.len,
-		};
-		ssize_t n = sf__send_fd(conn->fd, &iov, 1, -1);
-
-		if (n == -EAGAIN || n == -EWOULDBLOCK)
-			return -EAGAIN;
-		if (n < 0) {
-			sfc__salvage_error(conn, (int)n, "cannot write to the server: %s",
-			                  strerror((int)-n));
-			return conn->error;
-		}
-		conn->out.start += (size_t)n;
-		conn->out.len -= (size_t)n;
+	err = sf__out_write(&conn->out, conn->fd, SIZE_MAX);
+	if (err && err != -EAGAIN && err != -EWOULDBLOCK) {
+		sfc__salvage_error(conn, err, "cannot write to the server: %s",
+		                  strerror(-err));
+		return conn->error;
 	}
-	conn->out.start = 0;
-	return 0;
+	return err ? -EAGAIN : 0;
 }
 
 int sfc__flush_all(struct shmframe_conn *conn)
@@ -125,154 +79,85 @@ int sfc__flush_all(struct shmframe_conn *conn)
 	return err;
 }
 
-/* Advances iov past n written bytes; returns the index of the first iovec
- * with bytes left. */
-static size_t iov_advance(struct iovec *iov, size_t cnt, size_t i, size_t n)
+/* Writes the queue, which ends with what the caller just queued; on
+ * failure the connection is broken, and nothing queued may be written
+ * any more (it borrows the caller's fd and rows). */
+static int send_queued(struct shmframe_conn *conn)
 {
-	while (i < cnt && n >= iov[i].iov_len) {
-		n -= iov[i].iov_len;
-		i++;
-	}
-	if (i < cnt && n) {
-		iov[i].iov_base = (uint8_t *)iov[i].iov_base + n;
-		iov[i].iov_len -= n;
-	}
-	return i;
-}
+	int err;
 
-/* Writes every byte of iov after the queued output, waiting (and reading
- * events meanwhile) while the socket is full; fd, when >= 0, rides on the
- * first byte only. */
-static int send_all(struct shmframe_conn *conn, struct iovec *iov, size_t n,
-                    int fd)
-{
-	size_t i;
-	int err = sfc__flush_all(conn);
-
+	conn->requests++;
+	err = sfc__flush_all(conn);
 	if (err)
-		return err;
-	i = iov_advance(iov, n, 0, 0);
-	while (i < n) {
-		size_t cnt = n - i < IOV_MAX ? n - i : IOV_MAX;
-		ssize_t w = sf__send_fd(conn->fd, iov + i, (int)cnt, fd);
-
-		if (w == -EAGAIN || w == -EWOULDBLOCK) {
-			/* Keep reading while we wait: the server may be
-			 * blocked writing events to us. */
-			err = sfc__wait(conn, true);
-			if (err)
-				return err;
-			continue;
-		}
-		if (w < 0) {
-			sfc__salvage_error(conn, (int)w, "cannot write to the server: %s",
-			                  strerror((int)-w));
-			return conn->error;
-		}
-		fd = -1;
-		i = iov_advance(iov, n, i, (size_t)w);
-	}
-	return 0;
+		sf__out_clear(&conn->out);
+	return err;
 }
 
-int sfc__send_iov(struct shmframe_conn *conn, struct iovec *iov, size_t n)
+int sfc__send_rows(struct shmframe_conn *conn, const void *msg, size_t len,
+                  uint8_t *pixels, uint32_t stride, const struct sf_rect *rects,
+                  unsigned n)
 {
-	return send_all(conn, iov, n, -1);
+	if (conn->error)
+		return conn->error;
+	if (sf__out_append(&conn->out, msg, len, -1) ||
+	    sf__out_rows(&conn->out, pixels, stride, rects, n, NULL))
+		return sfc__fail(conn, -ENOMEM, "out of memory for the output queue");
+	return send_queued(conn);
 }
 
 int sfc__send_with_fd(struct shmframe_conn *conn, const void *msg, size_t len,
                      int fd)
 {
-	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
-
-	conn->requests++;
-	return send_all(conn, &iov, 1, fd);
+	if (conn->error)
+		return conn->error;
+	if (sf__out_append(&conn->out, msg, len, fd))
+		return sfc__fail(conn, -ENOMEM, "out of memory for the output queue");
+	return send_queued(conn);
 }
 
-/* Moves n received payload bytes forward; src == NULL when they were read
- * straight into place. */
-static void payload_advance(struct shmframe_conn *conn, const uint8_t *src,
-                            size_t n)
+/* The payload's last byte is in place. */
+static void payload_check_done(struct shmframe_conn *conn)
 {
-	struct sfc_payload *p = &conn->payload;
-
-	while (n) {
-		size_t room = p->row_bytes - p->col;
-		size_t take = n < room ? n : room;
-
-		if (src) {
-			memcpy(p->dst + (size_t)p->row * p->dst_stride + p->col, src,
-			       take);
-			src += take;
-		}
-		p->col += (uint32_t)take;
-		p->remaining -= take;
-		n -= take;
-		if (p->col == p->row_bytes) {
-			p->col = 0;
-			p->row++;
-		}
-	}
-	if (p->remaining == 0)
-		p->active = false;
+	if (conn->payload.active && conn->payload.rows.left == 0)
+		conn->payload.active = false;
 }
 
-size_t sfc__payload_take(struct shmframe_conn *conn, const uint8_t *src,
-                        size_t avail)
+size_t sfc__payload_take(struct shmframe_conn *conn)
 {
-	size_t n = avail < conn->payload.remaining ? avail
-	                                           : (size_t)conn->payload.remaining;
+	size_t n = sf__in_to_rows(&conn->in, &conn->payload.rows);
 
-	payload_advance(conn, src, n);
+	payload_check_done(conn);
 	return n;
 }
 
 ssize_t sfc__read(struct shmframe_conn *conn)
 {
-	struct iovec iov[PAYLOAD_IOV];
 	struct sfc_payload *p = &conn->payload;
-	bool direct = p->active && conn->in.len == 0;
-	int cnt = 0;
+	/* Pixels go straight into the caller's rows when nothing is queued
+	 * before them; else into the queue. */
+	struct sf_in_read how = {
+		.rows = p->active ? &p->rows : NULL,
+		.rows_iov = PAYLOAD_IOV,
+		.rows_limit = UINT64_MAX,
+		.chunk = READ_CHUNK,
+		.fd_limit = SF_FDQ_MAX,
+	};
 	ssize_t n;
 
 	if (conn->error)
 		return conn->error;
-	if (direct) {
-		/* Pixels go straight into the caller's rows: the rest of the
-		 * current row, then whole rows. */
-		uint64_t left = p->remaining;
-		uint32_t row = p->row, col = p->col;
-
-		while (left && cnt < PAYLOAD_IOV) {
-			size_t len = p->row_bytes - col;
-
-			if (len > left)
-				len = (size_t)left;
-			iov[cnt].iov_base = p->dst + (size_t)row * p->dst_stride + col;
-			iov[cnt].iov_len = len;
-			cnt++;
-			left -= len;
-			row++;
-			col = 0;
-		}
-	} else {
-		int err;
-
+	if (!(p->active && conn->in.len == 0)) {
 		if (conn->in.len >= INPUT_LIMIT)
 			return sfc__fail(conn, -ENOBUFS,
 			                "the server sent more than %u bytes that were not "
 			                "handled", INPUT_LIMIT);
-		err = sfc__bytes_reserve(&conn->in, READ_CHUNK);
-		if (err)
-			return sfc__fail(conn, err, "out of memory for the input queue");
-		iov[0].iov_base = conn->in.data + conn->in.start + conn->in.len;
-		iov[0].iov_len = conn->in.cap - conn->in.start - conn->in.len;
-		cnt = 1;
+		if (sf__in_reserve(&conn->in, READ_CHUNK))
+			return sfc__fail(conn, -ENOMEM, "out of memory for the input queue");
 	}
-	n = sf__recv_fds(conn->fd, iov, cnt, &conn->fdq);
-	if (conn->fdq.count || conn->fdq.dropped) {
-		sf__fdq_clear(&conn->fdq);
-		conn->fdq.dropped = 0;
+	n = sf__in_read(&conn->in, conn->fd, &how);
+	if (conn->in.fdq.count || conn->in.fdq.dropped) {
+		sf__fdq_clear(&conn->in.fdq);
+		conn->in.fdq.dropped = 0;
 		return sfc__fail(conn, -EPROTO,
 		                "the server sent a file descriptor; it never should");
 	}
@@ -288,17 +173,13 @@ ssize_t sfc__read(struct shmframe_conn *conn)
 		                  strerror((int)-n));
 		return conn->error;
 	}
-	if (direct)
-		payload_advance(conn, NULL, (size_t)n);
-	else
-		conn->in.len += (size_t)n;
+	payload_check_done(conn);
 	return n;
 }
 
 int sfc__read_available(struct shmframe_conn *conn)
 {
 	for (int i = 0; i < READS_PER_CALL; i++) {
-		size_t room;
 		bool queued = !(conn->payload.active && conn->in.len == 0);
 		ssize_t n = sfc__read(conn);
 
@@ -309,8 +190,7 @@ int sfc__read_available(struct shmframe_conn *conn)
 		/* A read into the queue that did not fill the room it had
 		 * drained the socket: asking again would only return EAGAIN,
 		 * a wasted syscall per frame on the hot path. */
-		room = conn->in.cap - conn->in.start - (conn->in.len - (size_t)n);
-		if (queued && (size_t)n < room)
+		if (queued && conn->in.short_read)
 			break;
 	}
 	return conn->error;
@@ -323,7 +203,7 @@ int sfc__wait(struct shmframe_conn *conn, bool want_out)
 
 	if (conn->error)
 		return conn->error;
-	if (want_out || conn->out.len)
+	if (want_out || sf__out_pending(&conn->out))
 		pfd.events |= POLLOUT;
 	r = poll(&pfd, 1, -1);
 	if (r < 0)
@@ -335,7 +215,7 @@ int sfc__wait(struct shmframe_conn *conn, bool want_out)
 		if (r)
 			return r;
 	}
-	if ((pfd.revents & POLLOUT) && conn->out.len) {
+	if ((pfd.revents & POLLOUT) && sf__out_pending(&conn->out)) {
 		r = sfc__flush(conn);
 		if (r && r != -EAGAIN)
 			return r;
@@ -352,19 +232,17 @@ void sfc__salvage_error(struct shmframe_conn *conn, int err, const char *fmt, ..
 		return;
 	/* Whatever the server wrote before it closed is still readable. */
 	for (int i = 0; i < 64; i++) {
-		struct iovec iov;
+		struct sf_in_read how = { .chunk = READ_CHUNK,
+		                         .fd_limit = SF_FDQ_MAX };
 		ssize_t n;
 
 		if (conn->in.len >= INPUT_LIMIT ||
-		    sfc__bytes_reserve(&conn->in, READ_CHUNK))
+		    sf__in_reserve(&conn->in, READ_CHUNK))
 			break;
-		iov.iov_base = conn->in.data + conn->in.start + conn->in.len;
-		iov.iov_len = conn->in.cap - conn->in.start - conn->in.len;
-		n = sf__recv_fds(conn->fd, &iov, 1, &conn->fdq);
-		sf__fdq_clear(&conn->fdq);
+		n = sf__in_read(&conn->in, conn->fd, &how);
+		sf__fdq_clear(&conn->in.fdq);
 		if (n <= 0)
 			break;
-		conn->in.len += (size_t)n;
 	}
 	if (sfc__find_error(conn))
 		return;

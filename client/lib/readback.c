@@ -31,13 +31,11 @@ int sfc__readback_on_image(struct shmframe_conn *conn, const struct sf_image *im
 		return 0;
 	/* The rows follow the message; they go straight into the caller's
 	 * memory, from the input queue first and then from the socket. */
-	conn->payload = (struct sfc_payload){
-		.active = true,
-		.remaining = sfc__image_payload(img),
-		.dst = rb->dst,
-		.row_bytes = img->rect.width * SF_BYTES_PER_PIXEL,
-		.dst_stride = rb->dst_stride,
-	};
+	conn->payload.active = true;
+	conn->payload.rect = (struct sf_rect){ 0, 0, img->rect.width,
+	                                       img->rect.height };
+	sf__rows_init(&conn->payload.rows, rb->dst, rb->dst_stride,
+	              &conn->payload.rect, 1);
 	return 0;
 }
 

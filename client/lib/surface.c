@@ -506,43 +506,6 @@ SHMFRAME_EXPORT void shmframe_buffer_discard(struct shmframe_surface *s,
 	s->conn->acquired--;
 }
 
-/* Writes an inline PUT_IMAGE: the request, then each rectangle's rows
- * straight from the buffer, one iovec per row, or one per rectangle when
- * its rows are contiguous in memory. */
-static int put_inline(struct shmframe_surface *s, struct shmframe_buffer *b,
-                      const uint8_t *msg, size_t msg_len,
-                      const struct sf_rect *rects, unsigned n)
-{
-	struct iovec iov[IOV_MAX];
-	size_t cnt = 0;
-	int err;
-
-	iov[cnt].iov_base = (void *)msg;
-	iov[cnt++].iov_len = msg_len;
-	s->conn->requests++;
-	for (unsigned i = 0; i < n; i++) {
-		const struct sf_rect *r = &rects[i];
-		size_t row_bytes = (size_t)r->width * SF_BYTES_PER_PIXEL;
-		uint8_t *first = b->pixels + (size_t)r->y * s->stride +
-		                 (size_t)r->x * SF_BYTES_PER_PIXEL;
-		bool contiguous = row_bytes == s->stride;
-		uint32_t rows = contiguous ? 1 : r->height;
-
-		for (uint32_t y = 0; y < rows; y++) {
-			if (cnt == IOV_MAX) {
-				err = sfc__send_iov(s->conn, iov, cnt);
-				if (err)
-					return err;
-				cnt = 0;
-			}
-			iov[cnt].iov_base = first + (size_t)y * s->stride;
-			iov[cnt++].iov_len = contiguous ? row_bytes * r->height
-			                                : row_bytes;
-		}
-	}
-	return sfc__send_iov(s->conn, iov, cnt);
-}
-
 /* Rectangles per PUT_IMAGE: the protocol's limit, or fewer when the
  * server announced a smaller largest message. */
 static unsigned max_rects(const struct shmframe_conn *conn)
@@ -643,7 +606,9 @@ SHMFRAME_EXPORT int shmframe_present(struct shmframe_surface *s,
 		/* The bytes are in the kernel once this returns, so the buffer
 		 * is the caller's to take again at once. */
 		b->state = SF_BUFFER_FREE;
-		err = put_inline(s, b, msg, len, n ? rects : &whole, n ? n : 1);
+		/* The rows go straight from the buffer. */
+		err = sfc__send_rows(conn, msg, len, b->pixels, s->stride,
+		                    n ? rects : &whole, n ? n : 1);
 	}
 	if (err)
 		return err;

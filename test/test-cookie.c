@@ -77,8 +77,9 @@ TEST(trailing_white_space_and_upper_case_are_accepted)
 TEST(anything_else_is_not_a_cookie)
 {
 	static const char *const texts[] = {
-		"", "\n", "0123", WANT_HEX "0", WANT_HEX "\nx",
-		"0123456789abcdeffedcba987654321g", " " WANT_HEX,
+		/* (Parenthesised: the concatenations are meant.) */
+		"", "\n", "0123", (WANT_HEX "0"), (WANT_HEX "\nx"),
+		"0123456789abcdeffedcba987654321g", (" " WANT_HEX),
 		"not a cookie at all, just some text\n",
 	};
 	uint8_t got[SF_COOKIE_SIZE];

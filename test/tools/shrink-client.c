@@ -466,7 +466,7 @@ static void round_display(struct conn *busy, const char *addr)
 	sf__segment_close(&seg);
 }
 
-static void usage(void)
+__attribute__((noreturn)) static void usage(void)
 {
 	fprintf(stderr, "usage: " PROG " unix:PATH snapshot SERVER_PID ROUNDS\n"
 	        "       " PROG " unix:PATH display ROUNDS\n");

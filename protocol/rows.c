@@ -15,8 +15,10 @@ uint64_t sf__rows_total(const struct sf_rect *rects, uint32_t n)
 {
 	uint64_t total = 0;
 
-	for (uint32_t i = 0; i < n; i++)
-		total += (uint64_t)row_bytes(&rects[i]) * rects[i].height;
+	/* Rectangles inside an image (at most SF_MAX_DIMENSION a side) cannot
+	 * overflow the sum, so sf__payload_size always gives it. */
+	if (sf__payload_size(rects, n, &total))
+		return 0;
 	return total;
 }
 

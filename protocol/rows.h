@@ -27,7 +27,8 @@ struct sf_rows {
 	uint64_t left;                /* bytes from here to the end */
 };
 
-/* Bytes of n rectangles, in all. */
+/* Bytes of n rectangles, in all (sf__payload_size; 0 for a rectangle
+ * larger than any image). */
 uint64_t sf__rows_total(const struct sf_rect *rects, uint32_t n);
 
 /* Starts a walk at the first byte of rects (which the caller keeps, and

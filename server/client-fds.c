@@ -4,6 +4,7 @@
  * request that uses one, and not reading a Unix connection while the
  * server has no room for the fds a read may install.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -65,8 +66,8 @@ int sfs__client_take_fd(struct sf_client *c)
  * queue holds; and fds the kernel could not pass.  The ERROR names the
  * message being received, which they arrived with or just before.
  */
-int sfs__client_fds_check_received(struct sf_client *c, unsigned before,
-                                   bool with_pixels)
+static int check_received(struct sf_client *c, unsigned before,
+                          bool with_pixels)
 {
 	struct sf_fdq *q = &c->in.q.fdq;
 	bool arrived = q->count > before || q->dropped;
@@ -99,6 +100,45 @@ int sfs__client_fds_check_received(struct sf_client *c, unsigned before,
 	                       "(a request takes at most one)", SF_FDQ_MAX);
 }
 
+int sfs__client_read(struct sf_client *c, const struct sf_in_read *how,
+                     size_t *budget_used)
+{
+	unsigned before = c->in.q.fdq.count;
+	ssize_t got;
+
+	if (!sfs__client_fds_may_receive(c))
+		return 0;
+	got = sf__in_read(&c->in.q, c->fd, how);
+	if (got == -EAGAIN || got == -EWOULDBLOCK)
+		return 0;
+	if (got == 0)
+		return SFS_READ_END;
+	if (got < 0) {
+		sfs__client_close(c, strerror((int)-got));
+		return -1;
+	}
+	*budget_used += (size_t)got;
+	if (check_received(c, before, how->rows && how->rows->left > 0) < 0)
+		return -1;
+	return 1;
+}
+
+/* Only a memfd PROBE or ATTACH_SEGMENT takes an fd (one).  Decided from
+ * the raw bytes, have of them (one whose kind has not come yet may still
+ * take one): a message too malformed to say fails its decoding. */
+static unsigned fds_taken(const uint8_t *msg, size_t have,
+                          const struct sf_header *hdr)
+{
+	const size_t kind_at = offsetof(struct sf_segment_msg, kind);
+
+	if ((hdr->type != SF_PROBE && hdr->type != SF_ATTACH_SEGMENT) ||
+	    hdr->length != sizeof(struct sf_segment_msg))
+		return 0;
+	if (have <= kind_at)
+		return 1;
+	return msg[kind_at] == SF_SHM_MEMFD;
+}
+
 /*
  * The head of the buffer is an incomplete message, and every fd still
  * queued arrived with it or after it (those of the messages before it
@@ -111,19 +151,13 @@ int sfs__client_fds_check_partial(struct sf_client *c)
 {
 	size_t avail = c->in.q.len;
 	const uint8_t *msg = c->in.q.data + c->in.q.start;
-	const size_t kind_at = offsetof(struct sf_segment_msg, kind);
 	struct sf_header hdr;
 	unsigned takes = 1;
 
 	if (c->in.q.fdq.count == 0)
 		return 0;
-	if (sf__header_check(msg, avail, SF_MAX_MESSAGE, &hdr, NULL) > 0) {
-		if ((hdr.type != SF_PROBE && hdr.type != SF_ATTACH_SEGMENT) ||
-		    hdr.length != sizeof(struct sf_segment_msg))
-			takes = 0;
-		else if (avail > kind_at)
-			takes = msg[kind_at] == SF_SHM_MEMFD;
-	}
+	if (sf__header_check(msg, avail, SF_MAX_MESSAGE, &hdr, NULL) > 0)
+		takes = fds_taken(msg, avail, &hdr);
 	if (c->in.q.fdq.count <= takes)
 		return 0;
 	sfs__input_blame_partial(c);
@@ -144,16 +178,6 @@ int sfs__client_fds_check(struct sf_client *c)
 	return 0;
 }
 
-/* Only a memfd PROBE or ATTACH_SEGMENT takes an fd (one).  Decided from
- * the raw bytes: a message too malformed to say fails its decoding. */
-static unsigned fds_taken(const uint8_t *msg, const struct sf_header *hdr)
-{
-	if ((hdr->type != SF_PROBE && hdr->type != SF_ATTACH_SEGMENT) ||
-	    hdr->length != sizeof(struct sf_segment_msg))
-		return 0;
-	return msg[offsetof(struct sf_segment_msg, kind)] == SF_SHM_MEMFD;
-}
-
 /*
  * Before a message is handled: the fds that arrived no later than its last
  * byte came with it or with an earlier message (whose turn is over).  More
@@ -165,7 +189,8 @@ int sfs__client_fds_check_before(struct sf_client *c, const uint8_t *msg,
                                  const struct sf_header *hdr)
 {
 	uint64_t end = c->in.q.used + hdr->length;
-	unsigned here = sf__in_fds_due(&c->in.q, end), takes = fds_taken(msg, hdr);
+	unsigned here = sf__in_fds_due(&c->in.q, end);
+	unsigned takes = fds_taken(msg, hdr->length, hdr);
 
 	if (here <= takes)
 		return 0;

@@ -220,10 +220,15 @@ int sfs__input_after_request(struct sf_client *c);
 /* Before a recvmsg: false (and the connection not polled for reading)
  * while the server has no room for the fds it may install. */
 bool sfs__client_fds_may_receive(struct sf_client *c);
-/* After a read: fails the client for fds that cannot be kept (with_pixels:
- * the read ended inside inline pixels).  0, or -1 when failed. */
-int sfs__client_fds_check_received(struct sf_client *c, unsigned before,
-                                   bool with_pixels);
+/* sfs__client_read at the end of the stream (the caller says why). */
+#define SFS_READ_END 2
+/* One read of the client's socket as how says, when the server has room
+ * for the fds it may bring; fds that cannot be kept fail the client
+ * (pixels still to come in how->rows: the read ended inside them).
+ * Returns 1 after progress (the bytes added to *budget_used), 0 when
+ * nothing was read, SFS_READ_END, or -1 when the client is gone. */
+int sfs__client_read(struct sf_client *c, const struct sf_in_read *how,
+                     size_t *budget_used);
 /* Before a message is handled: fails the client when more fds came with
  * it than it takes.  0, or -1 when failed. */
 int sfs__client_fds_check_before(struct sf_client *c, const uint8_t *msg,

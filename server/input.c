@@ -159,15 +159,9 @@ static int read_messages(struct sf_client *c, size_t *budget_used)
 		.chunk = SF_IN_CAP,
 		.fd_limit = c->state == SF_CLIENT_READY ? SF_FDQ_MAX : 0,
 	};
-	unsigned before = c->in.q.fdq.count;
-	ssize_t got;
+	int r = sfs__client_read(c, &how, budget_used);
 
-	if (!sfs__client_fds_may_receive(c))
-		return 0;
-	got = sf__in_read(&c->in.q, c->fd, &how);
-	if (got == -EAGAIN || got == -EWOULDBLOCK)
-		return 0;
-	if (got == 0) {
+	if (r == SFS_READ_END) {
 		if (c->in.q.len > 0) {
 			struct sf_header hdr;
 			size_t have = c->in.q.len;
@@ -189,13 +183,8 @@ static int read_messages(struct sf_client *c, size_t *budget_used)
 		}
 		return -1;
 	}
-	if (got < 0) {
-		sfs__client_close(c, strerror((int)-got));
-		return -1;
-	}
-	*budget_used += (size_t)got;
-	if (sfs__client_fds_check_received(c, before, false) < 0)
-		return -1;
+	if (r <= 0)
+		return r;
 	return c->in.q.short_read ? 2 : 1;
 }
 

@@ -104,15 +104,6 @@ static void check_output_limits(struct sf_client *c)
 	drop_unsent(hog);
 }
 
-/* A surface's rows are written, or dropped. */
-static void rows_done(void *tag, void *data)
-{
-	struct sf_surface *s = tag;
-
-	(void)data;
-	s->streaming--;
-}
-
 /* The rows come from what the surface shows now. */
 static void rows_locate(void *tag, void *data, struct sf_rows *rows)
 {
@@ -126,7 +117,6 @@ static void rows_locate(void *tag, void *data, struct sf_rows *rows)
 void sfs__out_init(struct sf_client *c)
 {
 	sf__out_init(&c->out.q, IOV_BATCH);
-	c->out.q.rows_done = rows_done;
 	c->out.q.locate = rows_locate;
 }
 
@@ -172,7 +162,6 @@ int sfs__out_rows(struct sf_client *c, struct sf_surface *s,
 
 	if (sf__out_rows(&c->out.q, (uint8_t *)px, stride, rect, 1, s) < 0)
 		return -ENOMEM;
-	s->streaming++;
 	sfs__client_pause_input(c, true);
 	sfs__client_want_flush(c);
 	return 0;

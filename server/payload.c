@@ -58,15 +58,9 @@ int sfs__payload_read(struct sf_client *c, size_t *budget_used)
 		.chunk = SF_IN_CAP,
 		.fd_limit = SF_FDQ_MAX,
 	};
-	unsigned before = c->in.q.fdq.count;
-	ssize_t got;
+	int r = sfs__client_read(c, &how, budget_used);
 
-	if (!sfs__client_fds_may_receive(c))
-		return 0;
-	got = sf__in_read(&c->in.q, c->fd, &how);
-	if (got == -EAGAIN || got == -EWOULDBLOCK)
-		return 0;
-	if (got == 0) {
+	if (r == SFS_READ_END) {
 		/* Half-closed peers can still read why. */
 		c->in.eof = true;
 		sfs__client_fail(c, SF_ERR_BAD_MESSAGE, "the stream ended with %llu "
@@ -74,13 +68,8 @@ int sfs__payload_read(struct sf_client *c, size_t *budget_used)
 		                (unsigned long long)p->rows.left);
 		return -1;
 	}
-	if (got < 0) {
-		sfs__client_close(c, strerror((int)-got));
-		return -1;
-	}
-	*budget_used += (size_t)got;
-	if (sfs__client_fds_check_received(c, before, p->rows.left > 0) < 0)
-		return -1;
+	if (r <= 0)
+		return r;
 	if (p->rows.left == 0) {
 		c->req.active = true;
 		payload_complete(c);

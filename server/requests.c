@@ -16,6 +16,27 @@ static int fail_decode(struct sf_client *c, int code, const char *why)
 	return sfs__client_fail(c, (uint32_t)code, "%s", why ? why : "malformed");
 }
 
+/* The client's surface id, or NULL after failing the client. */
+static struct sf_surface *surface_or_fail(struct sf_client *c, uint32_t id)
+{
+	struct sf_surface *s = sfs__surface_find(c, id);
+
+	if (!s)
+		sfs__client_fail(c, SF_ERR_BAD_SURFACE, "no surface %u", id);
+	return s;
+}
+
+/* The client's attached segment id, or NULL after failing the client. */
+static struct sf_shmseg *segment_or_fail(struct sf_client *c, uint32_t id)
+{
+	struct sf_shmseg *seg = sfs__shmseg_find(c, id);
+
+	if (!seg)
+		sfs__client_fail(c, SF_ERR_BAD_SEGMENT, "segment %u is not attached",
+		                 id);
+	return seg;
+}
+
 /* ---- peer text -------------------------------------------------------- */
 
 static void make_printable(char dst[SF_SHOWN_MAX], const char *src)
@@ -278,10 +299,9 @@ static int handle_detach(struct sf_client *c, const uint8_t *msg, size_t len)
 
 	if (code)
 		return fail_decode(c, code, why);
-	seg = sfs__shmseg_find(c, m.id);
+	seg = segment_or_fail(c, m.id);
 	if (!seg)
-		return sfs__client_fail(c, SF_ERR_BAD_SEGMENT,
-		                       "segment %u is not attached", m.id);
+		return -1;
 	sfs__shmseg_detach(seg);
 	return 0;
 }
@@ -347,9 +367,9 @@ static int handle_destroy_surface(struct sf_client *c, const uint8_t *msg,
 
 	if (code)
 		return fail_decode(c, code, why);
-	s = sfs__surface_find(c, m.id);
+	s = surface_or_fail(c, m.id);
 	if (!s)
-		return sfs__client_fail(c, SF_ERR_BAD_SURFACE, "no surface %u", m.id);
+		return -1;
 	sfs__surface_destroy(s);
 	return 0;
 }
@@ -393,10 +413,9 @@ static int handle_put_image(struct sf_client *c, const uint8_t *msg, size_t len)
 		return fail_decode(c, code, why);
 	if (check_inflight(c) < 0)
 		return -1;
-	s = sfs__surface_find(c, m.surface);
+	s = surface_or_fail(c, m.surface);
 	if (!s)
-		return sfs__client_fail(c, SF_ERR_BAD_SURFACE, "no surface %u",
-		                       m.surface);
+		return -1;
 	n = m.n_rects;
 	if (n == 0) {
 		rects[0] = (struct sf_rect){ 0, 0, s->width, s->height };
@@ -410,11 +429,10 @@ static int handle_put_image(struct sf_client *c, const uint8_t *msg, size_t len)
 			return -1;
 	}
 	if (m.segment != 0) {
-		struct sf_shmseg *seg = sfs__shmseg_find(c, m.segment);
+		struct sf_shmseg *seg = segment_or_fail(c, m.segment);
 
 		if (!seg)
-			return sfs__client_fail(c, SF_ERR_BAD_SEGMENT,
-			                       "segment %u is not attached", m.segment);
+			return -1;
 		code = sf__check_buffer(s->width, s->height, m.offset, m.stride,
 		                        seg->seg.size, &why);
 		if (code)
@@ -450,10 +468,9 @@ static int handle_get_image(struct sf_client *c, const uint8_t *msg, size_t len)
 		return fail_decode(c, code, why);
 	if (check_inflight(c) < 0)
 		return -1;
-	s = sfs__surface_find(c, m.surface);
+	s = surface_or_fail(c, m.surface);
 	if (!s)
-		return sfs__client_fail(c, SF_ERR_BAD_SURFACE, "no surface %u",
-		                       m.surface);
+		return -1;
 	if (check_rect(c, s, &m.rect, "rectangle") < 0)
 		return -1;
 	memset(&ev, 0, sizeof ev);
@@ -463,11 +480,10 @@ static int handle_get_image(struct sf_client *c, const uint8_t *msg, size_t len)
 	ev.format = s->format;
 	ev.segment = m.segment;
 	if (m.segment != 0) {
-		struct sf_shmseg *seg = sfs__shmseg_find(c, m.segment);
+		struct sf_shmseg *seg = segment_or_fail(c, m.segment);
 
 		if (!seg)
-			return sfs__client_fail(c, SF_ERR_BAD_SEGMENT,
-			                       "segment %u is not attached", m.segment);
+			return -1;
 		if (!seg->seg.writable)
 			return sfs__client_fail(c, SF_ERR_BAD_SEGMENT, "segment %u is "
 			                       "attached read-only; a readback target "

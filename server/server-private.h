@@ -243,7 +243,6 @@ struct sf_surface {
 	bool present_pending;
 	uint32_t pending_serial;
 	uint64_t frames;       /* completed frames, for --dump-every */
-	unsigned streaming;    /* inline readbacks queued from this surface */
 
 	void *window;          /* display backend's per-surface state */
 };

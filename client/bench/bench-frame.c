@@ -138,3 +138,20 @@ uint64_t bench_image_check(const uint8_t *img, size_t stride,
 	}
 	return wrong;
 }
+
+int bench_client_check_image(struct bench_client *c, const uint8_t *img,
+                             size_t stride, uint32_t frame, uint32_t mask,
+                             const char *what)
+{
+	const struct bench_job *job = c->job;
+	const struct shmframe_rect whole = { 0, 0, job->width, job->height };
+	uint64_t wrong;
+	char why[160];
+
+	wrong = bench_image_check(img, stride, &whole, &job->damage, frame, mask,
+	                          why, sizeof(why));
+	if (wrong)
+		return bench_client_fail(c, "%s has %llu wrong pixels; %s", what,
+		                         (unsigned long long)wrong, why);
+	return 0;
+}

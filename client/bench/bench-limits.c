@@ -135,21 +135,13 @@ static int mcl_setup(struct bench_client *c)
 
 static int mcl_verify(struct bench_client *c)
 {
-	const struct bench_job *job = c->job;
-	struct shmframe_rect whole = { 0, 0, job->width, job->height };
 	struct bench_pass one = { .render = 1, .max_frames = 1 };
 	struct mcl *m = c->data;
 	uint32_t frame = c->frame;
-	uint64_t wrong;
-	char why[160];
 
 	mcl_pass(c, &one);
-	wrong = bench_image_check(m->dst, m->stride, &whole, &job->damage,
-	                          frame, 0xffffffffu, why, sizeof(why));
-	if (wrong)
-		return bench_client_fail(c, "the copy has %llu wrong pixels; %s",
-		                         (unsigned long long)wrong, why);
-	return 0;
+	return bench_client_check_image(c, m->dst, m->stride, frame, 0xffffffffu,
+	                                "the copy");
 }
 
 static void mcl_teardown(struct bench_client *c)

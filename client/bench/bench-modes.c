@@ -362,14 +362,11 @@ static int sfm_setup(struct bench_client *c)
 static int sfm_verify(struct bench_client *c)
 {
 	const struct bench_job *job = c->job;
-	const struct shmframe_rect whole = { 0, 0, job->width, job->height };
 	struct sfm *s = c->data;
 	struct shmframe_buffer *buf;
 	uint32_t frame = c->frame;
 	size_t stride = (size_t)job->width * 4;
 	uint8_t *img;
-	uint64_t wrong;
-	char why[160];
 	int rc;
 
 	buf = shmframe_acquire(s->surface);
@@ -386,14 +383,10 @@ static int sfm_verify(struct bench_client *c)
 		free(img);
 		return fail_conn(s, "readback", rc);
 	}
-	wrong = bench_image_check(img, stride, &whole, &job->damage, frame,
-	                          0xffffffffu, why, sizeof(why));
+	rc = bench_client_check_image(c, img, stride, frame, 0xffffffffu,
+	                              "the last frame read back");
 	free(img);
-	if (wrong)
-		return bench_client_fail(c, "the last frame read back has %llu "
-		                         "wrong pixels; %s",
-		                         (unsigned long long)wrong, why);
-	return 0;
+	return rc;
 }
 
 static void sfm_teardown(struct bench_client *c)

@@ -151,6 +151,10 @@ void bench_run_kill_on_signal(void);
 void bench_track_fd(int fd);
 void bench_untrack_fd(int fd);
 void bench_close_inherited(void);
+/* A set of n pids that a signal handler reads: fixed storage, 0 for a
+ * free slot.  Adding to a full set does nothing. */
+void bench_pids_add(volatile pid_t *set, size_t n, pid_t pid);
+void bench_pids_remove(volatile pid_t *set, size_t n, pid_t pid);
 /* Records an error on the client (printf-like); returns -1. */
 int bench_client_fail(struct bench_client *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -200,6 +204,11 @@ uint64_t bench_image_check(const uint8_t *img, size_t stride,
                            const struct shmframe_rect *damage,
                            uint32_t frame, uint32_t mask, char *why,
                            size_t whylen);
+/* bench_image_check over the client's whole surface (the job's size):
+ * 0, or -1 after failing the client with "WHAT has N wrong pixels". */
+int bench_client_check_image(struct bench_client *c, const uint8_t *img,
+                             size_t stride, uint32_t frame, uint32_t mask,
+                             const char *what);
 
 /* bench-stats.c */
 uint64_t bench_now_ns(void);

@@ -116,21 +116,22 @@ static const struct bench_mode_ops *const mode_ops[BENCH_MODE_COUNT] = {
  * handler must not see it move.  A client that finds no slot still dies
  * with us through PR_SET_PDEATHSIG. */
 static volatile pid_t live_pids[4096];
+#define N_LIVE (sizeof(live_pids) / sizeof(live_pids[0]))
 
-static void live_add(pid_t pid)
+void bench_pids_add(volatile pid_t *set, size_t n, pid_t pid)
 {
-	for (size_t i = 0; i < sizeof(live_pids) / sizeof(live_pids[0]); i++)
-		if (live_pids[i] == 0) {
-			live_pids[i] = pid;
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == 0) {
+			set[i] = pid;
 			return;
 		}
 }
 
-static void live_remove(pid_t pid)
+void bench_pids_remove(volatile pid_t *set, size_t n, pid_t pid)
 {
-	for (size_t i = 0; i < sizeof(live_pids) / sizeof(live_pids[0]); i++)
-		if (live_pids[i] == pid)
-			live_pids[i] = 0;
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == pid)
+			set[i] = 0;
 }
 
 /* The parent's ends of every client's pipes (and the server's output):
@@ -163,7 +164,7 @@ void bench_close_inherited(void)
 
 void bench_run_kill_on_signal(void)
 {
-	size_t n = sizeof(live_pids) / sizeof(live_pids[0]);
+	size_t n = N_LIVE;
 
 	/* Async-signal-safe only.  SIGKILL: a client has nothing to tidy
 	 * that the kernel does not tidy for it. */
@@ -528,7 +529,7 @@ static void end_clients(struct bench_running *run, int kill_them)
 		close(run->kids[i].ctl);
 		close(run->kids[i].res);
 		waitpid(run->kids[i].pid, NULL, 0);
-		live_remove(run->kids[i].pid);
+		bench_pids_remove(live_pids, N_LIVE, run->kids[i].pid);
 		free(run->kids[i].samples);
 		free(run->kids[i].fps);
 	}
@@ -617,7 +618,7 @@ int bench_row_start(const struct bench_config *cfg, struct bench_row *row,
 			bench_track_fd(res[1]);
 			_exit(client_main(cfg, &row->job, i, ctl[0], res[1]));
 		}
-		live_add(k->pid);
+		bench_pids_add(live_pids, N_LIVE, k->pid);
 		close(ctl[0]);
 		close(res[1]);
 		k->ctl = ctl[1];

@@ -28,22 +28,7 @@
 static char cleanup_path[128];
 static char cleanup_dir[64];
 static volatile pid_t cleanup_pids[4];
-
-static void remember_pid(pid_t pid)
-{
-	for (size_t i = 0; i < sizeof(cleanup_pids) / sizeof(cleanup_pids[0]); i++)
-		if (cleanup_pids[i] == 0) {
-			cleanup_pids[i] = pid;
-			return;
-		}
-}
-
-static void forget_pid(pid_t pid)
-{
-	for (size_t i = 0; i < sizeof(cleanup_pids) / sizeof(cleanup_pids[0]); i++)
-		if (cleanup_pids[i] == pid)
-			cleanup_pids[i] = 0;
-}
+#define N_CLEANUP (sizeof(cleanup_pids) / sizeof(cleanup_pids[0]))
 
 /* Waits up to about timeout_ms for pid to exit, then kills it for good.
  * Only async-signal-safe calls: it also runs in the signal handler. */
@@ -69,7 +54,7 @@ static void reap(pid_t pid, int timeout_ms)
  * are reaped so that none is left a zombie. */
 void bench_spawn_cleanup_on_signal(void)
 {
-	size_t n = sizeof(cleanup_pids) / sizeof(cleanup_pids[0]);
+	size_t n = N_CLEANUP;
 
 	for (size_t i = 0; i < n; i++)
 		if (cleanup_pids[i] > 0)
@@ -169,7 +154,7 @@ int bench_server_start(struct bench_server *s, char *err, size_t errlen)
 	}
 	s->pid = child.pid;
 	s->out_fd = child.out_fd;
-	remember_pid(s->pid);
+	bench_pids_add(cleanup_pids, N_CLEANUP, s->pid);
 	bench_track_fd(s->out_fd);
 
 	rc = sf_spawn_wait_ready(&child, SERVER_READY_MS, line, sizeof(line));
@@ -221,7 +206,7 @@ void bench_stop_process(pid_t pid, int timeout_ms)
 		return;
 	kill(pid, SIGTERM);
 	reap(pid, timeout_ms);
-	forget_pid(pid);
+	bench_pids_remove(cleanup_pids, N_CLEANUP, pid);
 }
 
 void bench_server_stop(struct bench_server *s)
@@ -267,7 +252,7 @@ pid_t bench_spawn(char *const argv[], int keep_fd)
 		execvp(argv[0], argv);
 		_exit(127);
 	}
-	remember_pid(pid);
+	bench_pids_add(cleanup_pids, N_CLEANUP, pid);
 	return pid;
 }
 

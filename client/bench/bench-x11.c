@@ -284,14 +284,12 @@ static int x11_setup(struct bench_client *c)
 static int x11_verify(struct bench_client *c)
 {
 	const struct bench_job *job = c->job;
-	struct shmframe_rect whole = { 0, 0, job->width, job->height };
 	struct bench_pass one = { .render = 1, .max_frames = 1 };
 	struct x11c *x = c->data;
 	xcb_get_image_reply_t *r;
 	xcb_generic_error_t *e = NULL;
 	uint32_t frame = c->frame;
-	uint64_t wrong;
-	char why[160];
+	int rc;
 
 	if (x11_pass(c, &one) < 0)
 		return -1;
@@ -310,15 +308,12 @@ static int x11_verify(struct bench_client *c)
 		return bench_client_fail(c, "GetImage returned too few bytes");
 	}
 	/* Depth 24 keeps three bytes of each pixel. */
-	wrong = bench_image_check(xcb_get_image_data(r), (size_t)job->width * 4,
-	                          &whole, &job->damage, frame,
-	                          x->depth == 32 ? 0xffffffffu : 0x00ffffffu,
-	                          why, sizeof(why));
+	rc = bench_client_check_image(c, xcb_get_image_data(r),
+	                              (size_t)job->width * 4, frame,
+	                              x->depth == 32 ? 0xffffffffu : 0x00ffffffu,
+	                              "the X pixmap");
 	free(r);
-	if (wrong)
-		return bench_client_fail(c, "the X pixmap has %llu wrong pixels; %s",
-		                         (unsigned long long)wrong, why);
-	return 0;
+	return rc;
 }
 
 static void x11_teardown(struct bench_client *c)

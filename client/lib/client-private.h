@@ -227,6 +227,28 @@ void sfc__salvage_error(struct shmframe_conn *conn, int err, const char *fmt, ..
 size_t sfc__payload_take(struct shmframe_conn *conn);
 
 /* dispatch.c */
+/* One decoded event.  Everything is copied out of the input queue before
+ * a callback runs, so a callback may read more events (by acquiring, say)
+ * without pulling bytes from under us. */
+struct sfc_event {
+	uint16_t type;
+	union {
+		struct sf_welcome welcome;
+		struct sf_probe_result probe;
+		struct sf_release release;
+		struct sf_presented presented;
+		struct sf_image image;
+		struct sf_closed closed;
+		struct sf_sync sync;
+		struct sf_error error;
+	} u;
+	char text[SF_MAX_TEXT + 1];
+};
+/* Decodes the event msg (h as sf__header_check read it, h->length bytes
+ * there) into ev.  0, or an SF_ERR_* code with *why set
+ * (SF_ERR_UNKNOWN_TYPE when no event has h->type). */
+int sfc__event_decode(const void *msg, const struct sf_header *h,
+                      struct sfc_event *ev, const char **why);
 /* Decodes every complete event in the input queue and runs its callbacks.
  * Returns the number handled or the sticky error. */
 int sfc__process(struct shmframe_conn *conn);

@@ -11,26 +11,8 @@
 
 #include "client-private.h"
 
-/* One decoded event.  Everything is copied out of the input queue before
- * a callback runs, so a callback may read more events (by acquiring, say)
- * without pulling bytes from under us. */
-struct event {
-	uint16_t type;
-	union {
-		struct sf_welcome welcome;
-		struct sf_probe_result probe;
-		struct sf_release release;
-		struct sf_presented presented;
-		struct sf_image image;
-		struct sf_closed closed;
-		struct sf_sync sync;
-		struct sf_error error;
-	} u;
-	char text[SF_MAX_TEXT + 1];
-};
-
-static int decode(const void *msg, const struct sf_header *h, struct event *ev,
-                  const char **why)
+int sfc__event_decode(const void *msg, const struct sf_header *h,
+                      struct sfc_event *ev, const char **why)
 {
 	size_t len = h->length;
 
@@ -71,7 +53,7 @@ static int on_sync_done(struct shmframe_conn *conn, const struct sf_sync *s)
 
 /* Routes a decoded event to the file that owns its object.  WELCOME,
  * PROBE_RESULT and ERROR come in any phase; the rest only once connected. */
-static int route(struct shmframe_conn *conn, struct event *ev)
+static int route(struct shmframe_conn *conn, struct sfc_event *ev)
 {
 	switch (ev->type) {
 	case SF_WELCOME: return sfc__conn_on_welcome(conn, &ev->u.welcome);
@@ -98,7 +80,7 @@ int sfc__process(struct shmframe_conn *conn)
 	for (;;) {
 		struct sf_in *in = &conn->in;
 		struct sf_header h;
-		struct event ev;
+		struct sfc_event ev;
 		const char *why = "";
 		int r;
 
@@ -119,7 +101,7 @@ int sfc__process(struct shmframe_conn *conn)
 			                "protocol error: bad event header: %s", why);
 		if (r == 0 || in->len < h.length)
 			break;
-		r = decode(in->data + in->start, &h, &ev, &why);
+		r = sfc__event_decode(in->data + in->start, &h, &ev, &why);
 		if (r == SF_ERR_UNKNOWN_TYPE)
 			return sfc__fail(conn, -EPROTO, "protocol error: unknown event "
 			                "type 0x%x", h.type);
@@ -161,7 +143,7 @@ bool sfc__find_error(struct shmframe_conn *conn)
 
 	for (;;) {
 		struct sf_header h;
-		struct event ev;
+		struct sfc_event ev;
 		const char *why;
 
 		if (skip >= avail)
@@ -173,7 +155,7 @@ bool sfc__find_error(struct shmframe_conn *conn)
 		    avail < h.length)
 			return false;
 		if (h.type == SF_ERROR || h.type == SF_IMAGE) {
-			if (decode(p, &h, &ev, &why))
+			if (sfc__event_decode(p, &h, &ev, &why))
 				return false;
 			if (ev.type == SF_ERROR) {
 				sfc__fail_server(conn, &ev.u.error, ev.text);

@@ -19,12 +19,9 @@
 #define PROG "shmframe-demo"
 
 struct args {
-	struct sf_conn_args conn;
+	struct sf_tool_args tool;
 	uint32_t width, height;
 	uint64_t frames;
-	unsigned fps;
-	const char *title;
-	const char *readback;
 };
 
 static volatile sig_atomic_t stop;
@@ -67,32 +64,20 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option longopts[] = {
-		SF_CONN_LONGOPTS,
+		SF_TOOL_LONGOPTS,
 		{ "size", required_argument, NULL, 'S' },
 		{ "frames", required_argument, NULL, 'n' },
-		{ "fps", required_argument, NULL, 'f' },
-		{ "title", required_argument, NULL, 'T' },
-		{ "readback", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
-	char why[128];
 	uint64_t v;
-	int opt;
+	int opt, status;
 
 	a->width = 640;
 	a->height = 480;
-	a->fps = 60;
+	a->tool.fps = 60;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 's':
-		case 't':
-		case 'm':
-			if (sf__conn_option(&a->conn, opt, optarg, why, sizeof why))
-				return usage_error("%s", why);
-			break;
 		case 'S':
 			if (sf__parse_size(optarg, &a->width, &a->height, NULL))
 				return usage_error("--size needs WxH (1..16384 each), not "
@@ -103,27 +88,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return usage_error("--frames needs a count, not '%s'", optarg);
 			a->frames = v;
 			break;
-		case 'f':
-			if (sf__parse_uint(optarg, 100000, &v))
-				return usage_error("--fps needs a number 0..100000, not '%s'",
-				                   optarg);
-			a->fps = (unsigned)v;
-			break;
-		case 'T':
-			a->title = optarg;
-			break;
-		case 'o':
-			a->readback = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf(PROG " %s\n", shmframe_version());
-			return 0;
 		default:
-			return usage_error("unknown or incomplete option '%s'",
-			                   argv[optind - 1]);
+			status = sf__tool_option(PROG, &a->tool, opt, optarg, argv,
+			                         usage);
+			if (status >= 0)
+				return status;
 		}
 	}
 	if (optind != argc)
@@ -147,34 +116,6 @@ static void on_presented(void *data, struct shmframe_surface *s,
 static const struct shmframe_surface_listener listener = {
 	.presented = on_presented,
 };
-
-static const char *why(struct shmframe_conn *conn, int err)
-{
-	return shmframe_conn_error(conn) ? shmframe_last_error(conn)
-	                                 : shmframe_strerror(err);
-}
-
-/* Reads the surface back and writes it as a PNG.  0 or -1. */
-static int readback(const char *path, struct shmframe_conn *conn,
-                    struct shmframe_surface *s, uint32_t w, uint32_t h)
-{
-	uint8_t *px = malloc((size_t)w * h * 4);
-	char err[1024];
-	int r;
-
-	if (!px) {
-		fprintf(stderr, PROG ": out of memory for the readback\n");
-		return -1;
-	}
-	r = shmframe_readback(s, 0, 0, w, h, px, w * 4);
-	if (r)
-		fprintf(stderr, PROG ": readback failed: %s\n", why(conn, r));
-	else if (sf__png_save(path, &sf__tool_png, px, w, h, w * 4, err,
-	                      sizeof err))
-		r = -1, fprintf(stderr, PROG ": %s\n", err);
-	free(px);
-	return r ? -1 : 0;
-}
 
 /* PRESENTED for the last frames comes when a window shows them, a tick
  * after the server handled them: wait for it (a second at most) so that
@@ -213,12 +154,12 @@ static int run(const struct args *a, struct shmframe_conn *conn,
 		void *px;
 		int err;
 
-		sf__pace(start, *frames, a->fps);
+		sf__pace(start, *frames, a->tool.fps);
 		if (stop)
 			break;
 		b = shmframe_acquire(s);
 		if (!b) {
-			fprintf(stderr, PROG ": no buffer: %s\n", why(conn, -errno));
+			fprintf(stderr, PROG ": no buffer: %s\n", sf__tool_why(conn, -errno));
 			status = -1;
 			break;
 		}
@@ -226,7 +167,7 @@ static int run(const struct args *a, struct shmframe_conn *conn,
 		sf__demo_render(px, stride, a->width, a->height, *frames);
 		err = shmframe_present(s, b, NULL, 0, NULL);
 		if (err) {
-			fprintf(stderr, PROG ": present failed: %s\n", why(conn, err));
+			fprintf(stderr, PROG ": present failed: %s\n", sf__tool_why(conn, err));
 			status = -1;
 			break;
 		}
@@ -273,21 +214,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	shmframe_options_init(&opts);
-	sf__conn_apply(&a.conn, &opts);
-	opts.name = PROG;
-	conn = shmframe_connect(a.conn.server, &opts);
-	if (!conn || shmframe_conn_error(conn)) {
-		fprintf(stderr, PROG ": cannot connect: %s\n",
-		        conn ? shmframe_last_error(conn) : "out of memory");
-		status = 1;
-		goto disconnect;
-	}
-	s = shmframe_surface_create(conn, a.width, a.height,
-	                            SHMFRAME_FORMAT_ARGB8888,
-	                            a.title ? a.title : PROG);
+	conn = sf__tool_connect(PROG, &a.tool, &opts);
+	if (!conn)
+		return 1;
+	s = sf__tool_surface(PROG, &a.tool, conn, a.width, a.height);
 	if (!s) {
-		fprintf(stderr, PROG ": cannot create a %ux%u surface: %s\n", a.width,
-		        a.height, why(conn, -errno));
 		status = 1;
 		goto disconnect;
 	}
@@ -301,8 +232,8 @@ int main(int argc, char **argv)
 	}
 	seconds = sf__now() - start;
 	wait_presented(conn, &st, frames);
-	if (a.readback && !shmframe_conn_error(conn) &&
-	    readback(a.readback, conn, s, a.width, a.height))
+	if (a.tool.readback && !shmframe_conn_error(conn) &&
+	    sf__tool_readback(PROG, &a.tool, conn, s, a.width, a.height))
 		failed = 1;
 	snprintf(extra, sizeof extra, "presented=%llu",
 	         (unsigned long long)st.presented);

@@ -18,14 +18,11 @@
 enum raw_format { RAW_BGRA, RAW_RGBA, RAW_RGB24 };
 
 struct args {
-	struct sf_conn_args conn;
+	struct sf_tool_args tool;
 	uint64_t repeat;
-	unsigned fps;
 	unsigned buffers;
 	bool present_set;
 	enum shmframe_present_mode present;
-	const char *readback;
-	const char *title;
 	bool raw;
 	uint32_t raw_w, raw_h;
 	enum raw_format raw_format;
@@ -85,44 +82,26 @@ static int parse_raw(const char *text, struct args *a)
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option longopts[] = {
-		SF_CONN_LONGOPTS,
+		SF_TOOL_LONGOPTS,
 		{ "repeat", required_argument, NULL, 'r' },
-		{ "fps", required_argument, NULL, 'f' },
 		{ "present", required_argument, NULL, 'p' },
 		{ "buffers", required_argument, NULL, 'b' },
-		{ "readback", required_argument, NULL, 'o' },
-		{ "title", required_argument, NULL, 'T' },
 		{ "raw", required_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
-	char why[128];
 	uint64_t v;
-	int opt;
+	int opt, status;
 
 	a->repeat = 1;
 	a->buffers = 3;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 's':
-		case 't':
-		case 'm':
-			if (sf__conn_option(&a->conn, opt, optarg, why, sizeof why))
-				return usage_error("%s", why);
-			break;
 		case 'r':
 			if (sf__parse_uint(optarg, UINT32_MAX, &v) || v == 0)
 				return usage_error("--repeat needs a count >= 1, not '%s'",
 				                   optarg);
 			a->repeat = v;
-			break;
-		case 'f':
-			if (sf__parse_uint(optarg, 100000, &v))
-				return usage_error("--fps needs a number 0..100000, not '%s'",
-				                   optarg);
-			a->fps = (unsigned)v;
 			break;
 		case 'p':
 			if (strcmp(optarg, "latch") == 0)
@@ -139,26 +118,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return usage_error("--buffers needs 1..16, not '%s'", optarg);
 			a->buffers = (unsigned)v;
 			break;
-		case 'o':
-			a->readback = optarg;
-			break;
-		case 'T':
-			a->title = optarg;
-			break;
 		case 'R':
 			if (parse_raw(optarg, a))
 				return usage_error("--raw needs WxH[:bgra|rgba|rgb24], not "
 				                   "'%s'", optarg);
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf(PROG " %s\n", shmframe_version());
-			return 0;
 		default:
-			return usage_error("unknown or incomplete option '%s'",
-			                   argv[optind - 1]);
+			status = sf__tool_option(PROG, &a->tool, opt, optarg, argv,
+			                         usage);
+			if (status >= 0)
+				return status;
 		}
 	}
 	a->files = argv + optind;
@@ -267,9 +236,7 @@ static int read_raw_frame(const struct args *a, uint8_t *px, uint32_t stride,
 
 static int present_failed(struct shmframe_conn *conn, int err)
 {
-	fprintf(stderr, PROG ": present failed: %s\n",
-	        shmframe_conn_error(conn) ? shmframe_last_error(conn)
-	                                  : shmframe_strerror(err));
+	fprintf(stderr, PROG ": present failed: %s\n", sf__tool_why(conn, err));
 	return -1;
 }
 
@@ -279,9 +246,7 @@ static struct shmframe_buffer *acquire_or_say(struct shmframe_surface *s,
 	struct shmframe_buffer *b = shmframe_acquire(s);
 
 	if (!b)
-		fprintf(stderr, PROG ": no buffer: %s\n",
-		        shmframe_conn_error(conn) ? shmframe_last_error(conn)
-		                                  : shmframe_strerror(-errno));
+		fprintf(stderr, PROG ": no buffer: %s\n", sf__tool_why(conn, -errno));
 	return b;
 }
 
@@ -298,7 +263,7 @@ static int send_images(const struct args *a, const struct sf_png_image *imgs,
 			uint8_t *px;
 			int err;
 
-			sf__pace(start, *frames, a->fps);
+			sf__pace(start, *frames, a->tool.fps);
 			b = acquire_or_say(s, conn);
 			if (!b)
 				return -1;
@@ -332,7 +297,7 @@ static int send_raw(const struct args *a, struct shmframe_conn *conn,
 		uint8_t *px;
 		int r, err;
 
-		sf__pace(start, *frames, a->fps);
+		sf__pace(start, *frames, a->tool.fps);
 		b = acquire_or_say(s, conn);
 		if (!b) {
 			status = -1;
@@ -354,31 +319,6 @@ static int send_raw(const struct args *a, struct shmframe_conn *conn,
 	}
 	free(tmp);
 	return status;
-}
-
-static int readback(const struct args *a, struct shmframe_conn *conn,
-                    struct shmframe_surface *s, uint32_t w, uint32_t h)
-{
-	uint8_t *px = malloc((size_t)w * h * 4);
-	char err[1024];
-	int r;
-
-	if (!px) {
-		fprintf(stderr, PROG ": out of memory for the readback\n");
-		return -1;
-	}
-	r = shmframe_readback(s, 0, 0, w, h, px, w * 4);
-	if (r) {
-		fprintf(stderr, PROG ": readback failed: %s\n",
-		        shmframe_conn_error(conn) ? shmframe_last_error(conn)
-		                                  : shmframe_strerror(r));
-	} else if (sf__png_save(a->readback, &sf__tool_png, px, w, h, w * 4,
-	                        err, sizeof err)) {
-		fprintf(stderr, PROG ": %s\n", err);
-		r = -1;
-	}
-	free(px);
-	return r ? -1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -413,22 +353,14 @@ int main(int argc, char **argv)
 	}
 
 	shmframe_options_init(&opts);
-	sf__conn_apply(&a.conn, &opts);
-	opts.name = PROG;
 	opts.buffers = a.buffers;
-	conn = shmframe_connect(a.conn.server, &opts);
-	if (!conn || shmframe_conn_error(conn)) {
-		fprintf(stderr, PROG ": cannot connect: %s\n",
-		        conn ? shmframe_last_error(conn) : "out of memory");
+	conn = sf__tool_connect(PROG, &a.tool, &opts);
+	if (!conn) {
 		status = 1;
-		goto disconnect;
+		goto free_images;
 	}
-	s = shmframe_surface_create(conn, w, h, SHMFRAME_FORMAT_ARGB8888,
-	                            a.title ? a.title : PROG);
+	s = sf__tool_surface(PROG, &a.tool, conn, w, h);
 	if (!s) {
-		fprintf(stderr, PROG ": cannot create a %ux%u surface: %s\n", w, h,
-		        shmframe_conn_error(conn) ? shmframe_last_error(conn)
-		                                  : shmframe_strerror(-errno));
 		status = 1;
 		goto disconnect;
 	}
@@ -437,8 +369,7 @@ int main(int argc, char **argv)
 
 		if (err) {
 			fprintf(stderr, PROG ": cannot set the present mode: %s\n",
-			        shmframe_conn_error(conn) ? shmframe_last_error(conn)
-			                                  : shmframe_strerror(err));
+			        sf__tool_why(conn, err));
 			status = 1;
 			goto disconnect;
 		}
@@ -455,8 +386,8 @@ int main(int argc, char **argv)
 		failed = 1;
 	}
 	seconds = sf__now() - start;
-	if (a.readback && !shmframe_conn_error(conn) &&
-	    readback(&a, conn, s, w, h))
+	if (a.tool.readback && !shmframe_conn_error(conn) &&
+	    sf__tool_readback(PROG, &a.tool, conn, s, w, h))
 		failed = 1;
 	sf__print_summary(conn, frames, w, h, seconds, NULL);
 	status = failed ? 1 : 0;

@@ -56,8 +56,8 @@ int sf__usage_error(const char *prog, const char *fmt, ...)
 	return 2;
 }
 
-int sf__conn_option(struct sf_conn_args *a, int opt, const char *arg,
-                    char *why, size_t why_len)
+static int conn_option(struct sf_conn_args *a, int opt, const char *arg,
+                       char *why, size_t why_len)
 {
 	switch (opt) {
 	case 's':
@@ -83,12 +83,107 @@ int sf__conn_option(struct sf_conn_args *a, int opt, const char *arg,
 	return 1;
 }
 
-void sf__conn_apply(const struct sf_conn_args *a, struct shmframe_options *opts)
+int sf__tool_option(const char *prog, struct sf_tool_args *a, int opt,
+                    const char *arg, char **argv, void (*usage)(FILE *))
 {
-	if (a->transport_set)
-		opts->transport = a->transport;
-	if (a->shm_set)
-		opts->shm = a->shm;
+	char why[128];
+	uint64_t v;
+
+	switch (opt) {
+	case 's':
+	case 't':
+	case 'm':
+		if (conn_option(&a->conn, opt, arg, why, sizeof why))
+			return sf__usage_error(prog, "%s", why);
+		return -1;
+	case 'f':
+		if (sf__parse_uint(arg, 100000, &v))
+			return sf__usage_error(prog, "--fps needs a number 0..100000, "
+			                       "not '%s'", arg);
+		a->fps = (unsigned)v;
+		return -1;
+	case 'T':
+		a->title = arg;
+		return -1;
+	case 'o':
+		a->readback = arg;
+		return -1;
+	case 'h':
+		usage(stdout);
+		return 0;
+	case 'V':
+		printf("%s %s\n", prog, shmframe_version());
+		return 0;
+	}
+	return sf__usage_error(prog, "unknown or incomplete option '%s'",
+	                       argv[optind - 1]);
+}
+
+struct shmframe_conn *sf__tool_connect(const char *prog,
+                                       const struct sf_tool_args *a,
+                                       struct shmframe_options *opts)
+{
+	struct shmframe_conn *conn;
+
+	if (a->conn.transport_set)
+		opts->transport = a->conn.transport;
+	if (a->conn.shm_set)
+		opts->shm = a->conn.shm;
+	opts->name = prog;
+	conn = shmframe_connect(a->conn.server, opts);
+	if (!conn || shmframe_conn_error(conn)) {
+		fprintf(stderr, "%s: cannot connect: %s\n", prog,
+		        conn ? shmframe_last_error(conn) : "out of memory");
+		shmframe_disconnect(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+struct shmframe_surface *sf__tool_surface(const char *prog,
+                                          const struct sf_tool_args *a,
+                                          struct shmframe_conn *conn,
+                                          uint32_t w, uint32_t h)
+{
+	struct shmframe_surface *s;
+
+	s = shmframe_surface_create(conn, w, h, SHMFRAME_FORMAT_ARGB8888,
+	                            a->title ? a->title : prog);
+	if (!s)
+		fprintf(stderr, "%s: cannot create a %ux%u surface: %s\n", prog, w,
+		        h, sf__tool_why(conn, -errno));
+	return s;
+}
+
+const char *sf__tool_why(struct shmframe_conn *conn, int err)
+{
+	return shmframe_conn_error(conn) ? shmframe_last_error(conn)
+	                                 : shmframe_strerror(err);
+}
+
+int sf__tool_readback(const char *prog, const struct sf_tool_args *a,
+                      struct shmframe_conn *conn, struct shmframe_surface *s,
+                      uint32_t w, uint32_t h)
+{
+	uint8_t *px = malloc((size_t)w * h * 4);
+	char err[1024];
+	int r;
+
+	if (!px) {
+		fprintf(stderr, "%s: out of memory for the readback\n", prog);
+		return -1;
+	}
+	r = shmframe_readback(s, 0, 0, w, h, px, w * 4);
+	if (r) {
+		fprintf(stderr, "%s: readback failed: %s\n", prog,
+		        sf__tool_why(conn, r));
+	} else if (sf__png_save(a->readback, &sf__tool_png, px, w, h, w * 4,
+	                        err, sizeof err)) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		r = -1;
+	}
+	free(px);
+	return r ? -1 : 0;
 }
 
 int sf__parse_uint(const char *text, uint64_t max, uint64_t *out)

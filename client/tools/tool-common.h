@@ -1,6 +1,7 @@
 /*
  * What shmframe-send and shmframe-demo share: parsing of the common
- * options, frame pacing, and the final key=value line.
+ * options, connecting, the readback, frame pacing, and the final
+ * key=value line.
  */
 #ifndef SHMFRAME_TOOL_COMMON_H
 #define SHMFRAME_TOOL_COMMON_H
@@ -12,6 +13,7 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "png-io.h"
 
@@ -36,13 +38,53 @@ struct sf_conn_args {
 	{ "transport", required_argument, NULL, 't' }, \
 	{ "shm", required_argument, NULL, 'm' }
 
-/* Takes getopt's opt and optarg: 0 when stored, -1 for a bad value (why
- * says which), 1 when opt is not one of the connection options. */
-int sf__conn_option(struct sf_conn_args *a, int opt, const char *arg,
-                    char *why, size_t why_len);
+/* The options every tool that shows a surface takes: the connection's,
+ * --fps, --title, --readback, --help and --version. */
+struct sf_tool_args {
+	struct sf_conn_args conn;
+	unsigned fps;
+	const char *title;
+	const char *readback;
+};
 
-/* Puts the options given on the command line into opts. */
-void sf__conn_apply(const struct sf_conn_args *a, struct shmframe_options *opts);
+/* Their entries in a getopt_long table. */
+#define SF_TOOL_LONGOPTS \
+	SF_CONN_LONGOPTS, \
+	{ "fps", required_argument, NULL, 'f' }, \
+	{ "title", required_argument, NULL, 'T' }, \
+	{ "readback", required_argument, NULL, 'o' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, 'V' }
+
+/* getopt_long's opt and optarg for an option the tool itself does not
+ * take: stores one of SF_TOOL_LONGOPTS and returns -1 to go on, or returns
+ * the exit status: 0 after --help (usage on stdout) or --version, 2 after
+ * a usage error (a bad value, an unknown option). */
+int sf__tool_option(const char *prog, struct sf_tool_args *a, int opt,
+                    const char *arg, char **argv, void (*usage)(FILE *));
+
+/* Connects as the options given ask (opts from shmframe_options_init, and
+ * anything else the tool sets), named prog.  NULL after a message. */
+struct shmframe_conn *sf__tool_connect(const char *prog,
+                                       const struct sf_tool_args *a,
+                                       struct shmframe_options *opts);
+
+/* A w x h ARGB8888 surface titled --title, else prog.  NULL after a
+ * message. */
+struct shmframe_surface *sf__tool_surface(const char *prog,
+                                          const struct sf_tool_args *a,
+                                          struct shmframe_conn *conn,
+                                          uint32_t w, uint32_t h);
+
+/* Why a call failed with err (-errno): the connection's error when it
+ * has one. */
+const char *sf__tool_why(struct shmframe_conn *conn, int err);
+
+/* Reads the w x h surface back and writes it to --readback as a PNG.  0,
+ * or -1 after a message. */
+int sf__tool_readback(const char *prog, const struct sf_tool_args *a,
+                      struct shmframe_conn *conn, struct shmframe_surface *s,
+                      uint32_t w, uint32_t h);
 
 /* Prints "PROG: message" and a pointer to --help on stderr; returns 2,
  * the exit status of a usage error. */

@@ -246,6 +246,9 @@ int sf__out_append(struct sf_out *q, const void *bytes, size_t len, int fd)
 	size_t room;
 	uint8_t *p;
 
+	/* An fd needs a byte to ride on. */
+	if (len == 0)
+		return fd >= 0 ? -EINVAL : 0;
 	if (fd >= 0) {
 		struct sf_out_chunk *ch = new_chunk(q, len > CHUNK_MIN ? len
 		                                                       : CHUNK_MIN);
@@ -348,12 +351,19 @@ static int gather(struct sf_out *q, struct iovec *iov, int *fd)
 	return n;
 }
 
+static bool chunk_done(const struct sf_out_chunk *ch)
+{
+	return ch->is_rows ? ch->rows.left == 0 : ch->sent == ch->len;
+}
+
 /* Drops n written bytes from the head of the queue. */
 static void advance(struct sf_out *q, size_t n)
 {
 	q->written += n;
-	/* A rows chunk with no bytes at all is done as soon as it is met. */
-	while (q->head && (n > 0 || (q->head->is_rows && !q->head->rows.left))) {
+	/* A chunk with no bytes left (rows of no pixels, a message chunk
+	 * opened and never filled) is done as soon as it is met: left at the
+	 * head, it would make every write send nothing, forever. */
+	while (q->head && (n > 0 || chunk_done(q->head))) {
 		struct sf_out_chunk *ch = q->head;
 		size_t k;
 

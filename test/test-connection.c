@@ -495,6 +495,36 @@ TEST(queued_messages_are_written_in_order)
 	close(osv[1]);
 }
 
+/* Room asked for and never filled (a message that failed to encode), and
+ * an empty append: neither may leave a chunk that every write sends
+ * nothing of (the write would spin; the harness's alarm catches it). */
+TEST(an_empty_chunk_never_stalls_the_queue)
+{
+	struct sf_out q;
+	uint8_t buf[16];
+	size_t room;
+	int osv[2], fds[2];
+
+	pair(osv);
+	pair(fds);
+	sf__out_init(&q, 8);
+	ASSERT(sf__out_space(&q, 4, &room));
+	ASSERT_EQ(sf__out_append(&q, "", 0, -1), 0);
+	ASSERT_EQ(sf__out_write(&q, osv[0], SIZE_MAX), 0);
+	ASSERT(!sf__out_pending(&q));
+	/* An fd needs a byte to ride on. */
+	ASSERT_EQ(sf__out_append(&q, "", 0, fds[0]), -EINVAL);
+	ASSERT_EQ(sf__out_append(&q, "after", 5, -1), 0);
+	ASSERT_EQ(sf__out_write(&q, osv[0], SIZE_MAX), 0);
+	ASSERT_EQ(drain_into(osv[1], buf, sizeof buf), 5);
+	ASSERT(memcmp(buf, "after", 5) == 0);
+	sf__out_clear(&q);
+	close(fds[0]);
+	close(fds[1]);
+	close(osv[0]);
+	close(osv[1]);
+}
+
 TEST(rows_stream_from_the_image_across_partial_writes)
 {
 	const uint32_t W = 300, H = 200;

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "ring.h"
 #include "wire.h"
 
 #define PAD4(n) (((n) + 3u) & ~(size_t)3u)
@@ -183,13 +184,21 @@ int sf__decode_segment(const void *msg, size_t len, struct sf_segment_msg *out,
 	if (len < sizeof h)
 		return fail(why, "message shorter than its header", SF_ERR_BAD_MESSAGE);
 	memcpy(&h, msg, sizeof h);
-	if (h.type != SF_PROBE && h.type != SF_ATTACH_SEGMENT)
+	if (h.type != SF_PROBE && h.type != SF_ATTACH_SEGMENT &&
+	    h.type != SF_ATTACH_CONTROL)
 		return fail(why, "message type does not match", SF_ERR_BAD_MESSAGE);
 	err = take_fixed(msg, len, h.type, &m, sizeof m, 0, why);
 	if (err)
 		return err;
+	if (h.type == SF_ATTACH_CONTROL &&
+	    (m.size != SF_CONTROL_SIZE || !(m.flags & SF_SEGMENT_WRITABLE)))
+		return fail(why, "a control segment is attached WRITABLE and holds "
+		            "exactly SF_CONTROL_SIZE (16384) bytes",
+		            SF_ERR_BAD_SEGMENT);
 	if (h.type == SF_ATTACH_SEGMENT && m.id == 0)
 		return fail(why, "segment id 0 is reserved", SF_ERR_BAD_SEGMENT);
+	if (h.type == SF_ATTACH_CONTROL && m.id != 0)
+		return fail(why, "a control segment has no id (0)", SF_ERR_BAD_MESSAGE);
 	if (m.kind < SF_SHM_MEMFD || m.kind > SF_SHM_SYSV)
 		return fail(why, "unknown segment kind", SF_ERR_BAD_MESSAGE);
 	if (m.flags & ~SF_SEGMENT_WRITABLE)
@@ -384,6 +393,18 @@ int sf__decode_image(const void *msg, size_t len, struct sf_image *out,
 	return 0;
 }
 
+int sf__decode_wake(const void *msg, size_t len, const char **why)
+{
+	struct sf_header h;
+
+	if (len < sizeof h)
+		return fail(why, "message shorter than its header", SF_ERR_BAD_MESSAGE);
+	memcpy(&h, msg, sizeof h);
+	if (h.type != SF_KICK && h.type != SF_NOTIFY)
+		return fail(why, "message type does not match", SF_ERR_BAD_MESSAGE);
+	return take_fixed(msg, len, h.type, &h, sizeof h, 0, why);
+}
+
 int sf__decode_sync(const void *msg, size_t len, struct sf_sync *out,
                     const char **why)
 {
@@ -548,6 +569,8 @@ const char *sf__type_name(uint16_t type)
 	case SF_PUT_IMAGE: return "PUT_IMAGE";
 	case SF_GET_IMAGE: return "GET_IMAGE";
 	case SF_SYNC: return "SYNC";
+	case SF_KICK: return "KICK";
+	case SF_ATTACH_CONTROL: return "ATTACH_CONTROL";
 	case SF_WELCOME: return "WELCOME";
 	case SF_PROBE_RESULT: return "PROBE_RESULT";
 	case SF_RELEASE: return "RELEASE";
@@ -556,6 +579,7 @@ const char *sf__type_name(uint16_t type)
 	case SF_CLOSED: return "CLOSED";
 	case SF_SYNC_DONE: return "SYNC_DONE";
 	case SF_ERROR: return "ERROR";
+	case SF_NOTIFY: return "NOTIFY";
 	}
 	return "unknown";
 }

@@ -22,7 +22,9 @@
  * hold after the client's nonce (a v1 client could name memory it does
  * not own). */
 #define SF_VERSION_MAJOR  2
-#define SF_VERSION_MINOR  0
+/* 1: the control segment and its rings (SF_CAP_RING, ATTACH_CONTROL, KICK,
+ * NOTIFY; protocol/ring.h).  A 2.0 peer never sees any of it. */
+#define SF_VERSION_MINOR  1
 
 /* Hard protocol limits.  Servers may announce smaller ones in WELCOME. */
 #define SF_MAX_MESSAGE    65536u  /* header length field, payload excluded */
@@ -52,6 +54,8 @@ enum sf_type {
 	SF_PUT_IMAGE      = 0x07,
 	SF_GET_IMAGE      = 0x08,
 	SF_SYNC           = 0x09,
+	SF_KICK           = 0x0a, /* 2.1: look at the request ring */
+	SF_ATTACH_CONTROL = 0x0b, /* 2.1: the control segment */
 
 	SF_WELCOME        = 0x81,
 	SF_PROBE_RESULT   = 0x82,
@@ -61,6 +65,7 @@ enum sf_type {
 	SF_CLOSED         = 0x86,
 	SF_SYNC_DONE      = 0x87,
 	SF_ERROR          = 0x88,
+	SF_NOTIFY         = 0x89, /* 2.1: look at the event ring */
 };
 
 /* Capability bits exchanged in HELLO and WELCOME. */
@@ -69,7 +74,11 @@ enum sf_cap {
 	SF_CAP_SHM_POSIX = 1u << 1,
 	SF_CAP_SHM_SYSV  = 1u << 2,
 	SF_CAP_INLINE    = 1u << 3,
-	SF_CAP_ALL       = 0xfu,
+	SF_CAP_ALL       = 0xfu,     /* what HELLO may carry */
+	/* 2.1, WELCOME only, and only to a client of minor >= 1: the server
+	 * takes ATTACH_CONTROL.  A client never sends it (a 2.0 server would
+	 * refuse the HELLO): its minor version says it knows the bit. */
+	SF_CAP_RING      = 1u << 4,
 };
 
 enum sf_shm_kind {
@@ -335,7 +344,9 @@ int sf__decode_hello(const void *msg, size_t len, struct sf_hello *out,
                     char *name, const char **why);
 int sf__decode_welcome(const void *msg, size_t len, struct sf_welcome *out,
                       const char **why);
-/* For SF_PROBE and SF_ATTACH_SEGMENT (type checked against hdr). */
+/* For SF_PROBE, SF_ATTACH_SEGMENT and SF_ATTACH_CONTROL (type checked
+ * against hdr; ATTACH_CONTROL must be WRITABLE and SF_CONTROL_SIZE
+ * bytes). */
 int sf__decode_segment(const void *msg, size_t len, struct sf_segment_msg *out,
                       const char **why);
 /* text must hold SF_MAX_TEXT + 1 bytes. */
@@ -368,6 +379,8 @@ int sf__decode_presented(const void *msg, size_t len, struct sf_presented *out,
                         const char **why);
 int sf__decode_closed(const void *msg, size_t len, struct sf_closed *out,
                      const char **why);
+/* For SF_KICK and SF_NOTIFY: a header alone. */
+int sf__decode_wake(const void *msg, size_t len, const char **why);
 /* text must hold SF_MAX_TEXT + 1 bytes. */
 int sf__decode_error(const void *msg, size_t len, struct sf_error *out,
                     char *text, const char **why);

@@ -230,6 +230,8 @@ int main(int argc, char **argv)
 	server.dump_dir = o.dump_dir;
 	server.dump_every = o.dump_every;
 	server.verbose = o.verbose;
+	server.signal_socket = o.signal_socket;
+	server.spin_us = o.spin_us;
 	server.limits = o.limits;
 	server.glimits = o.glimits;
 

@@ -44,6 +44,18 @@ static void usage(FILE *to)
 	      "      --auth FILE       TCP cookie file (default $SHMFRAME_AUTH, "
 	      "else\n"
 	      "                        RUNTIME_DIR/cookie; created when missing)\n"
+	      "      --signal HOW      ring: frames and their events of 2.1 "
+	      "clients go\n"
+	      "                        through the rings of a control segment; "
+	      "socket:\n"
+	      "                        everything on the socket (default "
+	      "$SHMFRAME_SIGNAL,\n"
+	      "                        else ring)\n"
+	      "      --spin-us N       look at the rings for up to N "
+	      "microseconds (0 to\n"
+	      "                        10000) before sleeping (default 50; 0 "
+	      "with fewer\n"
+	      "                        than 4 CPUs)\n"
 	      "\n"
 	      "Limits (a client over one gets ERROR LIMIT, or SLOW, and is "
 	      "disconnected;\n"
@@ -152,8 +164,26 @@ enum {
 	OPT_MAX_SEGMENT_SIZE, OPT_MAX_MAPPED, OPT_MAX_MAPPED_TOTAL,
 	OPT_MAX_SURFACE_MEMORY, OPT_MAX_SURFACE_MEMORY_TOTAL,
 	OPT_MAX_MESSAGE, OPT_MAX_INFLIGHT, OPT_MAX_OUTPUT,
-	OPT_MAX_OUTPUT_TOTAL, OPT_TIMEOUT,
+	OPT_MAX_OUTPUT_TOTAL, OPT_TIMEOUT, OPT_SIGNAL, OPT_SPIN_US,
 };
+
+#define MAX_SPIN_US 10000u
+/* Spinning takes a CPU from everything else: only where there are a few
+ * to spare. */
+#define SPIN_MIN_CPUS 4
+#define DEFAULT_SPIN_US 50u
+
+/* --signal and SHMFRAME_SIGNAL: ring or socket.  0, or -EINVAL. */
+static int parse_signal(const char *s, bool *socket_only)
+{
+	if (strcmp(s, "ring") == 0)
+		*socket_only = false;
+	else if (strcmp(s, "socket") == 0)
+		*socket_only = true;
+	else
+		return -EINVAL;
+	return 0;
+}
 
 #define MAX_COUNT 65536u
 #define MAX_INFLIGHT 4096u
@@ -277,6 +307,8 @@ int sfs__options_parse(int argc, char **argv, struct sfs_options *o)
 		{ "max-output-total", required_argument, NULL,
 		  OPT_MAX_OUTPUT_TOTAL },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "signal", required_argument, NULL, OPT_SIGNAL },
+		{ "spin-us", required_argument, NULL, OPT_SPIN_US },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -285,10 +317,14 @@ int sfs__options_parse(int argc, char **argv, struct sfs_options *o)
 	unsigned long n;
 	uint64_t b;
 	struct sf_addr a;
+	const char *env;
+	bool signal_given = false;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int opt, li = 0;
 
 	memset(o, 0, sizeof *o);
 	o->display = SF_DISPLAY_AUTO;
+	o->spin_us = cpus >= SPIN_MIN_CPUS ? DEFAULT_SPIN_US : 0;
 	default_limits(o);
 	/* Our own messages, with our own prefix rather than argv[0]. */
 	opterr = 0;
@@ -392,6 +428,18 @@ int sfs__options_parse(int argc, char **argv, struct sfs_options *o)
 			o->glimits.timeout_ns = (uint64_t)(t * 1e9);
 			break;
 		}
+		case OPT_SIGNAL:
+			if (parse_signal(optarg, &o->signal_socket) < 0)
+				return usage_error("invalid --signal '%s' (expected ring "
+				                   "or socket)", optarg);
+			signal_given = true;
+			break;
+		case OPT_SPIN_US:
+			if (parse_uint(optarg, MAX_SPIN_US, &n) < 0)
+				return usage_error("invalid --spin-us '%s' (expected 0 to "
+				                   "%u)", optarg, MAX_SPIN_US);
+			o->spin_us = (unsigned)n;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -414,6 +462,12 @@ int sfs__options_parse(int argc, char **argv, struct sfs_options *o)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (o->dump_every && !o->dump_dir)
 		return usage_error("--dump-every needs --dump-dir");
+	/* The option wins; an empty variable counts as unset. */
+	env = getenv("SHMFRAME_SIGNAL");
+	if (!signal_given && env && env[0] &&
+	    parse_signal(env, &o->signal_socket) < 0)
+		return usage_error("invalid SHMFRAME_SIGNAL '%s' (expected ring or "
+		                   "socket)", env);
 	if (o->n_listen == 0)
 		o->listen[o->n_listen++] = ":0";
 	return -1;

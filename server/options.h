@@ -24,6 +24,8 @@ struct sfs_options {
 	unsigned n_allow_uids;
 	const char *auth_file;
 	bool verbose;
+	bool signal_socket;     /* --signal socket (or SHMFRAME_SIGNAL) */
+	unsigned spin_us;       /* --spin-us */
 	struct sf_limits limits;
 	struct sf_server_limits glimits;
 };

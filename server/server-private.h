@@ -8,6 +8,7 @@
  *           ├─ display (one backend)
  *           └─ clients ─┬─ segments (refcounted: a latched buffer keeps its
  *                       │   segment mapped after DETACH_SEGMENT)
+ *                       ├─ control segment (2.1: its rings, until the end)
  *                       ├─ surfaces (content: own memory or a latched buffer)
  *                       └─ output queue (bytes, or rows streamed from a surface)
  */

@@ -128,7 +128,7 @@ int sfs__ring_take_request(struct sf_client *c, unsigned *msgs)
 		                       "the server took from it", SF_RING_REQ_COUNT,
 		                       r->req.pos);
 	}
-	if (seq != expected && (int32_t)(seq - expected) > 0) {
+	if ((int32_t)(seq - expected) > 0) {
 		r->blocked = true;
 		r->blocked_seq = seq;
 		return 0;

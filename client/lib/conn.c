@@ -111,6 +111,17 @@ static enum shmframe_transport transport_from_env(void)
 	return SHMFRAME_TRANSPORT_AUTO;
 }
 
+static enum shmframe_signal signal_from_env(void)
+{
+	const char *env = getenv("SHMFRAME_SIGNAL");
+
+	if (env && strcasecmp(env, "ring") == 0)
+		return SHMFRAME_SIGNAL_RING;
+	if (env && strcasecmp(env, "socket") == 0)
+		return SHMFRAME_SIGNAL_SOCKET;
+	return SHMFRAME_SIGNAL_AUTO;
+}
+
 _Static_assert(sizeof(struct shmframe_options) >= SFC_OPTIONS_1_0_SIZE,
                "struct shmframe_options shrank below 1.0");
 #if defined(__LP64__)
@@ -137,6 +148,8 @@ static void copy_options(struct shmframe_options *dst,
 	COPY(auth_file);
 	COPY(log);
 	COPY(log_data);
+	COPY(signal);
+	COPY(spin_us);
 #undef COPY
 }
 
@@ -149,6 +162,7 @@ SHMFRAME_EXPORT void shmframe_options_init_sized(struct shmframe_options *opts,
 		return;
 	memset(&d, 0, sizeof d);
 	d.transport = transport_from_env();
+	d.signal = signal_from_env();
 	d.shm = SHMFRAME_SHM_ANY;
 	d.buffers = 3;
 	/* Bytes past what this library knows are a newer program's members,
@@ -543,6 +557,7 @@ shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
 	conn->fd = -1;
 	conn->max_message = SF_MAX_MESSAGE;
 	conn->transport = SHMFRAME_TRANSPORT_SOCKET;
+	conn->signal = SHMFRAME_SIGNAL_SOCKET;
 	sf__in_init(&conn->in, 0);
 	sf__out_init(&conn->out, IOV_MAX);
 	if (take_options(&conn->opts, opts, size)) {
@@ -563,9 +578,10 @@ shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
 	}
 	if (conn->opts.transport > SHMFRAME_TRANSPORT_SOCKET ||
 	    conn->opts.shm > SHMFRAME_SHM_SYSV ||
-	    conn->opts.buffers < 1 || conn->opts.buffers > SF_MAX_BUFFERS) {
-		sfc__fail(conn, -EINVAL, "invalid options: transport, shm kind or "
-		         "buffers (1..%u) out of range", SF_MAX_BUFFERS);
+	    conn->opts.buffers < 1 || conn->opts.buffers > SF_MAX_BUFFERS ||
+	    conn->opts.signal > SHMFRAME_SIGNAL_SOCKET) {
+		sfc__fail(conn, -EINVAL, "invalid options: transport, shm kind, "
+		         "signal or buffers (1..%u) out of range", SF_MAX_BUFFERS);
 		return conn;
 	}
 	/* options_init could not say it: it has nowhere to log. */
@@ -574,6 +590,11 @@ shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
 	    strcasecmp(getenv("SHMFRAME_TRANSPORT"), "auto") != 0)
 		sfc__log(conn, SHMFRAME_LOG_INFO, "ignoring SHMFRAME_TRANSPORT=%s: "
 		        "not auto, shm or socket", getenv("SHMFRAME_TRANSPORT"));
+	if (getenv("SHMFRAME_SIGNAL") &&
+	    signal_from_env() == SHMFRAME_SIGNAL_AUTO &&
+	    strcasecmp(getenv("SHMFRAME_SIGNAL"), "auto") != 0)
+		sfc__log(conn, SHMFRAME_LOG_INFO, "ignoring SHMFRAME_SIGNAL=%s: "
+		        "not auto, ring or socket", getenv("SHMFRAME_SIGNAL"));
 	err = sf__addr_parse(addr, &a);
 	if (err) {
 		const char *text = addr && *addr ? addr : getenv("SHMFRAME_SERVER");
@@ -593,10 +614,12 @@ shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
 	explicit_bzero(cookie, sizeof cookie);
 	if (err)
 		return conn;
-	if (sfc__choose_transport(conn))
+	if (sfc__choose_transport(conn) || sfc__choose_signal(conn))
 		return conn;
-	sfc__log(conn, SHMFRAME_LOG_INFO, "connected to %s, transport %s (%s)",
-	        name, shmframe_transport_name(conn), conn->reason);
+	sfc__log(conn, SHMFRAME_LOG_INFO, "connected to %s, transport %s (%s), "
+	        "signalling %s (%s)", name, shmframe_transport_name(conn),
+	        conn->reason, conn->rings ? "ring" : "socket",
+	        conn->signal_reason);
 	return conn;
 }
 
@@ -620,6 +643,7 @@ SHMFRAME_EXPORT void shmframe_disconnect(struct shmframe_conn *conn)
 		conn->surfaces = s->next;
 		sfc__surface_free(s);
 	}
+	sfc__rings_free(conn);
 	if (conn->fd >= 0)
 		close(conn->fd);
 	sf__in_free(&conn->in);
@@ -672,9 +696,27 @@ SHMFRAME_EXPORT const char *shmframe_transport_reason(const struct shmframe_conn
 	return conn ? conn->reason : "";
 }
 
+SHMFRAME_EXPORT enum shmframe_signal
+shmframe_signal(const struct shmframe_conn *conn)
+{
+	return conn ? conn->signal : SHMFRAME_SIGNAL_SOCKET;
+}
+
+SHMFRAME_EXPORT const char *shmframe_signal_reason(const struct shmframe_conn *conn)
+{
+	return conn ? conn->signal_reason : "";
+}
+
 SHMFRAME_EXPORT int shmframe_get_fd(const struct shmframe_conn *conn)
 {
-	return conn ? conn->fd : -1;
+	if (!conn)
+		return -1;
+	/* The program waits on the fd itself from now on.  The connection is
+	 * the caller's const, its ring state is not: it is reached through a
+	 * pointer. */
+	if (conn->rings)
+		sfc__rings_fd_taken(conn->rings);
+	return conn->fd;
 }
 
 SHMFRAME_EXPORT const char *shmframe_version(void)

@@ -35,6 +35,8 @@ int sfc__event_decode(const void *msg, const struct sf_header *h,
 		return sf__decode_sync(msg, len, &ev->u.sync, why);
 	case SF_ERROR:
 		return sf__decode_error(msg, len, &ev->u.error, ev->text, why);
+	case SF_NOTIFY:
+		return sf__decode_wake(msg, len, why);
 	}
 	*why = "unknown event type";
 	return SF_ERR_UNKNOWN_TYPE;
@@ -69,6 +71,10 @@ static int route(struct shmframe_conn *conn, struct sfc_event *ev)
 	case SF_CLOSED: return sfc__surface_on_closed(conn, &ev->u.closed);
 	case SF_IMAGE: return sfc__readback_on_image(conn, &ev->u.image);
 	case SF_SYNC_DONE: return on_sync_done(conn, &ev->u.sync);
+	case SF_NOTIFY:
+		/* It only woke us; the ring is looked at before every event. */
+		return conn->rings ? 0 : sfc__protocol_error(conn,
+		                                             "NOTIFY without rings");
 	}
 	return sfc__protocol_error(conn, "unknown event");
 }
@@ -93,6 +99,20 @@ int sfc__process(struct shmframe_conn *conn)
 			if (conn->payload.active)
 				break;
 			continue;
+		}
+		/* The ring's oldest entry goes first when it is the next event;
+		 * else the socket's next event is. */
+		if (conn->rings) {
+			r = sfc__ring_event(conn, &ev);
+			if (r < 0)
+				return r;
+			if (r > 0) {
+				r = route(conn, &ev);
+				if (r)
+					return r;
+				handled++;
+				continue;
+			}
 		}
 		r = sf__header_check(in->data + in->start, in->len, conn->max_message,
 		                     &h, &why);
@@ -122,6 +142,7 @@ int sfc__process(struct shmframe_conn *conn)
 			                sf__type_name(h.type), why);
 		/* Consumed before it is handled: a callback may process more. */
 		sf__in_consume(in, h.length);
+		conn->events++;
 		r = route(conn, &ev);
 		if (r)
 			return r;

@@ -57,10 +57,10 @@ void sfc__segment_msg(struct sf_segment_msg *m, const struct sf_segment *seg,
 		memcpy(m->name, seg->name, sizeof m->name);
 }
 
-/* Sends a PROBE or ATTACH_SEGMENT; a memfd travels with it when the socket
- * can carry fds, else the message goes alone and the server says NO_FD. */
-static int send_segment(struct shmframe_conn *conn, uint16_t type,
-                        struct sf_segment_msg *m, const struct sf_segment *seg)
+/* A memfd travels with the message when the socket can carry fds, else the
+ * message goes alone and the server says NO_FD. */
+int sfc__segment_send(struct shmframe_conn *conn, uint16_t type,
+                      struct sf_segment_msg *m, const struct sf_segment *seg)
 {
 	uint8_t buf[sizeof *m];
 	size_t len = sf__encode(buf, sizeof buf, type, m, sizeof *m, NULL, 0);
@@ -74,8 +74,10 @@ int sfc__transport_on_probe_result(struct shmframe_conn *conn,
                                    const struct sf_probe_result *r,
                                    const char *text)
 {
-	if (conn->phase != SF_PHASE_PROBE || conn->probe_answered)
-		return sfc__protocol_error(conn, "PROBE_RESULT without a PROBE");
+	if ((conn->phase != SF_PHASE_PROBE && conn->phase != SF_PHASE_CONTROL) ||
+	    conn->probe_answered)
+		return sfc__protocol_error(conn, "PROBE_RESULT without a PROBE or "
+		                           "ATTACH_CONTROL");
 	conn->probe_answered = true;
 	conn->probe_status = r->status;
 	/* It ends up in the transport reason or an error message, which
@@ -117,7 +119,7 @@ static int probe(struct shmframe_conn *conn, int kind)
 
 	conn->phase = SF_PHASE_PROBE;
 	conn->probe_answered = false;
-	err = send_segment(conn, SF_PROBE, &m, &seg);
+	err = sfc__segment_send(conn, SF_PROBE, &m, &seg);
 	if (!err)
 		err = sfc__flush_all(conn);
 	while (!err && !conn->probe_answered) {
@@ -234,7 +236,7 @@ int sfc__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
 	sf__segment_write_proof(seg, nonce, conn->welcome.challenge);
 	*id = ++conn->next_segment_id;
 	sfc__segment_msg(&m, seg, *id, flags, nonce);
-	err = send_segment(conn, SF_ATTACH_SEGMENT, &m, seg);
+	err = sfc__segment_send(conn, SF_ATTACH_SEGMENT, &m, seg);
 	if (err)
 		goto close_segment;
 	conn->segments++;

@@ -44,6 +44,19 @@ int sf__parse_shm(const char *text, enum shmframe_shm_kind *out)
 	return 0;
 }
 
+int sf__parse_signal(const char *text, enum shmframe_signal *out)
+{
+	if (strcmp(text, "auto") == 0)
+		*out = SHMFRAME_SIGNAL_AUTO;
+	else if (strcmp(text, "ring") == 0)
+		*out = SHMFRAME_SIGNAL_RING;
+	else if (strcmp(text, "socket") == 0)
+		*out = SHMFRAME_SIGNAL_SOCKET;
+	else
+		return -1;
+	return 0;
+}
+
 int sf__usage_error(const char *prog, const char *fmt, ...)
 {
 	va_list ap;
@@ -79,6 +92,14 @@ static int conn_option(struct sf_conn_args *a, int opt, const char *arg,
 		}
 		a->shm_set = true;
 		return 0;
+	case 'g':
+		if (sf__parse_signal(arg, &a->signal)) {
+			snprintf(why, why_len, "unknown signalling '%s' (auto, ring or "
+			         "socket)", arg);
+			return -1;
+		}
+		a->signal_set = true;
+		return 0;
 	}
 	return 1;
 }
@@ -93,6 +114,7 @@ int sf__tool_option(const char *prog, struct sf_tool_args *a, int opt,
 	case 's':
 	case 't':
 	case 'm':
+	case 'g':
 		if (conn_option(&a->conn, opt, arg, why, sizeof why))
 			return sf__usage_error(prog, "%s", why);
 		return -1;
@@ -129,6 +151,8 @@ struct shmframe_conn *sf__tool_connect(const char *prog,
 		opts->transport = a->conn.transport;
 	if (a->conn.shm_set)
 		opts->shm = a->conn.shm;
+	if (a->conn.signal_set)
+		opts->signal = a->conn.signal;
 	opts->name = prog;
 	conn = shmframe_connect(a->conn.server, opts);
 	if (!conn || shmframe_conn_error(conn)) {
@@ -249,28 +273,39 @@ void sf__pace(double start, uint64_t k, unsigned fps)
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
+const char *sf__signal_name(const struct shmframe_conn *conn)
+{
+	return shmframe_signal(conn) == SHMFRAME_SIGNAL_RING ? "ring" : "socket";
+}
+
+/* " key=\"text\"": free text kept on one line, with one pair of quotes. */
+static void print_quoted(const char *key, const char *text)
+{
+	printf(" %s=\"", key);
+	for (const char *p = text; *p; p++)
+		putchar(*p == '"' ? '\'' : (*p == '\n' || *p == '\r') ? ' ' : *p);
+	putchar('"');
+}
+
 void sf__print_summary(struct shmframe_conn *conn, uint64_t frames,
                        uint32_t width, uint32_t height, double seconds,
                        const char *extra)
 {
 	const char *name = shmframe_transport_name(conn);
 	const char *slash = strchr(name, '/');
-	const char *reason = shmframe_transport_reason(conn);
 
 	/* "shm/memfd" becomes transport=shm shm=memfd. */
 	printf("frames=%llu transport=%.*s", (unsigned long long)frames,
 	       slash ? (int)(slash - name) : (int)strlen(name), name);
 	if (slash)
 		printf(" shm=%s", slash + 1);
+	printf(" signal=%s", sf__signal_name(conn));
 	printf(" width=%u height=%u seconds=%.3f fps=%.1f", width, height,
 	       seconds, seconds > 0 ? (double)frames / seconds : 0.0);
 	if (extra && extra[0])
 		printf(" %s", extra);
-	/* The reason is free text: keep the line one line with one pair of
-	 * quotes. */
-	printf(" reason=\"");
-	for (const char *p = reason; *p; p++)
-		putchar(*p == '"' ? '\'' : (*p == '\n' || *p == '\r') ? ' ' : *p);
-	printf("\"\n");
+	print_quoted("signal_reason", shmframe_signal_reason(conn));
+	print_quoted("reason", shmframe_transport_reason(conn));
+	putchar('\n');
 	fflush(stdout);
 }

@@ -302,10 +302,12 @@ void sfc__segment_msg(struct sf_segment_msg *m, const struct sf_segment *seg,
  * On success *id is its segment id; on failure nothing is left. */
 int sfc__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
                        size_t size, uint8_t flags, uint32_t *id);
-/* Sends a PROBE, ATTACH_SEGMENT or ATTACH_CONTROL for seg (with its memfd
- * when the socket can carry one; queued otherwise). */
-int sfc__segment_send(struct shmframe_conn *conn, uint16_t type,
-                      struct sf_segment_msg *m, const struct sf_segment *seg);
+/* Sends a PROBE or ATTACH_CONTROL (type) for seg, in phase, and waits for
+ * its PROBE_RESULT (conn->probe_status and probe_text).  0, or the
+ * connection's error. */
+int sfc__segment_ask(struct shmframe_conn *conn, enum sf_phase phase,
+                     uint16_t type, struct sf_segment_msg *m,
+                     const struct sf_segment *seg);
 /* Tells the server to drop segment id (queued). */
 int sfc__segment_detach(struct shmframe_conn *conn, uint32_t id, size_t size);
 /* Event handler: the answer to the PROBE in flight. */

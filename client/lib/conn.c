@@ -100,26 +100,45 @@ int sfc__conn_on_welcome(struct shmframe_conn *conn, const struct sf_welcome *w)
 	return 0;
 }
 
-static enum shmframe_transport transport_from_env(void)
-{
-	const char *env = getenv("SHMFRAME_TRANSPORT");
+/* The words of the two environment variables that choose an option, in
+ * the order of the enum's values (the default first). */
+struct env_choice {
+	const char *var;
+	const char *words[3];
+};
 
-	if (env && strcasecmp(env, "shm") == 0)
-		return SHMFRAME_TRANSPORT_SHM;
-	if (env && strcasecmp(env, "socket") == 0)
-		return SHMFRAME_TRANSPORT_SOCKET;
-	return SHMFRAME_TRANSPORT_AUTO;
+static const struct env_choice transport_env = {
+	"SHMFRAME_TRANSPORT", { "auto", "shm", "socket" },
+};
+_Static_assert(SHMFRAME_TRANSPORT_SHM == 1 && SHMFRAME_TRANSPORT_SOCKET == 2,
+               "transport_env's order");
+static const struct env_choice signal_env = {
+	"SHMFRAME_SIGNAL", { "auto", "ring", "socket" },
+};
+_Static_assert(SHMFRAME_SIGNAL_RING == 1 && SHMFRAME_SIGNAL_SOCKET == 2,
+               "signal_env's order");
+
+/* The value the variable names (case does not matter): 0, the default,
+ * when it is unset, and -1 when it names none of the words. */
+static int env_value(const struct env_choice *c)
+{
+	const char *env = getenv(c->var);
+
+	if (!env)
+		return 0;
+	for (int i = 0; i < 3; i++)
+		if (strcasecmp(env, c->words[i]) == 0)
+			return i;
+	return -1;
 }
 
-static enum shmframe_signal signal_from_env(void)
+/* options_init could not say it: it has nowhere to log. */
+static void log_bad_env(struct shmframe_conn *conn, const struct env_choice *c)
 {
-	const char *env = getenv("SHMFRAME_SIGNAL");
-
-	if (env && strcasecmp(env, "ring") == 0)
-		return SHMFRAME_SIGNAL_RING;
-	if (env && strcasecmp(env, "socket") == 0)
-		return SHMFRAME_SIGNAL_SOCKET;
-	return SHMFRAME_SIGNAL_AUTO;
+	if (env_value(c) < 0)
+		sfc__log(conn, SHMFRAME_LOG_INFO, "ignoring %s=%s: not %s, %s or %s",
+		        c->var, getenv(c->var), c->words[0], c->words[1],
+		        c->words[2]);
 }
 
 _Static_assert(sizeof(struct shmframe_options) >= SFC_OPTIONS_1_0_SIZE,
@@ -161,8 +180,10 @@ SHMFRAME_EXPORT void shmframe_options_init_sized(struct shmframe_options *opts,
 	if (!opts)
 		return;
 	memset(&d, 0, sizeof d);
-	d.transport = transport_from_env();
-	d.signal = signal_from_env();
+	if (env_value(&transport_env) > 0)
+		d.transport = (enum shmframe_transport)env_value(&transport_env);
+	if (env_value(&signal_env) > 0)
+		d.signal = (enum shmframe_signal)env_value(&signal_env);
 	d.shm = SHMFRAME_SHM_ANY;
 	d.buffers = 3;
 	/* Bytes past what this library knows are a newer program's members,
@@ -584,17 +605,8 @@ shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
 		         "signal or buffers (1..%u) out of range", SF_MAX_BUFFERS);
 		return conn;
 	}
-	/* options_init could not say it: it has nowhere to log. */
-	if (getenv("SHMFRAME_TRANSPORT") &&
-	    transport_from_env() == SHMFRAME_TRANSPORT_AUTO &&
-	    strcasecmp(getenv("SHMFRAME_TRANSPORT"), "auto") != 0)
-		sfc__log(conn, SHMFRAME_LOG_INFO, "ignoring SHMFRAME_TRANSPORT=%s: "
-		        "not auto, shm or socket", getenv("SHMFRAME_TRANSPORT"));
-	if (getenv("SHMFRAME_SIGNAL") &&
-	    signal_from_env() == SHMFRAME_SIGNAL_AUTO &&
-	    strcasecmp(getenv("SHMFRAME_SIGNAL"), "auto") != 0)
-		sfc__log(conn, SHMFRAME_LOG_INFO, "ignoring SHMFRAME_SIGNAL=%s: "
-		        "not auto, ring or socket", getenv("SHMFRAME_SIGNAL"));
+	log_bad_env(conn, &transport_env);
+	log_bad_env(conn, &signal_env);
 	err = sf__addr_parse(addr, &a);
 	if (err) {
 		const char *text = addr && *addr ? addr : getenv("SHMFRAME_SERVER");

@@ -118,18 +118,8 @@ static int attach_control(struct shmframe_conn *conn)
 	sf__segment_write_proof(&r->seg, nonce, w->challenge);
 	sfc__segment_msg(&m, &r->seg, 0, SF_SEGMENT_WRITABLE, nonce);
 
-	conn->phase = SF_PHASE_CONTROL;
-	conn->probe_answered = false;
-	err = sfc__segment_send(conn, SF_ATTACH_CONTROL, &m, &r->seg);
-	if (!err)
-		err = sfc__flush_all(conn);
-	while (!err && !conn->probe_answered) {
-		int p = sfc__pump(conn);
-
-		if (p < 0)
-			err = p;
-	}
-	conn->phase = SF_PHASE_READY;
+	err = sfc__segment_ask(conn, SF_PHASE_CONTROL, SF_ATTACH_CONTROL, &m,
+	                       &r->seg);
 	if (err)
 		goto close_segment;
 	/* Answered: the server holds it or never will; no name may outlive

@@ -57,10 +57,11 @@ void sfc__segment_msg(struct sf_segment_msg *m, const struct sf_segment *seg,
 		memcpy(m->name, seg->name, sizeof m->name);
 }
 
-/* A memfd travels with the message when the socket can carry fds, else the
- * message goes alone and the server says NO_FD. */
-int sfc__segment_send(struct shmframe_conn *conn, uint16_t type,
-                      struct sf_segment_msg *m, const struct sf_segment *seg)
+/* Sends a PROBE, ATTACH_SEGMENT or ATTACH_CONTROL; a memfd travels with it
+ * when the socket can carry fds, else the message goes alone and the
+ * server says NO_FD. */
+static int send_segment(struct shmframe_conn *conn, uint16_t type,
+                        struct sf_segment_msg *m, const struct sf_segment *seg)
 {
 	uint8_t buf[sizeof *m];
 	size_t len = sf__encode(buf, sizeof buf, type, m, sizeof *m, NULL, 0);
@@ -68,6 +69,27 @@ int sfc__segment_send(struct shmframe_conn *conn, uint16_t type,
 	if (seg->kind == SF_SHM_MEMFD)
 		return sfc__send_with_fd(conn, buf, len, conn->is_unix ? seg->fd : -1);
 	return sfc__queue(conn, buf, len);
+}
+
+int sfc__segment_ask(struct shmframe_conn *conn, enum sf_phase phase,
+                     uint16_t type, struct sf_segment_msg *m,
+                     const struct sf_segment *seg)
+{
+	int err;
+
+	conn->phase = phase;
+	conn->probe_answered = false;
+	err = send_segment(conn, type, m, seg);
+	if (!err)
+		err = sfc__flush_all(conn);
+	while (!err && !conn->probe_answered) {
+		int r = sfc__pump(conn);
+
+		if (r < 0)
+			err = r;
+	}
+	conn->phase = SF_PHASE_READY;
+	return err;
 }
 
 int sfc__transport_on_probe_result(struct shmframe_conn *conn,
@@ -117,18 +139,7 @@ static int probe(struct shmframe_conn *conn, int kind)
 	sf__segment_write_proof(&seg, nonce, conn->welcome.challenge);
 	sfc__segment_msg(&m, &seg, 0, 0, nonce);
 
-	conn->phase = SF_PHASE_PROBE;
-	conn->probe_answered = false;
-	err = sfc__segment_send(conn, SF_PROBE, &m, &seg);
-	if (!err)
-		err = sfc__flush_all(conn);
-	while (!err && !conn->probe_answered) {
-		int r = sfc__pump(conn);
-
-		if (r < 0)
-			err = r;
-	}
-	conn->phase = SF_PHASE_READY;
+	err = sfc__segment_ask(conn, SF_PHASE_PROBE, SF_PROBE, &m, &seg);
 	if (err)
 		goto close_segment;
 	if (conn->probe_status == SF_PROBE_OK) {
@@ -236,7 +247,7 @@ int sfc__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
 	sf__segment_write_proof(seg, nonce, conn->welcome.challenge);
 	*id = ++conn->next_segment_id;
 	sfc__segment_msg(&m, seg, *id, flags, nonce);
-	err = sfc__segment_send(conn, SF_ATTACH_SEGMENT, &m, seg);
+	err = send_segment(conn, SF_ATTACH_SEGMENT, &m, seg);
 	if (err)
 		goto close_segment;
 	conn->segments++;

@@ -16,47 +16,6 @@ const struct sf_png_format sf__tool_png = {
 	.level = -1,
 };
 
-int sf__parse_transport(const char *text, enum shmframe_transport *out)
-{
-	if (strcmp(text, "auto") == 0)
-		*out = SHMFRAME_TRANSPORT_AUTO;
-	else if (strcmp(text, "shm") == 0)
-		*out = SHMFRAME_TRANSPORT_SHM;
-	else if (strcmp(text, "socket") == 0)
-		*out = SHMFRAME_TRANSPORT_SOCKET;
-	else
-		return -1;
-	return 0;
-}
-
-int sf__parse_shm(const char *text, enum shmframe_shm_kind *out)
-{
-	if (strcmp(text, "memfd") == 0)
-		*out = SHMFRAME_SHM_MEMFD;
-	else if (strcmp(text, "posix") == 0)
-		*out = SHMFRAME_SHM_POSIX;
-	else if (strcmp(text, "sysv") == 0)
-		*out = SHMFRAME_SHM_SYSV;
-	else if (strcmp(text, "any") == 0)
-		*out = SHMFRAME_SHM_ANY;
-	else
-		return -1;
-	return 0;
-}
-
-int sf__parse_signal(const char *text, enum shmframe_signal *out)
-{
-	if (strcmp(text, "auto") == 0)
-		*out = SHMFRAME_SIGNAL_AUTO;
-	else if (strcmp(text, "ring") == 0)
-		*out = SHMFRAME_SIGNAL_RING;
-	else if (strcmp(text, "socket") == 0)
-		*out = SHMFRAME_SIGNAL_SOCKET;
-	else
-		return -1;
-	return 0;
-}
-
 int sf__usage_error(const char *prog, const char *fmt, ...)
 {
 	va_list ap;
@@ -69,39 +28,65 @@ int sf__usage_error(const char *prog, const char *fmt, ...)
 	return 2;
 }
 
+/* The words of --transport, --shm and --signal, each at its enum's value. */
+static const char *const transport_words[] = { "auto", "shm", "socket", NULL };
+static const char *const shm_words[] = { "any", "memfd", "posix", "sysv", NULL };
+static const char *const signal_words[] = { "auto", "ring", "socket", NULL };
+_Static_assert(SHMFRAME_TRANSPORT_SHM == 1 && SHMFRAME_TRANSPORT_SOCKET == 2 &&
+               SHMFRAME_SHM_ANY == 0 && SHMFRAME_SHM_SYSV == 3 &&
+               SHMFRAME_SIGNAL_RING == 1 && SHMFRAME_SIGNAL_SOCKET == 2,
+               "the words are not at their enum's values");
+
+/* The index of text among words (NULL-terminated), or -1. */
+static int word_index(const char *text, const char *const *words)
+{
+	for (int i = 0; words[i]; i++)
+		if (strcmp(text, words[i]) == 0)
+			return i;
+	return -1;
+}
+
 static int conn_option(struct sf_conn_args *a, int opt, const char *arg,
                        char *why, size_t why_len)
 {
+	const char *const *words;
+	const char *what, *list;
+	int v;
+
 	switch (opt) {
 	case 's':
 		a->server = arg;
 		return 0;
 	case 't':
-		if (sf__parse_transport(arg, &a->transport)) {
-			snprintf(why, why_len, "unknown transport '%s' (auto, shm or "
-			         "socket)", arg);
-			return -1;
-		}
-		a->transport_set = true;
-		return 0;
+		words = transport_words, what = "transport";
+		list = "auto, shm or socket";
+		break;
 	case 'm':
-		if (sf__parse_shm(arg, &a->shm)) {
-			snprintf(why, why_len, "unknown shm kind '%s' (memfd, posix or "
-			         "sysv)", arg);
-			return -1;
-		}
-		a->shm_set = true;
-		return 0;
+		words = shm_words, what = "shm kind", list = "memfd, posix or sysv";
+		break;
 	case 'g':
-		if (sf__parse_signal(arg, &a->signal)) {
-			snprintf(why, why_len, "unknown signalling '%s' (auto, ring or "
-			         "socket)", arg);
-			return -1;
-		}
-		a->signal_set = true;
-		return 0;
+		words = signal_words, what = "signalling";
+		list = "auto, ring or socket";
+		break;
+	default:
+		return 1;
 	}
-	return 1;
+	v = word_index(arg, words);
+	if (v < 0) {
+		snprintf(why, why_len, "unknown %s '%s' (%s)", what, arg, list);
+		return -1;
+	}
+	if (opt == 't') {
+		a->transport = (enum shmframe_transport)v;
+		a->transport_set = true;
+	} else if (opt == 'm') {
+		a->shm = (enum shmframe_shm_kind)v;
+		a->shm_set = true;
+	} else {
+		a->signal = (enum shmframe_signal)v;
+		a->signal_set = true;
+	}
+	return 0;
 }
 
 int sf__tool_option(const char *prog, struct sf_tool_args *a, int opt,

@@ -95,9 +95,6 @@ int sf__usage_error(const char *prog, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Each returns 0, or -1 when text is not valid. */
-int sf__parse_transport(const char *text, enum shmframe_transport *out);
-int sf__parse_shm(const char *text, enum shmframe_shm_kind *out);
-int sf__parse_signal(const char *text, enum shmframe_signal *out);
 int sf__parse_uint(const char *text, uint64_t max, uint64_t *out);
 /* "WxH", each 1..16384; rest (may be NULL) receives what follows. */
 int sf__parse_size(const char *text, uint32_t *w, uint32_t *h,

@@ -2,7 +2,7 @@
  * Private declarations shared by the files of libshmframe.
  *
  * The library is split by job: conn.c (connect, handshake, sticky error,
- * log), io.c (the byte queues and the socket), transport.c (the segment
+ * log), options.c (the options and the environment), io.c (the byte queues and the socket), transport.c (the segment
  * probe), ring.c (the control segment and its rings), surface.c (surfaces, buffer pool, acquire/present), readback.c,
  * dispatch.c (decoding events and routing them, and the blocking waits
  * built on them) and errors.c (error codes and their texts).  Each event's
@@ -208,6 +208,19 @@ int sfc__fail_server(struct shmframe_conn *conn, const struct sf_error *e,
 int sfc__conn_on_welcome(struct shmframe_conn *conn, const struct sf_welcome *w);
 int sfc__conn_on_error(struct shmframe_conn *conn, const struct sf_error *e,
                       const char *text);
+
+/* options.c */
+/* The connection's options: the defaults, then what the caller's size
+ * bytes hold.  -E2BIG when those set a member past the ones this library
+ * knows: the caller asked for something it cannot do. */
+int sfc__options_take(struct shmframe_options *o,
+                      const struct shmframe_options *opts, size_t size);
+/* Logs the environment variables that name no value (options_init, which
+ * read them, has nowhere to log). */
+void sfc__options_log_env(struct shmframe_conn *conn);
+/* The spin bound of a ring connection: the option, else
+ * $SHMFRAME_SPIN_US, else by the number of CPUs; at most 10000 us. */
+unsigned sfc__options_spin_us(struct shmframe_conn *conn);
 
 /* io.c: the byte queues and the socket.  Nothing here runs callbacks. */
 /* Appends one encoded request to the output queue and counts it. */

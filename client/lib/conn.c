@@ -1,5 +1,5 @@
 /*
- * Connecting: options, the socket, the HELLO/WELCOME handshake, and the
+ * Connecting: the socket, the HELLO/WELCOME handshake, and the
  * connection's sticky error and log.
  */
 #include <errno.h>
@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -97,119 +96,6 @@ int sfc__conn_on_welcome(struct shmframe_conn *conn, const struct sf_welcome *w)
 		return sfc__protocol_error(conn, "WELCOME after the handshake");
 	conn->welcome = *w;
 	conn->phase = SF_PHASE_READY;
-	return 0;
-}
-
-/* The words of the two environment variables that choose an option, in
- * the order of the enum's values (the default first). */
-struct env_choice {
-	const char *var;
-	const char *words[3];
-};
-
-static const struct env_choice transport_env = {
-	"SHMFRAME_TRANSPORT", { "auto", "shm", "socket" },
-};
-_Static_assert(SHMFRAME_TRANSPORT_SHM == 1 && SHMFRAME_TRANSPORT_SOCKET == 2,
-               "transport_env's order");
-static const struct env_choice signal_env = {
-	"SHMFRAME_SIGNAL", { "auto", "ring", "socket" },
-};
-_Static_assert(SHMFRAME_SIGNAL_RING == 1 && SHMFRAME_SIGNAL_SOCKET == 2,
-               "signal_env's order");
-
-/* The value the variable names (case does not matter): 0, the default,
- * when it is unset, and -1 when it names none of the words. */
-static int env_value(const struct env_choice *c)
-{
-	const char *env = getenv(c->var);
-
-	if (!env)
-		return 0;
-	for (int i = 0; i < 3; i++)
-		if (strcasecmp(env, c->words[i]) == 0)
-			return i;
-	return -1;
-}
-
-/* options_init could not say it: it has nowhere to log. */
-static void log_bad_env(struct shmframe_conn *conn, const struct env_choice *c)
-{
-	if (env_value(c) < 0)
-		sfc__log(conn, SHMFRAME_LOG_INFO, "ignoring %s=%s: not %s, %s or %s",
-		        c->var, getenv(c->var), c->words[0], c->words[1],
-		        c->words[2]);
-}
-
-_Static_assert(sizeof(struct shmframe_options) >= SFC_OPTIONS_1_0_SIZE,
-               "struct shmframe_options shrank below 1.0");
-#if defined(__LP64__)
-_Static_assert(SFC_OPTIONS_1_0_SIZE == 48 &&
-               offsetof(struct shmframe_options, buffers) == 16 &&
-               offsetof(struct shmframe_options, log) == 32,
-               "a member of the 1.0 struct shmframe_options moved");
-#endif
-
-/* Copies the members that a caller's struct of size bytes holds whole
- * (a member cut by the size is absent). */
-static void copy_options(struct shmframe_options *dst,
-                         const struct shmframe_options *src, size_t size)
-{
-#define COPY(m) \
-	do { \
-		if (SFC_HAS(struct shmframe_options, m, size)) \
-			dst->m = src->m; \
-	} while (0)
-	COPY(transport);
-	COPY(shm);
-	COPY(name);
-	COPY(buffers);
-	COPY(auth_file);
-	COPY(log);
-	COPY(log_data);
-	COPY(signal);
-	COPY(spin_us);
-#undef COPY
-}
-
-SHMFRAME_EXPORT void shmframe_options_init_sized(struct shmframe_options *opts,
-                                                 size_t size)
-{
-	struct shmframe_options d;
-
-	if (!opts)
-		return;
-	memset(&d, 0, sizeof d);
-	if (env_value(&transport_env) > 0)
-		d.transport = (enum shmframe_transport)env_value(&transport_env);
-	if (env_value(&signal_env) > 0)
-		d.signal = (enum shmframe_signal)env_value(&signal_env);
-	d.shm = SHMFRAME_SHM_ANY;
-	d.buffers = 3;
-	/* Bytes past what this library knows are a newer program's members,
-	 * whose zero means "as before". */
-	memset(opts, 0, size);
-	copy_options(opts, &d, size);
-}
-
-SHMFRAME_EXPORT void shmframe_options_init(struct shmframe_options *opts)
-{
-	shmframe_options_init_sized(opts, SFC_OPTIONS_1_0_SIZE);
-}
-
-/* The connection's options: the defaults, then what the caller's size
- * bytes hold.  -E2BIG when those set a member past the ones this library
- * knows: the caller asked for something it cannot do. */
-static int take_options(struct shmframe_options *o,
-                        const struct shmframe_options *opts, size_t size)
-{
-	shmframe_options_init_sized(o, sizeof *o);
-	if (!opts)
-		return 0;
-	copy_options(o, opts, size);
-	for (size_t i = sizeof *o; i < size; i++)
-		if (((const unsigned char *)opts)[i])
-			return -E2BIG;
 	return 0;
 }
 
@@ -581,7 +467,7 @@ shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
 	conn->signal = SHMFRAME_SIGNAL_SOCKET;
 	sf__in_init(&conn->in, 0);
 	sf__out_init(&conn->out, IOV_MAX);
-	if (take_options(&conn->opts, opts, size)) {
+	if (sfc__options_take(&conn->opts, opts, size)) {
 		/* Nothing of the caller's is kept. */
 		conn->opts.name = conn->opts.auth_file = NULL;
 		sfc__fail(conn, -E2BIG, "the options set a member that this library "
@@ -605,8 +491,7 @@ shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
 		         "signal or buffers (1..%u) out of range", SF_MAX_BUFFERS);
 		return conn;
 	}
-	log_bad_env(conn, &transport_env);
-	log_bad_env(conn, &signal_env);
+	sfc__options_log_env(conn);
 	err = sf__addr_parse(addr, &a);
 	if (err) {
 		const char *text = addr && *addr ? addr : getenv("SHMFRAME_SERVER");

@@ -16,17 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "client-private.h"
 
 /* Spinning looks at the clock once per this many looks at the ring. */
 #define SPIN_CLOCK_EVERY 32u
-#define SPIN_US_MAX 10000u
-/* The default spin on machines with enough CPUs that a spinning client
- * does not take the CPU its server needs. */
-#define SPIN_US_DEFAULT 50u
-#define SPIN_MIN_CPUS 4
 
 static void set_reason(struct shmframe_conn *conn, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -38,28 +32,6 @@ static void set_reason(struct shmframe_conn *conn, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(conn->signal_reason, sizeof conn->signal_reason, fmt, ap);
 	va_end(ap);
-}
-
-/* The spin bound: the option, else $SHMFRAME_SPIN_US, else by the number
- * of CPUs; never more than SPIN_US_MAX. */
-static unsigned spin_us(struct shmframe_conn *conn)
-{
-	const char *env = getenv("SHMFRAME_SPIN_US");
-	unsigned long v = conn->opts.spin_us;
-	char *end;
-
-	if (v == 0 && env) {
-		errno = 0;
-		v = strtoul(env, &end, 10);
-		if (!*env || *end || errno || env[0] == '-' || env[0] == '+') {
-			sfc__log(conn, SHMFRAME_LOG_INFO, "ignoring SHMFRAME_SPIN_US=%s: "
-			        "not a number of microseconds", env);
-			env = NULL;
-		}
-	}
-	if (conn->opts.spin_us == 0 && !env)
-		v = sysconf(_SC_NPROCESSORS_ONLN) < SPIN_MIN_CPUS ? 0 : SPIN_US_DEFAULT;
-	return v > SPIN_US_MAX ? SPIN_US_MAX : (unsigned)v;
 }
 
 void sfc__rings_free(struct shmframe_conn *conn)
@@ -139,7 +111,7 @@ static int attach_control(struct shmframe_conn *conn)
 	memset(r->seg.map, 0, SF_PROOF_SIZE);
 	sf__ring_init(&r->req, r->seg.map, SF_RING_REQUESTS);
 	sf__ring_init(&r->ev, r->seg.map, SF_RING_EVENTS);
-	r->spin_us = spin_us(conn);
+	r->spin_us = sfc__options_spin_us(conn);
 	conn->segments++;
 	conn->mapped += SF_CONTROL_SIZE;
 	conn->rings = r;

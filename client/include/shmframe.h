@@ -320,9 +320,9 @@ SHMFRAME_EXPORT const char *shmframe_signal_reason(const struct shmframe_conn *c
  * write or close it.  Call shmframe_flush() first when waiting in poll.
  * With rings, once this was called the library asks the server to make
  * the fd readable for every event (a few bytes each) for the rest of
- * the connection, since the program now waits on it; events that were
- * already on the ring when it was first called are handled by the next
- * shmframe_dispatch() (or any blocking call). */
+ * the connection, since the program now waits on it (and when events
+ * were already waiting on the ring, the first call sends a SYNC, whose
+ * answer makes the fd readable). */
 SHMFRAME_EXPORT int shmframe_get_fd(const struct shmframe_conn *conn);
 
 /* Reads whatever events have arrived without blocking and runs their

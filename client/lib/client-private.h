@@ -124,12 +124,7 @@ struct shmframe_surface {
 	void *listener_data;
 };
 
-/*
- * The control segment and its two rings, once the server took it.  The
- * connection reaches it through a pointer, so that shmframe_get_fd(),
- * which is given a const connection, can still record that the program
- * polls the fd itself from then on.
- */
+/* The control segment and its two rings, once the server took it. */
 struct sfc_rings {
 	struct sf_segment seg;
 	struct sf_ring req;     /* requests: we produce */
@@ -294,6 +289,9 @@ int sfc__event_decode(const void *msg, const struct sf_header *h,
 int sfc__process(struct shmframe_conn *conn);
 /* One step of a blocking wait: handles what is there, else waits once. */
 int sfc__pump(struct shmframe_conn *conn);
+/* Queues a SYNC (serial conn->next_sync), whose SYNC_DONE comes after
+ * every event of the requests before it. */
+int sfc__sync(struct shmframe_conn *conn);
 /* Sends a SYNC and pumps until its SYNC_DONE. */
 int sfc__roundtrip(struct shmframe_conn *conn);
 /* Finds an ERROR among the events still queued, handling nothing else,
@@ -335,8 +333,9 @@ int sfc__transport_on_probe_result(struct shmframe_conn *conn,
 int sfc__choose_signal(struct shmframe_conn *conn);
 /* Releases the control segment (disconnect). */
 void sfc__rings_free(struct shmframe_conn *conn);
-/* The program polls the fd itself from now on. */
-void sfc__rings_fd_taken(struct sfc_rings *rings);
+/* The program polls the fd itself from now on (the first time it took
+ * it; rings live). */
+void sfc__rings_fd_taken(struct shmframe_conn *conn);
 /* Puts the request msg (len bytes, numbered as the next request) on the
  * request ring and wakes the server when it sleeps.  1 when it went
  * there, 0 when it must go on the socket (no room), or the error. */

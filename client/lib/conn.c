@@ -608,11 +608,11 @@ SHMFRAME_EXPORT int shmframe_get_fd(const struct shmframe_conn *conn)
 {
 	if (!conn)
 		return -1;
-	/* The program waits on the fd itself from now on.  The connection is
-	 * the caller's const, its ring state is not: it is reached through a
-	 * pointer. */
-	if (conn->rings)
-		sfc__rings_fd_taken(conn->rings);
+	/* The program waits on the fd itself from now on, which the rings
+	 * must know (ring.c); that changes the connection, which the caller
+	 * holds as const only because this call used to be a mere lookup. */
+	if (conn->rings && !conn->rings->fd_taken)
+		sfc__rings_fd_taken((struct shmframe_conn *)conn);
 	return conn->fd;
 }
 

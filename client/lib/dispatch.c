@@ -204,15 +204,23 @@ int sfc__pump(struct shmframe_conn *conn)
 	return sfc__process(conn);
 }
 
-int sfc__roundtrip(struct shmframe_conn *conn)
+int sfc__sync(struct shmframe_conn *conn)
 {
 	struct sf_sync s = { .serial = conn->next_sync + 1 };
 	int err = sfc__request(conn, SF_SYNC, &s, sizeof s, NULL, 0);
 
+	if (!err)
+		conn->next_sync = s.serial;
+	return err;
+}
+
+int sfc__roundtrip(struct shmframe_conn *conn)
+{
+	int err = sfc__sync(conn);
+
 	if (err)
 		return err;
-	conn->next_sync = s.serial;
-	while ((int32_t)(conn->sync_done - s.serial) < 0) {
+	while ((int32_t)(conn->sync_done - conn->next_sync) < 0) {
 		int r = sfc__pump(conn);
 
 		if (r < 0)

@@ -21,6 +21,10 @@
 
 /* Spinning looks at the clock once per this many looks at the ring. */
 #define SPIN_CLOCK_EVERY 32u
+/* Segments that auto leaves for the rest under a server's limit of
+ * segments per client: a surface's and a readback's, what a client could
+ * do without rings. */
+#define SEGMENTS_LEFT_FOR_AUTO 2u
 
 static void set_reason(struct shmframe_conn *conn, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -59,12 +63,19 @@ static int attach_control(struct shmframe_conn *conn)
 	int err;
 
 	/* It counts against the limits like every segment; asking past them
-	 * would be a fatal LIMIT. */
+	 * would be a fatal LIMIT.  Unless rings were asked for, it does not
+	 * take a slot that a surface or a readback would need. */
 	if ((w->max_segment_size && SF_CONTROL_SIZE > w->max_segment_size) ||
 	    (w->max_segments && conn->segments >= w->max_segments) ||
 	    (w->max_mapped && SF_CONTROL_SIZE > w->max_mapped - conn->mapped)) {
 		set_reason(conn, "the server's segment limits leave no room for "
 		           "the control segment");
+		return 0;
+	}
+	if (conn->opts.signal == SHMFRAME_SIGNAL_AUTO && w->max_segments &&
+	    w->max_segments - conn->segments < 1 + SEGMENTS_LEFT_FOR_AUTO) {
+		set_reason(conn, "the server allows %u segments per client: they "
+		           "are kept for a surface and a readback", w->max_segments);
 		return 0;
 	}
 	r = calloc(1, sizeof *r);
@@ -158,12 +169,17 @@ int sfc__choose_signal(struct shmframe_conn *conn)
 	return 0;
 }
 
-void sfc__rings_fd_taken(struct sfc_rings *rings)
+void sfc__rings_fd_taken(struct shmframe_conn *conn)
 {
-	rings->fd_taken = true;
-	/* Entries already there are the next dispatch's; what comes from
-	 * now on comes with a NOTIFY. */
-	(void)sf__ring_sleep(&rings->ev);
+	struct sfc_rings *r = conn->rings;
+
+	r->fd_taken = true;
+	/* What the server puts on the ring from now on comes with a NOTIFY.
+	 * Entries already there may not have, and the program is about to
+	 * poll for them: a SYNC's answer, which follows them, makes the fd
+	 * readable. */
+	if (sf__ring_sleep(&r->ev) && !sfc__sync(conn))
+		sfc__flush(conn);
 }
 
 /* ---- requests ------------------------------------------------------------ */

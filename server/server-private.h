@@ -93,6 +93,7 @@ struct sf_server {
 	                            * oldest first */
 	struct sf_list ring_clients; /* struct sf_client.rings.link: live rings */
 	uint64_t iteration;        /* sfs__server_iterate calls so far */
+	uint64_t polled_ns;        /* when the loop last asked epoll */
 	uint32_t next_client_id;
 	unsigned n_clients;
 	unsigned n_unauth;

@@ -237,7 +237,8 @@ static void expect_connect_error(const struct mode *m, enum shmframe_signal sign
 	shmframe_options_init(&o);
 	o.transport = m->transport;
 	o.shm = m->shm;
-	o.signal = signal;
+	if (signal != SHMFRAME_SIGNAL_AUTO)
+		o.signal = signal;
 	c = shmframe_connect(srv.addr, &o);
 	ASSERT(c != NULL);
 	err = shmframe_conn_error(c);
@@ -267,6 +268,11 @@ TEST(no_rings_from_a_socket_server_or_over_the_socket)
 		shmframe_disconnect(c);
 		expect_connect_error(&shm_modes[k], SHMFRAME_SIGNAL_RING, -ENOTSUP,
 		                     "ring", "ring forced, server socket");
+		/* Forced from the environment alike. */
+		setenv("SHMFRAME_SIGNAL", "ring", 1);
+		expect_connect_error(&shm_modes[k], SHMFRAME_SIGNAL_AUTO, -ENOTSUP,
+		                     "ring", "SHMFRAME_SIGNAL=ring, server socket");
+		unsetenv("SHMFRAME_SIGNAL");
 	}
 	stop();
 
@@ -366,59 +372,85 @@ static void on_released(void *data, struct shmframe_surface *s, uint32_t serial)
  * Every frame must be PRESENTED, every latched buffer but the last
  * RELEASED.
  */
-TEST(a_program_polling_the_fd_gets_every_event)
+static void own_poll_loop(const struct mode *m, const char *what)
 {
 	static const struct shmframe_surface_listener listener = {
 		.presented = on_presented, .released = on_released,
 	};
 	enum { FRAMES = 400 };
+	struct shmframe_conn *c = connect_with(m, SHMFRAME_SIGNAL_AUTO);
+	struct counts n = { 0 };
+	struct shmframe_surface *s;
+	unsigned presented = 0;
+	uint32_t seed = 5;
 
+	expect_signal(c, SHMFRAME_SIGNAL_RING, what);
+	s = shmframe_surface_create(c, W, H, SHMFRAME_FORMAT_ARGB8888, "poll");
+	ASSERT(s != NULL);
+	shmframe_surface_set_listener(s, &listener, &n);
+	while (n.presented < FRAMES) {
+		struct pollfd pfd = { .fd = shmframe_get_fd(c), .events = POLLIN };
+		struct shmframe_buffer *b;
+		int st;
+
+		seed = seed * 1103515245u + 12345u;
+		while (presented < FRAMES &&
+		       presented - n.presented < 1 + (seed >> 16) % 3 &&
+		       (b = shmframe_try_acquire(s)) != NULL) {
+			uint32_t stride;
+			uint32_t *px = shmframe_buffer_pixels(b, &stride);
+
+			px[0] = ++presented;
+			ASSERT_EQ(shmframe_present(s, b, NULL, 0, NULL), 0);
+		}
+		ASSERT(shmframe_flush(c) == 0);
+		if ((seed >> 8) % 4 == 0)
+			usleep((seed >> 4) % 500);
+		st = poll(&pfd, 1, 3000);
+		ASSERT_MSG(st == 1, "%s: poll: nothing for 3 s with %u of %u "
+		           "frames presented (%u PRESENTED, %u RELEASED)", what,
+		           presented, FRAMES, n.presented, n.released);
+		ASSERT_GE(shmframe_dispatch(c), 0);
+	}
+	printf("#   %s: %u PRESENTED, %u RELEASED\n", what, n.presented,
+	       n.released);
+	fflush(stdout);
+	ASSERT_EQ(n.presented, FRAMES);
+	ASSERT_GE(n.released, FRAMES - 1);
+	shmframe_surface_destroy(s);
+	shmframe_disconnect(c);
+}
+
+TEST(a_program_polling_the_fd_gets_every_event)
+{
 	start(NULL);
+	for (size_t k = 0; k < 3; k++)
+		own_poll_loop(&shm_modes[k], shm_modes[k].name);
+	stop();
+}
+
+/*
+ * Both sides spinning before they sleep (--spin-us, SHMFRAME_SPIN_US):
+ * the same frames, pixel-exact, and the same events to a program's own
+ * poll loop; only the time changes.
+ */
+TEST(spinning_sides_lose_nothing)
+{
+	static const char *const args[] = { "--spin-us", "300", NULL };
+
+	start(args);
+	setenv("SHMFRAME_SPIN_US", "300", 1);
 	for (size_t k = 0; k < 3; k++) {
 		struct shmframe_conn *c = connect_with(&shm_modes[k],
 		                                       SHMFRAME_SIGNAL_AUTO);
-		struct counts n = { 0 };
-		struct shmframe_surface *s;
-		unsigned presented = 0;
-		uint32_t seed = 5;
+		char what[64];
 
-		expect_signal(c, SHMFRAME_SIGNAL_RING, "own poll loop");
-		s = shmframe_surface_create(c, W, H, SHMFRAME_FORMAT_ARGB8888,
-		                            "poll");
-		ASSERT(s != NULL);
-		shmframe_surface_set_listener(s, &listener, &n);
-		while (n.presented < FRAMES) {
-			struct pollfd pfd = { .fd = shmframe_get_fd(c),
-			                      .events = POLLIN };
-			struct shmframe_buffer *b;
-			int st;
-
-			seed = seed * 1103515245u + 12345u;
-			while (presented < FRAMES &&
-			       presented - n.presented < 1 + (seed >> 16) % 3 &&
-			       (b = shmframe_try_acquire(s)) != NULL) {
-				uint32_t stride;
-				uint32_t *px = shmframe_buffer_pixels(b, &stride);
-
-				px[0] = ++presented;
-				ASSERT_EQ(shmframe_present(s, b, NULL, 0, NULL), 0);
-			}
-			ASSERT(shmframe_flush(c) == 0);
-			if ((seed >> 8) % 4 == 0)
-				usleep((seed >> 4) % 500);
-			st = poll(&pfd, 1, 3000);
-			ASSERT_MSG(st == 1, "poll: nothing for 3 s with %u of %u "
-			           "frames presented (%u PRESENTED, %u RELEASED)",
-			           presented, FRAMES, n.presented, n.released);
-			ASSERT_GE(shmframe_dispatch(c), 0);
-		}
-		printf("#   %s: %u PRESENTED, %u RELEASED\n", shm_modes[k].name,
-		       n.presented, n.released);
-		fflush(stdout);
-		ASSERT_EQ(n.presented, FRAMES);
-		ASSERT_GE(n.released, FRAMES - 1);
-		shmframe_surface_destroy(s);
+		snprintf(what, sizeof what, "%s, spinning", shm_modes[k].name);
+		expect_signal(c, SHMFRAME_SIGNAL_RING, what);
+		frames_exact(c, W, H, 40, what);
 		shmframe_disconnect(c);
+		own_poll_loop(&shm_modes[k], what);
 	}
+	unsetenv("SHMFRAME_SPIN_US");
 	stop();
 }

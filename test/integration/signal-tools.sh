@@ -53,6 +53,32 @@ run_client "$SF_SEND" --server "$SERVER_UNIX" --transport socket --signal ring \
 grep -q "ring" "$ERR_FILE" || fail "no reason given: $(cat "$ERR_FILE")"
 finish
 
+# SHMFRAME_SIGNAL is the library's variable too: its words (auto, in any
+# case) must not stop a server, whose auto is its default, the rings.
+for word in auto Auto RING; do
+	export SHMFRAME_SIGNAL=$word
+	start_server
+	unset SHMFRAME_SIGNAL
+	send_ok --server "$SERVER_UNIX" "$(img testcard.png)"
+	expect transport=shm signal=ring
+	finish
+done
+export SHMFRAME_SIGNAL=Socket
+start_server
+unset SHMFRAME_SIGNAL
+send_ok --server "$SERVER_UNIX" "$(img testcard.png)"
+expect transport=shm signal=socket
+finish
+# Words neither knows, and spins out of range, are usage errors.
+for args in "--signal bogus" "--spin-us 10001" "--spin-us -1"; do
+	"$SF_SERVER" --display none --listen "unix:$T/bad.sock" $args \
+		>/dev/null 2>"$T/bad.err"
+	rc=$?
+	[ "$rc" -eq 2 ] || fail "shmframe-server $args exited $rc, 2 expected"
+	grep -q "shmframe-server: invalid" "$T/bad.err" ||
+		fail "shmframe-server $args: $(cat "$T/bad.err")"
+done
+
 # A server that does without: auto falls back, ring fails with its reason.
 start_server --signal socket
 send_ok --server "$SERVER_UNIX" --readback "$T/nosig.png" "$(img testcard.png)"

@@ -1061,53 +1061,32 @@ static void scribble(uint8_t *seg, enum scribble what)
 	}
 }
 
-/* What has come on the socket, read without waiting: true at an ERROR
- * (its text in text) or the end of the connection. */
-static bool ended_now(struct rc *c, char *text)
-{
-	uint8_t ev[SF_MAX_MESSAGE];
-
-	while (sf__peer_fill(c->r, 1, 0) != -1) {
-		struct sf_header hdr;
-		int st = sf__peer_next_event(c->r, &hdr, ev, 5000);
-
-		if (st != 1)
-			return true;
-		if (hdr.type == SF_ERROR) {
-			struct sf_error e;
-
-			sf__decode_error(ev, hdr.length, &e, text, NULL);
-			return true;
-		}
-	}
-	return false;
-}
-
 /*
- * Reads the socket until an ERROR or the end of the connection (true), or
- * until SYNC_DONE (false); anything else for 5 s fails the test.  text
- * gets the ERROR's.
+ * Reads the socket, passing over other events: 1 at an ERROR (its text in
+ * text) or the end of the connection, 0 at SYNC_DONE, -1 when nothing
+ * more came within timeout_ms.
  */
-static bool ended_or_synced(struct rc *c, char *text)
+static int socket_outcome(struct rc *c, char *text, int timeout_ms)
 {
 	uint8_t ev[SF_MAX_MESSAGE];
 
 	for (;;) {
 		struct sf_header hdr;
-		int st = sf__peer_next_event(c->r, &hdr, ev, 5000);
+		int st;
 
-		ASSERT_MSG(st != -1, "neither an ERROR, the end of the "
-		           "connection nor SYNC_DONE in 5 s");
+		if (sf__peer_fill(c->r, 1, timeout_ms) == -1)
+			return -1;
+		st = sf__peer_next_event(c->r, &hdr, ev, 5000);
 		if (st != 1)
-			return true;
+			return 1;
 		if (hdr.type == SF_ERROR) {
 			struct sf_error e;
 
 			sf__decode_error(ev, hdr.length, &e, text, NULL);
-			return true;
+			return 1;
 		}
 		if (hdr.type == SF_SYNC_DONE)
-			return false;
+			return 0;
 	}
 }
 
@@ -1161,18 +1140,22 @@ TEST(scribbling_over_the_control_segment_harms_nobody_else)
 				              "scribbled over");
 				last = now_ns();
 			}
-			ended = ended_now(&c, text);
+			ended = socket_outcome(&c, text, 0) == 1;
 		}
 		kill(scribbler, SIGKILL);
 		waitpid(scribbler, NULL, 0);
 		if (!ended) {
 			struct sf_sync m = { .serial = 3 };
 			uint8_t buf[64];
+			int st;
 			size_t n = sf__peer_encode(buf, sizeof buf, SF_SYNC, &m,
 			                           sizeof m, NULL, 0);
 
 			raw_send(c.r, buf, n);
-			ended = ended_or_synced(&c, text);
+			st = socket_outcome(&c, text, 5000);
+			ASSERT_MSG(st != -1, "neither an ERROR, the end of the "
+			           "connection nor SYNC_DONE in 5 s");
+			ended = st == 1;
 			if (!ended)
 				snprintf(text, sizeof text, "still served: an "
 				         "entry numbered ahead waits");

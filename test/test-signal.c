@@ -50,9 +50,9 @@ static const struct mode socket_mode = {
 	"socket", SHMFRAME_TRANSPORT_SOCKET, SHMFRAME_SHM_ANY, "socket",
 };
 
-/* A connection that must work, on this transport, with this signalling
- * asked for (AUTO: the options' default, which $SHMFRAME_SIGNAL sets). */
-static struct shmframe_conn *connect_with(const struct mode *m,
+/* A connection on this transport with this signalling asked for (AUTO:
+ * the options' default, which $SHMFRAME_SIGNAL sets), failed or not. */
+static struct shmframe_conn *connect_mode(const struct mode *m,
                                           enum shmframe_signal signal)
 {
 	struct shmframe_options o;
@@ -66,6 +66,15 @@ static struct shmframe_conn *connect_with(const struct mode *m,
 		o.signal = signal;
 	c = shmframe_connect(srv.addr, &o);
 	ASSERT(c != NULL);
+	return c;
+}
+
+/* ... that must work. */
+static struct shmframe_conn *connect_with(const struct mode *m,
+                                          enum shmframe_signal signal)
+{
+	struct shmframe_conn *c = connect_mode(m, signal);
+
 	ASSERT_MSG(shmframe_conn_error(c) == 0, "%s: connect: %s (%s)", m->name,
 	           shmframe_strerror(shmframe_conn_error(c)),
 	           shmframe_last_error(c));
@@ -230,18 +239,9 @@ TEST(socket_signalling_when_told_so)
 static void expect_connect_error(const struct mode *m, enum shmframe_signal signal,
                                  int want, const char *says, const char *what)
 {
-	struct shmframe_options o;
-	struct shmframe_conn *c;
-	int err;
+	struct shmframe_conn *c = connect_mode(m, signal);
+	int err = shmframe_conn_error(c);
 
-	shmframe_options_init(&o);
-	o.transport = m->transport;
-	o.shm = m->shm;
-	if (signal != SHMFRAME_SIGNAL_AUTO)
-		o.signal = signal;
-	c = shmframe_connect(srv.addr, &o);
-	ASSERT(c != NULL);
-	err = shmframe_conn_error(c);
 	printf("#   %-28s %s\n", what, shmframe_last_error(c));
 	fflush(stdout);
 	ASSERT_MSG(err == want, "%s: %s, %s expected", what, shmframe_strerror(err),

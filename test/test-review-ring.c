@@ -457,6 +457,7 @@ TEST(a_server_that_never_stops_filling_the_event_ring_cannot_hold_dispatch)
 	ASSERT(WIFEXITED(status));
 	printf("#   one shmframe_dispatch() handled at most %d events%s\n",
 	       WEXITSTATUS(status), WEXITSTATUS(status) == 255 ? " or more" : "");
+	fflush(stdout);
 	/* One ring's worth, and the SYNC_DONE and the like: not all that a
 	 * server can write while the call runs. */
 	ASSERT_GT(WEXITSTATUS(status), 0);

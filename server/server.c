@@ -56,6 +56,17 @@ static int min_timeout(int a, int b)
 	return a < b ? a : b;
 }
 
+/* How long the sockets wait at most for a look while spinning keeps the
+ * server busy with rings. */
+#define BUSY_LOOK_NS (4u * 1000u * 1000u)
+
+static uint64_t busy_look_ns(const struct sf_server *server)
+{
+	uint64_t spin = (uint64_t)server->spin_us * 1000u;
+
+	return spin > BUSY_LOOK_NS ? spin : BUSY_LOOK_NS;
+}
+
 int sfs__server_iterate(struct sf_server *server, int max_wait_ms)
 {
 	struct sf_list turn;
@@ -74,12 +85,13 @@ int sfs__server_iterate(struct sf_server *server, int max_wait_ms)
 	 * sleeping, so that a client pushing one KICKs. */
 	timeout = sfs__rings_before_wait(server, timeout);
 
-	/* With spinning on, the sockets may already wait spin_us for the
-	 * loop's next look: a turn with nothing to wait for skips the look
-	 * as long, so that frames coming through the rings cost no syscall
-	 * while the server is busy with them. */
+	/* With spinning on, a turn with nothing to wait for (ring work, a
+	 * backlog) skips epoll while it looked less than BUSY_LOOK_NS (or
+	 * spin_us, if longer) ago, so that frames coming through the rings
+	 * cost no syscall while the server is busy with them; the sockets
+	 * still get a look that often. */
 	if (timeout == 0 && server->spin_us &&
-	    sfs__now_ns() - server->polled_ns < (uint64_t)server->spin_us * 1000u) {
+	    sfs__now_ns() - server->polled_ns < busy_look_ns(server)) {
 		n = 0;
 	} else {
 		n = sfs__loop_wait(server->loop, timeout);

@@ -211,9 +211,11 @@ struct shmframe_options {
 	 * ("auto", "ring" or "socket"), else AUTO. */
 	enum shmframe_signal signal;
 	/* Since 1.2.  With rings, how long (microseconds, at most 10000) a
-	 * blocking call looks at the ring before it sleeps in poll().  0: the
-	 * value of $SHMFRAME_SPIN_US when it is set, else 0 on machines with
-	 * fewer than 4 online CPUs and 50 on the others. */
+	 * blocking call looks at the ring before it sleeps in poll(); 0: not
+	 * at all, as before 1.2.  The default (shmframe_options_init, or a
+	 * program whose struct ends before this member) is $SHMFRAME_SPIN_US
+	 * when it is set, else 0 on machines with fewer than 4 online CPUs
+	 * and 50 on the others. */
 	unsigned spin_us;
 };
 

@@ -130,6 +130,11 @@ struct sfc_rings {
 	struct sf_ring req;     /* requests: we produce */
 	struct sf_ring ev;      /* events: we consume */
 	unsigned spin_us;       /* looking at ev before sleeping in poll() */
+	/* The last KICK was for the entries up to kick_pos (req's index);
+	 * until the server's tail passes it, that KICK is still to wake it,
+	 * and whatever comes meanwhile is seen when it does. */
+	bool kicked;
+	uint32_t kick_pos;
 	/* The program waits on the fd: ev's sleeping word stays set, so
 	 * that every event the server puts there comes with a NOTIFY. */
 	bool fd_taken;
@@ -213,8 +218,9 @@ int sfc__options_take(struct shmframe_options *o,
 /* Logs the environment variables that name no value (options_init, which
  * read them, has nowhere to log). */
 void sfc__options_log_env(struct shmframe_conn *conn);
-/* The spin bound of a ring connection: the option, else
- * $SHMFRAME_SPIN_US, else by the number of CPUs; at most 10000 us. */
+/* The spin bound of a ring connection: the option (whose default
+ * options_init took from $SHMFRAME_SPIN_US or the number of CPUs), at
+ * most 10000 us. */
 unsigned sfc__options_spin_us(struct shmframe_conn *conn);
 
 /* io.c: the byte queues and the socket.  Nothing here runs callbacks. */

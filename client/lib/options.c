@@ -49,6 +49,34 @@ static int env_value(const struct env_choice *c)
 	return -1;
 }
 
+/* $SHMFRAME_SPIN_US as a number: 1 and *us when it is one, 0 when unset,
+ * -1 when it is not a number of microseconds. */
+static int env_spin_us(unsigned *us)
+{
+	const char *env = getenv("SHMFRAME_SPIN_US");
+	unsigned long v;
+	char *end;
+
+	if (!env)
+		return 0;
+	errno = 0;
+	v = strtoul(env, &end, 10);
+	if (!*env || *end || errno || env[0] == '-' || env[0] == '+')
+		return -1;
+	*us = v > SPIN_US_MAX ? SPIN_US_MAX : (unsigned)v;
+	return 1;
+}
+
+/* The spin a connection gets unless the program says otherwise. */
+static unsigned default_spin_us(void)
+{
+	unsigned us;
+
+	if (env_spin_us(&us) > 0)
+		return us;
+	return sysconf(_SC_NPROCESSORS_ONLN) < SPIN_MIN_CPUS ? 0 : SPIN_US_DEFAULT;
+}
+
 static void log_bad_env(struct shmframe_conn *conn, const struct env_choice *c)
 {
 	if (env_value(c) < 0)
@@ -102,6 +130,7 @@ SHMFRAME_EXPORT void shmframe_options_init_sized(struct shmframe_options *opts,
 		d.signal = (enum shmframe_signal)env_value(&signal_env);
 	d.shm = SHMFRAME_SHM_ANY;
 	d.buffers = 3;
+	d.spin_us = default_spin_us();
 	/* Bytes past what this library knows are a newer program's members,
 	 * whose zero means "as before". */
 	memset(opts, 0, size);
@@ -130,24 +159,14 @@ void sfc__options_log_env(struct shmframe_conn *conn)
 {
 	log_bad_env(conn, &transport_env);
 	log_bad_env(conn, &signal_env);
+	if (env_spin_us(&(unsigned){ 0 }) < 0)
+		sfc__log(conn, SHMFRAME_LOG_INFO, "ignoring SHMFRAME_SPIN_US=%s: "
+		        "not a number of microseconds", getenv("SHMFRAME_SPIN_US"));
 }
 
 unsigned sfc__options_spin_us(struct shmframe_conn *conn)
 {
-	const char *env = getenv("SHMFRAME_SPIN_US");
-	unsigned long v = conn->opts.spin_us;
-	char *end;
+	unsigned v = conn->opts.spin_us;
 
-	if (v == 0 && env) {
-		errno = 0;
-		v = strtoul(env, &end, 10);
-		if (!*env || *end || errno || env[0] == '-' || env[0] == '+') {
-			sfc__log(conn, SHMFRAME_LOG_INFO, "ignoring SHMFRAME_SPIN_US=%s: "
-			        "not a number of microseconds", env);
-			env = NULL;
-		}
-	}
-	if (conn->opts.spin_us == 0 && !env)
-		v = sysconf(_SC_NPROCESSORS_ONLN) < SPIN_MIN_CPUS ? 0 : SPIN_US_DEFAULT;
-	return v > SPIN_US_MAX ? SPIN_US_MAX : (unsigned)v;
+	return v > SPIN_US_MAX ? SPIN_US_MAX : v;
 }

@@ -199,11 +199,29 @@ int sfc__ring_request(struct shmframe_conn *conn, const void *msg, size_t len)
 	conn->requests++;
 	if (sf__ring_consumer_asleep(&r->req)) {
 		struct sf_header kick = { 0 };
-		int err = sfc__request(conn, SF_KICK, &kick, sizeof kick, NULL, 0);
+		int err;
 
+		/* The server says it sleeps, but it may be one we already
+		 * woke that has not cleared its word yet: read its tail after
+		 * the word (the fence in sf__ring_consumer_asleep orders it).
+		 * While that KICK's entries are not all taken, the server has
+		 * yet to take them and then look at the head again before it
+		 * sleeps (PROTOCOL.md, "Sleeping and waking"): it will find
+		 * this entry by itself. */
+		if (sf__ring_room(&r->req) < 0)
+			return sfc__protocol_error(conn, "the server's tail of the "
+			                           "request ring is impossible "
+			                           "(behind its last one or past our "
+			                           "head)");
+		if (r->kicked && (int32_t)(r->req.peer - r->kick_pos) < 0)
+			goto flush;
+		err = sfc__request(conn, SF_KICK, &kick, sizeof kick, NULL, 0);
 		if (err)
 			return err;
+		r->kicked = true;
+		r->kick_pos = r->req.pos;
 	}
+flush:
 	/* A request still queued for the socket is numbered before this
 	 * entry, which the server takes only after it: it goes out now. */
 	if (sf__out_pending(&conn->out)) {

@@ -25,7 +25,6 @@
  * and compared pixel by pixel.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,33 +229,30 @@ static int frame_one(struct sfm *s, struct shmframe_buffer *buf, int render,
 	return 0;
 }
 
-/* Dispatches until the latest frame's PRESENTED has arrived. */
+/*
+ * Waits until the latest frame's PRESENTED has arrived, through round
+ * trips (each one handles the events that come before its answer), not by
+ * polling the connection's fd: once a program has taken the fd
+ * (shmframe_get_fd) the server writes to the socket for every event, and
+ * a ring row would no longer measure the rings.
+ */
 static int wait_last_presented(struct sfm *s)
 {
 	uint64_t deadline = bench_now_ns() + SETTLE_NS;
 
 	while (s->have_last && !s->last_presented) {
-		struct pollfd pfd = { .fd = shmframe_get_fd(s->conn), .events = POLLIN };
-		uint64_t now;
-		int rc;
+		int rc = shmframe_dispatch(s->conn);
 
-		rc = shmframe_dispatch(s->conn);
 		if (rc < 0)
 			return fail_conn(s, "dispatch", rc);
-		if (rc > 0)
-			continue;
-		rc = shmframe_flush(s->conn);
-		if (rc == -EAGAIN)
-			pfd.events |= POLLOUT;
-		else if (rc < 0)
-			return fail_conn(s, "flush", rc);
-		now = bench_now_ns();
-		if (now >= deadline)
+		if (s->last_presented)
+			break;
+		if (bench_now_ns() >= deadline)
 			return bench_client_fail(s->c, "frame %u was never "
 			                         "reported presented", s->last_serial);
-		if (poll(&pfd, 1, (int)((deadline - now) / 1000000u) + 1) < 0 &&
-		    errno != EINTR)
-			return bench_client_fail(s->c, "poll: %s", strerror(errno));
+		rc = shmframe_roundtrip(s->conn);
+		if (rc < 0)
+			return fail_conn(s, "round trip", rc);
 	}
 	return 0;
 }
@@ -391,7 +387,8 @@ static int sfm_setup(struct bench_client *c)
 	         "shm" : "socket");
 	snprintf(c->shm, sizeof(c->shm), "%s",
 	         bench_shm_kind_name(shmframe_shm_kind(s->conn)));
-	c->server_pid = bench_peer_pid(shmframe_get_fd(s->conn));
+	/* Known to the run, not asked of the socket (see above). */
+	c->server_pid = job->spin_us ? c->cfg->spin_server_pid : c->cfg->server_pid;
 	s->inline_pixels = shmframe_transport(s->conn) == SHMFRAME_TRANSPORT_SOCKET;
 	if (check_signal(s) < 0)
 		return -1;

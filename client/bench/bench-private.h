@@ -66,6 +66,7 @@ struct bench_job {
 struct bench_config {
 	const char *server_addr;  /* shmframe server the clients connect to */
 	const char *spin_server_addr; /* the one for rows with spin_us */
+	pid_t server_pid, spin_server_pid; /* their processes, 0: unknown */
 	const char *x11_display;  /* X display for the x11 modes, or NULL */
 	unsigned buffers;         /* buffers in flight per client */
 	uint64_t frames;          /* frames per pass, 0: no limit */
@@ -252,6 +253,10 @@ double bench_percentile(float *v, size_t n, double p);
 double bench_median(double *v, size_t n);
 /* Pid of the peer of a connected Unix socket, 0 when unknown. */
 pid_t bench_peer_pid(int fd);
+/* Pid of the process listening on a "unix:PATH" address (found by
+ * connecting and hanging up at once), 0 when unknown or another kind of
+ * address. */
+pid_t bench_addr_pid(const char *addr);
 
 /* bench-sys.c: syscalls and sleeps of a process, counted as
  * `perf stat -e raw_syscalls:sys_enter` counts them (the tracepoint

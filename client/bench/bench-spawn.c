@@ -178,7 +178,7 @@ int bench_server_start(struct bench_server *s, long spin_us, char *err,
                        size_t errlen)
 {
 	char bin[PATH_MAX], line[512], spin[24];
-	const char *argv[8] = { NULL };
+	const char *argv[10] = { NULL };
 	struct sf_spawned child;
 	size_t argc = 0;
 	int rc;
@@ -194,6 +194,12 @@ int bench_server_start(struct bench_server *s, long spin_us, char *err,
 	argv[argc++] = bin;
 	argv[argc++] = "--display";
 	argv[argc++] = "none";
+	/* Rings offered whatever $SHMFRAME_SIGNAL says: each client asks
+	 * for its row's path itself. */
+	if (server_has_option(bin, "--signal")) {
+		argv[argc++] = "--signal";
+		argv[argc++] = "ring";
+	}
 	if (spin_us >= 0 && server_has_option(bin, "--spin-us")) {
 		snprintf(spin, sizeof(spin), "%ld", spin_us);
 		argv[argc++] = "--spin-us";

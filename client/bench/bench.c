@@ -179,12 +179,18 @@ static void usage(FILE *f)
 "(voluntary context switches, each one a wake-up), in a second table.\n"
 "shmframe-bench-syscalls (beside this program) lists them by name.\n"
 "\n"
+"With several clients a rate is all their frames over the time from the\n"
+"first one's start to the last one's end (each one's own rate is in the\n"
+"line below the table), and render only is -: render-limit with as many\n"
+"clients is what they draw together.\n"
+"\n"
 "Latencies, from just before the frame is handed over: present->release\n"
 "until the buffer may be drawn into again (for the socket modes and\n"
 "PutImage: once its bytes are in the socket), present->presented until the\n"
 "server reports it shown (socket-limit: the ack; X: the round trip).  CPU\n"
 "per frame: the clients' (getrusage) and the receiving process's\n"
-"(/proc/PID/task/*/schedstat; the server's pid from SO_PEERCRED).\n"
+"(/proc/PID/task/*/schedstat; the server's pid: ours, or with --server\n"
+"unix:PATH the listener's, from SO_PEERCRED).\n"
 "\n"
 "Checks: every frame carries a tag in its first pixel, checked where it\n"
 "lands (the buffer's on its return, the receiver's for socket-limit, the\n"
@@ -1202,6 +1208,7 @@ int main(int argc, char **argv)
 		if (is_shmframe(rows[i].job.mode)) {
 			if (o.server) {
 				cfg.server_addr = cfg.spin_server_addr = o.server;
+				cfg.server_pid = cfg.spin_server_pid = bench_addr_pid(o.server);
 				break;
 			}
 			/* Spinning off, so that the other rows are not measured
@@ -1213,11 +1220,14 @@ int main(int argc, char **argv)
 				goto out;
 			}
 			cfg.server_addr = server.addr;
+			cfg.server_pid = server.pid;
 			/* Without it only the ring+spin rows fail. */
 			if (want_spinner &&
 			    bench_server_start(&spinner, (long)o.spin_us, spin_err,
-			                       sizeof(spin_err)) == 0)
+			                       sizeof(spin_err)) == 0) {
 				cfg.spin_server_addr = spinner.addr;
+				cfg.spin_server_pid = spinner.pid;
+			}
 			break;
 		}
 	if (o.x11) {

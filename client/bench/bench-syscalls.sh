@@ -192,36 +192,50 @@ parse() { # tool file
 	fi
 }
 
+# The bench's one row, counted into file by $tool.
+run_client() { # file path frames
+	name=$2
+	frames_=$3
+	extra=
+	if [ "$name" = ring+spin ]; then extra="--spin-us $spin"; fi
+	set -f # the names of --all-names are perf's pattern, not files
+	if [ "$tool" = perf ]; then
+		# shellcheck disable=SC2086
+		set -- perf stat -x, -o "$1" $events --
+	else
+		set -- strace -f -c -o "$1" --
+	fi
+	set +f
+	# shellcheck disable=SC2086
+	if ! "$@" "$bench" --server "unix:$tmp/$name.sock" --mode shm-latch \
+		--size "$size" --buffers "$buffers" --clients 1 --damage full \
+		--frames "$frames_" --repeat 1 --warmup 0 --e2e-only \
+		--signal "$name" $extra >"$tmp/bench.out" 2>&1; then
+		cat "$tmp/bench.out" >&2
+		die "shmframe-bench failed ($name, $frames_ frames)"
+	fi
+}
+
 # Runs the client once: counts into $tmp/c.$tag and $tmp/s.$tag, the
 # server's sleeps into $tmp/w.$tag.
 run_once() { # path frames tag
-	name=$1
-	spid=$(eval echo "\$pid_$(echo "$name" | tr '+' '_')")
-	sig=$name
-	extra=
-	if [ "$name" = ring+spin ]; then extra="--spin-us $spin"; fi
+	spid=$(eval echo "\$pid_$(echo "$1" | tr '+' '_')")
 	w0=$(sleeps "$spid")
 	if [ "$tool" = perf ]; then
 		rm -f "$tmp/ctl" "$tmp/ack"
 		mkfifo "$tmp/ctl" "$tmp/ack"
 		# Stopped until told: it counts from the moment we know it does.
+		set -f
 		# shellcheck disable=SC2086
 		perf stat -x, -o "$tmp/s.$3" -D -1 \
 			--control "fifo:$tmp/ctl,$tmp/ack" $events -p "$spid" \
 			2>"$tmp/perf.err" &
 		counter=$!
+		set +f
 		exec 8>"$tmp/ctl" 9<"$tmp/ack"
 		echo enable >&8
 		read -r _ <&9
-		# shellcheck disable=SC2086
-		if ! perf stat -x, -o "$tmp/c.$3" $events -- \
-			"$bench" --server "unix:$tmp/$name.sock" --mode shm-latch \
-			--size "$size" --buffers "$buffers" --clients 1 --damage full \
-			--frames "$2" --repeat 1 --warmup 0 --e2e-only --signal "$sig" \
-			$extra >"$tmp/bench.out" 2>&1; then
-			cat "$tmp/bench.out" >&2
-			die "shmframe-bench failed ($name, $2 frames)"
-		fi
+		run_client "$tmp/c.$3" "$1" "$2"
 		sleep 0.2 # the server's end of the connection, in every run alike
 		echo disable >&8
 		read -r _ <&9
@@ -235,15 +249,7 @@ run_once() { # path frames tag
 			[ $i -lt 200 ] || die "strace did not attach: $(cat "$tmp/strace.err")"
 			sleep 0.05
 		done
-		# shellcheck disable=SC2086
-		if ! strace -f -c -o "$tmp/c.$3" -- \
-			"$bench" --server "unix:$tmp/$name.sock" --mode shm-latch \
-			--size "$size" --buffers "$buffers" --clients 1 --damage full \
-			--frames "$2" --repeat 1 --warmup 0 --e2e-only --signal "$sig" \
-			$extra >"$tmp/bench.out" 2>&1; then
-			cat "$tmp/bench.out" >&2
-			die "shmframe-bench failed ($name, $2 frames)"
-		fi
+		run_client "$tmp/c.$3" "$1" "$2"
 		sleep 0.2
 	fi
 	# SIGINT: both write their counts and exit.
@@ -311,15 +317,16 @@ for s in $signals; do
 		names=$(awk '$1 != "TOTAL" && ($2 >= 0.005 || $2 <= -0.005)' "$tmp/pf" |
 			sort -k2,2 -g -r | awk '{ printf "%s%s %.3f", (NR > 1 ? ", " : ""), $1, $2 }')
 		printf '%-10s %-7s %9.3f  %s\n' "$s" "$side" "$total" "${names:--}"
-		eval "total_$(echo "$s" | tr '+' '_')_$side=$total"
-		kv="$kv ${s}_${side}=$total"
+		v=$(echo "$s" | tr '+' '_')
+		eval "total_${v}_$side=$total"
+		kv="$kv ${v}_${side}=$total"
 	done
 	w=$(wakes "$s")
 	what="the server's voluntary context switches"
 	[ "$tool" = perf ] || what="$what (strace's stops count too: no measure of wake-ups)"
 	printf '%-10s %-7s %9.3f  %s\n' "$s" "wakes" "$w" "$what"
-	eval "wakes_$(echo "$s" | tr '+' '_')=$w"
-	kv="$kv ${s}_server_wakes=$w"
+	eval "wakes_$v=$w"
+	kv="$kv ${v}_server_wakes=$w"
 done
 
 # The issue's targets for this row, reported, never asserted.

@@ -123,15 +123,17 @@ int sfs__client_read(struct sf_client *c, const struct sf_in_read *how,
 	return 1;
 }
 
-/* Only a memfd PROBE or ATTACH_SEGMENT takes an fd (one).  Decided from
- * the raw bytes, have of them (one whose kind has not come yet may still
- * take one): a message too malformed to say fails its decoding. */
+/* Only a memfd PROBE, ATTACH_SEGMENT or ATTACH_CONTROL takes an fd
+ * (one).  Decided from the raw bytes, have of them (one whose kind has
+ * not come yet may still take one): a message too malformed to say fails
+ * its decoding. */
 static unsigned fds_taken(const uint8_t *msg, size_t have,
                           const struct sf_header *hdr)
 {
 	const size_t kind_at = offsetof(struct sf_segment_msg, kind);
 
-	if ((hdr->type != SF_PROBE && hdr->type != SF_ATTACH_SEGMENT) ||
+	if ((hdr->type != SF_PROBE && hdr->type != SF_ATTACH_SEGMENT &&
+	     hdr->type != SF_ATTACH_CONTROL) ||
 	    hdr->length != sizeof(struct sf_segment_msg))
 		return 0;
 	if (have <= kind_at)
@@ -145,7 +147,7 @@ static unsigned fds_taken(const uint8_t *msg, size_t have,
  * were taken or refused): more than it can take fail the client now,
  * instead of waiting for a message that may take a timeout period per
  * 64 KiB to complete.  It takes one when it can still turn out to be a
- * memfd PROBE or ATTACH_SEGMENT.
+ * memfd PROBE, ATTACH_SEGMENT or ATTACH_CONTROL.
  */
 int sfs__client_fds_check_partial(struct sf_client *c)
 {

@@ -220,6 +220,7 @@ int sfs__client_create(struct sf_server *server, int fd, bool is_unix)
 	list_init(&c->backlog_link);
 	list_init(&c->flush_link);
 	list_init(&c->fd_wait_link);
+	list_init(&c->rings.link);
 	sfs__out_init(c);
 	list_init(&c->res.segments);
 	list_init(&c->res.surfaces);
@@ -271,6 +272,7 @@ static void release_resources(struct sf_client *c)
 	while (!list_empty(&c->res.segments))
 		sfs__shmseg_detach(list_first(&c->res.segments, struct sf_shmseg,
 		                              link));
+	sfs__rings_stop(c);
 	sf__fdq_clear(&c->in.q.fdq);
 	c->in.paused = false;
 }
@@ -414,6 +416,8 @@ void sfs__client_flush(struct sf_client *c)
 {
 	int err;
 
+	/* Before it leaves the list: a NOTIFY queued now is written now. */
+	sfs__ring_notify(c);
 	list_remove(&c->flush_link);
 	if (c->fd < 0)
 		return;
@@ -471,6 +475,8 @@ static void client_event(struct sf_watch *w, uint32_t events)
 			sfs__input_drain(c);
 		else if (list_empty(&c->backlog_link))
 			sfs__input_handle(c);
+		else
+			c->in.readable = true;
 		/* Else its turn comes from the backlog in this iteration, and
 		 * reads the socket too: one turn per iteration, not two while
 		 * the others get one. */

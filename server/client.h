@@ -10,6 +10,7 @@
  *   deadlines.c   slow senders, HELLO and closing deadlines
  *   output.c      the output queue
  *   inflight.c    what counts as in flight (max_inflight)
+ *   ring.c        the control segment: requests and events on its rings
  */
 #ifndef SHMFRAME_SERVER_CLIENT_H
 #define SHMFRAME_SERVER_CLIENT_H
@@ -23,9 +24,11 @@
 #include "connection.h"
 #include "fdpass.h"
 #include "list.h"
+#include "ring.h"
 #include "wire.h"
 
 struct sf_server;
+struct sf_shmseg;
 struct sf_surface;
 
 /* Names and titles come from peers as any bytes they like, and go to the
@@ -56,6 +59,10 @@ struct sfs_input {
 	bool paused;                  /* an inline readback is streaming out */
 	bool eof;
 	uint64_t discarded;           /* CLOSING: input bytes thrown away */
+	/* On the backlog: the loop reported the socket readable in this
+	 * iteration, so its turn reads it (else the turn would only cost a
+	 * recvmsg that finds nothing). */
+	bool readable;
 };
 
 /* The request being handled, for its ERROR. */
@@ -95,6 +102,9 @@ struct sfs_output {
 	uint16_t deferred_type;       /* request it happened in, 0: none */
 	char deferred_text[160];
 	bool shut_wr;
+	/* Events numbered so far, on the socket or the event ring: WELCOME
+	 * is 1 (PROTOCOL.md, "Numbering and order"). */
+	uint32_t sequence;
 };
 
 /* An answer in the output queue: where it ends, in out.q.queued terms, and
@@ -122,6 +132,26 @@ struct sfs_resources {
 	 * image taken over, readbacks into a segment): a wakeup stops the
 	 * client's requests at COPY_BUDGET of them (input.c). */
 	uint64_t copied;
+};
+
+/* The control segment and its rings (ring.c), live once ATTACH_CONTROL
+ * was answered OK, until the client's resources are released. */
+struct sfs_rings {
+	struct sf_list link;          /* server->ring_clients while live */
+	struct sf_shmseg *control;    /* NULL: no rings */
+	struct sf_ring req;           /* we consume */
+	struct sf_ring ev;            /* we produce */
+	bool offered;                 /* WELCOME had SF_CAP_RING */
+	/* The oldest request on the ring, numbered blocked_seq, was found
+	 * numbered past the next request, a socket message not handled yet:
+	 * the ring waits for the socket (which wakes the loop by itself)
+	 * until req.sequence catches up. */
+	bool blocked;
+	uint32_t blocked_seq;
+	/* Events were pushed since the last look at whether the client
+	 * sleeps (sfs__ring_notify). */
+	bool notify;
+	uint64_t notified;            /* server->iteration of the last NOTIFY */
 };
 
 struct sf_client {
@@ -160,6 +190,7 @@ struct sf_client {
 	struct sfs_output out;
 	struct sfs_inflight inflight;
 	struct sfs_resources res;
+	struct sfs_rings rings;
 };
 
 /* ---- client.c: life cycle --------------------------------------------- */
@@ -275,6 +306,11 @@ void sfs__out_init(struct sf_client *c);
  * client was failed (output over max_output). */
 int sfs__out_message(struct sf_client *c, uint16_t type, void *fixed,
                     size_t fixed_size, const void *tail, size_t tail_len);
+/* Fails the client at its next safe point (after the request being
+ * handled, or when its output is flushed) with code and text; the ERROR
+ * names the request being handled when blame_request is set. */
+void sfs__out_defer_error(struct sf_client *c, uint32_t code, const char *text,
+                          bool blame_request);
 /* Queues rect of the surface's pixels, streamed from the surface as the
  * socket drains.  Stops the client's input until the rows are out. */
 int sfs__out_rows(struct sf_client *c, struct sf_surface *s,
@@ -312,5 +348,29 @@ void sfs__inflight_written(struct sf_client *c);
 void sfs__inflight_forget(struct sf_client *c, uint32_t surface);
 /* The output queue was thrown away: nothing is in flight any longer. */
 void sfs__inflight_clear(struct sf_client *c);
+
+/* ---- ring.c: the control segment and its rings ------------------------ */
+
+/* The control segment seg (one reference, counted against the client's
+ * segments and mapped bytes) is proved: its rings are live from now on. */
+void sfs__rings_start(struct sf_client *c, struct sf_shmseg *seg);
+/* Releases the control segment, if any (every way a client ends). */
+void sfs__rings_stop(struct sf_client *c);
+/* Before each socket message: handles the oldest ring request when it is
+ * the next in sequence (*msgs counts it).  1 when one was handled, 0 when
+ * the next request is on the socket (or nothing is waiting), -1 when the
+ * client was failed. */
+int sfs__ring_take_request(struct sf_client *c, unsigned *msgs);
+/* True when the request ring holds an entry that can be handled now (or
+ * a broken head, which fails the client). */
+bool sfs__ring_has_work(struct sf_client *c);
+/* Sends an event (RELEASE or PRESENTED, fixed_size bytes at fixed) on
+ * the event ring when it is live and has room, else on the socket
+ * (sfs__out_message).  0, or -1 when the client was or will be failed. */
+int sfs__ring_event(struct sf_client *c, uint16_t type, void *fixed,
+                   size_t fixed_size);
+/* Before the client's output is written: events were pushed and the
+ * client says it sleeps: queues NOTIFY (at most one per iteration). */
+void sfs__ring_notify(struct sf_client *c);
 
 #endif

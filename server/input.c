@@ -7,6 +7,9 @@
  * until COPY_BUDGET bytes of pixels were copied; a client with
  * complete messages left in its buffer goes on the server's backlog and
  * gets its next turn after the others had theirs.
+ *
+ * Requests on a client's request ring (ring.c) are taken here too, in the
+ * one order of its requests, and count against the same budgets.
  */
 #include <errno.h>
 #include <string.h>
@@ -80,10 +83,18 @@ static int process_buffered(struct sf_client *c, unsigned *msgs,
 		const uint8_t *msg = c->in.q.data + c->in.q.start;
 		struct sf_header hdr;
 		const char *why = "";
+		int r;
+
+		/* The ring's oldest request first when it is the next one;
+		 * else the socket's next message is. */
+		r = sfs__ring_take_request(c, msgs);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			continue;
 		/* Malformed is against the protocol's limit; a well-formed
 		 * message over the one we announced is LIMIT. */
-		int r = sf__header_check(msg, avail, SF_MAX_MESSAGE, &hdr, &why);
-
+		r = sf__header_check(msg, avail, SF_MAX_MESSAGE, &hdr, &why);
 		if (r == 0) {
 			partial = true;
 			break;
@@ -188,13 +199,15 @@ static int read_messages(struct sf_client *c, size_t *budget_used)
 	return c->in.q.short_read ? 2 : 1;
 }
 
-/* The main input routine: pixels, messages, reads, within the budgets. */
-static void handle_input_budgeted(struct sf_client *c)
+/* The main input routine: pixels, messages, reads, within the budgets.
+ * read_socket: whether the socket may have bytes (else the turn only
+ * handles what is buffered and what is on the ring). */
+static void handle_input_budgeted(struct sf_client *c, bool read_socket)
 {
 	unsigned msgs = 0;
 	size_t read_bytes = 0, pixel_bytes = 0;
 	uint64_t copied0 = c->res.copied;
-	bool drained = false;
+	bool drained = !read_socket;
 	int r;
 
 	while (c->fd >= 0 && c->state != SF_CLIENT_CLOSING) {
@@ -219,8 +232,9 @@ static void handle_input_budgeted(struct sf_client *c)
 		    pixel_bytes >= SF_PAYLOAD_BUDGET ||
 		    c->res.copied - copied0 >= COPY_BUDGET) {
 			/* The socket may be quiet while complete messages wait in
-			 * the buffer: make sure they get a turn. */
-			if (sfs__input_has_message(c) && list_empty(&c->backlog_link))
+			 * the buffer, or on the ring: make sure they get a turn. */
+			if ((sfs__input_has_message(c) || sfs__ring_has_work(c)) &&
+			    list_empty(&c->backlog_link))
 				list_append(&c->server->backlog, &c->backlog_link);
 			return;
 		}
@@ -238,7 +252,7 @@ static void handle_input_budgeted(struct sf_client *c)
 
 void sfs__input_handle(struct sf_client *c)
 {
-	handle_input_budgeted(c);
+	handle_input_budgeted(c, true);
 	sfs__slow_update(c);
 }
 
@@ -284,8 +298,16 @@ void sfs__input_drain(struct sf_client *c)
 
 void sfs__client_resume(struct sf_client *c)
 {
+	/* The loop ran before the backlog's turns: a socket it did not
+	 * report readable has nothing to read (a turn given for requests on
+	 * the ring would otherwise cost a recvmsg that finds nothing). */
+	bool readable = c->in.readable;
+
+	c->in.readable = false;
 	list_remove(&c->backlog_link);
-	if (c->fd >= 0 && c->state != SF_CLIENT_CLOSING && !c->in.paused)
-		sfs__input_handle(c);
+	if (c->fd >= 0 && c->state != SF_CLIENT_CLOSING && !c->in.paused) {
+		handle_input_budgeted(c, readable);
+		sfs__slow_update(c);
+	}
 }
 

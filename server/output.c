@@ -26,15 +26,21 @@
 /* Bytes written per wakeup before giving the others their turn. */
 #define WRITE_BUDGET (8u << 20)
 
-static void defer_error(struct sf_client *c, uint32_t code, const char *text)
+void sfs__out_defer_error(struct sf_client *c, uint32_t code, const char *text,
+                          bool blame_request)
 {
 	if (c->out.deferred_error)
 		return;
 	c->out.deferred_error = code;
-	/* Its ERROR names the request whose answer did not fit, if any. */
-	c->out.deferred_type = c->req.active ? c->req.type : 0;
+	c->out.deferred_type = blame_request && c->req.active ? c->req.type : 0;
 	snprintf(c->out.deferred_text, sizeof c->out.deferred_text, "%s", text);
 	sfs__client_want_flush(c);
+}
+
+/* Its ERROR names the request whose answer did not fit, if any. */
+static void defer_error(struct sf_client *c, uint32_t code, const char *text)
+{
+	sfs__out_defer_error(c, code, text, true);
 }
 
 /*
@@ -145,6 +151,7 @@ int sfs__out_message(struct sf_client *c, uint16_t type, void *fixed,
 		return -1;
 	}
 	sf__out_commit(&c->out.q, n);
+	c->out.sequence++;
 	c->server->out_total += n;
 	if (type == SF_PRESENTED || type == SF_IMAGE)
 		sfs__inflight_answer_queued(c, fixed);

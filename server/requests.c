@@ -141,6 +141,10 @@ static int handle_hello(struct sf_client *c, const uint8_t *msg, size_t len)
 	/* An fd cannot cross TCP; the other kinds may, when the host is the
 	 * same (the probe decides). */
 	w.caps = c->is_unix ? SF_CAP_ALL : SF_CAP_ALL & ~(uint32_t)SF_CAP_SHM_MEMFD;
+	/* Rings only to a client that knows the bit (2.1 and later). */
+	c->rings.offered = m.minor >= 1 && !server->signal_socket;
+	if (c->rings.offered)
+		w.caps |= SF_CAP_RING;
 	w.client_id = c->id;
 	w.max_width = lim->max_width;
 	w.max_height = lim->max_height;
@@ -275,6 +279,58 @@ static int handle_attach(struct sf_client *c, const struct sf_segment_msg *m)
 	return 0;
 }
 
+/* A control segment refused: the connection goes on without rings. */
+static int refuse_control(struct sf_client *c, const struct sf_segment_msg *m,
+                          int status, const char *why)
+{
+	sfs__verbose(c->server, "client %u: control segment (%s) refused: %s",
+	            c->id, sf__shm_kind_name(m->kind), why);
+	return reply_probe(c, m->kind, status, why);
+}
+
+/* ATTACH_CONTROL: made, proved and counted like every segment, but what
+ * would fail an ATTACH_SEGMENT is answered with PROBE_RESULT. */
+static int handle_attach_control(struct sf_client *c,
+                                 const struct sf_segment_msg *m)
+{
+	const struct sf_limits *lim = &c->server->limits;
+	char why[SF_MAX_TEXT];
+	struct sf_shmseg *seg;
+	int fd = m->kind == SF_SHM_MEMFD ? sfs__client_take_fd(c) : -1;
+	int st;
+
+	if (!c->rings.offered || c->rings.control) {
+		if (fd >= 0)
+			close(fd);
+		return sfs__client_fail(c, SF_ERR_SEQUENCE, "%s",
+		                       c->rings.control
+		                       ? "the connection has its control segment "
+		                         "already"
+		                       : "the server did not offer RING in WELCOME");
+	}
+	if (m->kind == SF_SHM_MEMFD && fd < 0)
+		return refuse_control(c, m, SF_PROBE_NO_FD, "no file descriptor "
+		                      "arrived with the memfd");
+	if (c->res.n_segments >= lim->max_segments) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(why, sizeof why, "it would be one more than the %u segments "
+		         "a client may attach", lim->max_segments);
+		return refuse_control(c, m, SF_PROBE_REFUSED, why);
+	}
+	if (!size_allowed(c, m->size, why, sizeof why)) {
+		if (fd >= 0)
+			close(fd);
+		return refuse_control(c, m, SF_PROBE_REFUSED, why);
+	}
+	st = sfs__shmseg_open(c, m, fd, &seg, why, sizeof why);
+	if (st != SF_PROBE_OK)
+		return refuse_control(c, m, st, why);
+	sfs__rings_start(c, seg);
+	return reply_probe(c, m->kind, SF_PROBE_OK, "control segment mapped: "
+	                   "the rings are in use");
+}
+
 static int handle_segment(struct sf_client *c, const uint8_t *msg, size_t len)
 {
 	struct sf_segment_msg m;
@@ -287,6 +343,8 @@ static int handle_segment(struct sf_client *c, const uint8_t *msg, size_t len)
 	}
 	if (m.hdr.type == SF_PROBE)
 		return handle_probe(c, &m);
+	if (m.hdr.type == SF_ATTACH_CONTROL)
+		return handle_attach_control(c, &m);
 	return handle_attach(c, &m);
 }
 
@@ -541,6 +599,22 @@ static int handle_sync(struct sf_client *c, const uint8_t *msg, size_t len)
 	return 0;
 }
 
+/* KICK: the client pushed while we slept.  Being handled is all it asks:
+ * the request ring is looked at before the next socket message. */
+static int handle_kick(struct sf_client *c, const uint8_t *msg, size_t len)
+{
+	const char *why = NULL;
+	int code = sf__decode_wake(msg, len, &why);
+
+	if (code)
+		return fail_decode(c, code, why);
+	if (!c->rings.control)
+		return sfs__client_fail(c, SF_ERR_SEQUENCE, "the connection has no "
+		                       "request ring to look at (no control "
+		                       "segment is attached)");
+	return 0;
+}
+
 /* ---- dispatch --------------------------------------------------------- */
 
 int sfs__request_dispatch(struct sf_client *c, const uint8_t *msg,
@@ -549,7 +623,7 @@ int sfs__request_dispatch(struct sf_client *c, const uint8_t *msg,
 	size_t len = hdr->length;
 
 	if (c->state == SF_CLIENT_HELLO && hdr->type != SF_HELLO) {
-		if (hdr->type >= SF_HELLO && hdr->type <= SF_SYNC)
+		if (hdr->type >= SF_HELLO && hdr->type <= SF_ATTACH_CONTROL)
 			return sfs__client_fail(c, SF_ERR_SEQUENCE,
 			                       "sent before HELLO: the first message "
 			                       "must be HELLO");
@@ -563,6 +637,7 @@ int sfs__request_dispatch(struct sf_client *c, const uint8_t *msg,
 		return handle_hello(c, msg, len);
 	case SF_PROBE:
 	case SF_ATTACH_SEGMENT:
+	case SF_ATTACH_CONTROL:
 		return handle_segment(c, msg, len);
 	case SF_DETACH_SEGMENT:
 		return handle_detach(c, msg, len);
@@ -576,6 +651,8 @@ int sfs__request_dispatch(struct sf_client *c, const uint8_t *msg,
 		return handle_get_image(c, msg, len);
 	case SF_SYNC:
 		return handle_sync(c, msg, len);
+	case SF_KICK:
+		return handle_kick(c, msg, len);
 	}
 	if (hdr->type >= 0x80)
 		return sfs__client_fail(c, SF_ERR_UNKNOWN_TYPE, "type 0x%04x is an "

@@ -86,10 +86,16 @@ again:
 			c->req.type = 0;
 		/* Failing the client frees its segments and so changes the
 		 * list: start over. */
-		sfs__client_fail(c, SF_ERR_BAD_SEGMENT,
-		                "segment %u (%s) was shrunk by the client while the "
-		                "server had it mapped", s->id,
-		                sf__shm_kind_name((uint32_t)s->seg.kind));
+		if (s == c->rings.control)
+			sfs__client_fail(c, SF_ERR_BAD_SEGMENT, "the control segment "
+			                "(%s) was shrunk by the client while the "
+			                "server had it mapped",
+			                sf__shm_kind_name((uint32_t)s->seg.kind));
+		else
+			sfs__client_fail(c, SF_ERR_BAD_SEGMENT, "segment %u (%s) was "
+			                "shrunk by the client while the server had "
+			                "it mapped", s->id,
+			                sf__shm_kind_name((uint32_t)s->seg.kind));
 		goto again;
 	}
 }

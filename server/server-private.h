@@ -8,6 +8,7 @@
  *           ├─ display (one backend)
  *           └─ clients ─┬─ segments (refcounted: a latched buffer keeps its
  *                       │   segment mapped after DETACH_SEGMENT)
+ *                       ├─ control segment (2.1: its rings, until the end)
  *                       ├─ surfaces (content: own memory or a latched buffer)
  *                       └─ output queue (bytes, or rows streamed from a surface)
  */
@@ -73,6 +74,11 @@ struct sf_server {
 	const char *dump_dir;
 	unsigned dump_every;
 	bool verbose;
+	/* --signal socket: WELCOME never offers RING. */
+	bool signal_socket;
+	/* --spin-us: how long the loop looks at the request rings before it
+	 * blocks (0: not at all). */
+	unsigned spin_us;
 
 	struct sf_list listeners;  /* struct sf_listener.link */
 	struct sf_list clients;    /* struct sf_client.link: live and closing */
@@ -85,6 +91,9 @@ struct sf_server {
 	struct sf_list unauth;     /* struct sf_client.unauth_link: never said a
 	                            * good HELLO (still waiting, or closing),
 	                            * oldest first */
+	struct sf_list ring_clients; /* struct sf_client.rings.link: live rings */
+	uint64_t iteration;        /* sfs__server_iterate calls so far */
+	uint64_t polled_ns;        /* when the loop last asked epoll */
 	uint32_t next_client_id;
 	unsigned n_clients;
 	unsigned n_unauth;
@@ -108,11 +117,24 @@ int sfs__server_init(struct sf_server *server);
  * handled, or -errno when the loop itself failed. */
 int sfs__server_iterate(struct sf_server *server, int max_wait_ms);
 /* True while an iteration has work regardless of events: a client on the
- * backlog, output to flush, or a closed client to free. */
-bool sfs__server_busy(const struct sf_server *server);
+ * backlog or with requests on its ring, output to flush, or a closed
+ * client to free. */
+bool sfs__server_busy(struct sf_server *server);
 /* Closes every client and listener and frees them, then the display and
  * the event loop (every other watch must be gone by then). */
 void sfs__server_fini(struct sf_server *server);
+
+/* ---- ring.c: the loop's side of the rings ----------------------------- */
+
+/* Before the loop blocks for timeout ms: clients with requests on their
+ * rings get a turn (the backlog), the loop may spin (spin_us), and every
+ * request ring is marked sleeping.  Returns the timeout to block for (0
+ * when there is work). */
+int sfs__rings_before_wait(struct sf_server *server, int timeout);
+/* The loop is awake: no client needs to KICK it. */
+void sfs__rings_after_wait(struct sf_server *server);
+/* True when a client has requests or a NOTIFY waiting on its rings. */
+bool sfs__rings_busy(struct sf_server *server);
 
 /* ---- log.c ------------------------------------------------------------ */
 

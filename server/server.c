@@ -19,6 +19,7 @@ int sfs__server_init(struct sf_server *server)
 	list_init(&server->flush);
 	list_init(&server->unauth);
 	list_init(&server->fd_wait);
+	list_init(&server->ring_clients);
 	server->display = NULL;
 	/* The fd budget, before the first connection is admitted. */
 	sfs__fds_setup(server);
@@ -40,10 +41,10 @@ void sfs__server_fini(struct sf_server *server)
 	server->loop = NULL;
 }
 
-bool sfs__server_busy(const struct sf_server *server)
+bool sfs__server_busy(struct sf_server *server)
 {
 	return !list_empty(&server->backlog) || !list_empty(&server->flush) ||
-	       !list_empty(&server->dead);
+	       !list_empty(&server->dead) || sfs__rings_busy(server);
 }
 
 static int min_timeout(int a, int b)
@@ -60,6 +61,7 @@ int sfs__server_iterate(struct sf_server *server, int max_wait_ms)
 	struct sf_list turn;
 	int timeout, n;
 
+	server->iteration++;
 	timeout = sfs__clients_expire(server);
 	timeout = min_timeout(timeout, sfs__listeners_retry(server));
 	timeout = min_timeout(timeout, sfs__clients_fd_retry(server));
@@ -68,8 +70,22 @@ int sfs__server_iterate(struct sf_server *server, int max_wait_ms)
 	if (!list_empty(&server->backlog))
 		timeout = 0;
 	sfs__clients_reap(server);
+	/* Requests on the rings get their turns; else the rings are marked
+	 * sleeping, so that a client pushing one KICKs. */
+	timeout = sfs__rings_before_wait(server, timeout);
 
-	n = sfs__loop_wait(server->loop, timeout);
+	/* With spinning on, the sockets may already wait spin_us for the
+	 * loop's next look: a turn with nothing to wait for skips the look
+	 * as long, so that frames coming through the rings cost no syscall
+	 * while the server is busy with them. */
+	if (timeout == 0 && server->spin_us &&
+	    sfs__now_ns() - server->polled_ns < (uint64_t)server->spin_us * 1000u) {
+		n = 0;
+	} else {
+		n = sfs__loop_wait(server->loop, timeout);
+		server->polled_ns = sfs__now_ns();
+	}
+	sfs__rings_after_wait(server);
 	if (n < 0) {
 		sfs__log("epoll_wait: %s", strerror(-n));
 		return n;

@@ -83,7 +83,7 @@ static void send_release(struct sf_surface *s, uint32_t buffer, uint32_t serial)
 		.serial = serial,
 	};
 
-	sfs__out_message(s->client, SF_RELEASE, &ev, sizeof ev, NULL, 0);
+	sfs__ring_event(s->client, SF_RELEASE, &ev, sizeof ev);
 }
 
 static void copy_rect(uint8_t *dst, uint32_t dst_stride, const uint8_t *src,
@@ -312,7 +312,7 @@ static void send_presented(struct sf_surface *s, uint32_t serial,
 		.time_ns = time_ns,
 	};
 
-	sfs__out_message(s->client, SF_PRESENTED, &ev, sizeof ev, NULL, 0);
+	sfs__ring_event(s->client, SF_PRESENTED, &ev, sizeof ev);
 }
 
 void sfs__surface_frame_done(struct sf_surface *s, uint32_t serial,

@@ -237,10 +237,12 @@ int main(int argc, char **argv)
 
 		/* "shm/memfd" becomes transport=shm shm=memfd. */
 		printf("frames=%lu presented=%lu released=%lu reconnects=%u "
-		       "transport=%.*s%s%s\n", app.frames, app.presented,
+		       "transport=%.*s%s%s signal=%s\n", app.frames, app.presented,
 		       app.released, app.reconnects,
 		       slash ? (int)(slash - name) : (int)strlen(name), name,
-		       slash ? " shm=" : "", slash ? slash + 1 : "");
+		       slash ? " shm=" : "", slash ? slash + 1 : "",
+		       shmframe_signal(app.conn) == SHMFRAME_SIGNAL_RING ? "ring"
+		                                                         : "socket");
 	}
 	teardown(&app);
 	close(timer);

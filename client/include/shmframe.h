@@ -52,7 +52,9 @@
  *                       (shmframe_last_error says which)
  *     -ENOTSUP          SHMFRAME_TRANSPORT_SHM was forced and no kind of
  *                       shared memory passed the probe (reasons in
- *                       shmframe_last_error and shmframe_transport_reason)
+ *                       shmframe_last_error and shmframe_transport_reason),
+ *                       or SHMFRAME_SIGNAL_RING was forced and rings
+ *                       cannot be had (the reason in shmframe_last_error)
  *     -EDQUOT / -EFBIG  a limit the server announced was reached
  *     -ETIMEDOUT        the server dropped this client as too slow, or
  *                       a Unix listener did not accept within 5 s
@@ -89,7 +91,7 @@ extern "C" {
 #endif
 
 #define SHMFRAME_VERSION_MAJOR 1
-#define SHMFRAME_VERSION_MINOR 1
+#define SHMFRAME_VERSION_MINOR 2
 
 struct shmframe_conn;
 struct shmframe_surface;
@@ -100,6 +102,20 @@ enum shmframe_transport {
 	SHMFRAME_TRANSPORT_AUTO = 0,   /* shm when the probe passes, else socket */
 	SHMFRAME_TRANSPORT_SHM = 1,    /* shm or fail with the probe's reason */
 	SHMFRAME_TRANSPORT_SOCKET = 2, /* pixels inline on the socket */
+};
+
+/*
+ * How the two sides tell each other that a frame or an event is there
+ * (since 1.2).  With rings, shm frames and the server's RELEASE and
+ * PRESENTED go through two rings in a shared control segment, and a side
+ * is woken (one small message on the socket) only when it said it
+ * sleeps: while both are busy, frames cost no syscall.  Rings need the
+ * shm transport and a server that offers them (protocol 2.1).
+ */
+enum shmframe_signal {
+	SHMFRAME_SIGNAL_AUTO = 0,   /* rings when the server offers them over shm */
+	SHMFRAME_SIGNAL_RING = 1,   /* rings, or the connection fails (-ENOTSUP) */
+	SHMFRAME_SIGNAL_SOCKET = 2, /* every request and event on the socket */
 };
 
 /* Kind of shared memory; ANY tries memfd, then posix, then sysv. */
@@ -191,6 +207,14 @@ struct shmframe_options {
 	 * that made them. */
 	void (*log)(void *data, enum shmframe_log_level level, const char *msg);
 	void *log_data;
+	/* Since 1.2.  Signalling; the default comes from $SHMFRAME_SIGNAL
+	 * ("auto", "ring" or "socket"), else AUTO. */
+	enum shmframe_signal signal;
+	/* Since 1.2.  With rings, how long (microseconds, at most 10000) a
+	 * blocking call looks at the ring before it sleeps in poll().  0: the
+	 * value of $SHMFRAME_SPIN_US when it is set, else 0 on machines with
+	 * fewer than 4 online CPUs and 50 on the others. */
+	unsigned spin_us;
 };
 
 /*
@@ -281,8 +305,24 @@ SHMFRAME_EXPORT const char *shmframe_transport_name(const struct shmframe_conn *
  * "memfd: no fd received; posix: ok".  Valid as long as conn. */
 SHMFRAME_EXPORT const char *shmframe_transport_reason(const struct shmframe_conn *conn);
 
+/* Signalling in use once connected: SHMFRAME_SIGNAL_RING or
+ * SHMFRAME_SIGNAL_SOCKET (since 1.2). */
+SHMFRAME_EXPORT enum shmframe_signal
+shmframe_signal(const struct shmframe_conn *conn);
+
+/* Why this signalling, e.g. "rings in a memfd control segment", "the
+ * server does not offer rings (protocol 2.0)", the server's refusal of
+ * the control segment, or "pixels travel on the socket" (since 1.2).
+ * Valid as long as conn. */
+SHMFRAME_EXPORT const char *shmframe_signal_reason(const struct shmframe_conn *conn);
+
 /* The socket fd to poll for POLLIN.  Owned by the library: do not read,
- * write or close it.  Call shmframe_flush() first when waiting in poll. */
+ * write or close it.  Call shmframe_flush() first when waiting in poll.
+ * With rings, once this was called the library asks the server to make
+ * the fd readable for every event (a few bytes each) for the rest of
+ * the connection, since the program now waits on it (and when events
+ * were already waiting on the ring, the first call sends a SYNC, whose
+ * answer makes the fd readable). */
 SHMFRAME_EXPORT int shmframe_get_fd(const struct shmframe_conn *conn);
 
 /* Reads whatever events have arrived without blocking and runs their
@@ -376,7 +416,9 @@ SHMFRAME_EXPORT void *shmframe_buffer_pixels(struct shmframe_buffer *buffer,
  * is sent and the connection stays usable), or the connection's error.
  * More rectangles than one message holds are sent as their bounding box.
  * Over the socket this call returns once the pixels are written to the
- * kernel; over shm, once the request is queued and flushed.
+ * kernel; over shm, once the request is queued and flushed, or with rings
+ * once it is on the request ring (the socket is written only to wake a
+ * server that said it sleeps, or when the ring is full).
  */
 SHMFRAME_EXPORT int shmframe_present(struct shmframe_surface *surface,
                                      struct shmframe_buffer *buffer,
@@ -398,7 +440,7 @@ SHMFRAME_EXPORT int shmframe_readback(struct shmframe_surface *surface,
                                       uint32_t height, void *dst,
                                       uint32_t dst_stride);
 
-/* Library version, "MAJOR.MINOR.PATCH" (for this header "1.1.0"). */
+/* Library version, "MAJOR.MINOR.PATCH" (for this header "1.2.0"). */
 SHMFRAME_EXPORT const char *shmframe_version(void);
 
 #ifdef __cplusplus

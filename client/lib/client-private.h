@@ -2,8 +2,8 @@
  * Private declarations shared by the files of libshmframe.
  *
  * The library is split by job: conn.c (connect, handshake, sticky error,
- * log), io.c (the byte queues and the socket), transport.c (the segment
- * probe), surface.c (surfaces, buffer pool, acquire/present), readback.c,
+ * log), options.c (the options and the environment), io.c (the byte queues and the socket), transport.c (the segment
+ * probe), ring.c (the control segment and its rings), surface.c (surfaces, buffer pool, acquire/present), readback.c,
  * dispatch.c (decoding events and routing them, and the blocking waits
  * built on them) and errors.c (error codes and their texts).  Each event's
  * handler (sfc__<object>_on_<event>) lives with the object it changes.
@@ -20,6 +20,7 @@
 #include "shmframe.h"
 #include "connection.h"
 #include "fdpass.h"
+#include "ring.h"
 #include "rows.h"
 #include "segment.h"
 #include "wire.h"
@@ -59,6 +60,7 @@ enum sf_phase {
 	SF_PHASE_HELLO = 0,   /* HELLO sent, waiting for WELCOME */
 	SF_PHASE_PROBE = 1,   /* one PROBE sent, waiting for PROBE_RESULT */
 	SF_PHASE_READY = 2,   /* connected: surfaces and frames */
+	SF_PHASE_CONTROL = 3, /* ATTACH_CONTROL sent, waiting for PROBE_RESULT */
 };
 
 enum sf_buffer_state {
@@ -122,6 +124,17 @@ struct shmframe_surface {
 	void *listener_data;
 };
 
+/* The control segment and its two rings, once the server took it. */
+struct sfc_rings {
+	struct sf_segment seg;
+	struct sf_ring req;     /* requests: we produce */
+	struct sf_ring ev;      /* events: we consume */
+	unsigned spin_us;       /* looking at ev before sleeping in poll() */
+	/* The program waits on the fd: ev's sleeping word stays set, so
+	 * that every event the server puts there comes with a NOTIFY. */
+	bool fd_taken;
+};
+
 struct shmframe_conn {
 	int fd;
 	bool is_unix;           /* AF_UNIX: fds can travel */
@@ -138,6 +151,9 @@ struct shmframe_conn {
 	enum shmframe_transport transport; /* SHM or SOCKET once connected */
 	int shm_kind;                      /* enum sf_shm_kind */
 	char reason[SF_REASON_TEXT];
+	enum shmframe_signal signal;       /* RING or SOCKET once connected */
+	char signal_reason[SF_REASON_TEXT];
+	struct sfc_rings *rings;           /* NULL: everything on the socket */
 
 	struct sf_welcome welcome;
 	uint32_t max_message;   /* largest event length we accept */
@@ -147,7 +163,10 @@ struct shmframe_conn {
 	uint8_t probe_status;
 	char probe_text[SF_MAX_TEXT + 1]; /* made printable */
 
-	uint32_t requests;      /* requests sent so far (ERROR's sequence) */
+	uint32_t requests;      /* requests sent so far, on either path (ERROR's
+	                         * sequence, a ring entry's seq) */
+	uint32_t events;        /* events handled so far, on either path
+	                         * (WELCOME is 1) */
 	uint32_t next_surface_id;
 	uint32_t next_segment_id;
 	uint32_t next_sync;     /* serial of the last SYNC sent */
@@ -185,6 +204,19 @@ int sfc__conn_on_welcome(struct shmframe_conn *conn, const struct sf_welcome *w)
 int sfc__conn_on_error(struct shmframe_conn *conn, const struct sf_error *e,
                       const char *text);
 
+/* options.c */
+/* The connection's options: the defaults, then what the caller's size
+ * bytes hold.  -E2BIG when those set a member past the ones this library
+ * knows: the caller asked for something it cannot do. */
+int sfc__options_take(struct shmframe_options *o,
+                      const struct shmframe_options *opts, size_t size);
+/* Logs the environment variables that name no value (options_init, which
+ * read them, has nowhere to log). */
+void sfc__options_log_env(struct shmframe_conn *conn);
+/* The spin bound of a ring connection: the option, else
+ * $SHMFRAME_SPIN_US, else by the number of CPUs; at most 10000 us. */
+unsigned sfc__options_spin_us(struct shmframe_conn *conn);
+
 /* io.c: the byte queues and the socket.  Nothing here runs callbacks. */
 /* Appends one encoded request to the output queue and counts it. */
 int sfc__queue(struct shmframe_conn *conn, const void *msg, size_t len);
@@ -215,7 +247,10 @@ ssize_t sfc__read(struct shmframe_conn *conn);
  * reads).  0, or the sticky error. */
 int sfc__read_available(struct shmframe_conn *conn);
 /* Waits until the socket is readable (or writable when output is queued or
- * want_out), then reads and flushes what it can.  0 or error. */
+ * want_out), then reads and flushes what it can.  With rings, and unless
+ * want_out, returns at once when the next event is on the event ring, and
+ * else spins on the ring and sleeps (ring.c) around the poll.  0 or
+ * error. */
 int sfc__wait(struct shmframe_conn *conn, bool want_out);
 /* After a read or write failed: takes in whatever the server still sent,
  * so that its ERROR text becomes the connection's error; else the error is
@@ -254,6 +289,9 @@ int sfc__event_decode(const void *msg, const struct sf_header *h,
 int sfc__process(struct shmframe_conn *conn);
 /* One step of a blocking wait: handles what is there, else waits once. */
 int sfc__pump(struct shmframe_conn *conn);
+/* Queues a SYNC (serial conn->next_sync), whose SYNC_DONE comes after
+ * every event of the requests before it. */
+int sfc__sync(struct shmframe_conn *conn);
 /* Sends a SYNC and pumps until its SYNC_DONE. */
 int sfc__roundtrip(struct shmframe_conn *conn);
 /* Finds an ERROR among the events still queued, handling nothing else,
@@ -275,12 +313,46 @@ void sfc__segment_msg(struct sf_segment_msg *m, const struct sf_segment *seg,
  * On success *id is its segment id; on failure nothing is left. */
 int sfc__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
                        size_t size, uint8_t flags, uint32_t *id);
+/* Sends a PROBE or ATTACH_CONTROL (type) for seg, in phase, and waits for
+ * its PROBE_RESULT (conn->probe_status and probe_text).  0, or the
+ * connection's error. */
+int sfc__segment_ask(struct shmframe_conn *conn, enum sf_phase phase,
+                     uint16_t type, struct sf_segment_msg *m,
+                     const struct sf_segment *seg);
 /* Tells the server to drop segment id (queued). */
 int sfc__segment_detach(struct shmframe_conn *conn, uint32_t id, size_t size);
 /* Event handler: the answer to the PROBE in flight. */
 int sfc__transport_on_probe_result(struct shmframe_conn *conn,
                                    const struct sf_probe_result *r,
                                    const char *text);
+
+/* ring.c: the control segment and its rings (protocol/ring.h). */
+/* After the transport was chosen: offers the control segment as the
+ * options ask and sets conn->signal, signal_reason and rings.  0, or the
+ * connection's error (a forced RING that cannot be had is -ENOTSUP). */
+int sfc__choose_signal(struct shmframe_conn *conn);
+/* Releases the control segment (disconnect). */
+void sfc__rings_free(struct shmframe_conn *conn);
+/* The program polls the fd itself from now on (the first time it took
+ * it; rings live). */
+void sfc__rings_fd_taken(struct shmframe_conn *conn);
+/* Puts the request msg (len bytes, numbered as the next request) on the
+ * request ring and wakes the server when it sleeps.  1 when it went
+ * there, 0 when it must go on the socket (no room), or the error. */
+int sfc__ring_request(struct shmframe_conn *conn, const void *msg, size_t len);
+/* Takes the next event from the event ring when it is the one due (its
+ * number is the next), decoded into ev and counted.  1 when taken, 0 when
+ * the ring is empty or the next event is on the socket, or the error. */
+int sfc__ring_event(struct shmframe_conn *conn, struct sfc_event *ev);
+/* Whether the ring's oldest entry is numbered past the next event: one
+ * is due on the socket before it. */
+bool sfc__ring_gap(struct shmframe_conn *conn);
+/* Before sfc__wait blocks in poll(): spins on the event ring, then says
+ * it sleeps.  1 when an entry came (do not poll), 0 to poll, or the
+ * error. */
+int sfc__ring_before_poll(struct shmframe_conn *conn, bool want_out);
+/* After poll() returned. */
+void sfc__ring_after_poll(struct shmframe_conn *conn);
 
 /* surface.c */
 struct shmframe_surface *sfc__surface_find(struct shmframe_conn *conn,

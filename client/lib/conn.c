@@ -1,5 +1,5 @@
 /*
- * Connecting: options, the socket, the HELLO/WELCOME handshake, and the
+ * Connecting: the socket, the HELLO/WELCOME handshake, and the
  * connection's sticky error and log.
  */
 #include <errno.h>
@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -97,84 +96,6 @@ int sfc__conn_on_welcome(struct shmframe_conn *conn, const struct sf_welcome *w)
 		return sfc__protocol_error(conn, "WELCOME after the handshake");
 	conn->welcome = *w;
 	conn->phase = SF_PHASE_READY;
-	return 0;
-}
-
-static enum shmframe_transport transport_from_env(void)
-{
-	const char *env = getenv("SHMFRAME_TRANSPORT");
-
-	if (env && strcasecmp(env, "shm") == 0)
-		return SHMFRAME_TRANSPORT_SHM;
-	if (env && strcasecmp(env, "socket") == 0)
-		return SHMFRAME_TRANSPORT_SOCKET;
-	return SHMFRAME_TRANSPORT_AUTO;
-}
-
-_Static_assert(sizeof(struct shmframe_options) >= SFC_OPTIONS_1_0_SIZE,
-               "struct shmframe_options shrank below 1.0");
-#if defined(__LP64__)
-_Static_assert(SFC_OPTIONS_1_0_SIZE == 48 &&
-               offsetof(struct shmframe_options, buffers) == 16 &&
-               offsetof(struct shmframe_options, log) == 32,
-               "a member of the 1.0 struct shmframe_options moved");
-#endif
-
-/* Copies the members that a caller's struct of size bytes holds whole
- * (a member cut by the size is absent). */
-static void copy_options(struct shmframe_options *dst,
-                         const struct shmframe_options *src, size_t size)
-{
-#define COPY(m) \
-	do { \
-		if (SFC_HAS(struct shmframe_options, m, size)) \
-			dst->m = src->m; \
-	} while (0)
-	COPY(transport);
-	COPY(shm);
-	COPY(name);
-	COPY(buffers);
-	COPY(auth_file);
-	COPY(log);
-	COPY(log_data);
-#undef COPY
-}
-
-SHMFRAME_EXPORT void shmframe_options_init_sized(struct shmframe_options *opts,
-                                                 size_t size)
-{
-	struct shmframe_options d;
-
-	if (!opts)
-		return;
-	memset(&d, 0, sizeof d);
-	d.transport = transport_from_env();
-	d.shm = SHMFRAME_SHM_ANY;
-	d.buffers = 3;
-	/* Bytes past what this library knows are a newer program's members,
-	 * whose zero means "as before". */
-	memset(opts, 0, size);
-	copy_options(opts, &d, size);
-}
-
-SHMFRAME_EXPORT void shmframe_options_init(struct shmframe_options *opts)
-{
-	shmframe_options_init_sized(opts, SFC_OPTIONS_1_0_SIZE);
-}
-
-/* The connection's options: the defaults, then what the caller's size
- * bytes hold.  -E2BIG when those set a member past the ones this library
- * knows: the caller asked for something it cannot do. */
-static int take_options(struct shmframe_options *o,
-                        const struct shmframe_options *opts, size_t size)
-{
-	shmframe_options_init_sized(o, sizeof *o);
-	if (!opts)
-		return 0;
-	copy_options(o, opts, size);
-	for (size_t i = sizeof *o; i < size; i++)
-		if (((const unsigned char *)opts)[i])
-			return -E2BIG;
 	return 0;
 }
 
@@ -543,9 +464,10 @@ shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
 	conn->fd = -1;
 	conn->max_message = SF_MAX_MESSAGE;
 	conn->transport = SHMFRAME_TRANSPORT_SOCKET;
+	conn->signal = SHMFRAME_SIGNAL_SOCKET;
 	sf__in_init(&conn->in, 0);
 	sf__out_init(&conn->out, IOV_MAX);
-	if (take_options(&conn->opts, opts, size)) {
+	if (sfc__options_take(&conn->opts, opts, size)) {
 		/* Nothing of the caller's is kept. */
 		conn->opts.name = conn->opts.auth_file = NULL;
 		sfc__fail(conn, -E2BIG, "the options set a member that this library "
@@ -563,17 +485,13 @@ shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
 	}
 	if (conn->opts.transport > SHMFRAME_TRANSPORT_SOCKET ||
 	    conn->opts.shm > SHMFRAME_SHM_SYSV ||
-	    conn->opts.buffers < 1 || conn->opts.buffers > SF_MAX_BUFFERS) {
-		sfc__fail(conn, -EINVAL, "invalid options: transport, shm kind or "
-		         "buffers (1..%u) out of range", SF_MAX_BUFFERS);
+	    conn->opts.buffers < 1 || conn->opts.buffers > SF_MAX_BUFFERS ||
+	    conn->opts.signal > SHMFRAME_SIGNAL_SOCKET) {
+		sfc__fail(conn, -EINVAL, "invalid options: transport, shm kind, "
+		         "signal or buffers (1..%u) out of range", SF_MAX_BUFFERS);
 		return conn;
 	}
-	/* options_init could not say it: it has nowhere to log. */
-	if (getenv("SHMFRAME_TRANSPORT") &&
-	    transport_from_env() == SHMFRAME_TRANSPORT_AUTO &&
-	    strcasecmp(getenv("SHMFRAME_TRANSPORT"), "auto") != 0)
-		sfc__log(conn, SHMFRAME_LOG_INFO, "ignoring SHMFRAME_TRANSPORT=%s: "
-		        "not auto, shm or socket", getenv("SHMFRAME_TRANSPORT"));
+	sfc__options_log_env(conn);
 	err = sf__addr_parse(addr, &a);
 	if (err) {
 		const char *text = addr && *addr ? addr : getenv("SHMFRAME_SERVER");
@@ -593,10 +511,12 @@ shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
 	explicit_bzero(cookie, sizeof cookie);
 	if (err)
 		return conn;
-	if (sfc__choose_transport(conn))
+	if (sfc__choose_transport(conn) || sfc__choose_signal(conn))
 		return conn;
-	sfc__log(conn, SHMFRAME_LOG_INFO, "connected to %s, transport %s (%s)",
-	        name, shmframe_transport_name(conn), conn->reason);
+	sfc__log(conn, SHMFRAME_LOG_INFO, "connected to %s, transport %s (%s), "
+	        "signalling %s (%s)", name, shmframe_transport_name(conn),
+	        conn->reason, conn->rings ? "ring" : "socket",
+	        conn->signal_reason);
 	return conn;
 }
 
@@ -620,6 +540,7 @@ SHMFRAME_EXPORT void shmframe_disconnect(struct shmframe_conn *conn)
 		conn->surfaces = s->next;
 		sfc__surface_free(s);
 	}
+	sfc__rings_free(conn);
 	if (conn->fd >= 0)
 		close(conn->fd);
 	sf__in_free(&conn->in);
@@ -672,9 +593,27 @@ SHMFRAME_EXPORT const char *shmframe_transport_reason(const struct shmframe_conn
 	return conn ? conn->reason : "";
 }
 
+SHMFRAME_EXPORT enum shmframe_signal
+shmframe_signal(const struct shmframe_conn *conn)
+{
+	return conn ? conn->signal : SHMFRAME_SIGNAL_SOCKET;
+}
+
+SHMFRAME_EXPORT const char *shmframe_signal_reason(const struct shmframe_conn *conn)
+{
+	return conn ? conn->signal_reason : "";
+}
+
 SHMFRAME_EXPORT int shmframe_get_fd(const struct shmframe_conn *conn)
 {
-	return conn ? conn->fd : -1;
+	if (!conn)
+		return -1;
+	/* The program waits on the fd itself from now on, which the rings
+	 * must know (ring.c); that changes the connection, which the caller
+	 * holds as const only because this call used to be a mere lookup. */
+	if (conn->rings && !conn->rings->fd_taken)
+		sfc__rings_fd_taken((struct shmframe_conn *)conn);
+	return conn->fd;
 }
 
 SHMFRAME_EXPORT const char *shmframe_version(void)

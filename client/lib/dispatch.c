@@ -35,6 +35,8 @@ int sfc__event_decode(const void *msg, const struct sf_header *h,
 		return sf__decode_sync(msg, len, &ev->u.sync, why);
 	case SF_ERROR:
 		return sf__decode_error(msg, len, &ev->u.error, ev->text, why);
+	case SF_NOTIFY:
+		return sf__decode_wake(msg, len, why);
 	}
 	*why = "unknown event type";
 	return SF_ERR_UNKNOWN_TYPE;
@@ -69,6 +71,10 @@ static int route(struct shmframe_conn *conn, struct sfc_event *ev)
 	case SF_CLOSED: return sfc__surface_on_closed(conn, &ev->u.closed);
 	case SF_IMAGE: return sfc__readback_on_image(conn, &ev->u.image);
 	case SF_SYNC_DONE: return on_sync_done(conn, &ev->u.sync);
+	case SF_NOTIFY:
+		/* It only woke us; the ring is looked at before every event. */
+		return conn->rings ? 0 : sfc__protocol_error(conn,
+		                                             "NOTIFY without rings");
 	}
 	return sfc__protocol_error(conn, "unknown event");
 }
@@ -93,6 +99,20 @@ int sfc__process(struct shmframe_conn *conn)
 			if (conn->payload.active)
 				break;
 			continue;
+		}
+		/* The ring's oldest entry goes first when it is the next event;
+		 * else the socket's next event is. */
+		if (conn->rings) {
+			r = sfc__ring_event(conn, &ev);
+			if (r < 0)
+				return r;
+			if (r > 0) {
+				r = route(conn, &ev);
+				if (r)
+					return r;
+				handled++;
+				continue;
+			}
 		}
 		r = sf__header_check(in->data + in->start, in->len, conn->max_message,
 		                     &h, &why);
@@ -122,6 +142,7 @@ int sfc__process(struct shmframe_conn *conn)
 			                sf__type_name(h.type), why);
 		/* Consumed before it is handled: a callback may process more. */
 		sf__in_consume(in, h.length);
+		conn->events++;
 		r = route(conn, &ev);
 		if (r)
 			return r;
@@ -183,15 +204,23 @@ int sfc__pump(struct shmframe_conn *conn)
 	return sfc__process(conn);
 }
 
-int sfc__roundtrip(struct shmframe_conn *conn)
+int sfc__sync(struct shmframe_conn *conn)
 {
 	struct sf_sync s = { .serial = conn->next_sync + 1 };
 	int err = sfc__request(conn, SF_SYNC, &s, sizeof s, NULL, 0);
 
+	if (!err)
+		conn->next_sync = s.serial;
+	return err;
+}
+
+int sfc__roundtrip(struct shmframe_conn *conn)
+{
+	int err = sfc__sync(conn);
+
 	if (err)
 		return err;
-	conn->next_sync = s.serial;
-	while ((int32_t)(conn->sync_done - s.serial) < 0) {
+	while ((int32_t)(conn->sync_done - conn->next_sync) < 0) {
 		int r = sfc__pump(conn);
 
 		if (r < 0)

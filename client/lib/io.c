@@ -203,9 +203,18 @@ int sfc__wait(struct shmframe_conn *conn, bool want_out)
 
 	if (conn->error)
 		return conn->error;
+	/* With rings, events may come through memory: looked for there
+	 * first, and the server told that we sleep. */
+	if (conn->rings) {
+		r = sfc__ring_before_poll(conn, want_out);
+		if (r)
+			return r < 0 ? r : 0;
+	}
 	if (want_out || sf__out_pending(&conn->out))
 		pfd.events |= POLLOUT;
 	r = poll(&pfd, 1, -1);
+	if (conn->rings)
+		sfc__ring_after_poll(conn);
 	if (r < 0)
 		return errno == EINTR ? 0 : sfc__fail(conn, -errno, "poll failed");
 	if (pfd.revents & POLLNVAL)

@@ -432,9 +432,15 @@ static struct shmframe_buffer *acquire(struct shmframe_surface *s, bool wait)
 	}
 	conn = s->conn;
 	/* Events that already arrived first: they may free a buffer, and a
-	 * client that always finds one free must still read its PRESENTED. */
+	 * client that always finds one free must still read its PRESENTED.
+	 * With rings they are in memory, and the socket is read only when
+	 * one is due there (the ring's next entry is numbered past it) or
+	 * when there is nothing to do but wait: no syscall per frame. */
 	if (wait && !conn->error) {
-		r = sfc__read_available(conn);
+		if (conn->rings && sfc__process(conn) >= 0 && !sfc__ring_gap(conn))
+			r = -EAGAIN;
+		else
+			r = sfc__read_available(conn);
 		if (!r)
 			sfc__process(conn);
 	}
@@ -594,11 +600,18 @@ SHMFRAME_EXPORT int shmframe_present(struct shmframe_surface *s,
 	conn->acquired--;
 	if (s->segment_id) {
 		b->state = SF_BUFFER_BUSY;
-		err = sfc__queue(conn, msg, len);
-		if (!err) {
-			err = sfc__flush(conn);
+		/* On the ring when it has room, the socket otherwise: the
+		 * request's number keeps it in order with the socket's. */
+		err = conn->rings && len <= SF_RING_REQ_MESSAGE
+		      ? sfc__ring_request(conn, msg, len) : 0;
+		if (err == 0) {
+			err = sfc__queue(conn, msg, len);
+			if (!err)
+				err = sfc__flush(conn);
 			if (err == -EAGAIN)
 				err = 0;
+		} else if (err > 0) {
+			err = 0;
 		}
 	} else {
 		struct sf_rect whole = { 0, 0, s->width, s->height };

@@ -57,8 +57,9 @@ void sfc__segment_msg(struct sf_segment_msg *m, const struct sf_segment *seg,
 		memcpy(m->name, seg->name, sizeof m->name);
 }
 
-/* Sends a PROBE or ATTACH_SEGMENT; a memfd travels with it when the socket
- * can carry fds, else the message goes alone and the server says NO_FD. */
+/* Sends a PROBE, ATTACH_SEGMENT or ATTACH_CONTROL; a memfd travels with it
+ * when the socket can carry fds, else the message goes alone and the
+ * server says NO_FD. */
 static int send_segment(struct shmframe_conn *conn, uint16_t type,
                         struct sf_segment_msg *m, const struct sf_segment *seg)
 {
@@ -70,12 +71,35 @@ static int send_segment(struct shmframe_conn *conn, uint16_t type,
 	return sfc__queue(conn, buf, len);
 }
 
+int sfc__segment_ask(struct shmframe_conn *conn, enum sf_phase phase,
+                     uint16_t type, struct sf_segment_msg *m,
+                     const struct sf_segment *seg)
+{
+	int err;
+
+	conn->phase = phase;
+	conn->probe_answered = false;
+	err = send_segment(conn, type, m, seg);
+	if (!err)
+		err = sfc__flush_all(conn);
+	while (!err && !conn->probe_answered) {
+		int r = sfc__pump(conn);
+
+		if (r < 0)
+			err = r;
+	}
+	conn->phase = SF_PHASE_READY;
+	return err;
+}
+
 int sfc__transport_on_probe_result(struct shmframe_conn *conn,
                                    const struct sf_probe_result *r,
                                    const char *text)
 {
-	if (conn->phase != SF_PHASE_PROBE || conn->probe_answered)
-		return sfc__protocol_error(conn, "PROBE_RESULT without a PROBE");
+	if ((conn->phase != SF_PHASE_PROBE && conn->phase != SF_PHASE_CONTROL) ||
+	    conn->probe_answered)
+		return sfc__protocol_error(conn, "PROBE_RESULT without a PROBE or "
+		                           "ATTACH_CONTROL");
 	conn->probe_answered = true;
 	conn->probe_status = r->status;
 	/* It ends up in the transport reason or an error message, which
@@ -115,18 +139,7 @@ static int probe(struct shmframe_conn *conn, int kind)
 	sf__segment_write_proof(&seg, nonce, conn->welcome.challenge);
 	sfc__segment_msg(&m, &seg, 0, 0, nonce);
 
-	conn->phase = SF_PHASE_PROBE;
-	conn->probe_answered = false;
-	err = send_segment(conn, SF_PROBE, &m, &seg);
-	if (!err)
-		err = sfc__flush_all(conn);
-	while (!err && !conn->probe_answered) {
-		int r = sfc__pump(conn);
-
-		if (r < 0)
-			err = r;
-	}
-	conn->phase = SF_PHASE_READY;
+	err = sfc__segment_ask(conn, SF_PHASE_PROBE, SF_PROBE, &m, &seg);
 	if (err)
 		goto close_segment;
 	if (conn->probe_status == SF_PROBE_OK) {

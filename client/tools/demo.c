@@ -44,6 +44,10 @@ static void usage(FILE *f)
 	"  --transport MODE     auto, shm or socket (default $SHMFRAME_TRANSPORT,\n"
 	"                       else auto)\n"
 	"  --shm KIND           memfd, posix or sysv (default: the first that works)\n"
+	"  --signal MODE        auto, ring or socket: frames and their events\n"
+	"                       through rings in shared memory, or on the socket\n"
+	"                       (default $SHMFRAME_SIGNAL, else auto: rings when\n"
+	"                       the server offers them over shm)\n"
 	"  --size WxH           surface size (default 640x480)\n"
 	"  --frames N           frames to show, 0 = until the window is closed\n"
 	"                       or the program interrupted (default 0)\n"
@@ -53,9 +57,9 @@ static void usage(FILE *f)
 	"  --readback OUT.png   read the last frame back at the end\n"
 	"  --help, --version\n"
 	"\n"
-	"Ends with a line: frames=N transport=shm shm=KIND width=W height=H\n"
-	"seconds=S fps=F presented=P reason=\"...\" (transport=socket without\n"
-	"shm=).\n");
+	"Ends with a line: frames=N transport=shm shm=KIND signal=ring|socket\n"
+	"width=W height=H seconds=S fps=F presented=P signal_reason=\"...\"\n"
+	"reason=\"...\" (transport=socket without shm=).\n");
 }
 
 #define usage_error(...) sf__usage_error(PROG, __VA_ARGS__)
@@ -176,9 +180,10 @@ static int run(const struct args *a, struct shmframe_conn *conn,
 			double now = sf__now();
 
 			if (now - last_report >= 1.0) {
-				fprintf(stderr, "\r" PROG ": %.1f fps, %s, %llu frames  ",
+				fprintf(stderr, "\r" PROG ": %.1f fps, %s, signal %s, %llu "
+				        "frames  ",
 				        (double)(*frames - last_frames) / (now - last_report),
-				        shmframe_transport_name(conn),
+				        shmframe_transport_name(conn), sf__signal_name(conn),
 				        (unsigned long long)*frames);
 				last_report = now;
 				last_frames = *frames;

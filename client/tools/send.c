@@ -44,6 +44,10 @@ static void usage(FILE *f)
 	"  --transport MODE     auto, shm or socket (default $SHMFRAME_TRANSPORT,\n"
 	"                       else auto)\n"
 	"  --shm KIND           memfd, posix or sysv (default: the first that works)\n"
+	"  --signal MODE        auto, ring or socket: frames and their events\n"
+	"                       through rings in shared memory, or on the socket\n"
+	"                       (default $SHMFRAME_SIGNAL, else auto: rings when\n"
+	"                       the server offers them over shm)\n"
 	"  --repeat N           send the list of images N times (default 1)\n"
 	"  --fps N              frames per second, 0 = as fast as possible (default)\n"
 	"  --present MODE       latch (default) or copy\n"
@@ -54,8 +58,9 @@ static void usage(FILE *f)
 	"                       FORMAT bgra (default), rgba or rgb24\n"
 	"  --help, --version\n"
 	"\n"
-	"Ends with a line: frames=N transport=shm shm=KIND width=W height=H\n"
-	"seconds=S fps=F reason=\"...\" (transport=socket without shm=).\n");
+	"Ends with a line: frames=N transport=shm shm=KIND signal=ring|socket\n"
+	"width=W height=H seconds=S fps=F signal_reason=\"...\" reason=\"...\"\n"
+	"(transport=socket without shm=).\n");
 }
 
 #define usage_error(...) sf__usage_error(PROG, __VA_ARGS__)

@@ -16,34 +16,6 @@ const struct sf_png_format sf__tool_png = {
 	.level = -1,
 };
 
-int sf__parse_transport(const char *text, enum shmframe_transport *out)
-{
-	if (strcmp(text, "auto") == 0)
-		*out = SHMFRAME_TRANSPORT_AUTO;
-	else if (strcmp(text, "shm") == 0)
-		*out = SHMFRAME_TRANSPORT_SHM;
-	else if (strcmp(text, "socket") == 0)
-		*out = SHMFRAME_TRANSPORT_SOCKET;
-	else
-		return -1;
-	return 0;
-}
-
-int sf__parse_shm(const char *text, enum shmframe_shm_kind *out)
-{
-	if (strcmp(text, "memfd") == 0)
-		*out = SHMFRAME_SHM_MEMFD;
-	else if (strcmp(text, "posix") == 0)
-		*out = SHMFRAME_SHM_POSIX;
-	else if (strcmp(text, "sysv") == 0)
-		*out = SHMFRAME_SHM_SYSV;
-	else if (strcmp(text, "any") == 0)
-		*out = SHMFRAME_SHM_ANY;
-	else
-		return -1;
-	return 0;
-}
-
 int sf__usage_error(const char *prog, const char *fmt, ...)
 {
 	va_list ap;
@@ -56,31 +28,65 @@ int sf__usage_error(const char *prog, const char *fmt, ...)
 	return 2;
 }
 
+/* The words of --transport, --shm and --signal, each at its enum's value. */
+static const char *const transport_words[] = { "auto", "shm", "socket", NULL };
+static const char *const shm_words[] = { "any", "memfd", "posix", "sysv", NULL };
+static const char *const signal_words[] = { "auto", "ring", "socket", NULL };
+_Static_assert(SHMFRAME_TRANSPORT_SHM == 1 && SHMFRAME_TRANSPORT_SOCKET == 2 &&
+               SHMFRAME_SHM_ANY == 0 && SHMFRAME_SHM_SYSV == 3 &&
+               SHMFRAME_SIGNAL_RING == 1 && SHMFRAME_SIGNAL_SOCKET == 2,
+               "the words are not at their enum's values");
+
+/* The index of text among words (NULL-terminated), or -1. */
+static int word_index(const char *text, const char *const *words)
+{
+	for (int i = 0; words[i]; i++)
+		if (strcmp(text, words[i]) == 0)
+			return i;
+	return -1;
+}
+
 static int conn_option(struct sf_conn_args *a, int opt, const char *arg,
                        char *why, size_t why_len)
 {
+	const char *const *words;
+	const char *what, *list;
+	int v;
+
 	switch (opt) {
 	case 's':
 		a->server = arg;
 		return 0;
 	case 't':
-		if (sf__parse_transport(arg, &a->transport)) {
-			snprintf(why, why_len, "unknown transport '%s' (auto, shm or "
-			         "socket)", arg);
-			return -1;
-		}
-		a->transport_set = true;
-		return 0;
+		words = transport_words, what = "transport";
+		list = "auto, shm or socket";
+		break;
 	case 'm':
-		if (sf__parse_shm(arg, &a->shm)) {
-			snprintf(why, why_len, "unknown shm kind '%s' (memfd, posix or "
-			         "sysv)", arg);
-			return -1;
-		}
-		a->shm_set = true;
-		return 0;
+		words = shm_words, what = "shm kind", list = "memfd, posix or sysv";
+		break;
+	case 'g':
+		words = signal_words, what = "signalling";
+		list = "auto, ring or socket";
+		break;
+	default:
+		return 1;
 	}
-	return 1;
+	v = word_index(arg, words);
+	if (v < 0) {
+		snprintf(why, why_len, "unknown %s '%s' (%s)", what, arg, list);
+		return -1;
+	}
+	if (opt == 't') {
+		a->transport = (enum shmframe_transport)v;
+		a->transport_set = true;
+	} else if (opt == 'm') {
+		a->shm = (enum shmframe_shm_kind)v;
+		a->shm_set = true;
+	} else {
+		a->signal = (enum shmframe_signal)v;
+		a->signal_set = true;
+	}
+	return 0;
 }
 
 int sf__tool_option(const char *prog, struct sf_tool_args *a, int opt,
@@ -93,6 +99,7 @@ int sf__tool_option(const char *prog, struct sf_tool_args *a, int opt,
 	case 's':
 	case 't':
 	case 'm':
+	case 'g':
 		if (conn_option(&a->conn, opt, arg, why, sizeof why))
 			return sf__usage_error(prog, "%s", why);
 		return -1;
@@ -129,6 +136,8 @@ struct shmframe_conn *sf__tool_connect(const char *prog,
 		opts->transport = a->conn.transport;
 	if (a->conn.shm_set)
 		opts->shm = a->conn.shm;
+	if (a->conn.signal_set)
+		opts->signal = a->conn.signal;
 	opts->name = prog;
 	conn = shmframe_connect(a->conn.server, opts);
 	if (!conn || shmframe_conn_error(conn)) {
@@ -249,28 +258,39 @@ void sf__pace(double start, uint64_t k, unsigned fps)
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
+const char *sf__signal_name(const struct shmframe_conn *conn)
+{
+	return shmframe_signal(conn) == SHMFRAME_SIGNAL_RING ? "ring" : "socket";
+}
+
+/* " key=\"text\"": free text kept on one line, with one pair of quotes. */
+static void print_quoted(const char *key, const char *text)
+{
+	printf(" %s=\"", key);
+	for (const char *p = text; *p; p++)
+		putchar(*p == '"' ? '\'' : (*p == '\n' || *p == '\r') ? ' ' : *p);
+	putchar('"');
+}
+
 void sf__print_summary(struct shmframe_conn *conn, uint64_t frames,
                        uint32_t width, uint32_t height, double seconds,
                        const char *extra)
 {
 	const char *name = shmframe_transport_name(conn);
 	const char *slash = strchr(name, '/');
-	const char *reason = shmframe_transport_reason(conn);
 
 	/* "shm/memfd" becomes transport=shm shm=memfd. */
 	printf("frames=%llu transport=%.*s", (unsigned long long)frames,
 	       slash ? (int)(slash - name) : (int)strlen(name), name);
 	if (slash)
 		printf(" shm=%s", slash + 1);
+	printf(" signal=%s", sf__signal_name(conn));
 	printf(" width=%u height=%u seconds=%.3f fps=%.1f", width, height,
 	       seconds, seconds > 0 ? (double)frames / seconds : 0.0);
 	if (extra && extra[0])
 		printf(" %s", extra);
-	/* The reason is free text: keep the line one line with one pair of
-	 * quotes. */
-	printf(" reason=\"");
-	for (const char *p = reason; *p; p++)
-		putchar(*p == '"' ? '\'' : (*p == '\n' || *p == '\r') ? ' ' : *p);
-	printf("\"\n");
+	print_quoted("signal_reason", shmframe_signal_reason(conn));
+	print_quoted("reason", shmframe_transport_reason(conn));
+	putchar('\n');
 	fflush(stdout);
 }

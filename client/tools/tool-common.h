@@ -24,19 +24,22 @@
 /* How the tools write readbacks (sf__png_save): B,G,R,A in, RGBA out. */
 extern const struct sf_png_format sf__tool_png;
 
-/* The connection options every tool takes: --server, --transport, --shm. */
+/* The connection options every tool takes: --server, --transport, --shm,
+ * --signal. */
 struct sf_conn_args {
 	const char *server;
-	bool transport_set, shm_set;
+	bool transport_set, shm_set, signal_set;
 	enum shmframe_transport transport;
 	enum shmframe_shm_kind shm;
+	enum shmframe_signal signal;
 };
 
-/* Their entries in a getopt_long table (values 's', 't', 'm'). */
+/* Their entries in a getopt_long table (values 's', 't', 'm', 'g'). */
 #define SF_CONN_LONGOPTS \
 	{ "server", required_argument, NULL, 's' }, \
 	{ "transport", required_argument, NULL, 't' }, \
-	{ "shm", required_argument, NULL, 'm' }
+	{ "shm", required_argument, NULL, 'm' }, \
+	{ "signal", required_argument, NULL, 'g' }
 
 /* The options every tool that shows a surface takes: the connection's,
  * --fps, --title, --readback, --help and --version. */
@@ -92,8 +95,6 @@ int sf__usage_error(const char *prog, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Each returns 0, or -1 when text is not valid. */
-int sf__parse_transport(const char *text, enum shmframe_transport *out);
-int sf__parse_shm(const char *text, enum shmframe_shm_kind *out);
 int sf__parse_uint(const char *text, uint64_t max, uint64_t *out);
 /* "WxH", each 1..16384; rest (may be NULL) receives what follows. */
 int sf__parse_size(const char *text, uint32_t *w, uint32_t *h,
@@ -107,9 +108,13 @@ double sf__now(void);
  * sleep short. */
 void sf__pace(double start, uint64_t k, unsigned fps);
 
-/* "frames=N transport=shm shm=memfd width=W height=H seconds=S fps=F
- * reason=\"...\"" (transport=socket and no shm= key on the socket), with
- * extra (may be NULL) inserted before reason=. */
+/* "ring" or "socket": the connection's signalling, as the summary says it. */
+const char *sf__signal_name(const struct shmframe_conn *conn);
+
+/* "frames=N transport=shm shm=memfd signal=ring width=W height=H
+ * seconds=S fps=F signal_reason=\"...\" reason=\"...\"" (transport=socket
+ * and no shm= key on the socket; signal=socket without rings), with extra
+ * (may be NULL) inserted before signal_reason=. */
 void sf__print_summary(struct shmframe_conn *conn, uint64_t frames,
                        uint32_t width, uint32_t height, double seconds,
                        const char *extra);

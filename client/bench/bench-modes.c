@@ -327,13 +327,8 @@ static int check_signal(struct sfm *s)
 	const char *want, *reason;
 	int ring;
 
-#ifdef SHMFRAME_BENCH_HAVE_SIGNAL
 	ring = shmframe_signal(s->conn) == SHMFRAME_SIGNAL_RING;
 	reason = shmframe_signal_reason(s->conn);
-#else
-	ring = 0;
-	reason = "this libshmframe has no rings";
-#endif
 	if (s->inline_pixels)
 		return 0; /* pixels on the socket: there is no ring to use */
 	snprintf(s->c->signal, sizeof(s->c->signal), "%s", ring ? "ring" : "socket");

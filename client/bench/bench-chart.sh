@@ -145,6 +145,8 @@ END {
 	if (d_hi <= d_lo) d_hi = d_lo + 1
 	printf "bottom = %g\nset yrange [%g:%g]\n", 10 ^ d_lo, 10 ^ d_lo, 10 ^ d_hi > vars
 	printf "subtitle = \"%d client%s, %s, 4 bytes a pixel\"\n", clients, clients == 1 ? "" : "s", what > vars
+	# The key takes a line per four series or so, under the x label.
+	printf "set bmargin %d\n", 5 + int((n_ser + 3) / 4) > vars
 }' "$csv"
 
 gnuplot <<EOF
@@ -164,8 +166,7 @@ set xrange [-0.5:n_grp - 0.5]
 set xtics nomirror scale 0
 set ytics nomirror
 set border 3
-set key outside below center horizontal maxrows 1 reverse Left samplen 1.5 width 2
-set bmargin 6
+set key outside below center horizontal reverse Left samplen 1.5 width 2
 set style fill solid 1.0 noborder
 plot for [s = 1:n_ser] "$tmp/bars" index (s - 1) \
 	using 1:4:(\$1 - \$2 / 2):(\$1 + \$2 / 2):(bottom):4 \

@@ -2,12 +2,13 @@
 # shmframe-bench-syscalls: the syscalls one shm-latch client and its server
 # make per frame, by name, for each signalling path.
 #
-#   shmframe-bench-syscalls [--size WxH] [--buffers N] [--frames N1,N2]
+#   shmframe-bench-syscalls [--size WxH] [--damage full|WxH] [--buffers N]
+#                           [--frames N1,N2]
 #                           [--repeat R] [--signal LIST] [--spin-us N]
 #                           [--tool auto|perf|strace] [--all-names]
 #
-# The client is shmframe-bench's own shm-latch client (one client, whole
-# frames drawn, end-to-end pass only); the server is a shmframe-server
+# The client is shmframe-bench's own shm-latch client (one client, every
+# pixel of the damage drawn, whole frames by default, end-to-end pass only); the server is a shmframe-server
 # started here per path (--spin-us N for ring+spin, 0 for the others).
 # Each path runs with N1 and then N2 frames, R times; a count per frame is
 # (count at N2 - count at N1) / (N2 - N1) summed over the R pairs, so that
@@ -34,6 +35,7 @@ set -eu
 prog=shmframe-bench-syscalls
 here=$(cd "$(dirname "$0")" && pwd)
 size=1920x1080
+damage=full
 buffers=3
 frames=500,2500
 repeat=3
@@ -51,6 +53,7 @@ bad() { echo "$prog: $*" >&2; echo "Try '$prog --help'." >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--size) [ $# -ge 2 ] || bad "--size needs WxH"; size=$2; shift ;;
+	--damage) [ $# -ge 2 ] || bad "--damage needs full or WxH"; damage=$2; shift ;;
 	--buffers) [ $# -ge 2 ] || bad "--buffers needs N"; buffers=$2; shift ;;
 	--frames) [ $# -ge 2 ] || bad "--frames needs N1,N2"; frames=$2; shift ;;
 	--repeat) [ $# -ge 2 ] || bad "--repeat needs R"; repeat=$2; shift ;;
@@ -208,7 +211,7 @@ run_client() { # file path frames
 	set +f
 	# shellcheck disable=SC2086
 	if ! "$@" "$bench" --server "unix:$tmp/$name.sock" --mode shm-latch \
-		--size "$size" --buffers "$buffers" --clients 1 --damage full \
+		--size "$size" --buffers "$buffers" --clients 1 --damage "$damage" \
 		--frames "$frames_" --repeat 1 --warmup 0 --e2e-only \
 		--signal "$name" $extra >"$tmp/bench.out" 2>&1; then
 		cat "$tmp/bench.out" >&2
@@ -301,13 +304,13 @@ if [ "$tool" = perf ]; then
 else
 	how="strace -f -c (stops the process at every syscall: ring counts are an upper bound)"
 fi
-echo "shm-latch $size, $buffers buffers, one client drawing every pixel of every frame"
+echo "shm-latch $size, damage $damage, $buffers buffers, one client drawing every pixel of the damage of every frame"
 echo "counted with $how"
 echo "per frame = (count at $n2 frames - count at $n1) / $((n2 - n1)), over $repeat pairs of runs"
 echo "(what does not grow with the frames cancels: setup, warm-up, the check, exit)"
 echo
 printf '%-10s %-7s %9s  %s\n' path side "per frame" "by name, per frame (those >= 0.005)"
-kv="tool=$tool size=$size buffers=$buffers frames=$n1,$n2 repeat=$repeat"
+kv="tool=$tool size=$size damage=$damage buffers=$buffers frames=$n1,$n2 repeat=$repeat"
 for s in $signals; do
 	for side in client server; do
 		f=cn
@@ -337,6 +340,8 @@ target() { # what value cmp want
 	}'
 }
 header=0
+# The targets are for whole frames.
+[ "$damage" = full ] || signals=
 for s in $signals; do
 	[ "$s" = socket ] && continue
 	[ $header = 1 ] || { echo; echo "targets (reported, not asserted):"; header=1; }

@@ -147,7 +147,7 @@ static void usage(FILE *f)
 "  --buffers N        buffers in flight per client, 2..16 (default 3)\n"
 "  --warmup S         untimed seconds when a row starts (default 0.1)\n"
 "  --quick            3 rounds of 0.1 s passes (unless --repeat or --seconds\n"
-"                     say otherwise): about a third of the time\n"
+"                     say otherwise): 40 %% of the time\n"
 "  --e2e-only         no transport-alone pass (transport fps and GB/s: -)\n"
 "  --x11              add the x11 modes; uses $DISPLAY, else starts Xvfb\n"
 "  --csv FILE         write the rows as CSV\n"

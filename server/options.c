@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -173,12 +174,14 @@ enum {
 #define SPIN_MIN_CPUS 4
 #define DEFAULT_SPIN_US 50u
 
-/* --signal and SHMFRAME_SIGNAL: ring or socket.  0, or -EINVAL. */
+/* --signal and SHMFRAME_SIGNAL: ring or socket, in any case, and the
+ * library's auto (the variable is both sides'), which here is ring.  0,
+ * or -EINVAL. */
 static int parse_signal(const char *s, bool *socket_only)
 {
-	if (strcmp(s, "ring") == 0)
+	if (strcasecmp(s, "ring") == 0 || strcasecmp(s, "auto") == 0)
 		*socket_only = false;
-	else if (strcmp(s, "socket") == 0)
+	else if (strcasecmp(s, "socket") == 0)
 		*socket_only = true;
 	else
 		return -EINVAL;

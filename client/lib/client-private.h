@@ -341,9 +341,14 @@ void sfc__rings_fd_taken(struct shmframe_conn *conn);
  * there, 0 when it must go on the socket (no room), or the error. */
 int sfc__ring_request(struct shmframe_conn *conn, const void *msg, size_t len);
 /* Takes the next event from the event ring when it is the one due (its
- * number is the next), decoded into ev and counted.  1 when taken, 0 when
- * the ring is empty or the next event is on the socket, or the error. */
-int sfc__ring_event(struct shmframe_conn *conn, struct sfc_event *ev);
+ * number is the next), decoded into ev and counted, and one off *left.
+ * 1 when taken, 0 when the ring is empty or the next event is on the
+ * socket, SFC_RING_STOP when it is due but *left is 0, or the error.
+ * One call of sfc__process starts with SF_RING_EV_COUNT: all a ring holds
+ * when it begins, but not what a server keeps writing while it runs. */
+#define SFC_RING_STOP 2
+int sfc__ring_event(struct shmframe_conn *conn, struct sfc_event *ev,
+                    unsigned *left);
 /* Whether the ring's oldest entry is numbered past the next event: one
  * is due on the socket before it. */
 bool sfc__ring_gap(struct shmframe_conn *conn);

@@ -81,6 +81,7 @@ static int route(struct shmframe_conn *conn, struct sfc_event *ev)
 
 int sfc__process(struct shmframe_conn *conn)
 {
+	unsigned ring_left = SF_RING_EV_COUNT;
 	int handled = 0;
 
 	for (;;) {
@@ -103,9 +104,12 @@ int sfc__process(struct shmframe_conn *conn)
 		/* The ring's oldest entry goes first when it is the next event;
 		 * else the socket's next event is. */
 		if (conn->rings) {
-			r = sfc__ring_event(conn, &ev);
+			r = sfc__ring_event(conn, &ev, &ring_left);
 			if (r < 0)
 				return r;
+			/* The socket's next event comes after it. */
+			if (r == SFC_RING_STOP)
+				break;
 			if (r > 0) {
 				r = route(conn, &ev);
 				if (r)

@@ -14,7 +14,8 @@
  *                    rejected a request (its ERROR text is in
  *                    shmframe_last_error)
  *   -EPROTONOSUPPORT the server speaks another protocol version
- *   -ENOTSUP         no transport: forced shm but no kind passed the probe
+ *   -ENOTSUP         forced shm but no kind passed the probe, or forced
+ *                    rings that cannot be had
  *   -EDQUOT          a limit the server announced (or enforced) was reached
  *   -EDEADLK         acquire would wait for a buffer that cannot come back
  *   -ECONNRESET      the server closed the connection
@@ -40,8 +41,8 @@ static const struct message messages[] = {
 	{ EPROTO, "protocol error: the server sent or reported a malformed "
 	          "or unexpected message" },
 	{ EPROTONOSUPPORT, "the server speaks another version of the protocol" },
-	{ ENOTSUP, "no shared memory with the server (the probe failed for "
-	           "every kind)" },
+	{ ENOTSUP, "what the options force cannot be had with this server "
+	           "(shared memory, or rings in it)" },
 	{ EDQUOT, "a limit of the server was reached" },
 	{ EDEADLK, "every buffer is held: waiting for one would never end" },
 	{ ECONNRESET, "the server closed the connection" },

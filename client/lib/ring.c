@@ -246,7 +246,8 @@ static int peek(struct shmframe_conn *conn, uint32_t *seq,
 	return ahead ? NEXT_LATER : NEXT_DUE;
 }
 
-int sfc__ring_event(struct shmframe_conn *conn, struct sfc_event *ev)
+int sfc__ring_event(struct shmframe_conn *conn, struct sfc_event *ev,
+                    unsigned *left)
 {
 	uint8_t msg[SF_RING_EV_MESSAGE];
 	struct sf_header h;
@@ -258,6 +259,13 @@ int sfc__ring_event(struct shmframe_conn *conn, struct sfc_event *ev)
 		return n;
 	if (n != NEXT_DUE)
 		return 0;
+	/* A server that refills the ring as fast as we empty it would keep
+	 * a dispatch from returning.  Stopping leaves nothing unannounced:
+	 * what was pushed before the call began is taken, and what came
+	 * since comes with a NOTIFY not read yet when we sleep (or the
+	 * next look at the ring finds it due and does not block). */
+	if (*left == 0)
+		return SFC_RING_STOP;
 	/* A copy in our memory: checked like the same event on the socket,
 	 * with the entry as its largest length. */
 	r = sf__header_check(msg, sizeof msg, SF_RING_EV_MESSAGE, &h, &why);
@@ -274,6 +282,7 @@ int sfc__ring_event(struct shmframe_conn *conn, struct sfc_event *ev)
 		                "the event ring: %s", sf__type_name(h.type), why);
 	sf__ring_pop(&conn->rings->ev);
 	conn->events++;
+	(*left)--;
 	return 1;
 }
 

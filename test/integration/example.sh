@@ -11,7 +11,7 @@ start_server
 # A plain run on the default transport.
 run_client "$SF_EXAMPLE" --server "$SERVER_UNIX" --frames 120 --fps 400 --no-reconnect
 [ "$RC" -eq 0 ] || fail "poll-renderer exited $RC: $(cat "$ERR_FILE")"
-expect frames=120 reconnects=0 transport=shm shm=memfd
+expect frames=120 reconnects=0 transport=shm shm=memfd signal=ring
 presented=$(echo "$OUT" | sed -n 's/.*presented=\([0-9]*\).*/\1/p')
 released=$(echo "$OUT" | sed -n 's/.*released=\([0-9]*\).*/\1/p')
 # Every frame is answered with PRESENTED; every latched buffer but the one
@@ -24,6 +24,11 @@ SHMFRAME_TRANSPORT=socket run_client "$SF_EXAMPLE" --server "$SERVER_UNIX" \
 	--frames 60 --fps 400 --no-reconnect
 [ "$RC" -eq 0 ] || fail "poll-renderer (socket) exited $RC: $(cat "$ERR_FILE")"
 expect frames=60 transport=socket
+# Shared memory with every event on the socket: the same loop.
+SHMFRAME_SIGNAL=socket run_client "$SF_EXAMPLE" --server "$SERVER_UNIX" \
+	--frames 60 --fps 400 --no-reconnect
+[ "$RC" -eq 0 ] || fail "poll-renderer (socket signalling) exited $RC: $(cat "$ERR_FILE")"
+expect frames=60 presented=60 transport=shm signal=socket
 check_server_fds
 
 # Without --no-reconnect, a server that dies mid-stream is reconnected to.

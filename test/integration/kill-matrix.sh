@@ -11,7 +11,13 @@
 #
 # The phases come from sf-phase-client, which speaks the protocol by hand
 # and stops exactly there (mid-HELLO, half a PROBE whose memfd the server
-# already queued, half an inline frame, a latched buffer, ...).
+# already queued, half an inline frame, a latched buffer, ...), and with
+# the control segment's rings: entries the server has not taken, one it
+# must keep waiting, events on the event ring never read.
+#
+# Server and library signal through the rings by default; with
+# SHMFRAME_SIGNAL=socket (the CTest of that name) both do without, and
+# the ring phases are left out.
 . "$(dirname "$0")/../lib.sh"
 
 : "${SF_PHASE_CLIENT:?SF_PHASE_CLIENT must name sf-phase-client}"
@@ -19,6 +25,13 @@
 
 SHM_PHASES="connect hello-half welcome probe-half probed attached frame-half latched"
 SOCKET_PHASES="connect hello-half welcome frame-half"
+if [ "${SHMFRAME_SIGNAL:-}" = socket ]; then
+	SIGNAL=socket
+else
+	SIGNAL=ring
+	SHM_PHASES="$SHM_PHASES ring-attached ring-pending ring-blocked ring-latched"
+fi
+note "signalling: $SIGNAL"
 
 # Lines of the server's address space that map a shared-memory segment.
 shm_maps() {
@@ -72,7 +85,7 @@ frame 200x150 9 "$T/b.png"
 "$SF_PNG2RAW" "$T/b.png" bgra >"$T/b.raw" || fail "sf-png2raw failed"
 
 MATRIX="$T/matrix"
-printf '%-7s %-11s | %-14s | %-18s\n' kind phase "held fds/maps" "left fds/maps/shm" >"$MATRIX"
+printf '%-7s %-13s | %-14s | %-18s\n' kind phase "held fds/maps" "left fds/maps/shm" >"$MATRIX"
 TOTAL_LEFT=0
 
 for kind in memfd posix sysv socket; do
@@ -125,6 +138,9 @@ for kind in memfd posix sysv socket; do
 		attached | frame-half | latched)
 			[ "$kind" = socket ] || [ "$held_maps" -ge 2 ] ||
 				fail "$kind $phase: the server maps $held_maps of the client's 2 segments" ;;
+		ring-*)
+			[ "$held_maps" -ge 3 ] ||
+				fail "$kind $phase: the server maps $held_maps of the client's 3 segments" ;;
 		esac
 
 		kill -KILL "$pid"
@@ -139,7 +155,7 @@ for kind in memfd posix sysv socket; do
 			[ "$left_fds$left_maps$left_shm" = 000 ] && break
 			sleep 0.05
 		done
-		printf '%-7s %-11s | %+3d / %+3d      | %d / %d / %d\n' "$kind" "$phase" \
+		printf '%-7s %-13s | %+3d / %+3d      | %d / %d / %d\n' "$kind" "$phase" \
 			"$held_fds" "$held_maps" "$left_fds" "$left_maps" "$left_shm" >>"$MATRIX"
 		TOTAL_LEFT=$((TOTAL_LEFT + left_fds + left_maps + left_shm))
 		server_alive
@@ -175,7 +191,7 @@ for kind in memfd posix sysv socket; do
 			[ "$left_fds$left_maps$left_shm" = 000 ] && break
 			sleep 0.05
 		done
-		printf '%-7s %-11s | %-14s | %d / %d / %d%s\n' "$kind" "random x20" "-" \
+		printf '%-7s %-13s | %-14s | %d / %d / %d%s\n' "$kind" "random x20" "-" \
 			"$left_fds" "$left_maps" "$left_shm" \
 			"$([ "$WINDOW" -gt 0 ] && echo " (+$WINDOW killed before IPC_RMID)")" >>"$MATRIX"
 		TOTAL_LEFT=$((TOTAL_LEFT + left_fds + left_maps + left_shm))
@@ -193,8 +209,8 @@ for kind in memfd posix sysv socket; do
 	forget_pid "$FEEDER"
 	[ "$rc" -eq 0 ] || fail "the $kind streamer exited $rc: $(cat "$T/stream-$kind.err")"
 	OUT=$(tail -n 1 "$T/stream-$kind.out")
-	if [ "$kind" = socket ]; then expect transport=socket
-	else expect transport=shm "shm=$kind"; fi
+	if [ "$kind" = socket ]; then expect transport=socket signal=socket
+	else expect transport=shm "shm=$kind" "signal=$SIGNAL"; fi
 	same_pixels "$T/b.png" "$T/stream-$kind.png"
 	note "$kind streamer: $OUT"
 

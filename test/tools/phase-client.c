@@ -24,6 +24,18 @@
  *                PUT_IMAGE with half of its pixels written
  *   latched      as attached, then two frames from the segment: the server
  *                released the first and holds the second latched
+ * and, with the control segment of protocol 2.1 (a shm KIND; the server
+ * must offer RING):
+ *   ring-attached  as attached, and a control segment of KIND answered OK
+ *   ring-pending   as ring-attached, then frames put on the request ring
+ *                  with no KICK: entries the server has not taken while
+ *                  it sleeps
+ *   ring-blocked   as ring-attached, then a frame on the ring numbered
+ *                  after a request never sent: an entry the server must
+ *                  keep waiting
+ *   ring-latched   as ring-attached, then two frames over the ring: the
+ *                  server latched the second, its RELEASE and PRESENTED
+ *                  lie on the event ring, never taken
  * --segment creates one segment of KIND as the library does (same
  * function, same mode) and waits, so a test can look at its permissions.
  *
@@ -63,11 +75,13 @@
 enum phase {
 	PH_CONNECT, PH_HELLO_HALF, PH_WELCOME, PH_PROBE_HALF, PH_PROBED,
 	PH_ATTACHED, PH_FRAME_HALF, PH_LATCHED,
+	PH_RING_ATTACHED, PH_RING_PENDING, PH_RING_BLOCKED, PH_RING_LATCHED,
 };
 
 static const char *const phase_names[] = {
 	"connect", "hello-half", "welcome", "probe-half", "probed",
 	"attached", "frame-half", "latched",
+	"ring-attached", "ring-pending", "ring-blocked", "ring-latched",
 };
 
 /* Reads events until one of type want arrives (RELEASE, PRESENTED and the
@@ -133,17 +147,23 @@ static void create_surface(int fd)
 }
 
 /* PUT_IMAGE of the whole surface from segment SEG_MAIN at offset. */
+static void put_image_msg(struct sf_put_image *m, uint32_t serial,
+                          uint64_t offset)
+{
+	memset(m, 0, sizeof *m);
+	m->surface = SURFACE_ID;
+	m->serial = serial;
+	m->segment = SEG_MAIN;
+	m->buffer = serial;
+	m->offset = offset;
+	m->stride = SURF_W * 4;
+}
+
 static void put_from_segment(int fd, uint32_t serial, uint64_t offset)
 {
 	struct sf_put_image m;
 
-	memset(&m, 0, sizeof m);
-	m.surface = SURFACE_ID;
-	m.serial = serial;
-	m.segment = SEG_MAIN;
-	m.buffer = serial;
-	m.offset = offset;
-	m.stride = SURF_W * 4;
+	put_image_msg(&m, serial, offset);
 	sf__peer_send(fd, SF_PUT_IMAGE, &m, sizeof m, NULL, 0, -1);
 }
 
@@ -163,6 +183,76 @@ static void reached(const char *what, const struct sf_segment *segs, int n)
 	fflush(stdout);
 	for (;;)
 		pause();
+}
+
+/*
+ * The ring phases.  Requests so far: HELLO, two ATTACH_SEGMENT,
+ * CREATE_SURFACE, SYNC; ATTACH_CONTROL is number 6.  Ends the program at
+ * the phase.
+ */
+static void ring_phase(int fd, int ph, struct sf_segment *segs)
+	__attribute__((noreturn));
+
+static void ring_phase(int fd, int ph, struct sf_segment *segs)
+{
+	static struct sf_peer_control ctl;
+	uint32_t next = 6, *ev_head;
+	struct sf_put_image m;
+	uint8_t buf[256];
+	size_t len;
+	int err;
+
+	sf__peer_control_make(&ctl, segs[0].kind);
+	err = sf__peer_control_attach(fd, &ctl, challenge);
+	if (err)
+		die("ATTACH_CONTROL: %s", strerror(-err));
+	next++;
+	len = wait_event(fd, SF_PROBE_RESULT, buf, sizeof buf);
+	if (len < 12 || buf[9] != SF_PROBE_OK)
+		die("the %s control segment was refused",
+		    sf__shm_kind_name((uint32_t)segs[0].kind));
+	/* The server unlinked the name once the proof matched. */
+	sf__segment_unlink(&ctl.seg);
+	segs[2] = ctl.seg;
+	if (ph == PH_RING_ATTACHED)
+		reached(phase_names[ph], segs, 3);
+
+	memset(segs[0].map, 0x11, FRAME_BYTES);
+	memset((uint8_t *)segs[0].map + FRAME_BYTES, 0x22, FRAME_BYTES);
+	if (ph == PH_RING_BLOCKED) {
+		/* Number next is never sent: the entry waits for it. */
+		put_image_msg(&m, 1, 0);
+		len = sf__peer_encode(buf, sizeof buf, SF_PUT_IMAGE, &m, sizeof m,
+		                      NULL, 0);
+		sf__peer_control_push(&ctl, next + 1, buf, len);
+		reached(phase_names[ph], segs, 3);
+	}
+	for (uint32_t serial = 1; serial <= 2; serial++) {
+		bool asleep;
+
+		put_image_msg(&m, serial, (serial - 1) * FRAME_BYTES);
+		len = sf__peer_encode(buf, sizeof buf, SF_PUT_IMAGE, &m, sizeof m,
+		                      NULL, 0);
+		asleep = sf__peer_control_push(&ctl, next++, buf, len);
+		if (asleep && ph == PH_RING_LATCHED) {
+			struct sf_header kick = { 0 };
+
+			sf__peer_send(fd, SF_KICK, &kick, sizeof kick, NULL, 0, -1);
+			next++;
+		}
+	}
+	if (ph == PH_RING_PENDING)
+		reached(phase_names[ph], segs, 3);
+	/* RELEASE of frame 1, PRESENTED of both: on the event ring, which
+	 * nobody will read. */
+	ev_head = (uint32_t *)((uint8_t *)ctl.seg.map + SF_CONTROL_EV_HEAD);
+	for (int i = 0; __atomic_load_n(ev_head, __ATOMIC_ACQUIRE) < 3; i++) {
+		if (i == 500)
+			die("the server put %u events of 3 on the event ring",
+			    *ev_head);
+		usleep(10000);
+	}
+	reached(phase_names[ph], segs, 3);
 }
 
 static int parse_kind(const char *text)
@@ -187,7 +277,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	struct sf_segment segs[2];
+	struct sf_segment segs[3];
 	uint8_t buf[256];
 	size_t len;
 	int fd, kind, ph = -1;
@@ -195,8 +285,8 @@ int main(int argc, char **argv)
 	/* Killed by the test, never by a broken pipe: a write error is a
 	 * message. */
 	signal(SIGPIPE, SIG_IGN);
-	sf__segment_init(&segs[0]);
-	sf__segment_init(&segs[1]);
+	for (int i = 0; i < 3; i++)
+		sf__segment_init(&segs[i]);
 	if (argc == 3 && strcmp(argv[1], "--segment") == 0) {
 		kind = parse_kind(argv[2]);
 		if (kind == SF_SHM_NONE)
@@ -213,7 +303,8 @@ int main(int argc, char **argv)
 	if (ph < 0)
 		usage();
 	if (kind == SF_SHM_NONE && (ph == PH_PROBE_HALF || ph == PH_PROBED ||
-	                            ph == PH_ATTACHED || ph == PH_LATCHED))
+	                            ph == PH_ATTACHED || ph == PH_LATCHED ||
+	                            ph >= PH_RING_ATTACHED))
 		die("phase %s needs a segment kind", phase_names[ph]);
 
 	fd = sf__peer_connect(argv[1], 0, NULL);
@@ -279,6 +370,8 @@ int main(int argc, char **argv)
 	sf__segment_unlink(&segs[1]);
 	if (ph == PH_ATTACHED)
 		reached(phase_names[ph], segs, 2);
+	if (ph >= PH_RING_ATTACHED)
+		ring_phase(fd, ph, segs);
 
 	if (ph == PH_FRAME_HALF) {
 		struct sf_put_image m;

@@ -19,6 +19,8 @@
 #include "addr.h"
 #include "fdpass.h"
 #include "raw-peer.h"
+#include "ring.h"
+#include "segment.h"
 #include "wire.h"
 
 void (*sf__peer_on_fatal)(void);
@@ -269,6 +271,60 @@ void sf__peer_segment_msg(struct sf_segment_msg *m, const struct sf_segment *seg
 	memcpy(m->nonce, nonce, sizeof m->nonce);
 	if (seg->kind == SF_SHM_POSIX)
 		memcpy(m->name, seg->name, sizeof m->name);
+}
+
+void sf__peer_control_make(struct sf_peer_control *c, int kind)
+{
+	int err;
+
+	memset(c, 0, sizeof *c);
+	err = sf__segment_create(&c->seg, kind, SF_CONTROL_SIZE);
+	if (err)
+		die("cannot make a %s control segment: %s",
+		    sf__shm_kind_name((uint32_t)kind), strerror(-err));
+	memset(c->seg.map, 0, SF_CONTROL_SIZE);
+	err = sf__random(c->nonce, sizeof c->nonce);
+	if (err)
+		die("no random nonce: %s", strerror(-err));
+	memcpy(c->seg.map, c->nonce, sizeof c->nonce);
+	sf__ring_init(&c->req, c->seg.map, SF_RING_REQUESTS);
+	sf__ring_init(&c->ev, c->seg.map, SF_RING_EVENTS);
+}
+
+int sf__peer_control_attach(int fd, struct sf_peer_control *c,
+                            const uint8_t *challenge)
+{
+	struct sf_segment_msg m;
+	uint8_t buf[128];
+	size_t n;
+
+	sf__segment_write_proof(&c->seg, c->nonce, challenge);
+	sf__peer_segment_msg(&m, &c->seg, c->nonce, 0, SF_SEGMENT_WRITABLE,
+	                     SF_CONTROL_SIZE);
+	n = sf__peer_encode(buf, sizeof buf, SF_ATTACH_CONTROL, &m, sizeof m,
+	                    NULL, 0);
+	if (c->seg.kind == SF_SHM_MEMFD)
+		return sf__peer_send_fds(fd, buf, n, &c->seg.fd, 1);
+	return sf__peer_send_fds(fd, buf, n, NULL, 0);
+}
+
+bool sf__peer_control_push(struct sf_peer_control *c, uint32_t seq,
+                           const void *msg, size_t len)
+{
+	int room = sf__ring_room(&c->req);
+
+	if (room <= 0)
+		die("no room on the request ring (%d)", room);
+	if (sf__ring_push(&c->req, seq, msg, len) != 0)
+		die("a %zu-byte message does not fit a ring entry", len);
+	return sf__ring_consumer_asleep(&c->req);
+}
+
+void sf__peer_control_free(struct sf_peer_control *c)
+{
+	sf__segment_close(&c->seg);
+	memset(c, 0, sizeof *c);
+	sf__segment_init(&c->seg);
 }
 
 int sf__peer_connect(const char *addr, int sock_flags, const char *source_ip)

@@ -9,9 +9,11 @@
 #ifndef SHMFRAME_TEST_RAW_PEER_H
 #define SHMFRAME_TEST_RAW_PEER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ring.h"
 #include "segment.h"
 #include "wire.h"
 
@@ -75,6 +77,31 @@ size_t sf__peer_hello(uint8_t *buf, size_t cap, const uint8_t *cookie);
 void sf__peer_segment_msg(struct sf_segment_msg *m, const struct sf_segment *seg,
                           const uint8_t *nonce, uint32_t id, uint8_t flags,
                           uint64_t size);
+/* A control segment (protocol 2.1) of ours: the segment, zeroed with its
+ * nonce at the start, and our side of its rings: we produce requests and
+ * consume events.  Nothing checks what we push: a test's hostile client
+ * writes what it likes there, or into the segment itself. */
+struct sf_peer_control {
+	struct sf_segment seg;
+	uint8_t nonce[SF_NONCE_SIZE];
+	struct sf_ring req;
+	struct sf_ring ev;
+};
+/* Makes one of kind (memfd, posix or sysv), SF_CONTROL_SIZE bytes. */
+void sf__peer_control_make(struct sf_peer_control *c, int kind);
+/* Writes the proof (the nonce, then this connection's challenge) and
+ * sends ATTACH_CONTROL on fd, with the memfd riding on it.  0, or -errno
+ * (the server may have closed already). */
+int sf__peer_control_attach(int fd, struct sf_peer_control *c,
+                            const uint8_t *challenge);
+/* Pushes len bytes of msg (at most an entry's message; the header in it
+ * may say anything) as request seq; a full ring is fatal.  Returns
+ * whether the server said it sleeps (then it must be sent KICK). */
+bool sf__peer_control_push(struct sf_peer_control *c, uint32_t seq,
+                           const void *msg, size_t len);
+/* Unmaps and closes it (and unlinks a POSIX name still there). */
+void sf__peer_control_free(struct sf_peer_control *c);
+
 /* Connects to unix:PATH or tcp:HOST:PORT with socket(2) flags
  * (SOCK_NONBLOCK: a connect in progress counts as made); TCP binds to
  * source_ip first when it is not NULL.  The fd, or -1 with errno when

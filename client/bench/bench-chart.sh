@@ -10,7 +10,8 @@
 # of the transport alone.  Only the rows of the first row's client count
 # and damage are drawn (one client and whole frames by default); the
 # bench's table has the rest.  A mode measured with more than one kind of
-# shared memory gets a bar per kind, darker for each further kind.
+# shared memory, or more than one signalling path, gets a bar per kind and
+# path, darker for each further one.
 set -eu
 
 prog=shmframe-bench-chart
@@ -32,8 +33,10 @@ trap 'rm -rf "$tmp"' EXIT
 
 # The CSV becomes, in $tmp/bars, one block per series (two blank lines
 # apart) of "x width fps transport_fps label", and in $tmp/vars the
-# gnuplot variables that describe them.  Columns of the CSV: mode, shm,
-# size, clients, damage, frames, fps, transport_fps, ...
+# gnuplot variables that describe them.  The columns are found by the
+# names in the CSV's first line (mode, shm, size, clients, damage, fps,
+# transport_fps, and signal when there is one: a CSV of a bench without
+# signalling paths has none).
 awk -F, -v bars="$tmp/bars" -v vars="$tmp/vars" '
 # Colours as integers 0xRRGGBB; mix moves c the fraction t towards to.
 function mix(c, to, t,    r, g, b) {
@@ -61,18 +64,32 @@ BEGIN {
 	colour["shm-latch"] = 2062260; colour["shm-copy"] = 2924588
 	colour["socket"] = 16744206; colour["memcpy-limit"] = 8355711
 	colour["socket-limit"] = 9197131; colour["x11-putimage"] = 14034728
+	colour["render-limit"] = 12369084
 	colour["x11-shm"] = 9725885
 }
-NR == 1 { next }
-$7 == "" || $7 <= 0 { next }
-clients == "" { clients = $4; damage = $5 }
-$4 != clients || $5 != damage { next }
+NR == 1 {
+	for (i = 1; i <= NF; i++) col[$i] = i
+	if (!("mode" in col) || !("size" in col) || !("fps" in col)) {
+		print "the CSV has no mode, size or fps column" > "/dev/stderr"; exit 1
+	}
+	next
+}
+function field(name) { return name in col ? $(col[name]) : "" }
+field("fps") == "" || field("fps") + 0 <= 0 { next }
+clients == "" { clients = field("clients"); damage = field("damage") }
+field("clients") != clients || field("damage") != damage { next }
 {
 	n++
-	mode[n] = $1; shm[n] = $2; size[n] = $3; fps[n] = $7
-	tfps[n] = $8 == "" ? 0 : $8
-	if (!((mode[n], shm[n]) in kind_seen)) {
-		kind_seen[mode[n], shm[n]] = ++kinds[mode[n]]
+	mode[n] = field("mode"); shm[n] = field("shm"); sig[n] = field("signal")
+	size[n] = field("size"); fps[n] = field("fps") + 0
+	tfps[n] = field("transport_fps") + 0
+	if (!((mode[n], shm[n], sig[n]) in kind_seen))
+		kind_seen[mode[n], shm[n], sig[n]] = ++kinds[mode[n]]
+	if (!((mode[n], shm[n]) in shm_seen)) {
+		shm_seen[mode[n], shm[n]] = 1; shms[mode[n]]++
+	}
+	if (!((mode[n], sig[n]) in sig_seen)) {
+		sig_seen[mode[n], sig[n]] = 1; sigs[mode[n]]++
 	}
 	if (!(size[n] in group)) { group[size[n]] = n_grp; grp_name[n_grp++] = size[n] }
 }
@@ -80,13 +97,15 @@ END {
 	if (n == 0) { print "no measured row in the CSV" > "/dev/stderr"; exit 1 }
 	lo = 1e300; hi = 0
 	for (i = 1; i <= n; i++) {
-		s = kinds[mode[i]] > 1 && shm[i] != "" ? mode[i] "/" shm[i] : mode[i]
+		s = mode[i]
+		if (shms[mode[i]] > 1 && shm[i] != "") s = s "/" shm[i]
+		if (sigs[mode[i]] > 1 && sig[i] != "") s = s "/" sig[i]
 		if (!(s in series)) {
 			series[s] = n_ser
 			ser_name[n_ser] = s
 			c = mode[i] in colour ? colour[mode[i]] : 5592405
-			k = kind_seen[mode[i], shm[i]]
-			shade = k == 1 ? 0 : k == 2 ? 0.3 : 0.55
+			k = kind_seen[mode[i], shm[i], sig[i]]
+			shade = k == 1 ? 0 : k == 2 ? 0.3 : k == 3 ? 0.5 : 0.65
 			solid = mix(c, 0, shade)
 			ser_solid[n_ser] = hex(solid)
 			ser_light[n_ser] = hex(mix(solid, 16777215, 0.6))
@@ -126,6 +145,8 @@ END {
 	if (d_hi <= d_lo) d_hi = d_lo + 1
 	printf "bottom = %g\nset yrange [%g:%g]\n", 10 ^ d_lo, 10 ^ d_lo, 10 ^ d_hi > vars
 	printf "subtitle = \"%d client%s, %s, 4 bytes a pixel\"\n", clients, clients == 1 ? "" : "s", what > vars
+	# The key takes a line per four series or so, under the x label.
+	printf "set bmargin %d\n", 5 + int((n_ser + 3) / 4) > vars
 }' "$csv"
 
 gnuplot <<EOF
@@ -145,8 +166,7 @@ set xrange [-0.5:n_grp - 0.5]
 set xtics nomirror scale 0
 set ytics nomirror
 set border 3
-set key outside below center horizontal maxrows 1 reverse Left samplen 1.5 width 2
-set bmargin 6
+set key outside below center horizontal reverse Left samplen 1.5 width 2
 set style fill solid 1.0 noborder
 plot for [s = 1:n_ser] "$tmp/bars" index (s - 1) \
 	using 1:4:(\$1 - \$2 / 2):(\$1 + \$2 / 2):(bottom):4 \

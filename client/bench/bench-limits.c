@@ -4,6 +4,9 @@
  *   memcpy-limit  one copy of the damage, from the client's buffers into
  *                 one destination, in one process: what any design that
  *                 copies each frame once cannot beat;
+ *   render-limit  the drawing alone, into the client's own buffers: what
+ *                 no design can beat, and with N clients at once the rate
+ *                 N renderers reach together on this machine;
  *   socket-limit  the damage's bytes written raw into an AF_UNIX stream
  *                 (4 MiB socket buffers) to a receiving process that reads
  *                 them into one buffer, checks the tag and answers with one
@@ -41,11 +44,11 @@ static uint8_t *alloc_pixels(size_t bytes)
 }
 
 /* ------------------------------------------------------------------ */
-/* memcpy-limit                                                        */
+/* memcpy-limit and render-limit                                       */
 
 struct mcl {
 	uint8_t *src[MAX_BUFS];
-	uint8_t *dst;
+	uint8_t *dst;             /* NULL: render-limit, nothing is copied */
 	unsigned n;
 	size_t stride;
 };
@@ -89,11 +92,14 @@ static int mcl_pass(struct bench_client *c, struct bench_pass *p)
 			bench_tag_write(at(src, m->stride, d), c->frame);
 		b = bench_now_ns();
 		p->render_ns += b - a;
-		copy_damage(m, src, d);
-		if (!bench_tag_check(at(m->dst, m->stride, d), c->frame))
-			c->bad++;
-		now = bench_now_ns();
-		if (p->record) {
+		now = b;
+		if (m->dst) {
+			copy_damage(m, src, d);
+			if (!bench_tag_check(at(m->dst, m->stride, d), c->frame))
+				c->bad++;
+			now = bench_now_ns();
+		}
+		if (p->record && m->dst) {
 			/* The copy is both the release and the arrival. */
 			bench_samples_add(&c->release, (double)(now - b) / 1e3);
 			bench_samples_add(&c->presented, (double)(now - b) / 1e3);
@@ -120,10 +126,12 @@ static int mcl_setup(struct bench_client *c)
 	m->stride = (size_t)job->width * 4;
 	bytes = m->stride * job->height;
 	m->n = c->cfg->buffers < MAX_BUFS ? c->cfg->buffers : MAX_BUFS;
-	m->dst = alloc_pixels(bytes);
-	if (!m->dst)
-		return bench_client_fail(c, "out of memory");
-	bench_render_background(m->dst, m->stride, &whole);
+	if (job->mode == BENCH_MEMCPY_LIMIT) {
+		m->dst = alloc_pixels(bytes);
+		if (!m->dst)
+			return bench_client_fail(c, "out of memory");
+		bench_render_background(m->dst, m->stride, &whole);
+	}
 	for (unsigned i = 0; i < m->n; i++) {
 		m->src[i] = alloc_pixels(bytes);
 		if (!m->src[i])
@@ -140,6 +148,9 @@ static int mcl_verify(struct bench_client *c)
 	uint32_t frame = c->frame;
 
 	mcl_pass(c, &one);
+	if (!m->dst)
+		return bench_client_check_image(c, m->src[frame % m->n], m->stride,
+		                                frame, 0xffffffffu, "the last frame");
 	return bench_client_check_image(c, m->dst, m->stride, frame, 0xffffffffu,
 	                                "the copy");
 }
@@ -158,7 +169,11 @@ static void mcl_teardown(struct bench_client *c)
 }
 
 const struct bench_mode_ops bench_memcpy_limit_ops = {
-	"memcpy-limit", mcl_setup, mcl_pass, mcl_verify, mcl_teardown,
+	"memcpy-limit", mcl_setup, mcl_pass, mcl_verify, mcl_teardown, 0,
+};
+/* Its "transport alone" would be writing the tag: nothing to measure. */
+const struct bench_mode_ops bench_render_limit_ops = {
+	"render-limit", mcl_setup, mcl_pass, mcl_verify, mcl_teardown, 1,
 };
 
 /* ------------------------------------------------------------------ */
@@ -392,7 +407,7 @@ static void scl_teardown(struct bench_client *c)
 }
 
 const struct bench_mode_ops bench_socket_limit_ops = {
-	"socket-limit", scl_setup, scl_pass, scl_verify, scl_teardown,
+	"socket-limit", scl_setup, scl_pass, scl_verify, scl_teardown, 0,
 };
 
 /* ------------------------------------------------------------------ */

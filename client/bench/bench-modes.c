@@ -13,6 +13,11 @@
  * held.  Release and presented latencies are taken in the callbacks, from
  * just before shmframe_present() to the moment the event is handled.
  *
+ * The signalling path (rings in the control segment, or the socket) is
+ * asked for the way a user forces it, through $SHMFRAME_SIGNAL and
+ * $SHMFRAME_SPIN_US, and the one the connection then uses is checked: a
+ * row never reports figures for a path it did not take.
+ *
  * Checks: each buffer's tag must still be there when the buffer comes back
  * (nobody wrote into it while the server held it); every RELEASE and
  * PRESENTED must name a frame that was presented and not yet answered; and
@@ -20,7 +25,6 @@
  * and compared pixel by pixel.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,33 +229,30 @@ static int frame_one(struct sfm *s, struct shmframe_buffer *buf, int render,
 	return 0;
 }
 
-/* Dispatches until the latest frame's PRESENTED has arrived. */
+/*
+ * Waits until the latest frame's PRESENTED has arrived, through round
+ * trips (each one handles the events that come before its answer), not by
+ * polling the connection's fd: once a program has taken the fd
+ * (shmframe_get_fd) the server writes to the socket for every event, and
+ * a ring row would no longer measure the rings.
+ */
 static int wait_last_presented(struct sfm *s)
 {
 	uint64_t deadline = bench_now_ns() + SETTLE_NS;
 
 	while (s->have_last && !s->last_presented) {
-		struct pollfd pfd = { .fd = shmframe_get_fd(s->conn), .events = POLLIN };
-		uint64_t now;
-		int rc;
+		int rc = shmframe_dispatch(s->conn);
 
-		rc = shmframe_dispatch(s->conn);
 		if (rc < 0)
 			return fail_conn(s, "dispatch", rc);
-		if (rc > 0)
-			continue;
-		rc = shmframe_flush(s->conn);
-		if (rc == -EAGAIN)
-			pfd.events |= POLLOUT;
-		else if (rc < 0)
-			return fail_conn(s, "flush", rc);
-		now = bench_now_ns();
-		if (now >= deadline)
+		if (s->last_presented)
+			break;
+		if (bench_now_ns() >= deadline)
 			return bench_client_fail(s->c, "frame %u was never "
 			                         "reported presented", s->last_serial);
-		if (poll(&pfd, 1, (int)((deadline - now) / 1000000u) + 1) < 0 &&
-		    errno != EINTR)
-			return bench_client_fail(s->c, "poll: %s", strerror(errno));
+		rc = shmframe_roundtrip(s->conn);
+		if (rc < 0)
+			return fail_conn(s, "round trip", rc);
 	}
 	return 0;
 }
@@ -304,11 +305,50 @@ static int prime(struct sfm *s)
 	return wait_last_presented(s);
 }
 
+/* Sets the environment the library reads when it connects (this process
+ * is the client's own). */
+static void ask_signal(const struct bench_job *job)
+{
+	char spin[16];
+
+	if (job->signal == BENCH_SIG_NONE)
+		return;
+	setenv("SHMFRAME_SIGNAL", job->signal == BENCH_SIG_RING ? "ring" :
+	       "socket", 1);
+	snprintf(spin, sizeof(spin), "%u", job->spin_us);
+	setenv("SHMFRAME_SPIN_US", spin, 1);
+}
+
+/* Records the path the connection uses and fails unless it is the one
+ * the job asked for. */
+static int check_signal(struct sfm *s)
+{
+	const struct bench_job *job = s->c->job;
+	const char *want, *reason;
+	int ring;
+
+	ring = shmframe_signal(s->conn) == SHMFRAME_SIGNAL_RING;
+	reason = shmframe_signal_reason(s->conn);
+	if (s->inline_pixels)
+		return 0; /* pixels on the socket: there is no ring to use */
+	snprintf(s->c->signal, sizeof(s->c->signal), "%s", ring ? "ring" : "socket");
+	if (job->signal == BENCH_SIG_NONE)
+		return 0;
+	want = job->signal == BENCH_SIG_RING ? "ring" : "socket";
+	if (strcmp(want, s->c->signal) == 0)
+		return 0;
+	return bench_client_fail(s->c, "asked for %s signalling, the connection "
+	                         "uses %s%s%s", want, s->c->signal,
+	                         reason && *reason ? ": " : "",
+	                         reason ? reason : "");
+}
+
 static int sfm_setup(struct bench_client *c)
 {
 	const struct bench_job *job = c->job;
 	struct shmframe_options opts;
 	struct bench_pass warm = bench_warmup_pass(c->cfg);
+	const char *addr;
 	struct sfm *s;
 	int rc;
 
@@ -318,13 +358,15 @@ static int sfm_setup(struct bench_client *c)
 	c->data = s;
 	s->c = c;
 
+	ask_signal(job);
 	shmframe_options_init(&opts);
 	opts.transport = job->mode == BENCH_SOCKET ? SHMFRAME_TRANSPORT_SOCKET :
 	                 SHMFRAME_TRANSPORT_SHM;
 	opts.shm = job->shm;
 	opts.name = BENCH_NAME;
 	opts.buffers = c->cfg->buffers;
-	s->conn = shmframe_connect(c->cfg->server_addr, &opts);
+	addr = job->spin_us ? c->cfg->spin_server_addr : c->cfg->server_addr;
+	s->conn = shmframe_connect(addr, &opts);
 	if (!s->conn)
 		return bench_client_fail(c, "out of memory");
 	if (shmframe_conn_error(s->conn)) {
@@ -333,15 +375,18 @@ static int sfm_setup(struct bench_client *c)
 
 		if (text && *text)
 			return bench_client_fail(c, "%s", text);
-		return fail_conn(s, c->cfg->server_addr, 0);
+		return fail_conn(s, addr, 0);
 	}
 	snprintf(c->transport, sizeof(c->transport), "%s",
 	         shmframe_transport(s->conn) == SHMFRAME_TRANSPORT_SHM ?
 	         "shm" : "socket");
 	snprintf(c->shm, sizeof(c->shm), "%s",
 	         bench_shm_kind_name(shmframe_shm_kind(s->conn)));
-	c->server_pid = bench_peer_pid(shmframe_get_fd(s->conn));
+	/* Known to the run, not asked of the socket (see above). */
+	c->server_pid = job->spin_us ? c->cfg->spin_server_pid : c->cfg->server_pid;
 	s->inline_pixels = shmframe_transport(s->conn) == SHMFRAME_TRANSPORT_SOCKET;
+	if (check_signal(s) < 0)
+		return -1;
 
 	s->surface = shmframe_surface_create(s->conn, job->width, job->height,
 	                                     SHMFRAME_FORMAT_XRGB8888, BENCH_NAME);
@@ -402,11 +447,11 @@ static void sfm_teardown(struct bench_client *c)
 }
 
 const struct bench_mode_ops bench_shm_latch_ops = {
-	"shm-latch", sfm_setup, sfm_pass, sfm_verify, sfm_teardown,
+	"shm-latch", sfm_setup, sfm_pass, sfm_verify, sfm_teardown, 0,
 };
 const struct bench_mode_ops bench_shm_copy_ops = {
-	"shm-copy", sfm_setup, sfm_pass, sfm_verify, sfm_teardown,
+	"shm-copy", sfm_setup, sfm_pass, sfm_verify, sfm_teardown, 0,
 };
 const struct bench_mode_ops bench_socket_ops = {
-	"socket", sfm_setup, sfm_pass, sfm_verify, sfm_teardown,
+	"socket", sfm_setup, sfm_pass, sfm_verify, sfm_teardown, 0,
 };

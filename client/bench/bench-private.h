@@ -9,7 +9,8 @@
  * through libxcb; the only file that knows X), bench-frame.c (the pattern a
  * client draws, its per-frame tag and the final comparison), bench-spawn.c
  * (starting and stopping the helper processes, and the chart's script),
- * bench-stats.c (percentiles, CPU time, clocks).
+ * bench-stats.c (percentiles, CPU time, clocks), bench-sys.c (syscalls
+ * and sleeps counted per process).
  */
 #ifndef SHMFRAME_BENCH_PRIVATE_H
 #define SHMFRAME_BENCH_PRIVATE_H
@@ -33,15 +34,28 @@ enum bench_mode {
 	BENCH_SOCKET,
 	BENCH_MEMCPY_LIMIT,
 	BENCH_SOCKET_LIMIT,
+	BENCH_RENDER_LIMIT,
 	BENCH_X11_PUTIMAGE,
 	BENCH_X11_SHM,
 	BENCH_MODE_COUNT,
+};
+
+/* How the two sides of a shared-memory connection tell each other that
+ * there is work: through the rings of the control segment, or with a
+ * message on the socket for every frame and every event. */
+enum bench_signal {
+	BENCH_SIG_NONE = 0,  /* not a shared-memory row: nothing to choose */
+	BENCH_SIG_SOCKET,
+	BENCH_SIG_RING,
 };
 
 /* What one row measures. */
 struct bench_job {
 	enum bench_mode mode;
 	enum shmframe_shm_kind shm;  /* requested kind (shm modes only) */
+	enum bench_signal signal;    /* requested path (shm modes only) */
+	unsigned spin_us;            /* ring rows: both sides spin this long
+	                              * before they sleep; 0: no spinning */
 	uint32_t width, height;
 	struct shmframe_rect damage; /* always filled; the whole frame when full */
 	int damage_full;
@@ -51,12 +65,17 @@ struct bench_job {
 /* Settings shared by every row of a run. */
 struct bench_config {
 	const char *server_addr;  /* shmframe server the clients connect to */
+	const char *spin_server_addr; /* the one for rows with spin_us */
+	pid_t server_pid, spin_server_pid; /* their processes, 0: unknown */
 	const char *x11_display;  /* X display for the x11 modes, or NULL */
 	unsigned buffers;         /* buffers in flight per client */
 	uint64_t frames;          /* frames per pass, 0: no limit */
 	double seconds;           /* seconds per pass, 0: no limit */
 	unsigned rounds;          /* rounds; a row's figures are their medians */
 	double warmup_seconds;    /* untimed frames before a row's passes */
+	int e2e_only;             /* no transport-alone pass */
+	int syscall_event;        /* tracepoint id of raw_syscalls:sys_enter,
+	                           * -1: syscalls cannot be counted */
 };
 
 /* A growable list of latency samples in microseconds. */
@@ -89,6 +108,7 @@ struct bench_client {
 	pid_t server_pid;         /* the process that receives the frames, 0: unknown */
 	char transport[16];       /* "shm", "socket" or "" */
 	char shm[16];             /* "memfd", "posix", "sysv" or "" */
+	char signal[16];          /* "ring", "socket" or "" (not shmframe shm) */
 	char error[512];
 	void *data;               /* the mode's own state */
 };
@@ -106,6 +126,7 @@ struct bench_mode_ops {
 	int (*pass)(struct bench_client *c, struct bench_pass *pass);
 	int (*verify)(struct bench_client *c);
 	void (*teardown)(struct bench_client *c);
+	int no_transport_pass;    /* a floor with nothing to transport */
 };
 
 /* Figures of one row (all clients together). */
@@ -114,6 +135,7 @@ struct bench_row {
 	int done;                 /* measured without error */
 	char error[512];
 	char transport[16], shm[16];
+	char signal[16];          /* the path the clients used, "" for none */
 	uint64_t frames;          /* end-to-end frames, all clients */
 	double fps;               /* end to end, render included, aggregate */
 	double render_fps;        /* render alone */
@@ -122,6 +144,10 @@ struct bench_row {
 	double release_p50, release_p99;     /* µs, NAN when none */
 	double presented_p50, presented_p99; /* µs, NAN when none */
 	double client_cpu_us, server_cpu_us; /* per frame, NAN when unknown */
+	/* Per frame of the end-to-end passes, NAN when unknown: syscalls
+	 * made, and sleeps (voluntary context switches: each one ends in a
+	 * wake-up). */
+	double client_sys, server_sys, client_sleeps, server_sleeps;
 	double client_fps_min, client_fps_med, client_fps_max;
 	uint64_t discarded;
 };
@@ -130,6 +156,8 @@ struct bench_row {
 extern const char *const bench_mode_names[BENCH_MODE_COUNT];
 /* "memfd", "posix", "sysv", or "" for ANY. */
 const char *bench_shm_kind_name(enum shmframe_shm_kind kind);
+/* "socket", "ring", "ring+spin", or "" for none. */
+const char *bench_signal_label(const struct bench_job *job);
 
 /* bench-run.c: a row's client processes, started once and measured in
  * rounds.  Each returns 0, or -1 with row->error set; after a failure the
@@ -172,6 +200,7 @@ extern const struct bench_mode_ops bench_shm_copy_ops;
 extern const struct bench_mode_ops bench_socket_ops;
 extern const struct bench_mode_ops bench_memcpy_limit_ops;
 extern const struct bench_mode_ops bench_socket_limit_ops;
+extern const struct bench_mode_ops bench_render_limit_ops;
 extern const struct bench_mode_ops bench_x11_putimage_ops;
 extern const struct bench_mode_ops bench_x11_shm_ops;
 
@@ -224,6 +253,41 @@ double bench_percentile(float *v, size_t n, double p);
 double bench_median(double *v, size_t n);
 /* Pid of the peer of a connected Unix socket, 0 when unknown. */
 pid_t bench_peer_pid(int fd);
+/* Pid of the process listening on a "unix:PATH" address (found by
+ * connecting and hanging up at once), 0 when unknown or another kind of
+ * address. */
+pid_t bench_addr_pid(const char *addr);
+
+/* bench-sys.c: syscalls and sleeps of a process, counted as
+ * `perf stat -e raw_syscalls:sys_enter` counts them (the tracepoint
+ * through perf_event_open), and from /proc. */
+#define BENCH_SYS_TASKS 16
+struct bench_sys {
+	int fds[BENCH_SYS_TASKS]; /* one per thread counted */
+	unsigned n;
+	pid_t pid;                /* 0: the calling thread */
+};
+/* The tracepoint's id, or -1 with err filled (no tracefs, or not
+ * permitted: perf_event_open needs CAP_PERFMON, or root, or
+ * kernel.perf_event_paranoid <= 1 for a kernel tracepoint).  Keeps a
+ * counter of its own open until bench_sys_end(). */
+int bench_sys_event(char *err, size_t errlen);
+void bench_sys_end(void);
+/* Opens a stopped counter on every thread of pid (0: the calling thread
+ * alone; threads started later are not counted).  Its fds are tracked
+ * (bench_track_fd).  0, or -1 with errno set and nothing open. */
+int bench_sys_open(struct bench_sys *s, int event, pid_t pid);
+/* Zeroes and starts the counter. */
+void bench_sys_start(struct bench_sys *s);
+/* Stops it and reads the syscalls since bench_sys_start: 0, or -1.  On
+ * the calling thread the stop is one of them and is left out. */
+int bench_sys_stop(struct bench_sys *s, uint64_t *n);
+/* Closes it; a counter never opened (n == 0) is fine. */
+void bench_sys_close(struct bench_sys *s);
+/* Voluntary context switches of this process / of every thread of pid:
+ * 0, or -1. */
+int bench_sleeps_self(uint64_t *n);
+int bench_sleeps_pid(pid_t pid, uint64_t *n);
 
 /* bench-spawn.c */
 struct bench_server {
@@ -234,8 +298,12 @@ struct bench_server {
 	char addr[160];      /* "unix:" + path */
 };
 /* Finds and starts shmframe-server listening on a fresh socket, and waits
- * for its "ready" line.  0 or -1 with err filled. */
-int bench_server_start(struct bench_server *s, char *err, size_t errlen);
+ * for its "ready" line.  spin_us < 0: the server's default spinning;
+ * otherwise --spin-us spin_us when the server has that option, and when
+ * it has not, spin_us 0 is the server as it is and any other value an
+ * error.  0 or -1 with err filled. */
+int bench_server_start(struct bench_server *s, long spin_us, char *err,
+                       size_t errlen);
 /* Reads and drops what the server printed since the last call. */
 void bench_server_drain(struct bench_server *s);
 /* 1 while the process is running. */

@@ -19,10 +19,11 @@
  *           ... (once per round) ...
  *           'v': verify the last frame ............ RESULT + latency samples
  *
- * The parent reads the receiving process's CPU time around each round's
- * end-to-end passes, and starts every pass on all of a row's clients
- * together.  A client that fails sends ERROR with its reason; one that
- * hangs is killed when its deadline passes.
+ * The parent reads the receiving process's CPU time, syscalls and sleeps
+ * around each round's end-to-end passes (each client counts its own), and
+ * starts every pass on all of a row's clients together.  A client that
+ * fails sends ERROR with its reason; one that hangs is killed when its
+ * deadline passes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,10 +62,14 @@ struct msg_ready {
 	int32_t server_pid;
 	char transport[16];
 	char shm[16];
+	char signal[16];
 };
 
 struct msg_pass {
 	uint64_t frames, elapsed_ns, render_ns, cpu_ns;
+	uint64_t t_start_ns, t_end_ns; /* CLOCK_MONOTONIC, the same in every process */
+	uint64_t syscalls, sleeps;
+	uint32_t syscalls_known, sleeps_known;
 };
 
 /* Followed by n_release, then n_presented floats (µs). */
@@ -84,15 +89,31 @@ struct kid {
 	double *fps;     /* end to end, per round */
 };
 
+/* A process the clients send their frames to. */
+struct receiver {
+	pid_t pid;
+	struct bench_sys sys;
+};
+
+/* Counts summed over the end-to-end passes; a count is known only when
+ * every pass of every process had it. */
+struct tally {
+	uint64_t syscalls, sleeps;
+	int syscalls_known, sleeps_known;
+};
+
 struct bench_running {
 	const struct bench_config *cfg;
 	struct bench_row *row;
 	unsigned n, started;
 	struct kid *kids;
+	struct receiver *servers; /* distinct, n_servers of them */
+	unsigned n_servers;
 	unsigned rounds;
 	double *fps, *tp, *render; /* aggregate per round */
 	uint64_t frames, cpu_ns, server_ns;
 	int server_known;
+	struct tally client, server;
 };
 
 #define SETUP_TIMEOUT_S  90.0
@@ -108,6 +129,7 @@ static const struct bench_mode_ops *const mode_ops[BENCH_MODE_COUNT] = {
 	[BENCH_SOCKET] = &bench_socket_ops,
 	[BENCH_MEMCPY_LIMIT] = &bench_memcpy_limit_ops,
 	[BENCH_SOCKET_LIMIT] = &bench_socket_limit_ops,
+	[BENCH_RENDER_LIMIT] = &bench_render_limit_ops,
 	[BENCH_X11_PUTIMAGE] = &bench_x11_putimage_ops,
 	[BENCH_X11_SHM] = &bench_x11_shm_ops,
 };
@@ -275,12 +297,13 @@ static int send_msg(int fd, uint32_t type, const void *a, size_t alen,
 /* The client side.                                                    */
 
 static int run_pass(const struct bench_mode_ops *ops, struct bench_client *c,
-                    int end_to_end, int res)
+                    int end_to_end, struct bench_sys *sys, int res)
 {
 	const struct bench_config *cfg = c->cfg;
 	struct bench_pass p = { .render = end_to_end, .record = end_to_end };
 	struct msg_pass m = { 0 };
-	uint64_t cpu0;
+	uint64_t cpu0, sleeps0 = 0, sleeps1;
+	int rc;
 
 	if (end_to_end) {
 		struct bench_pass warm = { .render = 1, .max_frames = REWARM_FRAMES };
@@ -295,8 +318,17 @@ static int run_pass(const struct bench_mode_ops *ops, struct bench_client *c,
 	p.max_frames = cfg->frames;
 	p.max_ns = cfg->seconds > 0 ? (uint64_t)(cfg->seconds * 1e9) : 0;
 	cpu0 = bench_cpu_self_ns();
-	if (ops->pass(c, &p) < 0)
+	m.sleeps_known = bench_sleeps_self(&sleeps0) == 0;
+	/* Innermost, so that it counts the pass's syscalls alone. */
+	bench_sys_start(sys);
+	m.t_start_ns = bench_now_ns();
+	rc = ops->pass(c, &p);
+	m.t_end_ns = bench_now_ns();
+	m.syscalls_known = bench_sys_stop(sys, &m.syscalls) == 0;
+	if (rc < 0)
 		return -1;
+	m.sleeps_known = m.sleeps_known && bench_sleeps_self(&sleeps1) == 0;
+	m.sleeps = m.sleeps_known ? sleeps1 - sleeps0 : 0;
 	m.cpu_ns = bench_cpu_self_ns() - cpu0;
 	m.frames = p.frames;
 	m.elapsed_ns = p.elapsed_ns;
@@ -340,13 +372,17 @@ static int client_main(const struct bench_config *cfg,
 		.cfg = cfg, .job = job, .index = index, .frame = 1,
 	};
 	struct msg_ready ready = { 0 };
+	struct bench_sys sys = { .n = 0 };
 	int rc = 1;
 
+	/* Without a counter the passes report no syscalls; they still run. */
+	bench_sys_open(&sys, cfg->syscall_event, 0);
 	if (ops->setup(&c) < 0)
 		goto fail;
 	ready.server_pid = (int32_t)c.server_pid;
 	memcpy(ready.transport, c.transport, sizeof(ready.transport));
 	memcpy(ready.shm, c.shm, sizeof(ready.shm));
+	memcpy(ready.signal, c.signal, sizeof(ready.signal));
 	if (send_msg(res, MSG_READY, &ready, sizeof(ready), NULL, 0) < 0)
 		goto out;
 
@@ -362,7 +398,7 @@ static int client_main(const struct bench_config *cfg,
 		switch (cmd) {
 		case CMD_E2E:
 		case CMD_TRANSPORT:
-			rc = run_pass(ops, &c, cmd == CMD_E2E, res);
+			rc = run_pass(ops, &c, cmd == CMD_E2E, &sys, res);
 			if (rc < 0)
 				goto fail;
 			if (rc > 0)
@@ -385,6 +421,7 @@ fail:
 	rc = 1;
 out:
 	ops->teardown(&c);
+	bench_sys_close(&sys);
 	bench_samples_free(&c.release);
 	bench_samples_free(&c.presented);
 	return rc;
@@ -445,6 +482,7 @@ static int expect(struct bench_running *run, unsigned i, uint32_t want,
 			goto garbled;
 		k->ready.transport[sizeof(k->ready.transport) - 1] = '\0';
 		k->ready.shm[sizeof(k->ready.shm) - 1] = '\0';
+		k->ready.signal[sizeof(k->ready.signal) - 1] = '\0';
 		return 0;
 	case MSG_PASS:
 		if (h.len != sizeof(k->pass) ||
@@ -479,6 +517,29 @@ static int command_all(struct bench_running *run, char cmd)
 	return 0;
 }
 
+/* The distinct processes the clients send to. */
+static int find_servers(struct bench_running *run)
+{
+	run->servers = calloc(run->n, sizeof(*run->servers));
+	if (!run->servers)
+		return -1;
+	for (unsigned i = 0; i < run->n; i++) {
+		pid_t pid = run->kids[i].ready.server_pid;
+		unsigned j;
+
+		if (pid <= 0)
+			continue;
+		for (j = 0; j < run->n_servers; j++)
+			if (run->servers[j].pid == pid)
+				break;
+		if (j < run->n_servers)
+			continue;
+		run->servers[j].pid = pid;
+		run->n_servers++;
+	}
+	return 0;
+}
+
 /* Sum of the CPU time of every distinct process the clients send to;
  * *known is 0 when none could be read. */
 static uint64_t servers_cpu(const struct bench_running *run, int *known)
@@ -486,25 +547,99 @@ static uint64_t servers_cpu(const struct bench_running *run, int *known)
 	uint64_t total = 0;
 
 	*known = 0;
-	for (unsigned i = 0; i < run->n; i++) {
-		pid_t pid = run->kids[i].ready.server_pid;
-		unsigned j;
-		uint64_t ns;
+	for (unsigned i = 0; i < run->n_servers; i++) {
+		uint64_t ns = bench_cpu_pid_ns(run->servers[i].pid);
 
-		if (pid <= 0)
-			continue;
-		for (j = 0; j < i; j++)
-			if (run->kids[j].ready.server_pid == pid)
-				break;
-		if (j < i)
-			continue;
-		ns = bench_cpu_pid_ns(pid);
 		if (ns) {
 			total += ns;
 			*known = 1;
 		}
 	}
 	return total;
+}
+
+/* Their sleeps so far, summed; -1 when one cannot be read. */
+static int servers_sleeps(const struct bench_running *run, uint64_t *n)
+{
+	*n = 0;
+	for (unsigned i = 0; i < run->n_servers; i++) {
+		uint64_t v;
+
+		if (bench_sleeps_pid(run->servers[i].pid, &v) < 0)
+			return -1;
+		*n += v;
+	}
+	return run->n_servers ? 0 : -1;
+}
+
+/* A counter on each for one pass: open only while it counts, so that a
+ * server shared by every row never carries a counter per row. */
+static void servers_sys_start(struct bench_running *run)
+{
+	for (unsigned i = 0; i < run->n_servers; i++) {
+		struct receiver *r = &run->servers[i];
+
+		if (bench_sys_open(&r->sys, run->cfg->syscall_event, r->pid) == 0)
+			bench_sys_start(&r->sys);
+	}
+}
+
+static int servers_sys_stop(struct bench_running *run, uint64_t *n)
+{
+	int rc = run->n_servers ? 0 : -1;
+
+	*n = 0;
+	for (unsigned i = 0; i < run->n_servers; i++) {
+		uint64_t v;
+
+		if (bench_sys_stop(&run->servers[i].sys, &v) < 0)
+			rc = -1;
+		else
+			*n += v;
+		bench_sys_close(&run->servers[i].sys);
+	}
+	return rc;
+}
+
+/* Adds one pass's count to a tally (which starts known): known stays
+ * known only while every count is. */
+static void tally_add(struct tally *t, int sys_known, uint64_t sys,
+                      int sleeps_known, uint64_t sleeps)
+{
+	t->syscalls_known = t->syscalls_known && sys_known;
+	t->sleeps_known = t->sleeps_known && sleeps_known;
+	t->syscalls += sys;
+	t->sleeps += sleeps;
+}
+
+/* Frames per second of one pass of all the clients together. */
+struct span {
+	uint64_t frames, t_start, t_end;
+	double one_fps;   /* the only client's own rate */
+	unsigned n;
+};
+
+static void span_add(struct span *sp, const struct msg_pass *p)
+{
+	if (sp->n == 0 || p->t_start_ns < sp->t_start)
+		sp->t_start = p->t_start_ns;
+	if (sp->n == 0 || p->t_end_ns > sp->t_end)
+		sp->t_end = p->t_end_ns;
+	sp->frames += p->frames;
+	sp->one_fps = p->elapsed_ns ? p->frames * 1e9 / p->elapsed_ns : 0;
+	sp->n++;
+}
+
+/* Several clients: all their frames over the time from the first one's
+ * start to the last one's end.  A sum of each one's own rate would count
+ * a CPU twice when clients outnumber CPUs: the first to start run on idle
+ * CPUs before the others begin, the last after the others have ended. */
+static double span_fps(const struct span *sp)
+{
+	if (sp->n == 1)
+		return sp->one_fps;
+	return sp->t_end > sp->t_start ?
+	       sp->frames * 1e9 / (double)(sp->t_end - sp->t_start) : 0;
 }
 
 static double pass_timeout(const struct bench_config *cfg)
@@ -533,6 +668,9 @@ static void end_clients(struct bench_running *run, int kill_them)
 		free(run->kids[i].samples);
 		free(run->kids[i].fps);
 	}
+	for (unsigned i = 0; i < run->n_servers; i++)
+		bench_sys_close(&run->servers[i].sys);
+	free(run->servers);
 	free(run->kids);
 	free(run->fps);
 	free(run->tp);
@@ -566,6 +704,8 @@ int bench_row_start(const struct bench_config *cfg, struct bench_row *row,
 	run->cfg = cfg;
 	run->row = row;
 	run->n = row->job.clients;
+	run->client.syscalls_known = run->client.sleeps_known = 1;
+	run->server = run->client;
 	run->kids = calloc(run->n, sizeof(*run->kids));
 	run->fps = calloc(rounds, sizeof(double));
 	run->tp = calloc(rounds, sizeof(double));
@@ -631,8 +771,11 @@ int bench_row_start(const struct bench_config *cfg, struct bench_row *row,
 	for (unsigned i = 0; i < run->n; i++)
 		if (expect(run, i, MSG_READY, SETUP_TIMEOUT_S) < 0)
 			goto err;
+	if (find_servers(run) < 0)
+		goto err_nomem;
 	memcpy(row->transport, run->kids[0].ready.transport, sizeof(row->transport));
 	memcpy(row->shm, run->kids[0].ready.shm, sizeof(row->shm));
+	memcpy(row->signal, run->kids[0].ready.signal, sizeof(row->signal));
 	*out = run;
 	return 0;
 
@@ -648,14 +791,18 @@ err:
 
 static int round_once(struct bench_running *run)
 {
-	double fps = 0, tp = 0, render = 0;
-	uint64_t s0, s1;
-	int known0, known1;
+	const struct bench_mode_ops *ops = mode_ops[run->row->job.mode];
+	struct span e2e = { 0 }, alone = { 0 };
+	double tp, render = 0;
+	uint64_t s0, s1, sleeps0 = 0, sleeps1 = 0, sys = 0;
+	int known0, known1, sleeps_known, sys_known;
 	unsigned r = run->rounds;
 
 	if (r >= MAX_ROUNDS || r >= (run->cfg->rounds ? run->cfg->rounds : 1))
 		return 0;
 	s0 = servers_cpu(run, &known0);
+	sleeps_known = servers_sleeps(run, &sleeps0) == 0;
+	servers_sys_start(run);
 	if (command_all(run, CMD_E2E) < 0)
 		return -1;
 	for (unsigned i = 0; i < run->n; i++) {
@@ -664,15 +811,28 @@ static int round_once(struct bench_running *run)
 		if (expect(run, i, MSG_PASS, pass_timeout(run->cfg)) < 0)
 			return -1;
 		run->kids[i].fps[r] = p->elapsed_ns ? p->frames * 1e9 / p->elapsed_ns : 0;
-		fps += run->kids[i].fps[r];
-		render += p->render_ns ? p->frames * 1e9 / p->render_ns : NAN;
+		span_add(&e2e, p);
+		/* Several clients' drawing rates cannot be added up either:
+		 * render-limit with as many clients is their rate together. */
+		render = run->n > 1 ? NAN :
+		         p->render_ns ? p->frames * 1e9 / p->render_ns : NAN;
 		run->frames += p->frames;
 		run->cpu_ns += p->cpu_ns;
+		tally_add(&run->client, p->syscalls_known != 0,
+		          p->syscalls, p->sleeps_known != 0, p->sleeps);
 	}
+	sys_known = servers_sys_stop(run, &sys) == 0;
+	sleeps_known = sleeps_known && servers_sleeps(run, &sleeps1) == 0;
+	tally_add(&run->server, sys_known, sys, sleeps_known,
+	          sleeps_known ? sleeps1 - sleeps0 : 0);
 	s1 = servers_cpu(run, &known1);
 	if (known0 && known1 && s1 >= s0) {
 		run->server_ns += s1 - s0;
 		run->server_known = 1;
+	}
+	if (run->cfg->e2e_only || ops->no_transport_pass) {
+		tp = NAN;
+		goto done;
 	}
 	if (command_all(run, CMD_TRANSPORT) < 0)
 		return -1;
@@ -681,9 +841,11 @@ static int round_once(struct bench_running *run)
 
 		if (expect(run, i, MSG_PASS, pass_timeout(run->cfg)) < 0)
 			return -1;
-		tp += p->elapsed_ns ? p->frames * 1e9 / p->elapsed_ns : 0;
+		span_add(&alone, p);
 	}
-	run->fps[r] = fps;
+	tp = span_fps(&alone);
+done:
+	run->fps[r] = span_fps(&e2e);
 	run->tp[r] = tp;
 	run->render[r] = render;
 	run->rounds++;
@@ -698,6 +860,13 @@ int bench_row_round(struct bench_running *run)
 	return -1;
 }
 
+static double per_frame(const struct tally *t, int syscalls, uint64_t frames)
+{
+	if (!frames || !(syscalls ? t->syscalls_known : t->sleeps_known))
+		return NAN;
+	return (double)(syscalls ? t->syscalls : t->sleeps) / (double)frames;
+}
+
 /* The row's figures from its rounds (medians) and its clients' samples. */
 static void aggregate(struct bench_running *run)
 {
@@ -706,6 +875,7 @@ static void aggregate(struct bench_running *run)
 	unsigned n = run->n, rounds = run->rounds;
 	double *per = calloc(n, sizeof(double));
 	size_t n_rel = 0, n_pre = 0, a = 0, b = 0;
+	uint64_t server_frames;
 	float *rel, *pre;
 
 	row->fps = bench_median(run->fps, rounds);
@@ -717,6 +887,13 @@ static void aggregate(struct bench_running *run)
 	row->client_cpu_us = run->frames ? run->cpu_ns / 1e3 / (double)run->frames : NAN;
 	row->server_cpu_us = run->server_known && run->frames ?
 	                     run->server_ns / 1e3 / (double)run->frames : NAN;
+	/* A client counts its pass alone; the server's count also holds the
+	 * frames each client re-warms with before it. */
+	server_frames = run->frames + (uint64_t)rounds * n * REWARM_FRAMES;
+	row->client_sys = per_frame(&run->client, 1, run->frames);
+	row->client_sleeps = per_frame(&run->client, 0, run->frames);
+	row->server_sys = per_frame(&run->server, 1, server_frames);
+	row->server_sleeps = per_frame(&run->server, 0, server_frames);
 	row->discarded = 0;
 	for (unsigned i = 0; i < n; i++) {
 		row->discarded += run->kids[i].result.discarded;

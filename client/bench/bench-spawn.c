@@ -24,9 +24,13 @@
 
 #define SERVER_READY_MS 10000
 
-/* What the signal handler removes: set while a server of ours runs. */
-static char cleanup_path[128];
-static char cleanup_dir[64];
+/* What the signal handler removes: a slot is set while a server of ours
+ * runs (one plain, one that spins). */
+static struct {
+	char path[128];
+	char dir[64];
+} cleanup_files[2];
+#define N_CLEANUP_FILES (sizeof(cleanup_files) / sizeof(cleanup_files[0]))
 static volatile pid_t cleanup_pids[4];
 #define N_CLEANUP (sizeof(cleanup_pids) / sizeof(cleanup_pids[0]))
 
@@ -62,10 +66,20 @@ void bench_spawn_cleanup_on_signal(void)
 	for (size_t i = 0; i < n; i++)
 		if (cleanup_pids[i] > 0)
 			reap(cleanup_pids[i], 2000);
-	if (cleanup_path[0])
-		unlink(cleanup_path);
-	if (cleanup_dir[0])
-		rmdir(cleanup_dir);
+	for (size_t i = 0; i < N_CLEANUP_FILES; i++) {
+		if (cleanup_files[i].path[0])
+			unlink(cleanup_files[i].path);
+		if (cleanup_files[i].dir[0])
+			rmdir(cleanup_files[i].dir);
+	}
+}
+
+/* The signal handler no longer removes s's socket and directory. */
+static void forget_files(const struct bench_server *s)
+{
+	for (size_t i = 0; i < N_CLEANUP_FILES; i++)
+		if (s->dir[0] && strcmp(cleanup_files[i].dir, s->dir) == 0)
+			cleanup_files[i].dir[0] = cleanup_files[i].path[0] = '\0';
 }
 
 /* In the child after fork: die with the parent (parent is its pid before
@@ -123,10 +137,50 @@ static int find_server(char *out, size_t len)
 	return -1;
 }
 
-int bench_server_start(struct bench_server *s, char *err, size_t errlen)
+/* 1 when the server's --help lists option (a server older than the
+ * option rejects it: we ask first rather than fail to start it). */
+static int server_has_option(const char *bin, const char *option)
 {
-	char bin[PATH_MAX], line[512];
+	const size_t olen = strlen(option);
+	char buf[8192];
+	size_t have = 0;
 	struct sf_spawned child;
+	int found = 0;
+
+	if (sf_spawn_server(&child, (const char *const[]){ bin, "--help", NULL },
+	                    SIGKILL) < 0)
+		return 0;
+	/* Read it all: a server blocked on a full pipe would never exit.
+	 * The window keeps the last olen bytes, so that an option split
+	 * between two reads is still found. */
+	for (;;) {
+		ssize_t r = read(child.out_fd, buf + have, sizeof(buf) - 1 - have);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+		buf[have] = '\0';
+		if (strstr(buf, option))
+			found = 1;
+		if (have > olen) {
+			memmove(buf, buf + have - olen, olen);
+			have = olen;
+		}
+	}
+	close(child.out_fd);
+	reap(child.pid, 2000);
+	return found;
+}
+
+int bench_server_start(struct bench_server *s, long spin_us, char *err,
+                       size_t errlen)
+{
+	char bin[PATH_MAX], line[512], spin[24];
+	const char *argv[10] = { NULL };
+	struct sf_spawned child;
+	size_t argc = 0;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
@@ -137,6 +191,23 @@ int bench_server_start(struct bench_server *s, char *err, size_t errlen)
 		         "of this program); build it or pass --server ADDR");
 		return -1;
 	}
+	argv[argc++] = bin;
+	argv[argc++] = "--display";
+	argv[argc++] = "none";
+	/* Rings offered whatever $SHMFRAME_SIGNAL says: each client asks
+	 * for its row's path itself. */
+	if (server_has_option(bin, "--signal")) {
+		argv[argc++] = "--signal";
+		argv[argc++] = "ring";
+	}
+	if (spin_us >= 0 && server_has_option(bin, "--spin-us")) {
+		snprintf(spin, sizeof(spin), "%ld", spin_us);
+		argv[argc++] = "--spin-us";
+		argv[argc++] = spin;
+	} else if (spin_us > 0) {
+		snprintf(err, errlen, "%s has no --spin-us: it cannot spin", bin);
+		return -1;
+	}
 	snprintf(s->dir, sizeof(s->dir), "/tmp/shmframe-bench-XXXXXX");
 	if (!mkdtemp(s->dir)) {
 		snprintf(err, errlen, "mkdtemp: %s", strerror(errno));
@@ -144,10 +215,18 @@ int bench_server_start(struct bench_server *s, char *err, size_t errlen)
 	}
 	snprintf(s->path, sizeof(s->path), "%s/server.sock", s->dir);
 	snprintf(s->addr, sizeof(s->addr), "unix:%s", s->path);
-	snprintf(cleanup_dir, sizeof(cleanup_dir), "%s", s->dir);
-	snprintf(cleanup_path, sizeof(cleanup_path), "%s", s->path);
-	rc = sf_spawn_server(&child, (const char *const[]){
-		bin, "--listen", s->addr, "--display", "none", NULL }, SIGTERM);
+	for (size_t i = 0; i < N_CLEANUP_FILES; i++)
+		if (!cleanup_files[i].dir[0]) {
+			/* The path first: the handler may run between the two. */
+			snprintf(cleanup_files[i].path, sizeof(cleanup_files[i].path),
+			         "%s", s->path);
+			snprintf(cleanup_files[i].dir, sizeof(cleanup_files[i].dir),
+			         "%s", s->dir);
+			break;
+		}
+	argv[argc++] = "--listen";
+	argv[argc++] = s->addr;
+	rc = sf_spawn_server(&child, argv, SIGTERM);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start %s: %s", bin, strerror(-rc));
 		goto err_dir;
@@ -178,8 +257,8 @@ err_server:
 	bench_server_stop(s);
 	return -1;
 err_dir:
+	forget_files(s);
 	rmdir(s->dir);
-	cleanup_dir[0] = cleanup_path[0] = '\0';
 	return -1;
 }
 
@@ -219,12 +298,12 @@ void bench_server_stop(struct bench_server *s)
 		close(s->out_fd);
 	}
 	s->out_fd = -1;
+	forget_files(s);
 	if (s->path[0])
 		unlink(s->path);
 	if (s->dir[0])
 		rmdir(s->dir);
 	s->path[0] = s->dir[0] = '\0';
-	cleanup_dir[0] = cleanup_path[0] = '\0';
 }
 
 pid_t bench_spawn(char *const argv[], int keep_fd)

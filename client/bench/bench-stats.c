@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -172,6 +173,28 @@ double bench_median(double *v, size_t n)
 		return NAN;
 	qsort(v, n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+pid_t bench_addr_pid(const char *addr)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path;
+	pid_t pid = 0;
+	int fd;
+
+	if (!addr || strncmp(addr, "unix:", 5) != 0)
+		return 0;
+	path = addr + 5;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return 0;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) == 0)
+		pid = bench_peer_pid(fd);
+	close(fd);
+	return pid;
 }
 
 pid_t bench_peer_pid(int fd)

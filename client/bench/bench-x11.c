@@ -342,10 +342,10 @@ static void x11_teardown(struct bench_client *c)
 }
 
 const struct bench_mode_ops bench_x11_putimage_ops = {
-	"x11-putimage", x11_setup, x11_pass, x11_verify, x11_teardown,
+	"x11-putimage", x11_setup, x11_pass, x11_verify, x11_teardown, 0,
 };
 const struct bench_mode_ops bench_x11_shm_ops = {
-	"x11-shm", x11_setup, x11_pass, x11_verify, x11_teardown,
+	"x11-shm", x11_setup, x11_pass, x11_verify, x11_teardown, 0,
 };
 
 /* ------------------------------------------------------------------ */

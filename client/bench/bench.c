@@ -1266,7 +1266,7 @@ int main(int argc, char **argv)
 		progress_row("starting", i, n, &rows[i], t_start);
 		if (rows[i].job.spin_us && !o.server && !cfg.spin_server_addr)
 			snprintf(rows[i].error, sizeof(rows[i].error),
-			         "no spinning server: %s", spin_err);
+			         "no spinning server: %.400s", spin_err);
 		else if (is_shmframe(rows[i].job.mode) && srv->pid &&
 		         !bench_process_alive(srv->pid))
 			snprintf(rows[i].error, sizeof(rows[i].error),

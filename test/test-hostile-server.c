@@ -61,47 +61,6 @@ static void die_child(const char *what)
 	_exit(1);
 }
 
-/* Reads one request into buf (its header says how long); returns its type,
- * 0 on EOF.  Fds that come with it (a memfd PROBE) are closed. */
-static uint16_t read_msg(int fd, uint8_t *buf, size_t cap)
-{
-	struct sf_header h;
-	size_t got = 0, want = sizeof h;
-
-	while (got < want) {
-		union {
-			char b[CMSG_SPACE(8 * sizeof(int))];
-			struct cmsghdr align;
-		} ctl;
-		struct iovec iov = { buf + got, want - got };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-		                    .msg_control = ctl.b,
-		                    .msg_controllen = sizeof ctl.b };
-		ssize_t r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return 0;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-			if (c->cmsg_type == SCM_RIGHTS)
-				for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-					int f;
-
-					memcpy(&f, CMSG_DATA(c) + i * sizeof f, sizeof f);
-					close(f);
-				}
-		got += (size_t)r;
-		if (got == sizeof h) {
-			memcpy(&h, buf, sizeof h);
-			if (h.length < sizeof h || h.length > cap)
-				_exit(1);
-			want = h.length;
-		}
-	}
-	return h.type;
-}
-
 /* The fake's writes (tools/raw-peer.h) end the fake when the client has
  * gone. */
 static void write_all(int fd, const void *p, size_t n)
@@ -191,7 +150,7 @@ static void serve_until(int fd, uint16_t stop, uint8_t *buf, size_t cap)
 	static uint32_t width, height; /* of the last CREATE_SURFACE */
 
 	for (;;) {
-		uint16_t t = read_msg(fd, buf, cap);
+		uint16_t t = sf__peer_read_request(fd, buf, cap, NULL);
 
 		if (t == 0)
 			_exit(0);
@@ -250,7 +209,7 @@ static void fake_start(script_fn script, const void *arg)
 		if (fd < 0)
 			die_child("accept");
 		close(lfd);
-		if (read_msg(fd, buf, sizeof buf) != SF_HELLO)
+		if (sf__peer_read_request(fd, buf, sizeof buf, NULL) != SF_HELLO)
 			_exit(1);
 		script(fd, arg);
 		for (;;)

@@ -228,54 +228,6 @@ static void fake_stop(void)
 	memset(&fake, 0, sizeof fake);
 }
 
-/* One request into buf; its type, 0 at the end of the stream.  The first
- * fd that rides on it goes to *fd (else -1); any other is closed. */
-static uint16_t fake_read(int s, uint8_t *buf, size_t cap, int *fd)
-{
-	struct sf_header h;
-	size_t got = 0, want = sizeof h;
-
-	*fd = -1;
-	while (got < want) {
-		union {
-			char b[CMSG_SPACE(4 * sizeof(int))];
-			struct cmsghdr align;
-		} ctl;
-		struct iovec iov = { buf + got, want - got };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-		                    .msg_control = ctl.b,
-		                    .msg_controllen = sizeof ctl.b };
-		ssize_t r = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return 0;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c;
-		     c = CMSG_NXTHDR(&m, c)) {
-			size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-			for (size_t i = 0; c->cmsg_type == SCM_RIGHTS && i < n; i++) {
-				int f;
-
-				memcpy(&f, CMSG_DATA(c) + i * sizeof f, sizeof f);
-				if (*fd < 0)
-					*fd = f;
-				else
-					close(f);
-			}
-		}
-		got += (size_t)r;
-		if (got == sizeof h) {
-			memcpy(&h, buf, sizeof h);
-			if (h.length < sizeof h || h.length > cap)
-				_exit(1);
-			want = h.length;
-		}
-	}
-	return h.type;
-}
-
 /* Keeps the event ring full of RELEASEs of surface 1, numbered from
  * seq on, until the client goes.  Every slot holds the same message, so
  * that refilling one is writing its number: a producer as fast as it can
@@ -319,7 +271,7 @@ static void fake_serve(int s)
 	uint16_t type;
 	int fd;
 
-	while ((type = fake_read(s, buf, sizeof buf, &fd)) != 0) {
+	while ((type = sf__peer_read_request(s, buf, sizeof buf, &fd)) != 0) {
 		if (type == SF_HELLO) {
 			struct sf_welcome w = {
 				.magic = SF_MAGIC, .major = SF_VERSION_MAJOR,

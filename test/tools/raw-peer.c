@@ -374,3 +374,50 @@ int sf__peer_connect(const char *addr, int sock_flags, const char *source_ip)
 	errno = err;
 	return -1;
 }
+
+uint16_t sf__peer_read_request(int s, uint8_t *buf, size_t cap, int *fd)
+{
+	struct sf_header h;
+	size_t got = 0, want = sizeof h;
+
+	if (fd)
+		*fd = -1;
+	while (got < want) {
+		union {
+			char b[CMSG_SPACE(4 * sizeof(int))];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = { buf + got, want - got };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+		                    .msg_control = ctl.b,
+		                    .msg_controllen = sizeof ctl.b };
+		ssize_t r = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return 0;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c;
+		     c = CMSG_NXTHDR(&m, c)) {
+			size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			for (size_t i = 0; c->cmsg_type == SCM_RIGHTS && i < n; i++) {
+				int f;
+
+				memcpy(&f, CMSG_DATA(c) + i * sizeof f, sizeof f);
+				if (fd && *fd < 0)
+					*fd = f;
+				else
+					close(f);
+			}
+		}
+		got += (size_t)r;
+		if (got == sizeof h) {
+			memcpy(&h, buf, sizeof h);
+			if (h.length < sizeof h || h.length > cap)
+				_exit(1);
+			want = h.length;
+		}
+	}
+	return h.type;
+}

@@ -39,6 +39,11 @@ void sf__peer_send(int fd, uint16_t type, void *fixed, size_t fixed_size,
 #define SF_PEER_MAX_FDS 253
 int sf__peer_send_fds(int fd, const void *buf, size_t len, const int *fds,
                       int nfds);
+/* A fake server's read of one request into buf (cap bytes; one longer
+ * ends the program with status 1): its type, 0 at the end of the stream.
+ * The first fd riding on it goes to *fd (-1: none), any other is closed;
+ * fd NULL closes them all. */
+uint16_t sf__peer_read_request(int s, uint8_t *buf, size_t cap, int *fd);
 /* Reads exactly len bytes: 0, or -1 when the stream ended first. */
 int sf__peer_read_all(int fd, void *buf, size_t len);
 

@@ -9,10 +9,10 @@
 
 #include "text.h"
 
-/* Length of the UTF-8 sequence at p (n bytes left) and its code point, or
- * 0 when it is not well-formed (overlong, surrogate, beyond U+10FFFF). */
-static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
+size_t sf__utf8_decode(const void *bytes, size_t n, uint32_t *out)
 {
+	const unsigned char *p = bytes;
+	uint32_t scratch, *cp = out ? out : &scratch;
 	size_t len;
 	uint32_t min;
 
@@ -62,7 +62,7 @@ size_t sf__text_printable(char *dst, size_t cap, const char *src)
 		return 0;
 	while (n > 0) {
 		uint32_t cp = 0;
-		size_t len = utf8_decode(p, n, &cp);
+		size_t len = sf__utf8_decode(p, n, &cp);
 
 		if (len == 0 || hidden(cp) || cp == '\\') {
 			if (used + 4 >= cap)
@@ -81,4 +81,20 @@ size_t sf__text_printable(char *dst, size_t cap, const char *src)
 	}
 	dst[used] = '\0';
 	return used;
+}
+
+int sf__utf8_valid(const void *bytes, size_t n)
+{
+	const unsigned char *p = bytes;
+
+	while (n > 0) {
+		uint32_t cp;
+		size_t len = sf__utf8_decode(p, n, &cp);
+
+		if (len == 0 || cp == 0)
+			return 0;
+		p += len;
+		n -= len;
+	}
+	return 1;
 }

@@ -19,4 +19,12 @@
  */
 size_t sf__text_printable(char *dst, size_t cap, const char *src);
 
+/* Length of the well-formed UTF-8 sequence at p (n > 0 bytes left) and
+ * its code point in *cp (may be NULL), or 0: overlong forms, surrogates
+ * and code points above U+10FFFF are not well-formed. */
+size_t sf__utf8_decode(const void *p, size_t n, uint32_t *cp);
+
+/* 1 when the n bytes at p are all well-formed UTF-8 without a NUL. */
+int sf__utf8_valid(const void *p, size_t n);
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ring.h"
+#include "text.h"
 #include "wire.h"
 
 #define PAD4(n) (((n) + 3u) & ~(size_t)3u)
@@ -557,6 +558,184 @@ int sf__payload_size(const struct sf_rect *rects, uint32_t n, uint64_t *size)
 	return 0;
 }
 
+/* ---- 2.2: input and resize ------------------------------------------- */
+
+int sf__decode_select_input(const void *msg, size_t len,
+                            struct sf_select_input *out, const char **why)
+{
+	struct sf_select_input m;
+	int err = take_fixed(msg, len, SF_SELECT_INPUT, &m, sizeof m, 0, why);
+
+	if (err)
+		return err;
+	if (m.surface == 0)
+		return fail(why, "SELECT_INPUT names surface 0", SF_ERR_BAD_MESSAGE);
+	if (m.mask & ~SF_EVENT_ALL)
+		return fail(why, "SELECT_INPUT has unknown event bits",
+		            SF_ERR_BAD_MESSAGE);
+	*out = m;
+	return 0;
+}
+
+int sf__decode_resize_surface(const void *msg, size_t len,
+                              struct sf_resize_surface *out, const char **why)
+{
+	struct sf_resize_surface m;
+	int err = take_fixed(msg, len, SF_RESIZE_SURFACE, &m, sizeof m, 0, why);
+
+	if (err)
+		return err;
+	if (m.surface == 0)
+		return fail(why, "RESIZE_SURFACE names surface 0", SF_ERR_BAD_MESSAGE);
+	if (m.width == 0 || m.height == 0 || m.width > SF_MAX_DIMENSION ||
+	    m.height > SF_MAX_DIMENSION)
+		return fail(why, "RESIZE_SURFACE size is 0 or above 16384",
+		            SF_ERR_BAD_MESSAGE);
+	*out = m;
+	return 0;
+}
+
+static int check_modifiers(uint32_t mods, const char **why)
+{
+	if (mods & ~SF_MOD_ALL)
+		return fail(why, "unknown modifier bits", SF_ERR_BAD_MESSAGE);
+	return 0;
+}
+
+int sf__decode_key(const void *msg, size_t len, struct sf_key *out,
+                   const char **why)
+{
+	struct sf_key m;
+	int err = take_fixed(msg, len, SF_KEY, &m, sizeof m, 0, why);
+
+	if (err)
+		return err;
+	if (m.surface == 0 || m.pad)
+		return fail(why, "KEY names surface 0 or padding is not zero",
+		            SF_ERR_BAD_MESSAGE);
+	if (m.state > 1 || m.repeat > 1 || (m.repeat && !m.state))
+		return fail(why, "KEY state or repeat out of range",
+		            SF_ERR_BAD_MESSAGE);
+	if (m.text_len > SF_KEY_TEXT_SIZE || (m.text_len && !m.state))
+		return fail(why, "KEY text too long, or on a release",
+		            SF_ERR_BAD_MESSAGE);
+	if (!sf__utf8_valid(m.text, m.text_len))
+		return fail(why, "KEY text is not UTF-8", SF_ERR_BAD_MESSAGE);
+	for (size_t i = m.text_len; i < SF_KEY_TEXT_SIZE; i++)
+		if (m.text[i])
+			return fail(why, "KEY text padding is not zero",
+			            SF_ERR_BAD_MESSAGE);
+	err = check_modifiers(m.modifiers, why);
+	if (err)
+		return err;
+	*out = m;
+	return 0;
+}
+
+int sf__decode_pointer(const void *msg, size_t len, struct sf_pointer *out,
+                       const char **why)
+{
+	struct sf_pointer m;
+	struct sf_header h;
+	int err;
+
+	if (len < sizeof h)
+		return fail(why, "message shorter than its header", SF_ERR_BAD_MESSAGE);
+	memcpy(&h, msg, sizeof h);
+	if (h.type != SF_POINTER_MOTION && h.type != SF_POINTER_ENTER &&
+	    h.type != SF_POINTER_LEAVE)
+		return fail(why, "message type does not match", SF_ERR_BAD_MESSAGE);
+	err = take_fixed(msg, len, h.type, &m, sizeof m, 0, why);
+	if (err)
+		return err;
+	if (m.surface == 0 || m.pad)
+		return fail(why, "pointer event names surface 0 or padding is not zero",
+		            SF_ERR_BAD_MESSAGE);
+	if (m.buttons & ~SF_BUTTONS_ALL)
+		return fail(why, "pointer event has unknown button bits",
+		            SF_ERR_BAD_MESSAGE);
+	err = check_modifiers(m.modifiers, why);
+	if (err)
+		return err;
+	*out = m;
+	return 0;
+}
+
+int sf__decode_pointer_button(const void *msg, size_t len,
+                              struct sf_pointer_button *out, const char **why)
+{
+	struct sf_pointer_button m;
+	int err = take_fixed(msg, len, SF_POINTER_BUTTON, &m, sizeof m, 0, why);
+	uint32_t bit;
+
+	if (err)
+		return err;
+	if (m.surface == 0 || m.pad)
+		return fail(why, "POINTER_BUTTON names surface 0 or padding is not zero",
+		            SF_ERR_BAD_MESSAGE);
+	if (m.button < 1 || m.button > SF_BUTTON_MAX || m.state > 1)
+		return fail(why, "POINTER_BUTTON button or state out of range",
+		            SF_ERR_BAD_MESSAGE);
+	bit = 1u << (m.button - 1);
+	if ((m.buttons & ~SF_BUTTONS_ALL) || !(m.buttons & bit) != !m.state)
+		return fail(why, "POINTER_BUTTON held buttons disagree with it",
+		            SF_ERR_BAD_MESSAGE);
+	err = check_modifiers(m.modifiers, why);
+	if (err)
+		return err;
+	*out = m;
+	return 0;
+}
+
+int sf__decode_pointer_axis(const void *msg, size_t len,
+                            struct sf_pointer_axis *out, const char **why)
+{
+	struct sf_pointer_axis m;
+	int err = take_fixed(msg, len, SF_POINTER_AXIS, &m, sizeof m, 0, why);
+
+	if (err)
+		return err;
+	if (m.surface == 0 || m.pad)
+		return fail(why, "POINTER_AXIS names surface 0 or padding is not zero",
+		            SF_ERR_BAD_MESSAGE);
+	*out = m;
+	return 0;
+}
+
+int sf__decode_focus(const void *msg, size_t len, struct sf_focus *out,
+                     const char **why)
+{
+	struct sf_focus m;
+	int err = take_fixed(msg, len, SF_FOCUS, &m, sizeof m, 0, why);
+
+	if (err)
+		return err;
+	if (m.surface == 0 || m.focused > 1)
+		return fail(why, "FOCUS names surface 0 or focused is not 0 or 1",
+		            SF_ERR_BAD_MESSAGE);
+	*out = m;
+	return 0;
+}
+
+int sf__decode_configure(const void *msg, size_t len, struct sf_configure *out,
+                         const char **why)
+{
+	struct sf_configure m;
+	int err = take_fixed(msg, len, SF_CONFIGURE, &m, sizeof m, 0, why);
+
+	if (err)
+		return err;
+	if (m.surface == 0 || m.serial == 0)
+		return fail(why, "CONFIGURE names surface 0 or serial 0",
+		            SF_ERR_BAD_MESSAGE);
+	if (m.width == 0 || m.height == 0 || m.width > SF_MAX_DIMENSION ||
+	    m.height > SF_MAX_DIMENSION)
+		return fail(why, "CONFIGURE size is 0 or above 16384",
+		            SF_ERR_BAD_MESSAGE);
+	*out = m;
+	return 0;
+}
+
 const char *sf__type_name(uint16_t type)
 {
 	switch (type) {
@@ -571,6 +750,8 @@ const char *sf__type_name(uint16_t type)
 	case SF_SYNC: return "SYNC";
 	case SF_KICK: return "KICK";
 	case SF_ATTACH_CONTROL: return "ATTACH_CONTROL";
+	case SF_SELECT_INPUT: return "SELECT_INPUT";
+	case SF_RESIZE_SURFACE: return "RESIZE_SURFACE";
 	case SF_WELCOME: return "WELCOME";
 	case SF_PROBE_RESULT: return "PROBE_RESULT";
 	case SF_RELEASE: return "RELEASE";
@@ -580,6 +761,14 @@ const char *sf__type_name(uint16_t type)
 	case SF_SYNC_DONE: return "SYNC_DONE";
 	case SF_ERROR: return "ERROR";
 	case SF_NOTIFY: return "NOTIFY";
+	case SF_KEY: return "KEY";
+	case SF_POINTER_MOTION: return "POINTER_MOTION";
+	case SF_POINTER_BUTTON: return "POINTER_BUTTON";
+	case SF_POINTER_AXIS: return "POINTER_AXIS";
+	case SF_POINTER_ENTER: return "POINTER_ENTER";
+	case SF_POINTER_LEAVE: return "POINTER_LEAVE";
+	case SF_FOCUS: return "FOCUS";
+	case SF_CONFIGURE: return "CONFIGURE";
 	}
 	return "unknown";
 }

@@ -23,8 +23,11 @@
  * not own). */
 #define SF_VERSION_MAJOR  2
 /* 1: the control segment and its rings (SF_CAP_RING, ATTACH_CONTROL, KICK,
- * NOTIFY; protocol/ring.h).  A 2.0 peer never sees any of it. */
-#define SF_VERSION_MINOR  1
+ * NOTIFY; protocol/ring.h).  A 2.0 peer never sees any of it.
+ * 2: input and configure events, resizable surfaces (SF_CAP_INPUT,
+ * SELECT_INPUT, RESIZE_SURFACE, KEY ... CONFIGURE).  A peer of minor < 2
+ * never sees any of it. */
+#define SF_VERSION_MINOR  2
 
 /* Hard protocol limits.  Servers may announce smaller ones in WELCOME. */
 #define SF_MAX_MESSAGE    65536u  /* header length field, payload excluded */
@@ -56,6 +59,8 @@ enum sf_type {
 	SF_SYNC           = 0x09,
 	SF_KICK           = 0x0a, /* 2.1: look at the request ring */
 	SF_ATTACH_CONTROL = 0x0b, /* 2.1: the control segment */
+	SF_SELECT_INPUT   = 0x0c, /* 2.2: which events a surface wants */
+	SF_RESIZE_SURFACE = 0x0d, /* 2.2: a new size, maybe answering CONFIGURE */
 
 	SF_WELCOME        = 0x81,
 	SF_PROBE_RESULT   = 0x82,
@@ -66,6 +71,14 @@ enum sf_type {
 	SF_SYNC_DONE      = 0x87,
 	SF_ERROR          = 0x88,
 	SF_NOTIFY         = 0x89, /* 2.1: look at the event ring */
+	SF_KEY            = 0x8a, /* 2.2, and the rest: input and configure */
+	SF_POINTER_MOTION = 0x8b,
+	SF_POINTER_BUTTON = 0x8c,
+	SF_POINTER_AXIS   = 0x8d,
+	SF_POINTER_ENTER  = 0x8e,
+	SF_POINTER_LEAVE  = 0x8f,
+	SF_FOCUS          = 0x90,
+	SF_CONFIGURE      = 0x91,
 };
 
 /* Capability bits exchanged in HELLO and WELCOME. */
@@ -79,7 +92,46 @@ enum sf_cap {
 	 * takes ATTACH_CONTROL.  A client never sends it (a 2.0 server would
 	 * refuse the HELLO): its minor version says it knows the bit. */
 	SF_CAP_RING      = 1u << 4,
+	/* 2.2, WELCOME only, and only to a client of minor >= 2: the server
+	 * takes SELECT_INPUT and RESIZE_SURFACE and sends input events. */
+	SF_CAP_INPUT     = 1u << 5,
 };
+
+/* SELECT_INPUT mask: the events a surface's client wants (none until it
+ * asks). */
+enum sf_event_mask {
+	SF_EVENT_KEY             = 1u << 0, /* KEY */
+	SF_EVENT_POINTER_MOTION  = 1u << 1, /* POINTER_MOTION */
+	SF_EVENT_POINTER_BUTTON  = 1u << 2, /* POINTER_BUTTON */
+	SF_EVENT_POINTER_AXIS    = 1u << 3, /* POINTER_AXIS */
+	SF_EVENT_POINTER_CROSSING = 1u << 4, /* POINTER_ENTER, POINTER_LEAVE */
+	SF_EVENT_FOCUS           = 1u << 5, /* FOCUS */
+	SF_EVENT_CONFIGURE       = 1u << 6, /* CONFIGURE */
+	SF_EVENT_ALL             = 0x7fu,
+};
+
+/* Modifier bits of KEY, POINTER_* events. */
+enum sf_modifier {
+	SF_MOD_SHIFT = 1u << 0,
+	SF_MOD_CTRL  = 1u << 1,
+	SF_MOD_ALT   = 1u << 2,
+	SF_MOD_SUPER = 1u << 3,
+	SF_MOD_CAPS  = 1u << 4, /* Caps Lock on */
+	SF_MOD_NUM   = 1u << 5, /* Num Lock on */
+	SF_MOD_ALTGR = 1u << 6, /* AltGr (Mode_switch) */
+	SF_MOD_ALL   = 0x7fu,
+};
+
+/* Pointer buttons: 1 left, 2 middle, 3 right, 4 back, 5 forward; held
+ * buttons are bit (n - 1) of a buttons field. */
+#define SF_BUTTON_MAX 5u
+#define SF_BUTTONS_ALL 0x1fu
+
+/* Text a key press typed, UTF-8, at most this many bytes. */
+#define SF_KEY_TEXT_SIZE 12u
+
+/* Pointer coordinates are signed 24.8 fixed point surface pixels. */
+#define SF_FIXED_ONE 256
 
 enum sf_shm_kind {
 	SF_SHM_NONE  = 0,
@@ -295,6 +347,87 @@ struct sf_closed {
 	uint32_t pad;
 };
 
+/* SELECT_INPUT (2.2): the events this surface's client wants from now on. */
+struct sf_select_input {
+	struct sf_header hdr;
+	uint32_t surface;
+	uint32_t mask;     /* enum sf_event_mask bits */
+};
+
+/* RESIZE_SURFACE (2.2).  serial: 0, or the CONFIGURE this answers. */
+struct sf_resize_surface {
+	struct sf_header hdr;
+	uint32_t surface;
+	uint32_t width, height;
+	uint32_t serial;
+};
+
+/* KEY (2.2) */
+struct sf_key {
+	struct sf_header hdr;
+	uint32_t surface;
+	uint32_t keycode;   /* USB HID usage, keyboard page (0x07); 0: unknown */
+	uint32_t keysym;    /* the key's symbol in the current layout */
+	uint32_t modifiers; /* enum sf_modifier bits */
+	uint64_t time_ns;   /* CLOCK_MONOTONIC on the server */
+	uint8_t state;      /* 1 pressed, 0 released */
+	uint8_t repeat;     /* 1: an auto-repeated press */
+	uint8_t text_len;   /* <= SF_KEY_TEXT_SIZE; 0 for a release */
+	uint8_t pad;
+	uint8_t text[SF_KEY_TEXT_SIZE]; /* UTF-8, then zeros */
+};
+
+/* POINTER_MOTION, POINTER_ENTER and POINTER_LEAVE (2.2) */
+struct sf_pointer {
+	struct sf_header hdr;
+	uint32_t surface;
+	int32_t x, y;       /* 24.8 fixed point surface pixels */
+	uint32_t buttons;   /* held: bit (n - 1) for button n */
+	uint32_t modifiers;
+	uint32_t pad;
+	uint64_t time_ns;
+};
+
+/* POINTER_BUTTON (2.2) */
+struct sf_pointer_button {
+	struct sf_header hdr;
+	uint32_t surface;
+	int32_t x, y;
+	uint8_t button;     /* 1 .. SF_BUTTON_MAX */
+	uint8_t state;      /* 1 pressed, 0 released */
+	uint16_t pad;
+	uint32_t buttons;   /* held after this event */
+	uint32_t modifiers;
+	uint64_t time_ns;
+};
+
+/* POINTER_AXIS (2.2): the wheel, in 1/120 of a step (a notch is 120). */
+struct sf_pointer_axis {
+	struct sf_header hdr;
+	uint32_t surface;
+	int32_t dx120;      /* > 0: right */
+	int32_t dy120;      /* > 0: away from the user (scroll up) */
+	uint32_t pad;
+	uint64_t time_ns;
+};
+
+/* FOCUS (2.2) */
+struct sf_focus {
+	struct sf_header hdr;
+	uint32_t surface;
+	uint32_t focused;   /* 1 in, 0 out */
+	uint64_t time_ns;
+};
+
+/* CONFIGURE (2.2): the window now shows width x height surface pixels. */
+struct sf_configure {
+	struct sf_header hdr;
+	uint32_t surface;
+	uint32_t width, height;
+	uint32_t serial;    /* nonzero, growing per surface */
+	uint64_t time_ns;
+};
+
 /* ERROR, followed by text[text_len] padded to 4.  The connection closes
  * after it. */
 struct sf_error {
@@ -322,6 +455,14 @@ _Static_assert(sizeof(struct sf_release) == 24, "release");
 _Static_assert(sizeof(struct sf_presented) == 32, "presented");
 _Static_assert(sizeof(struct sf_closed) == 16, "closed");
 _Static_assert(sizeof(struct sf_error) == 20, "error");
+_Static_assert(sizeof(struct sf_select_input) == 16, "select input");
+_Static_assert(sizeof(struct sf_resize_surface) == 24, "resize surface");
+_Static_assert(sizeof(struct sf_key) == 48, "key");
+_Static_assert(sizeof(struct sf_pointer) == 40, "pointer");
+_Static_assert(sizeof(struct sf_pointer_button) == 40, "pointer button");
+_Static_assert(sizeof(struct sf_pointer_axis) == 32, "pointer axis");
+_Static_assert(sizeof(struct sf_focus) == 24, "focus");
+_Static_assert(sizeof(struct sf_configure) == 32, "configure");
 
 /*
  * Decoding.  Each sf_decode_* takes one whole message (its header length
@@ -381,6 +522,34 @@ int sf__decode_closed(const void *msg, size_t len, struct sf_closed *out,
                      const char **why);
 /* For SF_KICK and SF_NOTIFY: a header alone. */
 int sf__decode_wake(const void *msg, size_t len, const char **why);
+/* 2.2.  SELECT_INPUT: surface nonzero, no unknown mask bit. */
+int sf__decode_select_input(const void *msg, size_t len,
+                           struct sf_select_input *out, const char **why);
+/* RESIZE_SURFACE: surface nonzero, 1 <= width, height <= SF_MAX_DIMENSION
+ * (the caller checks its own limits and the serial). */
+int sf__decode_resize_surface(const void *msg, size_t len,
+                             struct sf_resize_surface *out, const char **why);
+/* KEY: state and repeat 0 or 1 (repeat only when pressed), text_len <=
+ * SF_KEY_TEXT_SIZE and 0 when released, text valid UTF-8 without NUL,
+ * zeros after it; no unknown modifier. */
+int sf__decode_key(const void *msg, size_t len, struct sf_key *out,
+                  const char **why);
+/* For SF_POINTER_MOTION, SF_POINTER_ENTER and SF_POINTER_LEAVE (type
+ * checked against hdr); no unknown button or modifier bit. */
+int sf__decode_pointer(const void *msg, size_t len, struct sf_pointer *out,
+                      const char **why);
+/* button 1 .. SF_BUTTON_MAX, state 0 or 1, and buttons agreeing with it
+ * (a pressed button is held after the event, a released one is not). */
+int sf__decode_pointer_button(const void *msg, size_t len,
+                             struct sf_pointer_button *out, const char **why);
+int sf__decode_pointer_axis(const void *msg, size_t len,
+                           struct sf_pointer_axis *out, const char **why);
+/* focused 0 or 1. */
+int sf__decode_focus(const void *msg, size_t len, struct sf_focus *out,
+                    const char **why);
+/* width and height 1 .. SF_MAX_DIMENSION, serial nonzero. */
+int sf__decode_configure(const void *msg, size_t len, struct sf_configure *out,
+                        const char **why);
 /* text must hold SF_MAX_TEXT + 1 bytes. */
 int sf__decode_error(const void *msg, size_t len, struct sf_error *out,
                     char *text, const char **why);

@@ -5,7 +5,9 @@
  *
  * The backend reads pixels with sfs__surface_pixels() and reports back with
  * sfs__surface_shown() (the frame reached the screen, or the headless
- * framebuffer) and sfs__surface_window_closed() (the user closed the window).
+ * framebuffer), sfs__surface_window_closed() (the user closed the window)
+ * and the sfs__input_*() calls of events.c (what the person did in the
+ * window, in surface pixels, and the window's new size).
  */
 #ifndef SHMFRAME_DISPLAY_H
 #define SHMFRAME_DISPLAY_H
@@ -29,6 +31,10 @@ struct sf_display_ops {
 	 * it reaches the screen, possibly from within this call. */
 	void (*frame_ready)(struct sf_display *d, struct sf_surface *s,
 	                    const struct sf_rect *damage, uint32_t n);
+	/* The surface has a new size (RESIZE_SURFACE); its content is zeros
+	 * of that size until its next frame_ready.  The backend may keep
+	 * showing the last frame until then.  May be NULL. */
+	void (*surface_resized)(struct sf_display *d, struct sf_surface *s);
 	/* How long the event loop may sleep before pump() is due: -1 forever. */
 	int (*timeout_ms)(struct sf_display *d);
 	/* Handles window-system events and draws what is due. */
@@ -72,6 +78,13 @@ static inline void sfs__display_frame_ready(struct sf_display *d,
                                            uint32_t n)
 {
 	d->ops->frame_ready(d, s, damage, n);
+}
+
+static inline void sfs__display_surface_resized(struct sf_display *d,
+                                                struct sf_surface *s)
+{
+	if (d->ops->surface_resized)
+		d->ops->surface_resized(d, s);
 }
 
 static inline int sfs__display_timeout_ms(struct sf_display *d)

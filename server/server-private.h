@@ -267,6 +267,19 @@ struct sf_surface {
 	uint64_t frames;       /* completed frames, for --dump-every */
 
 	void *window;          /* display backend's per-surface state */
+
+	/* 2.2: what the client asked to hear and what it was told (events.c;
+	 * the pointer's held buttons are the one state kept for it). */
+	struct {
+		uint32_t mask;         /* SELECT_INPUT: enum sf_event_mask */
+		uint32_t buttons;      /* held, bit (n - 1) for button n */
+		/* The size the window shows the surface at, in surface pixels
+		 * (starts as the surface's own), and the serial of the last
+		 * CONFIGURE that said it (0: none sent yet). */
+		uint32_t view_width, view_height;
+		uint32_t configure_serial;
+		uint32_t acked_serial;  /* last RESIZE_SURFACE serial */
+	} input;
 };
 
 /* Bytes of a width x height surface's pixels (what surface memory limits
@@ -309,6 +322,55 @@ void sfs__surface_touch(const struct sf_surface *s, const struct sf_rect *r);
 /* Copies rect of the content into dst rows of dst_stride bytes. */
 void sfs__surface_read(const struct sf_surface *s, const struct sf_rect *r,
                       uint8_t *dst, uint32_t dst_stride);
+
+/* RESIZE_SURFACE's effect once checked (limits included): a frame waiting
+ * for the display is PRESENTED discarded, a latched buffer is RELEASEd,
+ * the content becomes zeros of the new size, the display is told.  0, or
+ * -1 when the client was failed. */
+int sfs__surface_resize(struct sf_surface *s, uint32_t width, uint32_t height);
+
+/* ---- events.c: input and configure events (2.2) ------------------------ */
+
+/*
+ * What a viewer (display-sdl.c) or the input control socket saw, for one
+ * surface, already in surface pixels: x and y are 24.8 fixed point
+ * (SF_FIXED_ONE), and may lie outside the surface while a button is held.
+ * Each call sends its event when the surface's client selected it, and
+ * nothing otherwise; time_ns is CLOCK_MONOTONIC when the input was seen.
+ * Returns 0, or -1 when queueing the event failed the client (SLOW): its
+ * surfaces and windows are gone then, so a caller walking windows must
+ * not touch this one again.
+ */
+struct sf_key_input {
+	uint32_t keycode;       /* USB HID usage; 0: unknown */
+	uint32_t keysym;        /* see PROTOCOL.md, KEY */
+	uint32_t modifiers;     /* enum sf_modifier */
+	bool pressed, repeat;
+	char text[SF_KEY_TEXT_SIZE + 1]; /* UTF-8 the press typed, NUL-ended */
+};
+int sfs__input_key(struct sf_surface *s, const struct sf_key_input *k,
+                  uint64_t time_ns);
+/* type: SF_POINTER_MOTION, SF_POINTER_ENTER or SF_POINTER_LEAVE; the held
+ * buttons are the surface's own count (s->input.buttons). */
+int sfs__input_pointer(struct sf_surface *s, uint16_t type, int32_t x,
+                      int32_t y, uint32_t modifiers, uint64_t time_ns);
+/* button 1 .. SF_BUTTON_MAX; updates s->input.buttons first.  A release
+ * of a button not held, or a press of one held, sends nothing. */
+int sfs__input_button(struct sf_surface *s, int32_t x, int32_t y,
+                     uint32_t button, bool pressed, uint32_t modifiers,
+                     uint64_t time_ns);
+int sfs__input_axis(struct sf_surface *s, int32_t dx120, int32_t dy120,
+                   uint64_t time_ns);
+int sfs__input_focus(struct sf_surface *s, bool focused, uint64_t time_ns);
+/* The window now shows width x height surface pixels (1 ..
+ * SF_MAX_DIMENSION): remembered in s->input.view_*, and sent as a
+ * CONFIGURE with the next serial when CONFIGURE is selected and the size
+ * differs from the one last sent. */
+int sfs__input_configure(struct sf_surface *s, uint32_t width,
+                        uint32_t height, uint64_t time_ns);
+/* SELECT_INPUT's effect: the new mask; when it newly holds CONFIGURE, a
+ * CONFIGURE of the view size goes out at once.  0, or -1 (client failed). */
+int sfs__input_select(struct sf_surface *s, uint32_t mask);
 
 /* ---- requests.c ------------------------------------------------------- */
 

@@ -91,7 +91,7 @@ extern "C" {
 #endif
 
 #define SHMFRAME_VERSION_MAJOR 1
-#define SHMFRAME_VERSION_MINOR 2
+#define SHMFRAME_VERSION_MINOR 3
 
 struct shmframe_conn;
 struct shmframe_surface;
@@ -151,6 +151,114 @@ enum shmframe_log_level {
 
 struct shmframe_rect {
 	uint32_t x, y, width, height;
+};
+
+/*
+ * Input and configure events (since 1.3, protocol 2.2).  A surface gets
+ * none until shmframe_surface_select_input() asks for them, the way an X
+ * client selects events on its window; the server then sends what the
+ * person does in the viewer's window of that surface (or what a script
+ * sends with shmframe-input when it runs headless).
+ */
+enum shmframe_event_mask {
+	SHMFRAME_EVENT_KEY = 1u << 0,              /* key */
+	SHMFRAME_EVENT_POINTER_MOTION = 1u << 1,   /* pointer_motion */
+	SHMFRAME_EVENT_POINTER_BUTTON = 1u << 2,   /* pointer_button */
+	SHMFRAME_EVENT_POINTER_AXIS = 1u << 3,     /* pointer_axis */
+	SHMFRAME_EVENT_POINTER_CROSSING = 1u << 4, /* pointer_enter, pointer_leave */
+	SHMFRAME_EVENT_FOCUS = 1u << 5,            /* focus */
+	SHMFRAME_EVENT_CONFIGURE = 1u << 6,        /* configure */
+	SHMFRAME_EVENT_ALL = 0x7fu,
+};
+
+/* Modifiers held (or locks on) with a key or pointer event. */
+enum shmframe_modifier {
+	SHMFRAME_MOD_SHIFT = 1u << 0,
+	SHMFRAME_MOD_CTRL = 1u << 1,
+	SHMFRAME_MOD_ALT = 1u << 2,
+	SHMFRAME_MOD_SUPER = 1u << 3,
+	SHMFRAME_MOD_CAPS_LOCK = 1u << 4,
+	SHMFRAME_MOD_NUM_LOCK = 1u << 5,
+	SHMFRAME_MOD_ALTGR = 1u << 6,
+};
+
+/* Pointer buttons; a buttons field holds bit (n - 1) for button n. */
+enum shmframe_button {
+	SHMFRAME_BUTTON_LEFT = 1,
+	SHMFRAME_BUTTON_MIDDLE = 2,
+	SHMFRAME_BUTTON_RIGHT = 3,
+	SHMFRAME_BUTTON_BACK = 4,
+	SHMFRAME_BUTTON_FORWARD = 5,
+};
+
+/* Key codes of the keys programs most often look for.  keycode is the
+ * USB HID usage of the key on the keyboard page: the key's place on the
+ * keyboard, the same in every layout (SHMFRAME_KEY_A is where US
+ * keyboards have A, also on a French one). */
+enum shmframe_key {
+	SHMFRAME_KEY_A = 4,          /* ... SHMFRAME_KEY_A + 25 is Z */
+	SHMFRAME_KEY_1 = 30,         /* ... 38 is 9, 39 is 0 */
+	SHMFRAME_KEY_RETURN = 40,
+	SHMFRAME_KEY_ESCAPE = 41,
+	SHMFRAME_KEY_BACKSPACE = 42,
+	SHMFRAME_KEY_TAB = 43,
+	SHMFRAME_KEY_SPACE = 44,
+	SHMFRAME_KEY_F1 = 58,        /* ... 69 is F12 */
+	SHMFRAME_KEY_RIGHT = 79,
+	SHMFRAME_KEY_LEFT = 80,
+	SHMFRAME_KEY_DOWN = 81,
+	SHMFRAME_KEY_UP = 82,
+};
+
+/*
+ * The event structs are the library's, passed by pointer and valid only
+ * during the callback.  Later versions may add members at their end, so
+ * read the members you know and do not keep the pointer.  time_ns is
+ * CLOCK_MONOTONIC of the server's host when the server saw the input.
+ * Pointer coordinates are surface pixels (the viewer's scaling and
+ * letterboxing undone), in steps of 1/256 pixel: x in [0, width) while
+ * the pointer is over the surface; outside while a button pressed on it
+ * is held (the surface keeps the pointer until every button is up).
+ */
+struct shmframe_key_event {
+	uint64_t time_ns;
+	uint32_t keycode;    /* USB HID usage (enum shmframe_key); 0: unknown */
+	/* The key's symbol in the current layout, modifiers not applied: its
+	 * Unicode code point for a key that has one ('a' for A, whatever
+	 * Shift says), else 0x40000000 | keycode. */
+	uint32_t keysym;
+	uint32_t modifiers;  /* enum shmframe_modifier bits */
+	int pressed;         /* 1 pressed, 0 released */
+	int repeat;          /* 1: an auto-repeated press */
+	char text[16];       /* UTF-8 the press typed ("A" with Shift),
+	                      * NUL-terminated; "" for releases and keys
+	                      * that type nothing */
+};
+
+/* pointer_motion, pointer_enter and pointer_leave. */
+struct shmframe_pointer_event {
+	uint64_t time_ns;
+	double x, y;
+	uint32_t buttons;    /* held */
+	uint32_t modifiers;
+};
+
+struct shmframe_button_event {
+	uint64_t time_ns;
+	double x, y;
+	uint32_t button;     /* enum shmframe_button */
+	int pressed;         /* 1 pressed, 0 released */
+	uint32_t buttons;    /* held after this event */
+	uint32_t modifiers;
+};
+
+/* The wheel (or a touchpad's scrolling): dy > 0 away from the user
+ * (scroll up), dx > 0 to the right, in notches (1.0 a click of a wheel;
+ * finer for high-resolution wheels), and the same in 1/120 notches. */
+struct shmframe_axis_event {
+	uint64_t time_ns;
+	double dx, dy;
+	int32_t dx120, dy120;
 };
 
 /*
@@ -238,6 +346,31 @@ struct shmframe_surface_listener {
 	/* The viewer's window was closed: the surface shows nothing anymore.
 	 * The surface stays valid until shmframe_surface_destroy(). */
 	void (*closed)(void *data, struct shmframe_surface *surface);
+
+	/* Since 1.3: the events of shmframe_surface_select_input(). */
+	void (*key)(void *data, struct shmframe_surface *surface,
+	            const struct shmframe_key_event *event);
+	void (*pointer_motion)(void *data, struct shmframe_surface *surface,
+	                       const struct shmframe_pointer_event *event);
+	void (*pointer_button)(void *data, struct shmframe_surface *surface,
+	                       const struct shmframe_button_event *event);
+	void (*pointer_axis)(void *data, struct shmframe_surface *surface,
+	                     const struct shmframe_axis_event *event);
+	/* The pointer came over the surface, or left it. */
+	void (*pointer_enter)(void *data, struct shmframe_surface *surface,
+	                      const struct shmframe_pointer_event *event);
+	void (*pointer_leave)(void *data, struct shmframe_surface *surface,
+	                      const struct shmframe_pointer_event *event);
+	/* The window got (focused 1) or lost (0) the keyboard focus. */
+	void (*focus)(void *data, struct shmframe_surface *surface, int focused,
+	              uint64_t time_ns);
+	/* The window now shows width x height surface pixels: the size at
+	 * which the surface would be shown 1:1.  The client may answer with
+	 * shmframe_surface_resize(surface, width, height, serial); one that
+	 * does not keeps its size and the viewer scales it.  Sent once
+	 * when CONFIGURE is selected, then at every change of the window. */
+	void (*configure)(void *data, struct shmframe_surface *surface,
+	                  uint32_t width, uint32_t height, uint32_t serial);
 };
 
 /* Fills *opts with the defaults described above (the 1.0 struct; see
@@ -380,6 +513,35 @@ shmframe_surface_set_listener_sized(struct shmframe_surface *surface,
 SHMFRAME_EXPORT int shmframe_surface_set_present_mode(struct shmframe_surface *surface,
                                                       enum shmframe_present_mode mode);
 
+/*
+ * Since 1.3.  Chooses the events the surface gets from now on (mask: enum
+ * shmframe_event_mask bits; 0: none, the default).  Queued like a
+ * present, without waiting.  Returns 0, -EINVAL for an unknown bit,
+ * -ENOTSUP when the server does not send events (protocol before 2.2;
+ * the connection stays usable), or the connection's error.
+ */
+SHMFRAME_EXPORT int shmframe_surface_select_input(struct shmframe_surface *surface,
+                                                  uint32_t mask);
+
+/*
+ * Since 1.3.  Gives the surface a new size: its buffers are remade at
+ * width x height (new memory; pointers from the old buffers become
+ * invalid), the server shows zeros at that size until the next present,
+ * and the next present sends the whole surface whatever its damage says.
+ * Buffers the server still held come back by themselves.  serial is the
+ * configure this answers (the serial its callback gave), or 0.  The same
+ * size only acknowledges serial.  Does not wait, so it may be called from
+ * the configure callback.  Returns 0 or, leaving the surface as it was:
+ * -EINVAL (width or height 0), -EBUSY (a buffer is acquired: present or
+ * discard it first), -EFBIG (beyond the server's max_width/max_height),
+ * -ENOTSUP (protocol before 2.2), the errno of making the new memory;
+ * or the connection's error (a serial the server never sent, or a server
+ * limit on surface memory, is an ERROR that breaks the connection).
+ */
+SHMFRAME_EXPORT int shmframe_surface_resize(struct shmframe_surface *surface,
+                                            uint32_t width, uint32_t height,
+                                            uint32_t serial);
+
 /* 1 once the server reported the surface's window closed. */
 SHMFRAME_EXPORT int shmframe_surface_closed(const struct shmframe_surface *surface);
 
@@ -442,7 +604,7 @@ SHMFRAME_EXPORT int shmframe_readback(struct shmframe_surface *surface,
                                       uint32_t height, void *dst,
                                       uint32_t dst_stride);
 
-/* Library version, "MAJOR.MINOR.PATCH" (for this header "1.2.0"). */
+/* Library version, "MAJOR.MINOR.PATCH" (for this header "1.3.0"). */
 SHMFRAME_EXPORT const char *shmframe_version(void);
 
 #ifdef __cplusplus

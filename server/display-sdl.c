@@ -80,6 +80,12 @@ struct sdl_window {
 	bool mouse_out; /* the window lost the mouse during a grab */
 	uint32_t grab;  /* buttons pressed over the image, still held */
 	int32_t x, y;   /* last position over the image (24.8): LEAVE's */
+	/* SDL's last motion, not looked at until the next event of the window
+	 * (or the end of the pump): the one SDL makes up for a crossing out
+	 * of the window is dropped (see window_event). */
+	bool raw;
+	int raw_x, raw_y;
+	uint64_t raw_time;
 	/* A POINTER_MOTION waiting for the tick (or the next other event). */
 	bool motion;
 	int32_t motion_x, motion_y;
@@ -649,8 +655,10 @@ static int pointer_leave(struct sdl_display *d, struct sdl_window *w,
 	                          d->mods, t);
 }
 
-static void pointer_moved(struct sdl_display *d, struct sdl_window *w,
-                          int wx, int wy, uint64_t t)
+/* The pointer is at window point (wx, wy) since t.  0, or -1: the client
+ * was failed, the window is gone. */
+static int pointer_moved(struct sdl_display *d, struct sdl_window *w,
+                         int wx, int wy, uint64_t t)
 {
 	int32_t x, y;
 	bool over = surface_point(w, wx, wy, &x, &y);
@@ -661,17 +669,44 @@ static void pointer_moved(struct sdl_display *d, struct sdl_window *w,
 	}
 	if (over && !w->over) {
 		w->over = true;
-		sfs__input_pointer(w->surface, SF_POINTER_ENTER, x, y, d->mods, t);
-	} else if (over || w->grab) {
+		return sfs__input_pointer(w->surface, SF_POINTER_ENTER, x, y,
+		                          d->mods, t);
+	}
+	if (over || w->grab) {
 		/* Over the image, or held by a button wherever it is. */
 		w->motion = true;
 		w->motion_x = x;
 		w->motion_y = y;
 		w->motion_mods = d->mods;
 		w->motion_time = t;
-	} else if (w->over) {
-		pointer_leave(d, w, t);
+		return 0;
 	}
+	if (w->over)
+		return pointer_leave(d, w, t);
+	return 0;
+}
+
+/* SDL's last motion of the window takes effect. */
+static int apply_raw(struct sdl_display *d, struct sdl_window *w)
+{
+	if (!w->raw)
+		return 0;
+	w->raw = false;
+	return pointer_moved(d, w, w->raw_x, w->raw_y, w->raw_time);
+}
+
+/* Before SDL_WINDOWEVENT_LEAVE, SDL reports the point where the pointer
+ * crossed out of the window as a motion, clamped into the window (unless
+ * a button holds the pointer): a point on the window's edge the pointer
+ * never was at, which could be over the image.  True for such a motion. */
+static bool raw_is_crossing(const struct sdl_window *w)
+{
+	int ww = 0, wh = 0;
+
+	SDL_GetWindowSize(w->win, &ww, &wh);
+	return w->raw && !w->grab &&
+	       (w->raw_x <= 0 || w->raw_y <= 0 || w->raw_x >= ww - 1 ||
+	        w->raw_y >= wh - 1);
 }
 
 static void pointer_button(struct sdl_display *d, struct sdl_window *w,
@@ -798,6 +833,10 @@ static void window_event(struct sdl_display *d, struct sdl_window *w,
 	case SDL_WINDOWEVENT_LEAVE:
 		/* Held by a button, the surface keeps the pointer until the last
 		 * release. */
+		if (raw_is_crossing(w))
+			w->raw = false;
+		else if (apply_raw(d, w) < 0)
+			break;
 		if (w->grab)
 			w->mouse_out = true;
 		else if (w->over)
@@ -852,12 +891,20 @@ static void handle_event(struct sdl_display *d, const SDL_Event *ev,
 	w = id ? find_window(d, id) : NULL;
 	if (!w)
 		return;
+	/* SDL's last motion of the window waits for this event: it is the
+	 * crossing's own when a LEAVE follows it (window_event). */
+	if (!(ev->type == SDL_WINDOWEVENT &&
+	      ev->window.event == SDL_WINDOWEVENT_LEAVE) && apply_raw(d, w) < 0)
+		return;
 	switch (ev->type) {
 	case SDL_WINDOWEVENT:
 		window_event(d, w, &ev->window, t);
 		break;
 	case SDL_MOUSEMOTION:
-		pointer_moved(d, w, ev->motion.x, ev->motion.y, t);
+		w->raw = true;
+		w->raw_x = ev->motion.x;
+		w->raw_y = ev->motion.y;
+		w->raw_time = t;
 		break;
 	case SDL_MOUSEBUTTONDOWN:
 	case SDL_MOUSEBUTTONUP:
@@ -927,7 +974,7 @@ static void sdl_pump(struct sf_display *base)
 
 		w = sf_container_of(list_pop(&pending), struct sdl_window, link);
 		list_append(&d->windows, &w->link);
-		if (flush_motion(w) < 0)
+		if (apply_raw(d, w) < 0 || flush_motion(w) < 0)
 			continue;
 		if (w->configure && send_configure(w, now) < 0)
 			continue;

@@ -258,6 +258,15 @@ xdotool windowsize --sync "$QUIET" 100 100
 window_id "sf-event-log: quiet" >/dev/null
 ev_none quiet in other rs
 
+# From the server seeing the input to the client's callback (one host:
+# the same CLOCK_MONOTONIC): the viewer's coalescing holds motion at most
+# until the end of its pump, nothing waits for a later tick.
+read -r n median worst < <(sed -n 's/.* time=\([0-9]*\) now=\([0-9]*\)$/\1 \2/p' \
+	"$T/in.log" | awk '{ print $2 - $1 }' | sort -n |
+	awk '{ v[NR] = $1 } END { print NR, v[int((NR + 1) / 2)], v[NR] }')
+note "latency server -> client over $n events: median $((median / 1000)) us, worst $((worst / 1000)) us"
+[ "$worst" -lt 1000000000 ] || fail "an event took $((worst / 1000000)) ms to reach its client"
+
 for c in in quiet other noesc noq rs; do
 	ev_end "$c"
 done

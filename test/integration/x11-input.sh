@@ -176,7 +176,7 @@ ev_expect in "motion $(at 198.6680 98.6680 0x0)"
 xdotool mousemove --sync 400 300
 ev_expect in "leave $(at 198.6680 98.6680 0x0)"
 
-# The window shows the pattern scaled, the bars black.
+# Back to the surface's size: CONFIGURE says so.
 xdotool windowsize --sync "$IN" 200 100
 ev_expect in "configure width=200 height=100 serial=4"
 

@@ -1154,6 +1154,19 @@ static void next_request(int rec, uint16_t want, void *msg, size_t size)
 	ASSERT_MSG(0, "no %s among the requests", sf__type_name(want));
 }
 
+/* Every request the fake read until one of type until, in order. */
+static unsigned requests_until(int rec, uint16_t until, struct rec *out,
+                               unsigned cap)
+{
+	for (unsigned n = 0; n < cap; n++) {
+		ASSERT_EQ(sf__peer_read_all(rec, &out[n], sizeof out[n]), 0);
+		if (out[n].type == until)
+			return n + 1;
+	}
+	ASSERT_MSG(0, "no %s among %u requests", sf__type_name(until), cap);
+	return 0;
+}
+
 TEST(every_input_event_reaches_its_callback_with_exact_values)
 {
 	struct plan p = input_plan();
@@ -1375,6 +1388,87 @@ TEST(a_2_1_server_refuses_select_and_resize_and_stays_usable)
 	fake_stop();
 	close(rec[0]);
 	(void)s;
+}
+
+TEST(a_resize_from_configure_while_acquire_waits_replaces_the_segment)
+{
+	struct plan p = input_plan();
+	struct shmframe_surface *s;
+	struct shmframe_conn *c;
+	struct shmframe_buffer *b[3], *nb;
+	struct shmframe_rect dmg = { 0, 0, 1, 1 };
+	struct sf_resize_surface rs;
+	struct sf_detach_segment ds;
+	struct sf_segment_msg at, first;
+	struct sf_put_image pi;
+	struct rec recs[64];
+	unsigned n = 0, i_rs = 0, i_ds = 0, i_at = 0;
+	uint32_t stride;
+	struct seen v;
+	int rec[2];
+
+	/* The third frame finds every buffer busy: acquire waits, and the
+	 * CONFIGURE comes meanwhile. */
+	p.trigger = SF_PUT_IMAGE;
+	p.trigger_n = 3;
+	p.send = EV_BIT(SF_CONFIGURE);
+	p.width = 40;
+	p.height = 20;
+	p.release_twice = true;
+	p.caps |= SF_CAP_SHM_MEMFD;
+	c = input_start(&p, rec, SHMFRAME_TRANSPORT_SHM, &s, &v);
+	v.resize = true;
+	next_request(rec[0], SF_ATTACH_SEGMENT, &first, sizeof first);
+	ASSERT_EQ(shmframe_surface_select_input(s, SHMFRAME_EVENT_CONFIGURE), 0);
+	for (int i = 0; i < 3; i++) {
+		b[i] = shmframe_acquire(s);
+		ASSERT(b[i]);
+		ASSERT_EQ(shmframe_present(s, b[i], NULL, 0, NULL), 0);
+	}
+	nb = shmframe_acquire(s);
+	ASSERT_MSG(nb, "%s", shmframe_last_error(c));
+	ASSERT_EQ(v.configure, 1);
+	ASSERT_EQ(v.resize_result, 0);
+	ASSERT_EQ(shmframe_surface_width(s), 40);
+	ASSERT(shmframe_buffer_pixels(nb, &stride));
+	ASSERT_EQ(stride, 192);
+	ASSERT_EQ(shmframe_present(s, nb, &dmg, 1, NULL), 0);
+	ASSERT_MSG(shmframe_roundtrip(c) == -EPROTO, "%s", shmframe_last_error(c));
+	/* The three frames of the old size were released and accepted; the
+	 * second RELEASE of the first one was not. */
+	ASSERT_EQ(v.released, 3);
+	ASSERT_EQ(v.presented, 3);
+	ASSERT_CONTAINS(shmframe_last_error(c), "RELEASE");
+
+	/* Past the three frames of the old size to the one of the new. */
+	for (int i = 0; i < 4; i++)
+		n = requests_until(rec[0], SF_PUT_IMAGE, recs, 64);
+	for (unsigned k = 0; k < n; k++) {
+		if (recs[k].type == SF_RESIZE_SURFACE)
+			i_rs = k + 1;
+		if (recs[k].type == SF_DETACH_SEGMENT)
+			i_ds = k + 1;
+		if (recs[k].type == SF_ATTACH_SEGMENT)
+			i_at = k + 1;
+	}
+	ASSERT(i_rs && i_ds == i_rs + 1 && i_at == i_ds + 1);
+	memcpy(&rs, recs[i_rs - 1].msg, sizeof rs);
+	memcpy(&ds, recs[i_ds - 1].msg, sizeof ds);
+	memcpy(&at, recs[i_at - 1].msg, sizeof at);
+	memcpy(&pi, recs[n - 1].msg, sizeof pi);
+	ASSERT_EQ(rs.width, 40);
+	ASSERT_EQ(rs.height, 20);
+	ASSERT_EQ(rs.serial, 1);
+	ASSERT_EQ(ds.id, first.id);
+	ASSERT_NE(at.id, first.id);
+	/* A page for the proof, then 3 buffers of 192 x 20 bytes, a page
+	 * each. */
+	ASSERT_EQ(at.size, 4 * 4096);
+	ASSERT_EQ(pi.segment, at.id);
+	ASSERT_EQ(pi.buffer, 4);
+	ASSERT_EQ(pi.offset, 4096);
+	ASSERT_EQ(pi.n_rects, 0);
+	input_stop(c, s, rec);
 }
 
 /* ---- sf-event-log -------------------------------------------------------- */

@@ -370,16 +370,48 @@ static int handle_detach(struct sf_client *c, const uint8_t *msg, size_t len)
 
 /* ---- surfaces --------------------------------------------------------- */
 
+/* A surface of width x height in place of one of old_bytes (0: a new
+ * one) is within the server's limits on size and surface memory.  what
+ * names it in the ERROR ("surface 3 of 10x10").  0, or -1 after failing
+ * the client with LIMIT. */
+static int check_surface_size(struct sf_client *c, const char *what,
+                              uint32_t width, uint32_t height,
+                              uint64_t old_bytes)
+{
+	struct sf_server *server = c->server;
+	const struct sf_limits *lim = &server->limits;
+	const struct sf_server_limits *glim = &server->glimits;
+	uint64_t bytes = sfs__surface_bytes(width, height);
+
+	if (width > lim->max_width || height > lim->max_height)
+		return sfs__client_fail(c, SF_ERR_LIMIT, "%s is larger than the "
+		                       "server's limit of %ux%u", what,
+		                       lim->max_width, lim->max_height);
+	/* Both sums hold old_bytes, so neither subtraction wraps. */
+	if (bytes > glim->max_surface_memory -
+	            (c->res.surface_memory - old_bytes))
+		return sfs__client_fail(c, SF_ERR_LIMIT, "%s would bring the "
+		                       "client's surfaces to more than %llu bytes "
+		                       "of pixels (--max-surface-memory)", what,
+		                       (unsigned long long)glim->max_surface_memory);
+	if (bytes > glim->max_surface_memory_total -
+	            (server->surface_memory_total - old_bytes))
+		return sfs__client_fail(c, SF_ERR_LIMIT, "%s would bring the "
+		                       "surfaces of all clients to more than %llu "
+		                       "bytes of pixels (--max-surface-memory-total)",
+		                       what, (unsigned long long)
+		                       glim->max_surface_memory_total);
+	return 0;
+}
+
 static int handle_create_surface(struct sf_client *c, const uint8_t *msg,
                                  size_t len)
 {
 	struct sf_server *server = c->server;
 	const struct sf_limits *lim = &server->limits;
-	const struct sf_server_limits *glim = &server->glimits;
 	struct sf_create_surface m;
-	char title[SF_MAX_NAME + 1], shown[SF_SHOWN_MAX];
+	char title[SF_MAX_NAME + 1], shown[SF_SHOWN_MAX], what[64];
 	const char *why = NULL;
-	uint64_t bytes;
 	int code = sf__decode_create_surface(msg, len, &m, title, &why);
 
 	if (code)
@@ -391,25 +423,10 @@ static int handle_create_surface(struct sf_client *c, const uint8_t *msg,
 		return sfs__client_fail(c, SF_ERR_LIMIT, "surface %u would be one more "
 		                       "than the %u surfaces a client may have",
 		                       m.id, lim->max_surfaces);
-	if (m.width > lim->max_width || m.height > lim->max_height)
-		return sfs__client_fail(c, SF_ERR_LIMIT, "surface %u of %ux%u is larger "
-		                       "than the server's limit of %ux%u", m.id,
-		                       m.width, m.height, lim->max_width,
-		                       lim->max_height);
-	bytes = sfs__surface_bytes(m.width, m.height);
-	if (bytes > glim->max_surface_memory - c->res.surface_memory)
-		return sfs__client_fail(c, SF_ERR_LIMIT, "surface %u of %ux%u would "
-		                       "bring the client's surfaces to more than "
-		                       "%llu bytes of pixels (--max-surface-memory)",
-		                       m.id, m.width, m.height,
-		                       (unsigned long long)glim->max_surface_memory);
-	if (bytes > glim->max_surface_memory_total - server->surface_memory_total)
-		return sfs__client_fail(c, SF_ERR_LIMIT, "surface %u of %ux%u would "
-		                       "bring the surfaces of all clients to more "
-		                       "than %llu bytes of pixels "
-		                       "(--max-surface-memory-total)", m.id, m.width,
-		                       m.height, (unsigned long long)
-		                       glim->max_surface_memory_total);
+	snprintf(what, sizeof what, "surface %u of %ux%u", m.id, m.width,
+	         m.height);
+	if (check_surface_size(c, what, m.width, m.height, 0) < 0)
+		return -1;
 	make_printable(shown, title);
 	if (sfs__surface_create(c, &m, shown) < 0)
 		return sfs__client_fail(c, SF_ERR_NO_MEMORY,
@@ -663,13 +680,10 @@ static int check_configure_serial(struct sf_client *c,
 static int handle_resize_surface(struct sf_client *c, const uint8_t *msg,
                                  size_t len)
 {
-	struct sf_server *server = c->server;
-	const struct sf_limits *lim = &server->limits;
-	const struct sf_server_limits *glim = &server->glimits;
 	struct sf_resize_surface m;
 	struct sf_surface *s;
+	char what[64];
 	const char *why = NULL;
-	uint64_t bytes, old;
 	int code = sf__decode_resize_surface(msg, len, &m, &why);
 
 	if (code)
@@ -677,37 +691,18 @@ static int handle_resize_surface(struct sf_client *c, const uint8_t *msg,
 	s = surface_or_fail(c, m.surface);
 	if (!s)
 		return -1;
-	if (m.width > lim->max_width || m.height > lim->max_height)
-		return sfs__client_fail(c, SF_ERR_LIMIT, "surface %u resized to %ux%u "
-		                       "would be larger than the server's limit of "
-		                       "%ux%u", s->id, m.width, m.height,
-		                       lim->max_width, lim->max_height);
-	/* Counted as for CREATE_SURFACE, the new size in place of the old
-	 * (both sums hold the old one, so neither subtraction wraps). */
-	bytes = sfs__surface_bytes(m.width, m.height);
-	old = sfs__surface_bytes(s->width, s->height);
-	if (bytes > glim->max_surface_memory - (c->res.surface_memory - old))
-		return sfs__client_fail(c, SF_ERR_LIMIT, "surface %u resized to %ux%u "
-		                       "would bring the client's surfaces to more "
-		                       "than %llu bytes of pixels "
-		                       "(--max-surface-memory)", s->id, m.width,
-		                       m.height, (unsigned long long)
-		                       glim->max_surface_memory);
-	if (bytes > glim->max_surface_memory_total -
-	            (server->surface_memory_total - old))
-		return sfs__client_fail(c, SF_ERR_LIMIT, "surface %u resized to %ux%u "
-		                       "would bring the surfaces of all clients to "
-		                       "more than %llu bytes of pixels "
-		                       "(--max-surface-memory-total)", s->id,
-		                       m.width, m.height, (unsigned long long)
-		                       glim->max_surface_memory_total);
+	snprintf(what, sizeof what, "surface %u resized to %ux%u", s->id,
+	         m.width, m.height);
+	if (check_surface_size(c, what, m.width, m.height,
+	                       sfs__surface_bytes(s->width, s->height)) < 0)
+		return -1;
 	if (check_configure_serial(c, s, m.serial) < 0)
 		return -1;
 	if (m.serial)
 		s->input.acked_serial = m.serial;
 	if (m.width == s->width && m.height == s->height)
 		return 0;
-	sfs__verbose(server, "client %u: surface %u resized from %ux%u to %ux%u "
+	sfs__verbose(c->server, "client %u: surface %u resized from %ux%u to %ux%u "
 	            "(serial %u)", c->id, s->id, s->width, s->height, m.width,
 	            m.height, m.serial);
 	return sfs__surface_resize(s, m.width, m.height);

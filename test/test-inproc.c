@@ -839,6 +839,17 @@ static void every_input(struct sf_surface *s, uint64_t t)
 	ASSERT_EQ(sfs__input_pointer(s, SF_POINTER_LEAVE, 512, 512, 0, t), 0);
 }
 
+/* A fresh server, one client of minor 2 and its surface id (W x H,
+ * latched), as the server holds it. */
+static struct sf_surface *start_one_surface(struct peer **p, uint32_t id)
+{
+	start();
+	*p = peer_ready();
+	create_surface(*p, id, SF_PRESENT_LATCH);
+	run();
+	return surface_of(*p, id);
+}
+
 TEST(welcome_offers_input_only_to_a_client_of_minor_2)
 {
 	struct peer *old, *now;
@@ -868,11 +879,7 @@ TEST(each_input_event_arrives_with_its_exact_fields_when_selected)
 	struct sf_surface *s;
 	struct peer *p;
 
-	start();
-	p = peer_ready();
-	create_surface(p, 3, SF_PRESENT_LATCH);
-	run();
-	s = surface_of(p, 3);
+	s = start_one_surface(&p, 3);
 	select_input(p, 3, SF_EVENT_ALL & ~(uint32_t)SF_EVENT_CONFIGURE);
 	expect_quiet(p);
 
@@ -939,11 +946,7 @@ TEST(input_not_selected_sends_nothing)
 	uint32_t sequence;
 	struct peer *p;
 
-	start();
-	p = peer_ready();
-	create_surface(p, 1, SF_PRESENT_LATCH);
-	run();
-	s = surface_of(p, 1);
+	s = start_one_surface(&p, 1);
 	sequence = client_of(p)->out.sequence;
 	/* Nothing asked for yet (a new surface's mask is 0). */
 	every_input(s, T0);
@@ -984,11 +987,7 @@ TEST(buttons_held_are_counted_whether_or_not_buttons_are_selected)
 	struct sf_surface *s;
 	struct peer *p;
 
-	start();
-	p = peer_ready();
-	create_surface(p, 1, SF_PRESENT_LATCH);
-	run();
-	s = surface_of(p, 1);
+	s = start_one_surface(&p, 1);
 	select_input(p, 1, SF_EVENT_POINTER_MOTION);
 	ASSERT_EQ(sfs__input_button(s, 0, 0, 2, true, 0, T0), 0);
 	ASSERT_EQ(sfs__input_pointer(s, SF_POINTER_MOTION, 9, 9, 0, T0 + 1), 0);
@@ -1020,11 +1019,7 @@ TEST(selecting_configure_sends_one_at_once_and_serials_grow)
 	uint64_t before;
 	struct peer *p;
 
-	start();
-	p = peer_ready();
-	create_surface(p, 2, SF_PRESENT_LATCH);
-	run();
-	s = surface_of(p, 2);
+	s = start_one_surface(&p, 2);
 	before = sfs__now_ns();
 	select_input(p, 2, SF_EVENT_CONFIGURE);
 	/* The size the window shows: headless, the surface's own. */

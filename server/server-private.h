@@ -325,8 +325,11 @@ void sfs__surface_read(const struct sf_surface *s, const struct sf_rect *r,
 
 /* RESIZE_SURFACE's effect once checked (limits included): a frame waiting
  * for the display is PRESENTED discarded, a latched buffer is RELEASEd,
- * the content becomes zeros of the new size, the display is told.  0, or
- * -1 when the client was failed. */
+ * the content becomes zeros of the new size, the view size follows when
+ * it was the old size (a window showing the surface 1:1), and then the
+ * display is told (surface_resized; a window of another size may say so
+ * there with sfs__input_configure).  0, or -1 when the client was or will
+ * be failed (an answer overflowed its output). */
 int sfs__surface_resize(struct sf_surface *s, uint32_t width, uint32_t height);
 
 /* ---- events.c: input and configure events (2.2) ------------------------ */

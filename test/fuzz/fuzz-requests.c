@@ -24,6 +24,8 @@ static void decode_request(const uint8_t *msg, size_t len, uint16_t type)
 		struct sf_put_image put;
 		struct sf_get_image get;
 		struct sf_sync sync;
+		struct sf_select_input select;
+		struct sf_resize_surface resize;
 	} m;
 	static struct sf_rect rects[SF_MAX_RECTS];
 	char text[SF_MAX_NAME + 1];
@@ -73,6 +75,19 @@ static void decode_request(const uint8_t *msg, size_t len, uint16_t type)
 		break;
 	case SF_SYNC:
 		sf__decode_sync(msg, len, &m.sync, &why);
+		break;
+	case SF_SELECT_INPUT:
+		if (sf__decode_select_input(msg, len, &m.select, &why) == 0 &&
+		    (m.select.mask & ~(uint32_t)SF_EVENT_ALL))
+			__builtin_trap();
+		break;
+	case SF_RESIZE_SURFACE:
+		/* What the server then counts (surface memory) must not
+		 * overflow for any size the decoder lets through. */
+		if (sf__decode_resize_surface(msg, len, &m.resize, &why) == 0 &&
+		    (m.resize.width - 1 >= SF_MAX_DIMENSION ||
+		     m.resize.height - 1 >= SF_MAX_DIMENSION))
+			__builtin_trap();
 		break;
 	}
 }

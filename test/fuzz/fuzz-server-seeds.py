@@ -41,8 +41,12 @@ def msg(type_, body, flags=0, tail=b""):
         body + tail
 
 
-def hello(name=b"fuzz"):
-    return msg(HELLO, struct.pack("<IHHI16sHH", 0x4d524653, VERSION, 0, 0xf,
+SELECT_INPUT, RESIZE = 0x0c, 0x0d
+EVENT_ALL = 0x7f
+
+
+def hello(name=b"fuzz", minor=0):
+    return msg(HELLO, struct.pack("<IHHI16sHH", 0x4d524653, VERSION, minor, 0xf,
                                   b"\0" * 16, len(name), 0), tail=name)
 
 
@@ -71,6 +75,14 @@ def put(surface, serial, segment_=0, buffer=0, offset=0, stride=0, rects=(),
 def get(surface, serial, r, segment_=0, stride=0, offset=0):
     return msg(GET, struct.pack("<II", surface, serial) + r +
                struct.pack("<IIQ", segment_, stride, offset))
+
+
+def select_input(surface, mask):
+    return msg(SELECT_INPUT, struct.pack("<II", surface, mask))
+
+
+def resize(surface, w, h, serial=0):
+    return msg(RESIZE, struct.pack("<IIII", surface, w, h, serial))
 
 
 def sync(serial):
@@ -188,6 +200,26 @@ def seeds():
         chunk(0, b"".join(sync(i) for i in range(1500))) + \
         chunk(1, hello() + create(1, 128, 128) +
               get(1, 1, rect(0, 0, 128, 128)) + sync(1))
+    # 2.2: a client of minor 2 selects every event (a CONFIGURE comes at
+    # once), acknowledges it, resizes over a latched frame and sends a
+    # frame and a readback of the new size; one of minor 1 sends the
+    # same requests and is told they do not exist; bad serials and sizes.
+    s["input-resize"] = b"\x01" + chunk(0, hello(minor=2)) + \
+        chunk(0, segment(ATTACH, 1, MEMFD, 65536), FD | SIZE_64K) + \
+        chunk(0, create(1, 32, 32) + select_input(1, EVENT_ALL) +
+              put(1, 1, 1, 1, 0, 128) + resize(1, 32, 32, 1) +
+              resize(1, 16, 8) + put(1, 2, 1, 2, 4096, 64) +
+              put(1, 3, rects=(rect(0, 0, 16, 8),)) + pixels(16, 8) +
+              get(1, 4, rect(0, 0, 16, 8)) + resize(1, 64, 64) +
+              sync(1)) + \
+        chunk(1, hello(b"old", minor=1) + create(1, 8, 8) +
+              select_input(1, 1) + resize(1, 4, 4))
+    s["resize-errors"] = b"\x03" + \
+        chunk(0, hello(minor=2) + create(1, 8, 8) + resize(1, 8, 8, 5)) + \
+        chunk(1, hello(minor=2) + create(1, 8, 8) + resize(1, 0, 8)) + \
+        chunk(2, hello(minor=2) + create(1, 8, 8) + resize(1, 16385, 8)) + \
+        chunk(3, hello(minor=2) + create(1, 8, 8) + select_input(2, 1) +
+              select_input(1, 0x80))
     return s
 
 

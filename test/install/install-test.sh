@@ -101,16 +101,20 @@ cc -std=c11 -o "$work/layout-1.0" "$src/test/install/abi-layout.c" -I"$work/abi-
 cc -std=c11 -o "$work/layout-now" "$src/test/install/abi-layout.c" -I"$root/include"
 "$work/layout-1.0" >"$work/layout-1.0.txt"
 "$work/layout-now" >"$work/layout-now.txt"
-# struct shmframe_options grows at its end (1.2 added members): its size
-# may only grow, its alignment and every 1.0 member stay.
-opt_size='s/^sizeof(struct shmframe_options)=\([0-9]*\) align=\([0-9]*\)$/\1 \2/p'
-read -r size_1_0 align_1_0 < <(sed -n "$opt_size" "$work/layout-1.0.txt")
-read -r size_now align_now < <(sed -n "$opt_size" "$work/layout-now.txt")
-[ -n "$size_1_0" ] && [ "$align_now" = "$align_1_0" ] &&
-	[ "$size_now" -ge "$size_1_0" ] ||
-	{ echo "FAIL: struct shmframe_options shrank or changed alignment"; exit 1; }
-diff -u <(grep -v '^sizeof(struct shmframe_options)=' "$work/layout-1.0.txt") \
-	<(grep -v '^sizeof(struct shmframe_options)=' "$work/layout-now.txt") ||
+# struct shmframe_options (1.2) and struct shmframe_surface_listener (1.3)
+# grow at their end: their size may only grow, their alignment and every
+# 1.0 member stay.
+grown='^sizeof(struct shmframe_\(options\|surface_listener\))='
+for st in options surface_listener; do
+	pat="s/^sizeof(struct shmframe_$st)=\([0-9]*\) align=\([0-9]*\)\$/\1 \2/p"
+	read -r size_1_0 align_1_0 < <(sed -n "$pat" "$work/layout-1.0.txt")
+	read -r size_now align_now < <(sed -n "$pat" "$work/layout-now.txt")
+	[ -n "$size_1_0" ] && [ "$align_now" = "$align_1_0" ] &&
+		[ "$size_now" -ge "$size_1_0" ] ||
+		{ echo "FAIL: struct shmframe_$st shrank or changed alignment"; exit 1; }
+done
+diff -u <(grep -v "$grown" "$work/layout-1.0.txt") \
+	<(grep -v "$grown" "$work/layout-now.txt") ||
 	{ echo "FAIL: the binary layout differs from 1.0's"; exit 1; }
 # Declarations as the compiler sees them, one per line, blanks squeezed.
 decls() {

@@ -761,3 +761,804 @@ TEST(fds_from_the_server_never_block_the_client)
 		fake_stop();
 	}
 }
+
+/* ---- input events and resize (protocol 2.2) ------------------------------ */
+
+/*
+ * A fake of protocol 2.2 that writes every request it reads (type and its
+ * first bytes) down a pipe for the test to check, answers PROBE (memfd,
+ * the fd closed unread) and SYNC, and at a chosen request sends input
+ * events with the values of send_input(); on RESIZE_SURFACE it answers
+ * every shm frame not yet answered with PRESENTED and RELEASE, as the
+ * real server does for a latched buffer.
+ */
+#define REC_BYTES 64u
+struct rec {
+	uint16_t type;
+	uint8_t msg[REC_BYTES];
+};
+
+struct plan {
+	uint16_t minor;
+	uint32_t caps;          /* with SF_CAP_INLINE */
+	uint16_t trigger;       /* the events follow the trigger_n-th of these */
+	unsigned trigger_n;
+	uint32_t send;          /* bits: 1 << (type - SF_KEY) */
+	uint32_t surface;       /* the events name (0: the last created) */
+	uint32_t width, height; /* of the CONFIGURE */
+	/* After the events: answer the next SYNC, then send them again. */
+	bool again_after_sync;
+	/* A second RELEASE of the first frame's buffer after the first shm
+	 * PUT_IMAGE that follows a RESIZE_SURFACE. */
+	bool release_twice;
+	int rec_fd;             /* the pipe's write end */
+};
+
+#define EV_BIT(type) (1u << ((type) - SF_KEY))
+#define EV_ALL 0xffu
+
+static void send_input(int fd, uint16_t type, uint32_t surface,
+                       const struct plan *p, uint32_t *configure_serial)
+{
+	struct sf_key k = { .surface = surface, .keycode = 4, .keysym = 'a',
+	                    .modifiers = SF_MOD_SHIFT, .time_ns = 1000,
+	                    .state = 1, .repeat = 1, .text_len = 3,
+	                    .text = { 'A', 0xc3, 0xa9 } };
+	struct sf_pointer m = { .surface = surface, .x = 10 * 256 + 128,
+	                        .y = -(3 * 256 + 64), .buttons = 0x1,
+	                        .modifiers = SF_MOD_CTRL, .time_ns = 1001 };
+	struct sf_pointer_button b = { .surface = surface, .x = 256 + 1,
+	                               .y = 2 * 256, .button = 3, .state = 1,
+	                               .buttons = 0x4, .time_ns = 1002 };
+	struct sf_pointer_axis a = { .surface = surface, .dx120 = -60,
+	                             .dy120 = 240, .time_ns = 1003 };
+	struct sf_focus f = { .surface = surface, .focused = 1, .time_ns = 1006 };
+	struct sf_configure c = { .surface = surface, .width = p->width,
+	                          .height = p->height, .time_ns = 1007 };
+
+	switch (type) {
+	case SF_KEY:
+		send_event(fd, type, &k, sizeof k, NULL, 0);
+		break;
+	case SF_POINTER_MOTION:
+		send_event(fd, type, &m, sizeof m, NULL, 0);
+		break;
+	case SF_POINTER_ENTER:
+		m.x = m.y = 0;
+		m.time_ns = 1004;
+		send_event(fd, type, &m, sizeof m, NULL, 0);
+		break;
+	case SF_POINTER_LEAVE:
+		m.x = 5 * 256;
+		m.y = 6 * 256;
+		m.buttons = 0;
+		m.time_ns = 1005;
+		send_event(fd, type, &m, sizeof m, NULL, 0);
+		break;
+	case SF_POINTER_BUTTON:
+		send_event(fd, type, &b, sizeof b, NULL, 0);
+		break;
+	case SF_POINTER_AXIS:
+		send_event(fd, type, &a, sizeof a, NULL, 0);
+		break;
+	case SF_FOCUS:
+		send_event(fd, type, &f, sizeof f, NULL, 0);
+		break;
+	case SF_CONFIGURE:
+		c.serial = ++*configure_serial;
+		send_event(fd, type, &c, sizeof c, NULL, 0);
+		break;
+	}
+}
+
+static void send_inputs(int fd, const struct plan *p, uint32_t surface,
+                        uint32_t *configure_serial)
+{
+	for (uint16_t t = SF_KEY; t <= SF_CONFIGURE; t++)
+		if (p->send & EV_BIT(t))
+			send_input(fd, t, surface, p, configure_serial);
+}
+
+static void input_script(int fd, const void *arg)
+{
+	static uint8_t buf[SF_MAX_MESSAGE];
+	const struct plan *p = arg;
+	struct sf_welcome w = honest_welcome();
+	struct { uint32_t buffer, serial; } held[64] = { { 0, 0 } };
+	unsigned n_held = 0, triggers = 0;
+	uint32_t surface = 0, width = 0, height = 0, configure_serial = 0;
+	bool resized = false, sent_twice = false, again = false;
+	struct sf_release first = { 0 };
+
+	w.minor = p->minor;
+	w.caps = SF_CAP_INLINE | p->caps;
+	send_welcome(fd, w);
+	for (;;) {
+		int pfd = -1;
+		uint16_t t = sf__peer_read_request(fd, buf, sizeof buf, &pfd);
+		struct rec r = { .type = t };
+
+		if (t == 0)
+			_exit(0);
+		if (pfd >= 0)
+			close(pfd);
+		memcpy(r.msg, buf, REC_BYTES);
+		write_all(p->rec_fd, &r, sizeof r);
+		if (t == SF_PROBE) {
+			struct sf_probe_result pr = { .kind = buf[12],
+			                              .status = SF_PROBE_OK };
+
+			send_event(fd, SF_PROBE_RESULT, &pr, sizeof pr, NULL, 0);
+		} else if (t == SF_CREATE_SURFACE) {
+			struct sf_create_surface cs;
+
+			memcpy(&cs, buf, sizeof cs);
+			surface = cs.id;
+			width = cs.width;
+			height = cs.height;
+		} else if (t == SF_RESIZE_SURFACE) {
+			struct sf_resize_surface rs;
+
+			memcpy(&rs, buf, sizeof rs);
+			if (rs.width != width || rs.height != height) {
+				for (unsigned i = 0; i < n_held; i++) {
+					struct sf_presented pe = {
+						.surface = rs.surface,
+						.serial = held[i].serial,
+					};
+					struct sf_release re = {
+						.surface = rs.surface,
+						.buffer = held[i].buffer,
+						.serial = held[i].serial,
+					};
+
+					send_event(fd, SF_PRESENTED, &pe, sizeof pe,
+					           NULL, 0);
+					send_event(fd, SF_RELEASE, &re, sizeof re,
+					           NULL, 0);
+				}
+				n_held = 0;
+				resized = true;
+			}
+			width = rs.width;
+			height = rs.height;
+		} else if (t == SF_PUT_IMAGE) {
+			struct sf_put_image pi;
+
+			memcpy(&pi, buf, sizeof pi);
+			skip_inline(fd, buf, width, height);
+			if (pi.segment && n_held < 64) {
+				held[n_held].buffer = pi.buffer;
+				held[n_held++].serial = pi.serial;
+				if (!first.serial)
+					first = (struct sf_release){
+						.surface = pi.surface,
+						.buffer = pi.buffer,
+						.serial = pi.serial,
+					};
+			}
+			if (pi.segment && resized && p->release_twice &&
+			    !sent_twice) {
+				send_event(fd, SF_RELEASE, &first, sizeof first,
+				           NULL, 0);
+				sent_twice = true;
+			}
+		} else if (t == SF_SYNC) {
+			send_event(fd, SF_SYNC_DONE, buf, sizeof(struct sf_sync),
+			           NULL, 0);
+			if (again) {
+				again = false;
+				send_inputs(fd, p, p->surface ? p->surface : surface,
+				            &configure_serial);
+			}
+		}
+		if (t == p->trigger && ++triggers == p->trigger_n) {
+			send_inputs(fd, p, p->surface ? p->surface : surface,
+			            &configure_serial);
+			again = p->again_after_sync;
+		}
+	}
+}
+
+/* What the callbacks saw. */
+struct seen {
+	unsigned key, motion, button, axis, enter, leave, focus, configure;
+	unsigned released, presented;
+	struct shmframe_key_event k;
+	struct shmframe_pointer_event m, en, le;
+	struct shmframe_button_event b;
+	struct shmframe_axis_event a;
+	int focused;
+	uint64_t focus_time;
+	uint32_t cw, ch, cserial;
+	uint32_t released_serials[16];
+	/* Set: the configure callback resizes to what it is told. */
+	bool resize;
+	int resize_result;
+	uint32_t resized_stride;
+};
+
+static void seen_key(void *d, struct shmframe_surface *s,
+                     const struct shmframe_key_event *e)
+{
+	struct seen *v = d;
+
+	(void)s;
+	v->key++;
+	v->k = *e;
+}
+
+static void seen_motion(void *d, struct shmframe_surface *s,
+                        const struct shmframe_pointer_event *e)
+{
+	struct seen *v = d;
+
+	(void)s;
+	v->motion++;
+	v->m = *e;
+}
+
+static void seen_enter(void *d, struct shmframe_surface *s,
+                       const struct shmframe_pointer_event *e)
+{
+	struct seen *v = d;
+
+	(void)s;
+	v->enter++;
+	v->en = *e;
+}
+
+static void seen_leave(void *d, struct shmframe_surface *s,
+                       const struct shmframe_pointer_event *e)
+{
+	struct seen *v = d;
+
+	(void)s;
+	v->leave++;
+	v->le = *e;
+}
+
+static void seen_button(void *d, struct shmframe_surface *s,
+                        const struct shmframe_button_event *e)
+{
+	struct seen *v = d;
+
+	(void)s;
+	v->button++;
+	v->b = *e;
+}
+
+static void seen_axis(void *d, struct shmframe_surface *s,
+                      const struct shmframe_axis_event *e)
+{
+	struct seen *v = d;
+
+	(void)s;
+	v->axis++;
+	v->a = *e;
+}
+
+static void seen_focus(void *d, struct shmframe_surface *s, int focused,
+                       uint64_t time_ns)
+{
+	struct seen *v = d;
+
+	(void)s;
+	v->focus++;
+	v->focused = focused;
+	v->focus_time = time_ns;
+}
+
+static void seen_configure(void *d, struct shmframe_surface *s, uint32_t w,
+                           uint32_t h, uint32_t serial)
+{
+	struct seen *v = d;
+
+	v->configure++;
+	v->cw = w;
+	v->ch = h;
+	v->cserial = serial;
+	if (v->resize)
+		v->resize_result = shmframe_surface_resize(s, w, h, serial);
+}
+
+static void seen_released(void *d, struct shmframe_surface *s, uint32_t serial)
+{
+	struct seen *v = d;
+
+	(void)s;
+	if (v->released < 16)
+		v->released_serials[v->released] = serial;
+	v->released++;
+}
+
+static void seen_presented(void *d, struct shmframe_surface *s,
+                           uint32_t serial, uint64_t time_ns, int discarded)
+{
+	struct seen *v = d;
+
+	(void)s, (void)serial, (void)time_ns, (void)discarded;
+	v->presented++;
+}
+
+static const struct shmframe_surface_listener seen_listener = {
+	.presented = seen_presented,
+	.released = seen_released,
+	.key = seen_key,
+	.pointer_motion = seen_motion,
+	.pointer_button = seen_button,
+	.pointer_axis = seen_axis,
+	.pointer_enter = seen_enter,
+	.pointer_leave = seen_leave,
+	.focus = seen_focus,
+	.configure = seen_configure,
+};
+
+static struct plan input_plan(void)
+{
+	return (struct plan){
+		.minor = SF_VERSION_MINOR,
+		.caps = SF_CAP_INPUT,
+		.trigger = SF_SELECT_INPUT,
+		.trigger_n = 1,
+		.send = EV_ALL,
+		.width = 640,
+		.height = 480,
+	};
+}
+
+/* Starts the fake with plan p (its pipe made here), connects over
+ * transport and creates a W x H surface with the seen listener. */
+static struct shmframe_conn *input_start(struct plan *p, int rec[2],
+                                         enum shmframe_transport transport,
+                                         struct shmframe_surface **s,
+                                         struct seen *v)
+{
+	struct shmframe_conn *c;
+
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, rec), 0);
+	p->rec_fd = rec[1];
+	fake_start(input_script, p);
+	close(rec[1]);
+	c = connect_fake(transport);
+	ASSERT_MSG(shmframe_conn_error(c) == 0, "%s", shmframe_last_error(c));
+	*s = shmframe_surface_create(c, W, H, SHMFRAME_FORMAT_XRGB8888, "t");
+	ASSERT_MSG(*s, "%s", shmframe_last_error(c));
+	memset(v, 0, sizeof *v);
+	shmframe_surface_set_listener(*s, &seen_listener, v);
+	return c;
+}
+
+static void input_stop(struct shmframe_conn *c, struct shmframe_surface *s,
+                       int rec[2])
+{
+	shmframe_surface_destroy(s);
+	shmframe_disconnect(c);
+	fake_stop();
+	close(rec[0]);
+}
+
+/* The next request the fake read of type want (others skipped, up to a
+ * bound), as its first REC_BYTES bytes. */
+static void next_request(int rec, uint16_t want, void *msg, size_t size)
+{
+	struct rec r;
+
+	for (int i = 0; i < 64; i++) {
+		ASSERT_EQ(sf__peer_read_all(rec, &r, sizeof r), 0);
+		if (r.type == want) {
+			memcpy(msg, r.msg, size < REC_BYTES ? size : REC_BYTES);
+			return;
+		}
+	}
+	ASSERT_MSG(0, "no %s among the requests", sf__type_name(want));
+}
+
+/* Every request the fake read until one of type until, in order. */
+static unsigned requests_until(int rec, uint16_t until, struct rec *out,
+                               unsigned cap)
+{
+	for (unsigned n = 0; n < cap; n++) {
+		ASSERT_EQ(sf__peer_read_all(rec, &out[n], sizeof out[n]), 0);
+		if (out[n].type == until)
+			return n + 1;
+	}
+	ASSERT_MSG(0, "no %s among %u requests", sf__type_name(until), cap);
+	return 0;
+}
+
+TEST(every_input_event_reaches_its_callback_with_exact_values)
+{
+	struct plan p = input_plan();
+	struct shmframe_surface *s;
+	struct shmframe_conn *c;
+	struct sf_select_input sel;
+	struct seen v;
+	int rec[2];
+
+	c = input_start(&p, rec, SHMFRAME_TRANSPORT_SOCKET, &s, &v);
+	ASSERT_EQ(shmframe_surface_select_input(s, SHMFRAME_EVENT_ALL), 0);
+	ASSERT_EQ(shmframe_roundtrip(c), 0);
+	next_request(rec[0], SF_SELECT_INPUT, &sel, sizeof sel);
+	ASSERT_EQ(sel.surface, 1);
+	ASSERT_EQ(sel.mask, SF_EVENT_ALL);
+
+	ASSERT_EQ(v.key, 1);
+	ASSERT_EQ(v.k.time_ns, 1000);
+	ASSERT_EQ(v.k.keycode, SHMFRAME_KEY_A);
+	ASSERT_EQ(v.k.keysym, 'a');
+	ASSERT_EQ(v.k.modifiers, SHMFRAME_MOD_SHIFT);
+	ASSERT_EQ(v.k.pressed, 1);
+	ASSERT_EQ(v.k.repeat, 1);
+	ASSERT_STREQ(v.k.text, "A\xc3\xa9");
+	ASSERT_EQ(v.motion, 1);
+	ASSERT(v.m.x == 10.5 && v.m.y == -3.25);
+	ASSERT_EQ(v.m.buttons, 1);
+	ASSERT_EQ(v.m.modifiers, SHMFRAME_MOD_CTRL);
+	ASSERT_EQ(v.m.time_ns, 1001);
+	ASSERT_EQ(v.button, 1);
+	ASSERT(v.b.x == 1.00390625 && v.b.y == 2.0);
+	ASSERT_EQ(v.b.button, SHMFRAME_BUTTON_RIGHT);
+	ASSERT_EQ(v.b.pressed, 1);
+	ASSERT_EQ(v.b.buttons, 0x4);
+	ASSERT_EQ(v.b.time_ns, 1002);
+	ASSERT_EQ(v.axis, 1);
+	ASSERT(v.a.dx == -0.5 && v.a.dy == 2.0);
+	ASSERT_EQ(v.a.dx120, -60);
+	ASSERT_EQ(v.a.dy120, 240);
+	ASSERT_EQ(v.a.time_ns, 1003);
+	ASSERT_EQ(v.enter, 1);
+	ASSERT(v.en.x == 0 && v.en.y == 0);
+	ASSERT_EQ(v.en.time_ns, 1004);
+	ASSERT_EQ(v.leave, 1);
+	ASSERT(v.le.x == 5 && v.le.y == 6);
+	ASSERT_EQ(v.le.buttons, 0);
+	ASSERT_EQ(v.le.time_ns, 1005);
+	ASSERT_EQ(v.focus, 1);
+	ASSERT_EQ(v.focused, 1);
+	ASSERT_EQ(v.focus_time, 1006);
+	ASSERT_EQ(v.configure, 1);
+	ASSERT_EQ(v.cw, 640);
+	ASSERT_EQ(v.ch, 480);
+	ASSERT_EQ(v.cserial, 1);
+	/* Not answered: the surface keeps its size. */
+	ASSERT_EQ(shmframe_surface_width(s), W);
+	input_stop(c, s, rec);
+}
+
+TEST(listeners_of_older_sizes_get_none_of_the_new_callbacks)
+{
+	/* 1.0 and 1.2 published the same listener (presented, released,
+	 * closed); a size that ends inside the new members has only those
+	 * it covers whole. */
+	static const size_t sizes[] = {
+		offsetof(struct shmframe_surface_listener, key),
+		offsetof(struct shmframe_surface_listener, pointer_motion),
+		offsetof(struct shmframe_surface_listener, pointer_motion) + 3,
+	};
+
+	for (unsigned i = 0; i < 4; i++) {
+		struct plan p = input_plan();
+		struct shmframe_surface *s;
+		struct shmframe_conn *c;
+		struct seen v;
+		int rec[2];
+
+		c = input_start(&p, rec, SHMFRAME_TRANSPORT_SOCKET, &s, &v);
+		if (i < 3)
+			shmframe_surface_set_listener_sized(s, &seen_listener,
+			                                    sizes[i], &v);
+		else /* the function a 1.0 program calls */
+			(shmframe_surface_set_listener)(s, &seen_listener, &v);
+		ASSERT_EQ(shmframe_surface_select_input(s, SHMFRAME_EVENT_ALL), 0);
+		ASSERT_MSG(shmframe_roundtrip(c) == 0, "%s", shmframe_last_error(c));
+		ASSERT_EQ(v.key, i == 1 || i == 2 ? 1 : 0);
+		ASSERT_EQ(v.motion + v.button + v.axis + v.enter + v.leave +
+		          v.focus + v.configure, 0);
+		input_stop(c, s, rec);
+	}
+}
+
+TEST(an_input_event_not_selected_or_not_offered_is_a_protocol_error)
+{
+	for (int i = 0; i < 5; i++) {
+		struct plan p = input_plan();
+		struct shmframe_surface *s;
+		struct shmframe_conn *c;
+		struct seen v;
+		int rec[2], r;
+
+		switch (i) {
+		case 0: /* selected KEY, sent MOTION */
+			p.send = EV_BIT(SF_POINTER_MOTION);
+			break;
+		case 1: /* nothing selected */
+			p.trigger = SF_PUT_IMAGE;
+			p.send = EV_BIT(SF_KEY);
+			break;
+		case 2: /* a 2.1 server that never offered INPUT */
+			p.minor = 1;
+			p.caps = 0;
+			p.trigger = SF_PUT_IMAGE;
+			p.send = EV_BIT(SF_CONFIGURE);
+			break;
+		case 3: /* a surface id never handed out */
+			p.surface = 99;
+			p.send = EV_BIT(SF_KEY);
+			break;
+		case 4: /* INPUT offered by a server of minor 1 */
+			p.minor = 1;
+			p.trigger = SF_PUT_IMAGE;
+			p.send = EV_BIT(SF_FOCUS);
+			break;
+		}
+		c = input_start(&p, rec, SHMFRAME_TRANSPORT_SOCKET, &s, &v);
+		if (i == 0 || i == 3) {
+			ASSERT_EQ(shmframe_surface_select_input(s, SHMFRAME_EVENT_KEY), 0);
+		} else {
+			struct shmframe_buffer *b = shmframe_acquire(s);
+
+			ASSERT(b);
+			ASSERT_EQ(shmframe_present(s, b, NULL, 0, NULL), 0);
+		}
+		r = shmframe_roundtrip(c);
+		ASSERT_MSG(r == -EPROTO, "case %d: %d (%s)", i, r,
+		           shmframe_last_error(c));
+		ASSERT_CONTAINS(shmframe_last_error(c), "protocol error");
+		ASSERT_EQ(v.key + v.motion + v.focus + v.configure, 0);
+		input_stop(c, s, rec);
+	}
+}
+
+TEST(events_selected_before_a_narrower_mask_are_taken_until_its_sync)
+{
+	struct plan p = input_plan();
+	struct shmframe_surface *s;
+	struct shmframe_conn *c;
+	struct seen v;
+	int rec[2], r;
+
+	/* Sent after the second SELECT_INPUT but, for all the client can
+	 * tell, before the server read it; sent again after the SYNC that
+	 * follows it, when it can no longer be on its way. */
+	p.trigger_n = 2;
+	p.send = EV_BIT(SF_POINTER_MOTION);
+	p.again_after_sync = true;
+	c = input_start(&p, rec, SHMFRAME_TRANSPORT_SOCKET, &s, &v);
+	ASSERT_EQ(shmframe_surface_select_input(s, SHMFRAME_EVENT_ALL), 0);
+	ASSERT_EQ(shmframe_surface_select_input(s, SHMFRAME_EVENT_KEY), 0);
+	r = shmframe_roundtrip(c);
+	ASSERT_MSG(r == -EPROTO, "%d (%s)", r, shmframe_last_error(c));
+	ASSERT_CONTAINS(shmframe_last_error(c), "did not select");
+	ASSERT_EQ(v.motion, 1);
+	input_stop(c, s, rec);
+}
+
+TEST(input_events_for_a_destroyed_surface_are_ignored)
+{
+	struct plan p = input_plan();
+	struct shmframe_surface *s, *t;
+	struct shmframe_conn *c;
+	struct seen v;
+	int rec[2];
+
+	p.trigger = SF_DESTROY_SURFACE;
+	p.surface = 1;
+	c = input_start(&p, rec, SHMFRAME_TRANSPORT_SOCKET, &s, &v);
+	t = shmframe_surface_create(c, W, H, SHMFRAME_FORMAT_XRGB8888, "u");
+	ASSERT(t);
+	ASSERT_EQ(shmframe_surface_select_input(s, SHMFRAME_EVENT_ALL), 0);
+	shmframe_surface_destroy(s);
+	ASSERT_MSG(shmframe_roundtrip(c) == 0, "%s", shmframe_last_error(c));
+	ASSERT_EQ(v.key + v.motion + v.button + v.configure, 0);
+	input_stop(c, t, rec);
+}
+
+TEST(a_2_1_server_refuses_select_and_resize_and_stays_usable)
+{
+	struct plan p = input_plan();
+	struct shmframe_surface *s;
+	struct shmframe_conn *c;
+	struct shmframe_buffer *b;
+	struct seen v;
+	int rec[2];
+
+	p.minor = 1;
+	p.caps = 0;
+	p.send = 0;
+	c = input_start(&p, rec, SHMFRAME_TRANSPORT_SOCKET, &s, &v);
+	ASSERT_EQ(shmframe_surface_select_input(s, SHMFRAME_EVENT_KEY), -ENOTSUP);
+	ASSERT_EQ(shmframe_surface_resize(s, 2 * W, H, 0), -ENOTSUP);
+	ASSERT_EQ(shmframe_conn_error(c), 0);
+	ASSERT_STREQ(shmframe_last_error(c), "");
+	b = shmframe_acquire(s);
+	ASSERT(b);
+	ASSERT_EQ(shmframe_present(s, b, NULL, 0, NULL), 0);
+	ASSERT_EQ(shmframe_roundtrip(c), 0);
+	ASSERT_EQ(shmframe_surface_width(s), W);
+	/* Nothing of 2.2 went out. */
+	shmframe_disconnect(c);
+	for (;;) {
+		struct rec r;
+
+		if (sf__peer_read_all(rec[0], &r, sizeof r))
+			break;
+		ASSERT(r.type != SF_SELECT_INPUT && r.type != SF_RESIZE_SURFACE);
+	}
+	fake_stop();
+	close(rec[0]);
+	(void)s;
+}
+
+TEST(a_resize_from_configure_while_acquire_waits_replaces_the_segment)
+{
+	struct plan p = input_plan();
+	struct shmframe_surface *s;
+	struct shmframe_conn *c;
+	struct shmframe_buffer *b[3], *nb;
+	struct shmframe_rect dmg = { 0, 0, 1, 1 };
+	struct sf_resize_surface rs;
+	struct sf_detach_segment ds;
+	struct sf_segment_msg at, first;
+	struct sf_put_image pi;
+	struct rec recs[64];
+	unsigned n = 0, i_rs = 0, i_ds = 0, i_at = 0;
+	uint32_t stride;
+	struct seen v;
+	int rec[2];
+
+	/* The third frame finds every buffer busy: acquire waits, and the
+	 * CONFIGURE comes meanwhile. */
+	p.trigger = SF_PUT_IMAGE;
+	p.trigger_n = 3;
+	p.send = EV_BIT(SF_CONFIGURE);
+	p.width = 40;
+	p.height = 20;
+	p.release_twice = true;
+	p.caps |= SF_CAP_SHM_MEMFD;
+	c = input_start(&p, rec, SHMFRAME_TRANSPORT_SHM, &s, &v);
+	v.resize = true;
+	next_request(rec[0], SF_ATTACH_SEGMENT, &first, sizeof first);
+	ASSERT_EQ(shmframe_surface_select_input(s, SHMFRAME_EVENT_CONFIGURE), 0);
+	for (int i = 0; i < 3; i++) {
+		b[i] = shmframe_acquire(s);
+		ASSERT(b[i]);
+		ASSERT_EQ(shmframe_present(s, b[i], NULL, 0, NULL), 0);
+	}
+	nb = shmframe_acquire(s);
+	ASSERT_MSG(nb, "%s", shmframe_last_error(c));
+	ASSERT_EQ(v.configure, 1);
+	ASSERT_EQ(v.resize_result, 0);
+	ASSERT_EQ(shmframe_surface_width(s), 40);
+	ASSERT(shmframe_buffer_pixels(nb, &stride));
+	ASSERT_EQ(stride, 192);
+	ASSERT_EQ(shmframe_present(s, nb, &dmg, 1, NULL), 0);
+	ASSERT_MSG(shmframe_roundtrip(c) == -EPROTO, "%s", shmframe_last_error(c));
+	/* The three frames of the old size were released and accepted; the
+	 * second RELEASE of the first one was not. */
+	ASSERT_EQ(v.released, 3);
+	ASSERT_EQ(v.presented, 3);
+	ASSERT_CONTAINS(shmframe_last_error(c), "RELEASE");
+
+	/* Past the three frames of the old size to the one of the new. */
+	for (int i = 0; i < 4; i++)
+		n = requests_until(rec[0], SF_PUT_IMAGE, recs, 64);
+	for (unsigned k = 0; k < n; k++) {
+		if (recs[k].type == SF_RESIZE_SURFACE)
+			i_rs = k + 1;
+		if (recs[k].type == SF_DETACH_SEGMENT)
+			i_ds = k + 1;
+		if (recs[k].type == SF_ATTACH_SEGMENT)
+			i_at = k + 1;
+	}
+	ASSERT(i_rs && i_ds == i_rs + 1 && i_at == i_ds + 1);
+	memcpy(&rs, recs[i_rs - 1].msg, sizeof rs);
+	memcpy(&ds, recs[i_ds - 1].msg, sizeof ds);
+	memcpy(&at, recs[i_at - 1].msg, sizeof at);
+	memcpy(&pi, recs[n - 1].msg, sizeof pi);
+	ASSERT_EQ(rs.width, 40);
+	ASSERT_EQ(rs.height, 20);
+	ASSERT_EQ(rs.serial, 1);
+	ASSERT_EQ(ds.id, first.id);
+	ASSERT_NE(at.id, first.id);
+	/* A page for the proof, then 3 buffers of 192 x 20 bytes, a page
+	 * each. */
+	ASSERT_EQ(at.size, 4 * 4096);
+	ASSERT_EQ(pi.segment, at.id);
+	ASSERT_EQ(pi.buffer, 4);
+	ASSERT_EQ(pi.offset, 4096);
+	ASSERT_EQ(pi.n_rects, 0);
+	input_stop(c, s, rec);
+}
+
+/* ---- sf-event-log -------------------------------------------------------- */
+
+/* Starts $SF_EVENT_LOG with args; *out reads its stdout, *in is its
+ * stdin (closing it ends the tool). */
+static pid_t event_log_start(char *const args[], FILE **out, int *in)
+{
+	const char *tool = getenv("SF_EVENT_LOG");
+	int o[2], i[2];
+	pid_t pid;
+
+	ASSERT_MSG(tool, "SF_EVENT_LOG is not set (run through ctest)");
+	ASSERT_EQ(pipe2(o, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(i, O_CLOEXEC), 0);
+	fflush(stdout);
+	pid = fork();
+	ASSERT(pid >= 0);
+	if (pid == 0) {
+		char *argv[16] = { (char *)tool };
+		int n = 1;
+
+		while (args[n - 1] && n < 15) {
+			argv[n] = args[n - 1];
+			n++;
+		}
+		dup2(o[1], STDOUT_FILENO);
+		dup2(i[0], STDIN_FILENO);
+		execv(tool, argv);
+		_exit(127);
+	}
+	close(o[1]);
+	close(i[0]);
+	*out = fdopen(o[0], "r");
+	ASSERT(*out);
+	*in = i[1];
+	return pid;
+}
+
+/* The next line of the tool without its " now=..." part. */
+static void event_log_line(FILE *out, char *line, size_t cap)
+{
+	char *now;
+
+	ASSERT_MSG(fgets(line, (int)cap, out), "sf-event-log ended early");
+	line[strcspn(line, "\n")] = '\0';
+	now = strstr(line, " now=");
+	if (now)
+		*now = '\0';
+}
+
+TEST(sf_event_log_prints_each_event_as_specified)
+{
+	static const char *const want[] = {
+		"ready width=16 height=8 transport=socket",
+		"key state=press code=4 sym=97 mods=0x1 repeat=1 text=41c3a9 time=1000",
+		"motion x=10.5000 y=-3.2500 buttons=0x1 mods=0x2 time=1001",
+		"button button=3 state=press x=1.0039 y=2.0000 buttons=0x4 mods=0x0 time=1002",
+		"axis dx=-0.5000 dy=2.0000 dx120=-60 dy120=240 time=1003",
+		"enter x=0.0000 y=0.0000 buttons=0x1 mods=0x2 time=1004",
+		"leave x=5.0000 y=6.0000 buttons=0x0 mods=0x2 time=1005",
+		"focus in time=1006",
+		"configure width=640 height=480 serial=1",
+		"bye",
+	};
+	struct plan p = input_plan();
+	char *args[] = { "--server", NULL, "--size", "16x8", "--transport",
+	                 "socket", NULL };
+	char line[512];
+	int rec[2], in, status;
+	FILE *out;
+	pid_t pid;
+
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, rec), 0);
+	p.rec_fd = rec[1];
+	fake_start(input_script, &p);
+	close(rec[1]);
+	args[1] = fake.addr;
+	pid = event_log_start(args, &out, &in);
+	for (size_t i = 0; i + 1 < sizeof want / sizeof want[0]; i++) {
+		event_log_line(out, line, sizeof line);
+		ASSERT_STREQ(line, want[i]);
+	}
+	/* The end of stdin ends it. */
+	close(in);
+	event_log_line(out, line, sizeof line);
+	ASSERT_STREQ(line, "bye");
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	fclose(out);
+	fake_stop();
+	close(rec[0]);
+}

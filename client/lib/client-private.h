@@ -3,7 +3,9 @@
  *
  * The library is split by job: conn.c (connect, handshake, sticky error,
  * log), options.c (the options and the environment), io.c (the byte queues and the socket), transport.c (the segment
- * probe), ring.c (the control segment and its rings), surface.c (surfaces, buffer pool, acquire/present), readback.c,
+ * probe), ring.c (the control segment and its rings), surface.c (surfaces,
+ * buffer pool, acquire/present, resize), input.c (input and configure
+ * events, and choosing them), readback.c,
  * dispatch.c (decoding events and routing them, and the blocking waits
  * built on them) and errors.c (error codes and their texts).  Each event's
  * handler (sfc__<object>_on_<event>) lives with the object it changes.
@@ -50,6 +52,14 @@
 #define SFC_HAS(type, m, size) \
 	((size) >= offsetof(type, m) + sizeof(((type *)0)->m))
 
+/* Whether surface s's listener has callback m: set, and inside the struct
+ * the caller registered (a 1.0 or 1.2 program's listener ends before the
+ * callbacks added later). */
+#define SFC_HAS_CALLBACK(s, m) \
+	((s)->listener && \
+	 SFC_HAS(struct shmframe_surface_listener, m, (s)->listener_size) && \
+	 (s)->listener->m)
+
 #define SF_MAX_BUFFERS 16u
 /* Room for the longest text the library keeps for one error. */
 #define SF_ERROR_TEXT (SF_MAX_TEXT + 256u)
@@ -88,7 +98,8 @@ struct sf_readback {
 
 struct shmframe_buffer {
 	struct shmframe_surface *surface;
-	uint32_t id;            /* 1-based, echoed by the server in RELEASE */
+	uint32_t id;            /* nonzero, echoed by the server in RELEASE;
+	                         * never reused by the surface (see resize) */
 	enum sf_buffer_state state;
 	uint8_t *pixels;
 	uint64_t offset;        /* in the surface's segment (shm) */
@@ -118,6 +129,21 @@ struct shmframe_surface {
 
 	unsigned n_buffers;
 	struct shmframe_buffer buffers[SF_MAX_BUFFERS];
+	uint32_t buffer_id_base; /* buffers[i].id is buffer_id_base + i + 1 */
+	/* Buffers of an earlier size that the server held at the resize:
+	 * their RELEASE is still to come (their memory is gone). */
+	struct sfc_retired { uint32_t id, serial; } *retired;
+	unsigned n_retired, cap_retired;
+
+	/* Input (protocol 2.2).  input_mask is what the program selected
+	 * last; input_allowed adds what an earlier mask selected while the
+	 * server may still be sending under it, until the SYNC queued after
+	 * the narrowing (serial input_sync, 0: none) is answered. */
+	uint32_t input_mask;
+	uint32_t input_allowed;
+	uint32_t input_sync;
+	uint32_t configure_serial; /* of the last CONFIGURE, 0: none yet */
+	uint32_t acked_serial;     /* the last one a resize answered */
 
 	const struct shmframe_surface_listener *listener;
 	size_t listener_size;   /* bytes of *listener the caller has */
@@ -282,6 +308,12 @@ struct sfc_event {
 		struct sf_closed closed;
 		struct sf_sync sync;
 		struct sf_error error;
+		struct sf_key key;
+		struct sf_pointer pointer;          /* MOTION, ENTER, LEAVE */
+		struct sf_pointer_button button;
+		struct sf_pointer_axis axis;
+		struct sf_focus focus;
+		struct sf_configure configure;
 	} u;
 	char text[SF_MAX_TEXT + 1];
 };
@@ -319,6 +351,17 @@ void sfc__segment_msg(struct sf_segment_msg *m, const struct sf_segment *seg,
  * On success *id is its segment id; on failure nothing is left. */
 int sfc__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
                        size_t size, uint8_t flags, uint32_t *id);
+/* The two halves of sfc__segment_attach, for a segment that replaces one
+ * of replaces bytes (0: none) detached just before it is offered: the
+ * server's limits are checked as they will stand then.  make creates it
+ * with its proof (nonce filled in; on failure nothing is left, nothing
+ * was sent: a refusal); offer sends ATTACH_SEGMENT and counts it. */
+int sfc__segment_make(struct shmframe_conn *conn, struct sf_segment *seg,
+                      size_t size, uint64_t replaces,
+                      uint8_t nonce[SF_NONCE_SIZE]);
+int sfc__segment_offer(struct shmframe_conn *conn, struct sf_segment *seg,
+                       uint8_t flags, const uint8_t nonce[SF_NONCE_SIZE],
+                       uint32_t *id);
 /* Sends a PROBE or ATTACH_CONTROL (type) for seg, in phase, and waits for
  * its PROBE_RESULT (conn->probe_status and probe_text).  0, or the
  * connection's error. */
@@ -368,6 +411,11 @@ void sfc__ring_after_poll(struct shmframe_conn *conn);
 /* surface.c */
 struct shmframe_surface *sfc__surface_find(struct shmframe_conn *conn,
                                           uint32_t id);
+/* The surface an event names, or NULL: then *stale says whether the id
+ * is one of a surface the program already destroyed (drop the event),
+ * else it was never handed out (the server's mistake). */
+struct shmframe_surface *sfc__event_surface(struct shmframe_conn *conn,
+                                            uint32_t id, bool *stale);
 void sfc__surface_free(struct shmframe_surface *surface);
 /* Event handlers: a buffer back, a frame shown, a window closed. */
 int sfc__surface_on_release(struct shmframe_conn *conn,
@@ -375,6 +423,14 @@ int sfc__surface_on_release(struct shmframe_conn *conn,
 int sfc__surface_on_presented(struct shmframe_conn *conn,
                              const struct sf_presented *p);
 int sfc__surface_on_closed(struct shmframe_conn *conn, const struct sf_closed *c);
+
+/* input.c */
+/* Whether the server takes SELECT_INPUT and RESIZE_SURFACE and sends
+ * input events (protocol 2.2, SF_CAP_INPUT in WELCOME). */
+bool sfc__input_offered(const struct shmframe_conn *conn);
+/* Event handler: KEY, POINTER_*, FOCUS and CONFIGURE. */
+int sfc__surface_on_input(struct shmframe_conn *conn,
+                          const struct sfc_event *ev);
 
 /* readback.c */
 /* Bytes of pixels that follow an IMAGE on the socket (0 over shm). */

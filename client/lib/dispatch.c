@@ -37,6 +37,20 @@ int sfc__event_decode(const void *msg, const struct sf_header *h,
 		return sf__decode_error(msg, len, &ev->u.error, ev->text, why);
 	case SF_NOTIFY:
 		return sf__decode_wake(msg, len, why);
+	case SF_KEY:
+		return sf__decode_key(msg, len, &ev->u.key, why);
+	case SF_POINTER_MOTION:
+	case SF_POINTER_ENTER:
+	case SF_POINTER_LEAVE:
+		return sf__decode_pointer(msg, len, &ev->u.pointer, why);
+	case SF_POINTER_BUTTON:
+		return sf__decode_pointer_button(msg, len, &ev->u.button, why);
+	case SF_POINTER_AXIS:
+		return sf__decode_pointer_axis(msg, len, &ev->u.axis, why);
+	case SF_FOCUS:
+		return sf__decode_focus(msg, len, &ev->u.focus, why);
+	case SF_CONFIGURE:
+		return sf__decode_configure(msg, len, &ev->u.configure, why);
 	}
 	*why = "unknown event type";
 	return SF_ERR_UNKNOWN_TYPE;
@@ -54,7 +68,9 @@ static int on_sync_done(struct shmframe_conn *conn, const struct sf_sync *s)
 }
 
 /* Routes a decoded event to the file that owns its object.  WELCOME,
- * PROBE_RESULT and ERROR come in any phase; the rest only once connected. */
+ * PROBE_RESULT and ERROR come in any phase; the rest only once connected.
+ * Input events go to input.c, which takes them only as the program
+ * selected them. */
 static int route(struct shmframe_conn *conn, struct sfc_event *ev)
 {
 	switch (ev->type) {
@@ -75,6 +91,15 @@ static int route(struct shmframe_conn *conn, struct sfc_event *ev)
 		/* It only woke us; the ring is looked at before every event. */
 		return conn->rings ? 0 : sfc__protocol_error(conn,
 		                                             "NOTIFY without rings");
+	case SF_KEY:
+	case SF_POINTER_MOTION:
+	case SF_POINTER_BUTTON:
+	case SF_POINTER_AXIS:
+	case SF_POINTER_ENTER:
+	case SF_POINTER_LEAVE:
+	case SF_FOCUS:
+	case SF_CONFIGURE:
+		return sfc__surface_on_input(conn, ev);
 	}
 	return sfc__protocol_error(conn, "unknown event");
 }

@@ -37,24 +37,18 @@ void sfc__surface_free(struct shmframe_surface *s)
 {
 	sf__segment_close(&s->seg);
 	free(s->memory);
+	free(s->retired);
 	free(s);
 }
 
-/* Whether the listener has callback m: set, and inside the struct the
- * caller registered (a 1.0 program's listener ends before later ones). */
-#define HAS_CALLBACK(s, m) \
-	((s)->listener && \
-	 SFC_HAS(struct shmframe_surface_listener, m, (s)->listener_size) && \
-	 (s)->listener->m)
-
 /*
- * The surface an event names.  Ids are never reused, so an id we handed
- * out but no longer have belongs to a surface destroyed while the event
- * was on its way: *stale is set and the event is dropped.  An id we never
- * handed out is the server's mistake.
+ * Ids are never reused, so an id we handed out but no longer have belongs
+ * to a surface destroyed while the event was on its way: *stale is set
+ * and the event is dropped.  An id we never handed out is the server's
+ * mistake.
  */
-static struct shmframe_surface *event_surface(struct shmframe_conn *conn,
-                                              uint32_t id, bool *stale)
+struct shmframe_surface *sfc__event_surface(struct shmframe_conn *conn,
+                                            uint32_t id, bool *stale)
 {
 	struct shmframe_surface *s = sfc__surface_find(conn, id);
 
@@ -62,26 +56,47 @@ static struct shmframe_surface *event_surface(struct shmframe_conn *conn,
 	return s;
 }
 
+/* A RELEASE of a buffer of an earlier size, which the server held at the
+ * resize: its memory is gone already, only the serial is told. */
+static int on_retired_release(struct shmframe_surface *s,
+                              const struct sf_release *r)
+{
+	for (unsigned i = 0; i < s->n_retired; i++) {
+		if (s->retired[i].id != r->buffer)
+			continue;
+		if (s->retired[i].serial != r->serial)
+			break;
+		s->retired[i] = s->retired[--s->n_retired];
+		if (SFC_HAS_CALLBACK(s, released))
+			s->listener->released(s->listener_data, s, r->serial);
+		return 0;
+	}
+	return sfc__protocol_error(s->conn, "RELEASE for a buffer the server "
+	                           "does not hold");
+}
+
 int sfc__surface_on_release(struct shmframe_conn *conn,
                            const struct sf_release *r)
 {
 	bool stale;
-	struct shmframe_surface *s = event_surface(conn, r->surface, &stale);
+	struct shmframe_surface *s = sfc__event_surface(conn, r->surface, &stale);
 	struct shmframe_buffer *b;
+	uint32_t idx;
 
 	if (!s)
 		return stale ? 0 : sfc__protocol_error(conn,
 		                                        "RELEASE for an unknown surface");
 	if (s->segment_id == 0)
 		return sfc__protocol_error(conn, "RELEASE for a frame sent on the socket");
-	if (r->buffer == 0 || r->buffer > s->n_buffers)
-		return sfc__protocol_error(conn, "RELEASE for an unknown buffer");
-	b = &s->buffers[r->buffer - 1];
+	idx = r->buffer - s->buffer_id_base - 1;
+	if (r->buffer == 0 || idx >= s->n_buffers)
+		return on_retired_release(s, r);
+	b = &s->buffers[idx];
 	if (b->state != SF_BUFFER_BUSY || b->serial != r->serial)
 		return sfc__protocol_error(conn,
 		                           "RELEASE for a buffer the server does not hold");
 	b->state = SF_BUFFER_FREE;
-	if (HAS_CALLBACK(s, released))
+	if (SFC_HAS_CALLBACK(s, released))
 		s->listener->released(s->listener_data, s, r->serial);
 	return 0;
 }
@@ -90,7 +105,7 @@ int sfc__surface_on_presented(struct shmframe_conn *conn,
                              const struct sf_presented *p)
 {
 	bool stale;
-	struct shmframe_surface *s = event_surface(conn, p->surface, &stale);
+	struct shmframe_surface *s = sfc__event_surface(conn, p->surface, &stale);
 
 	if (!s)
 		return stale ? 0 : sfc__protocol_error(conn,
@@ -99,7 +114,7 @@ int sfc__surface_on_presented(struct shmframe_conn *conn,
 		return sfc__protocol_error(conn, "PRESENTED without a frame in flight");
 	s->inflight--;
 	conn->inflight--;
-	if (HAS_CALLBACK(s, presented))
+	if (SFC_HAS_CALLBACK(s, presented))
 		s->listener->presented(s->listener_data, s, p->serial, p->time_ns,
 		                       (p->flags & SF_PRESENTED_DISCARDED) != 0);
 	return 0;
@@ -108,42 +123,61 @@ int sfc__surface_on_presented(struct shmframe_conn *conn,
 int sfc__surface_on_closed(struct shmframe_conn *conn, const struct sf_closed *c)
 {
 	bool stale;
-	struct shmframe_surface *s = event_surface(conn, c->surface, &stale);
+	struct shmframe_surface *s = sfc__event_surface(conn, c->surface, &stale);
 
 	if (!s)
 		return stale ? 0 : sfc__protocol_error(conn,
 		                                        "CLOSED for an unknown surface");
 	s->closed = true;
-	if (HAS_CALLBACK(s, closed))
+	if (SFC_HAS_CALLBACK(s, closed))
 		s->listener->closed(s->listener_data, s);
 	return 0;
 }
 
-/* Makes the pool: in shm mode one segment, each buffer at a page-aligned
- * offset, attached to the server (confirmed by the caller's round trip). */
-static int make_buffers(struct shmframe_surface *s)
+/* A surface's buffer memory at one size: made first, so that failing to
+ * make it leaves the surface as it was, then installed. */
+struct pool {
+	struct sf_segment seg;       /* shm: one segment holds every buffer */
+	uint8_t nonce[SF_NONCE_SIZE];
+	void *memory;                /* socket: our own memory */
+	uint8_t *base;
+	uint32_t stride;
+	uint64_t first, bytes;       /* offset of buffer 0; bytes per buffer */
+};
+
+/*
+ * Makes the memory of n_buffers buffers of width x height: over shm one
+ * segment (made, not yet offered), each buffer at a page-aligned offset
+ * from first; else zeroed memory of ours.  replaces: bytes of the
+ * segment this one takes the place of at the server (0: none).
+ */
+static int pool_make(struct shmframe_surface *s, uint32_t width,
+                     uint32_t height, uint64_t first, uint64_t replaces,
+                     struct pool *p)
 {
 	struct shmframe_conn *conn = s->conn;
 	bool shm = conn->transport == SHMFRAME_TRANSPORT_SHM;
-	uint64_t row = (uint64_t)s->width * SF_BYTES_PER_PIXEL;
+	uint64_t row = (uint64_t)width * SF_BYTES_PER_PIXEL;
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	uint64_t bytes, total;
-	uint8_t *base;
+	uint64_t total;
 	int err;
 
+	memset(p, 0, sizeof *p);
+	sf__segment_init(&p->seg);
 	/* On the socket, rows without padding let whole-width damage go out
 	 * as one iovec. */
-	s->stride = (uint32_t)(shm ? align_up(row, ROW_ALIGN) : row);
-	bytes = align_up((uint64_t)s->stride * s->height, shm ? page : ROW_ALIGN);
-	total = bytes * s->n_buffers;
+	p->stride = (uint32_t)(shm ? align_up(row, ROW_ALIGN) : row);
+	p->bytes = align_up((uint64_t)p->stride * height, shm ? page : ROW_ALIGN);
+	p->first = first;
+	total = first + p->bytes * s->n_buffers;
 	if (total > SIZE_MAX / 2)
 		return -EFBIG;
 	if (shm) {
-		err = sfc__segment_attach(conn, &s->seg, (size_t)total, 0,
-		                         &s->segment_id);
+		err = sfc__segment_make(conn, &p->seg, (size_t)total, replaces,
+		                        p->nonce);
 		if (err)
 			return err;
-		base = s->seg.map;
+		p->base = p->seg.map;
 	} else {
 		void *mem;
 
@@ -151,18 +185,54 @@ static int make_buffers(struct shmframe_surface *s)
 		if (err)
 			return -err;
 		memset(mem, 0, (size_t)total);
-		s->memory = mem;
-		base = mem;
+		p->memory = mem;
+		p->base = mem;
 	}
+	return 0;
+}
+
+static void pool_free(struct pool *p)
+{
+	sf__segment_close(&p->seg);
+	free(p->memory);
+}
+
+/* The surface's buffers become the pool's, with ids it never used. */
+static void pool_install(struct shmframe_surface *s, struct pool *p)
+{
+	s->seg = p->seg;
+	s->memory = p->memory;
+	s->stride = p->stride;
 	for (unsigned i = 0; i < s->n_buffers; i++) {
 		struct shmframe_buffer *b = &s->buffers[i];
 
 		b->surface = s;
-		b->id = i + 1;
+		b->id = s->buffer_id_base + i + 1;
 		b->state = SF_BUFFER_FREE;
-		b->offset = bytes * i;
-		b->pixels = base + b->offset;
+		b->serial = 0;
+		b->offset = p->first + p->bytes * i;
+		b->pixels = p->base + b->offset;
 	}
+}
+
+/* Makes the first pool: in shm mode its segment is attached to the
+ * server (confirmed by the caller's round trip). */
+static int make_buffers(struct shmframe_surface *s)
+{
+	struct pool p;
+	int err = pool_make(s, s->width, s->height, 0, 0, &p);
+
+	if (err)
+		return err;
+	if (p.seg.map) {
+		err = sfc__segment_offer(s->conn, &p.seg, 0, p.nonce,
+		                         &s->segment_id);
+		if (err) {
+			pool_free(&p);
+			return err;
+		}
+	}
+	pool_install(s, &p);
 	return 0;
 }
 
@@ -354,6 +424,150 @@ SHMFRAME_EXPORT int shmframe_surface_set_present_mode(struct shmframe_surface *s
 	 * back when the next frame replaces it, as always. */
 	s->mode = mode;
 	return 0;
+}
+
+static int send_resize(struct shmframe_surface *s, uint32_t width,
+                       uint32_t height, uint32_t serial)
+{
+	struct sf_resize_surface m = {
+		.surface = s->id,
+		.width = width,
+		.height = height,
+		.serial = serial,
+	};
+	int err = sfc__request(s->conn, SF_RESIZE_SURFACE, &m, sizeof m, NULL, 0);
+
+	if (!err && serial)
+		s->acked_serial = serial;
+	return err;
+}
+
+/* Room in s->retired for every buffer the server holds now, so that
+ * retiring them after the requests went out cannot fail. */
+static int reserve_retired(struct shmframe_surface *s)
+{
+	unsigned busy = 0, want;
+	struct sfc_retired *r;
+
+	for (unsigned i = 0; i < s->n_buffers; i++)
+		busy += s->buffers[i].state == SF_BUFFER_BUSY;
+	want = s->n_retired + busy;
+	if (want <= s->cap_retired)
+		return 0;
+	r = realloc(s->retired, want * sizeof *r);
+	if (!r)
+		return -ENOMEM;
+	s->retired = r;
+	s->cap_retired = want;
+	return 0;
+}
+
+/* A resize refuses to answer a serial the server did not send, or one
+ * older than the last answered: the server's SEQUENCE error would end
+ * the connection. */
+static bool serial_known(const struct shmframe_surface *s, uint32_t serial)
+{
+	return s->configure_serial &&
+	       (int32_t)(s->configure_serial - serial) >= 0 &&
+	       (int32_t)(serial - s->acked_serial) >= 0;
+}
+
+/*
+ * In this order on the wire: RESIZE_SURFACE, then DETACH_SEGMENT of the
+ * old segment, then ATTACH_SEGMENT of the new one, so that the server
+ * never holds more segments or bytes of ours than before.  The new
+ * segment keeps its proof in a page of its own ahead of the buffers: no
+ * round trip confirms it, and the program may draw into buffer 0 before
+ * the server has read the proof.
+ */
+SHMFRAME_EXPORT int shmframe_surface_resize(struct shmframe_surface *s,
+                                            uint32_t width, uint32_t height,
+                                            uint32_t serial)
+{
+	struct shmframe_conn *conn;
+	uint32_t segment_id = 0;
+	struct pool p;
+	int err;
+
+	if (!s)
+		return -EINVAL;
+	conn = s->conn;
+	if (conn->error)
+		return conn->error;
+	if (!sfc__input_offered(conn)) {
+		sfc__log(conn, SHMFRAME_LOG_ERROR, "the server (protocol %u.%u) "
+		        "cannot resize a surface", conn->welcome.major,
+		        conn->welcome.minor);
+		return -ENOTSUP;
+	}
+	if (width == 0 || height == 0)
+		return -EINVAL;
+	if (width > conn->welcome.max_width || height > conn->welcome.max_height) {
+		sfc__log(conn, SHMFRAME_LOG_ERROR, "cannot resize to %ux%u: the "
+		        "server allows up to %ux%u", width, height,
+		        conn->welcome.max_width, conn->welcome.max_height);
+		return -EFBIG;
+	}
+	for (unsigned i = 0; i < s->n_buffers; i++) {
+		if (s->buffers[i].state == SF_BUFFER_ACQUIRED) {
+			sfc__log(conn, SHMFRAME_LOG_ERROR, "cannot resize while a "
+			        "buffer is acquired: present or discard it first");
+			return -EBUSY;
+		}
+	}
+	if (serial && !serial_known(s, serial)) {
+		sfc__log(conn, SHMFRAME_LOG_ERROR, "cannot answer configure %u: "
+		        "the last one sent is %u, the last answered %u", serial,
+		        s->configure_serial, s->acked_serial);
+		return -EINVAL;
+	}
+	if (width == s->width && height == s->height)
+		return serial ? send_resize(s, width, height, serial) : 0;
+
+	err = pool_make(s, width, height,
+	                s->segment_id ? (uint64_t)sysconf(_SC_PAGESIZE) : 0,
+	                s->segment_id ? s->seg.size : 0, &p);
+	if (err)
+		return err;
+	err = reserve_retired(s);
+	if (err) {
+		sfc__log(conn, SHMFRAME_LOG_ERROR, "out of memory to resize");
+		goto free_pool;
+	}
+	err = send_resize(s, width, height, serial);
+	if (!err && s->segment_id)
+		err = sfc__segment_detach(conn, s->segment_id, s->seg.size);
+	if (!err && p.seg.map)
+		err = sfc__segment_offer(conn, &p.seg, 0, p.nonce, &segment_id);
+	/* Anything that failed once a request was queued broke the
+	 * connection: the surface keeps its old memory until destroyed. */
+	if (err)
+		goto free_pool;
+
+	/* The buffers the server held come back with their old ids, which
+	 * the new buffers do not take. */
+	for (unsigned i = 0; i < s->n_buffers; i++) {
+		const struct shmframe_buffer *b = &s->buffers[i];
+
+		if (b->state == SF_BUFFER_BUSY)
+			s->retired[s->n_retired++] = (struct sfc_retired){ b->id,
+			                                                   b->serial };
+	}
+	/* The server keeps its own mapping while it needs one. */
+	sf__segment_close(&s->seg);
+	free(s->memory);
+	s->buffer_id_base += s->n_buffers;
+	s->width = width;
+	s->height = height;
+	s->segment_id = segment_id;
+	pool_install(s, &p);
+	/* The server's copy is zeros of the new size. */
+	s->full_damage = true;
+	return 0;
+
+free_pool:
+	pool_free(&p);
+	return err;
 }
 
 SHMFRAME_EXPORT int shmframe_surface_closed(const struct shmframe_surface *s)

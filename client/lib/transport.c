@@ -210,12 +210,13 @@ int sfc__choose_transport(struct shmframe_conn *conn)
 	return 0;
 }
 
-int sfc__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
-                       size_t size, uint8_t flags, uint32_t *id)
+int sfc__segment_make(struct shmframe_conn *conn, struct sf_segment *seg,
+                      size_t size, uint64_t replaces,
+                      uint8_t nonce[SF_NONCE_SIZE])
 {
 	const struct sf_welcome *w = &conn->welcome;
-	uint8_t nonce[SF_NONCE_SIZE];
-	struct sf_segment_msg m;
+	uint32_t segments = conn->segments - (replaces ? 1 : 0);
+	uint64_t mapped = conn->mapped - replaces;
 	int err;
 
 	/* The server would answer these with a fatal LIMIT error; refusing
@@ -226,8 +227,8 @@ int sfc__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
 		        "of %llu", size, (unsigned long long)w->max_segment_size);
 		return -EFBIG;
 	}
-	if ((w->max_segments && conn->segments >= w->max_segments) ||
-	    (w->max_mapped && size > w->max_mapped - conn->mapped)) {
+	if ((w->max_segments && segments >= w->max_segments) ||
+	    (w->max_mapped && size > w->max_mapped - mapped)) {
 		sfc__log(conn, SHMFRAME_LOG_ERROR,
 		        "the server's limit of %u segments or %llu bytes per client "
 		        "is reached", w->max_segments,
@@ -241,21 +242,43 @@ int sfc__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
 		        size, strerror(-err));
 		return err;
 	}
-	err = sf__random(nonce, sizeof nonce);
-	if (err)
-		goto close_segment;
+	err = sf__random(nonce, SF_NONCE_SIZE);
+	if (err) {
+		sf__segment_close(seg);
+		return err;
+	}
 	sf__segment_write_proof(seg, nonce, conn->welcome.challenge);
+	return 0;
+}
+
+int sfc__segment_offer(struct shmframe_conn *conn, struct sf_segment *seg,
+                       uint8_t flags, const uint8_t nonce[SF_NONCE_SIZE],
+                       uint32_t *id)
+{
+	struct sf_segment_msg m;
+	int err;
+
 	*id = ++conn->next_segment_id;
 	sfc__segment_msg(&m, seg, *id, flags, nonce);
 	err = send_segment(conn, SF_ATTACH_SEGMENT, &m, seg);
 	if (err)
-		goto close_segment;
+		return err;
 	conn->segments++;
-	conn->mapped += size;
+	conn->mapped += seg->size;
 	return 0;
+}
 
-close_segment:
-	sf__segment_close(seg);
+int sfc__segment_attach(struct shmframe_conn *conn, struct sf_segment *seg,
+                       size_t size, uint8_t flags, uint32_t *id)
+{
+	uint8_t nonce[SF_NONCE_SIZE];
+	int err = sfc__segment_make(conn, seg, size, 0, nonce);
+
+	if (err)
+		return err;
+	err = sfc__segment_offer(conn, seg, flags, nonce, id);
+	if (err)
+		sf__segment_close(seg);
 	return err;
 }
 

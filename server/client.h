@@ -177,6 +177,9 @@ struct sf_client {
 	uint8_t source[17];
 	/* The name HELLO gave, made printable (see SF_SHOWN_MAX). */
 	char name[SF_SHOWN_MAX];
+	/* HELLO's minor version: the 2.2 requests and events (WELCOME's
+	 * SF_CAP_INPUT) only for a client of minor >= 2. */
+	uint16_t minor;
 	/* Sent in WELCOME; every segment the client offers must hold it
 	 * after its nonce (sf__segment_prove). */
 	uint8_t challenge[SF_CHALLENGE_SIZE];

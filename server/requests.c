@@ -145,6 +145,10 @@ static int handle_hello(struct sf_client *c, const uint8_t *msg, size_t len)
 	c->rings.offered = m.minor >= 1 && !server->signal_socket;
 	if (c->rings.offered)
 		w.caps |= SF_CAP_RING;
+	/* Input and resize only to a client that knows them (2.2). */
+	c->minor = m.minor;
+	if (c->minor >= 2)
+		w.caps |= SF_CAP_INPUT;
 	w.client_id = c->id;
 	w.max_width = lim->max_width;
 	w.max_height = lim->max_height;
@@ -615,6 +619,100 @@ static int handle_kick(struct sf_client *c, const uint8_t *msg, size_t len)
 	return 0;
 }
 
+/* ---- input and resize (2.2) ------------------------------------------- */
+
+static int handle_select_input(struct sf_client *c, const uint8_t *msg,
+                               size_t len)
+{
+	struct sf_select_input m;
+	struct sf_surface *s;
+	const char *why = NULL;
+	int code = sf__decode_select_input(msg, len, &m, &why);
+
+	if (code)
+		return fail_decode(c, code, why);
+	s = surface_or_fail(c, m.surface);
+	if (!s)
+		return -1;
+	/* A CONFIGURE it sends that overflows the output fails the client
+	 * after this request (sfs__input_after_request). */
+	return sfs__input_select(s, m.mask);
+}
+
+/* The serial of a RESIZE_SURFACE: 0, or one of a CONFIGURE sent for s
+ * and not older than the last one acknowledged (as xdg-shell's
+ * ack_configure).  0, or -1 after failing the client. */
+static int check_configure_serial(struct sf_client *c,
+                                  const struct sf_surface *s, uint32_t serial)
+{
+	if (serial == 0)
+		return 0;
+	if (serial > s->input.configure_serial)
+		return sfs__client_fail(c, SF_ERR_SEQUENCE, "serial %u answers no "
+		                       "CONFIGURE of surface %u: the last one sent "
+		                       "had serial %u", serial, s->id,
+		                       s->input.configure_serial);
+	if (serial < s->input.acked_serial)
+		return sfs__client_fail(c, SF_ERR_SEQUENCE, "serial %u is older than "
+		                       "serial %u, which surface %u acknowledged "
+		                       "already", serial, s->input.acked_serial,
+		                       s->id);
+	return 0;
+}
+
+static int handle_resize_surface(struct sf_client *c, const uint8_t *msg,
+                                 size_t len)
+{
+	struct sf_server *server = c->server;
+	const struct sf_limits *lim = &server->limits;
+	const struct sf_server_limits *glim = &server->glimits;
+	struct sf_resize_surface m;
+	struct sf_surface *s;
+	const char *why = NULL;
+	uint64_t bytes, old;
+	int code = sf__decode_resize_surface(msg, len, &m, &why);
+
+	if (code)
+		return fail_decode(c, code, why);
+	s = surface_or_fail(c, m.surface);
+	if (!s)
+		return -1;
+	if (m.width > lim->max_width || m.height > lim->max_height)
+		return sfs__client_fail(c, SF_ERR_LIMIT, "surface %u resized to %ux%u "
+		                       "would be larger than the server's limit of "
+		                       "%ux%u", s->id, m.width, m.height,
+		                       lim->max_width, lim->max_height);
+	/* Counted as for CREATE_SURFACE, the new size in place of the old
+	 * (both sums hold the old one, so neither subtraction wraps). */
+	bytes = sfs__surface_bytes(m.width, m.height);
+	old = sfs__surface_bytes(s->width, s->height);
+	if (bytes > glim->max_surface_memory - (c->res.surface_memory - old))
+		return sfs__client_fail(c, SF_ERR_LIMIT, "surface %u resized to %ux%u "
+		                       "would bring the client's surfaces to more "
+		                       "than %llu bytes of pixels "
+		                       "(--max-surface-memory)", s->id, m.width,
+		                       m.height, (unsigned long long)
+		                       glim->max_surface_memory);
+	if (bytes > glim->max_surface_memory_total -
+	            (server->surface_memory_total - old))
+		return sfs__client_fail(c, SF_ERR_LIMIT, "surface %u resized to %ux%u "
+		                       "would bring the surfaces of all clients to "
+		                       "more than %llu bytes of pixels "
+		                       "(--max-surface-memory-total)", s->id,
+		                       m.width, m.height, (unsigned long long)
+		                       glim->max_surface_memory_total);
+	if (check_configure_serial(c, s, m.serial) < 0)
+		return -1;
+	if (m.serial)
+		s->input.acked_serial = m.serial;
+	if (m.width == s->width && m.height == s->height)
+		return 0;
+	sfs__verbose(server, "client %u: surface %u resized from %ux%u to %ux%u "
+	            "(serial %u)", c->id, s->id, s->width, s->height, m.width,
+	            m.height, m.serial);
+	return sfs__surface_resize(s, m.width, m.height);
+}
+
 /* ---- dispatch --------------------------------------------------------- */
 
 int sfs__request_dispatch(struct sf_client *c, const uint8_t *msg,
@@ -623,7 +721,7 @@ int sfs__request_dispatch(struct sf_client *c, const uint8_t *msg,
 	size_t len = hdr->length;
 
 	if (c->state == SF_CLIENT_HELLO && hdr->type != SF_HELLO) {
-		if (hdr->type >= SF_HELLO && hdr->type <= SF_ATTACH_CONTROL)
+		if (hdr->type >= SF_HELLO && hdr->type <= SF_RESIZE_SURFACE)
 			return sfs__client_fail(c, SF_ERR_SEQUENCE,
 			                       "sent before HELLO: the first message "
 			                       "must be HELLO");
@@ -653,6 +751,16 @@ int sfs__request_dispatch(struct sf_client *c, const uint8_t *msg,
 		return handle_sync(c, msg, len);
 	case SF_KICK:
 		return handle_kick(c, msg, len);
+	case SF_SELECT_INPUT:
+		/* Below 2.2 these are no requests at all, as for a 2.1
+		 * server. */
+		if (c->minor >= 2)
+			return handle_select_input(c, msg, len);
+		break;
+	case SF_RESIZE_SURFACE:
+		if (c->minor >= 2)
+			return handle_resize_surface(c, msg, len);
+		break;
 	}
 	if (hdr->type >= 0x80)
 		return sfs__client_fail(c, SF_ERR_UNKNOWN_TYPE, "type 0x%04x is an "

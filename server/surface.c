@@ -28,6 +28,9 @@ int sfs__surface_create(struct sf_client *c, const struct sf_create_surface *m,
 	s->format = m->format;
 	s->present_mode = m->present_mode;
 	snprintf(s->title, sizeof s->title, "%s", title);
+	/* Until a window says otherwise, it shows the surface 1:1. */
+	s->input.view_width = s->width;
+	s->input.view_height = s->height;
 	list_append(&c->res.surfaces, &s->link);
 	c->res.n_surfaces++;
 	/* Counted whole from the start, whether or not our copy is ever
@@ -353,6 +356,43 @@ void sfs__surface_window_closed(struct sf_surface *s)
 	/* Headless from now on: a frame waiting for the window is as shown
 	 * as it will ever be. */
 	sfs__surface_shown(s, sfs__now_ns());
+}
+
+int sfs__surface_resize(struct sf_surface *s, uint32_t width, uint32_t height)
+{
+	struct sf_client *c = s->client;
+	uint64_t old = sfs__surface_bytes(s->width, s->height);
+	uint64_t bytes = sfs__surface_bytes(width, height);
+	uint32_t serial;
+
+	/* Neither frame will ever be shown at its size: the one waiting is
+	 * answered now, the latched buffer is given back. */
+	if (sfs__inflight_frame_take(s, &serial))
+		send_presented(s, serial, SF_PRESENTED_DISCARDED, sfs__now_ns());
+	if (s->latched)
+		unlatch(s);
+	/* Zeros of the new size: our memory is made again when needed. */
+	if (s->mem) {
+		munmap(s->mem, s->mem_size);
+		s->mem = NULL;
+		s->mem_size = 0;
+	}
+	c->res.surface_memory = c->res.surface_memory - old + bytes;
+	c->server->surface_memory_total =
+		c->server->surface_memory_total - old + bytes;
+	/* A window that showed the surface 1:1 (headless: always) shows the
+	 * new size 1:1; a backend whose window keeps another size says so
+	 * with sfs__input_configure from surface_resized. */
+	if (s->input.view_width == s->width && s->input.view_height == s->height) {
+		s->input.view_width = width;
+		s->input.view_height = height;
+	}
+	s->width = width;
+	s->height = height;
+	sfs__display_surface_resized(c->server->display, s);
+	/* An event above that did not fit fails the client after the
+	 * request (sfs__input_after_request). */
+	return c->out.deferred_error ? -1 : 0;
 }
 
 void sfs__surface_read(const struct sf_surface *s, const struct sf_rect *r,

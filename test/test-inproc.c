@@ -10,10 +10,12 @@
  * server only from outside; these see its accounting.
  */
 #include <fcntl.h>
+#include <stddef.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "display.h"
 #include "fixture-server.h"
 #include "harness.h"
 #include "raw-peer.h"
@@ -69,11 +71,18 @@ static void run(void)
 	ASSERT_EQ(sf_fixture_run(&fx, ITERATIONS, drain_all, NULL), 0);
 }
 
-static void start(void)
+/* The server with these limits (NULL: the fixture's). */
+static void start_with(const struct sf_limits *limits,
+                       const struct sf_server_limits *glimits)
 {
 	memset(peers, 0, sizeof peers);
 	n_peers = 0;
-	ASSERT_EQ(sf_fixture_init(&fx, NULL, NULL, getuid()), 0);
+	ASSERT_EQ(sf_fixture_init(&fx, limits, glimits, getuid()), 0);
+}
+
+static void start(void)
+{
+	start_with(NULL, NULL);
 }
 
 /* Every peer closes; the server must then count nothing at all. */
@@ -188,17 +197,25 @@ static void expect_error(struct peer *p, uint32_t code, uint16_t type)
 	ASSERT_EQ(e.request_type, type);
 }
 
-static struct peer *peer_ready(void)
+/* A peer past its HELLO, which said this minor version. */
+static struct peer *peer_ready_minor(uint16_t minor)
 {
 	static uint8_t msg[SF_MAX_MESSAGE];
 	struct peer *p = peer_connect();
 	uint8_t hello[256];
+	size_t n = sf__peer_hello(hello, sizeof hello, NULL);
 	uint32_t len;
 
-	send_bytes(p, hello, sf__peer_hello(hello, sizeof hello, NULL));
+	memcpy(hello + offsetof(struct sf_hello, minor), &minor, sizeof minor);
+	send_bytes(p, hello, n);
 	len = expect_event(p, SF_WELCOME, msg);
 	ASSERT_EQ(sf__decode_welcome(msg, len, &p->welcome, NULL), 0);
 	return p;
+}
+
+static struct peer *peer_ready(void)
+{
+	return peer_ready_minor(SF_VERSION_MINOR);
 }
 
 /* ---- what the clients do ------------------------------------------------ */
@@ -647,4 +664,592 @@ TEST(fds_no_request_takes_are_closed_and_their_budget_returned)
 	wait_fds_used(fds_used);
 	finish();
 	sf__segment_close(&seg);
+}
+
+/* ---- input and resize (2.2) ----------------------------------------------- */
+
+#define T0 1000000007ull  /* an input's time, as a backend would pass it */
+
+static void select_input(struct peer *p, uint32_t surface, uint32_t mask)
+{
+	struct sf_select_input m = { .surface = surface, .mask = mask };
+
+	send_msg(p, SF_SELECT_INPUT, &m, sizeof m, NULL, 0, -1);
+	/* In effect before the test's next input. */
+	run();
+}
+
+static void resize(struct peer *p, uint32_t surface, uint32_t width,
+                   uint32_t height, uint32_t serial)
+{
+	struct sf_resize_surface m = { .surface = surface, .width = width,
+	                               .height = height, .serial = serial };
+
+	send_msg(p, SF_RESIZE_SURFACE, &m, sizeof m, NULL, 0, -1);
+}
+
+/* What the library's decoder of an input event says of msg. */
+static int decode_input(const uint8_t *msg, uint32_t len, uint16_t type)
+{
+	union {
+		struct sf_key key;
+		struct sf_pointer pointer;
+		struct sf_pointer_button button;
+		struct sf_pointer_axis axis;
+		struct sf_focus focus;
+		struct sf_configure configure;
+	} u;
+
+	switch (type) {
+	case SF_KEY: return sf__decode_key(msg, len, &u.key, NULL);
+	case SF_POINTER_MOTION:
+	case SF_POINTER_ENTER:
+	case SF_POINTER_LEAVE:
+		return sf__decode_pointer(msg, len, &u.pointer, NULL);
+	case SF_POINTER_BUTTON:
+		return sf__decode_pointer_button(msg, len, &u.button, NULL);
+	case SF_POINTER_AXIS:
+		return sf__decode_pointer_axis(msg, len, &u.axis, NULL);
+	case SF_FOCUS: return sf__decode_focus(msg, len, &u.focus, NULL);
+	case SF_CONFIGURE:
+		return sf__decode_configure(msg, len, &u.configure, NULL);
+	}
+	return -1;
+}
+
+/* The next event p gets is exactly want (size bytes, its header
+ * excepted: the encoding fills it), byte for byte, and the library's
+ * decoder takes it. */
+static void expect_exact(struct peer *p, uint16_t type, void *want,
+                         size_t size)
+{
+	static uint8_t msg[SF_MAX_MESSAGE], enc[256];
+	uint32_t len = expect_event(p, type, msg);
+	size_t n = sf__peer_encode(enc, sizeof enc, type, want, size, NULL, 0);
+
+	ASSERT_EQ(len, n);
+	for (size_t i = 0; i < n; i++)
+		ASSERT_MSG(msg[i] == enc[i], "%s differs at byte %zu: 0x%02x, "
+		           "0x%02x expected", sf__type_name(type), i, msg[i],
+		           enc[i]);
+	ASSERT_EQ(decode_input(msg, len, type), 0);
+}
+
+static void expect_key(struct peer *p, uint32_t surface, uint32_t keycode,
+                       uint32_t keysym, uint32_t mods, uint8_t state,
+                       uint8_t repeat, const char *text, uint64_t time_ns)
+{
+	struct sf_key k = { .surface = surface, .keycode = keycode,
+	                    .keysym = keysym, .modifiers = mods,
+	                    .time_ns = time_ns, .state = state,
+	                    .repeat = repeat,
+	                    .text_len = (uint8_t)strlen(text) };
+
+	memcpy(k.text, text, k.text_len);
+	expect_exact(p, SF_KEY, &k, sizeof k);
+}
+
+static void expect_pointer(struct peer *p, uint16_t type, uint32_t surface,
+                           int32_t x, int32_t y, uint32_t buttons,
+                           uint32_t mods, uint64_t time_ns)
+{
+	struct sf_pointer m = { .surface = surface, .x = x, .y = y,
+	                        .buttons = buttons, .modifiers = mods,
+	                        .time_ns = time_ns };
+
+	expect_exact(p, type, &m, sizeof m);
+}
+
+static void expect_button(struct peer *p, uint32_t surface, int32_t x,
+                          int32_t y, uint8_t button, uint8_t state,
+                          uint32_t buttons, uint32_t mods, uint64_t time_ns)
+{
+	struct sf_pointer_button m = { .surface = surface, .x = x, .y = y,
+	                               .button = button, .state = state,
+	                               .buttons = buttons, .modifiers = mods,
+	                               .time_ns = time_ns };
+
+	expect_exact(p, SF_POINTER_BUTTON, &m, sizeof m);
+}
+
+static void expect_axis(struct peer *p, uint32_t surface, int32_t dx120,
+                        int32_t dy120, uint64_t time_ns)
+{
+	struct sf_pointer_axis m = { .surface = surface, .dx120 = dx120,
+	                             .dy120 = dy120, .time_ns = time_ns };
+
+	expect_exact(p, SF_POINTER_AXIS, &m, sizeof m);
+}
+
+static void expect_focus(struct peer *p, uint32_t surface, uint32_t focused,
+                         uint64_t time_ns)
+{
+	struct sf_focus m = { .surface = surface, .focused = focused,
+	                      .time_ns = time_ns };
+
+	expect_exact(p, SF_FOCUS, &m, sizeof m);
+}
+
+/* A CONFIGURE; time_ns 0: any time between after and now. */
+static void expect_configure(struct peer *p, uint32_t surface, uint32_t width,
+                             uint32_t height, uint32_t serial,
+                             uint64_t time_ns, uint64_t after)
+{
+	static uint8_t msg[SF_MAX_MESSAGE];
+	uint32_t len = expect_event(p, SF_CONFIGURE, msg);
+	struct sf_configure m;
+
+	ASSERT_EQ(sf__decode_configure(msg, len, &m, NULL), 0);
+	ASSERT_EQ(m.surface, surface);
+	ASSERT_EQ(m.width, width);
+	ASSERT_EQ(m.height, height);
+	ASSERT_EQ(m.serial, serial);
+	if (time_ns) {
+		ASSERT_EQ(m.time_ns, time_ns);
+	} else {
+		ASSERT_GE(m.time_ns, after);
+		ASSERT_LE(m.time_ns, sfs__now_ns());
+	}
+}
+
+static struct sf_key_input key_input(uint32_t keycode, uint32_t keysym,
+                                     uint32_t mods, bool pressed, bool repeat,
+                                     const char *text)
+{
+	struct sf_key_input k = { .keycode = keycode, .keysym = keysym,
+	                          .modifiers = mods, .pressed = pressed,
+	                          .repeat = repeat };
+
+	snprintf(k.text, sizeof k.text, "%s", text);
+	return k;
+}
+
+/* Every kind of input once, as a backend reports it. */
+static void every_input(struct sf_surface *s, uint64_t t)
+{
+	struct sf_key_input k = key_input(4, 'a', 0, true, false, "a");
+
+	ASSERT_EQ(sfs__input_key(s, &k, t), 0);
+	ASSERT_EQ(sfs__input_pointer(s, SF_POINTER_ENTER, 256, 256, 0, t), 0);
+	ASSERT_EQ(sfs__input_pointer(s, SF_POINTER_MOTION, 512, 512, 0, t), 0);
+	ASSERT_EQ(sfs__input_button(s, 512, 512, 1, true, 0, t), 0);
+	ASSERT_EQ(sfs__input_button(s, 512, 512, 1, false, 0, t), 0);
+	ASSERT_EQ(sfs__input_axis(s, 0, 120, t), 0);
+	ASSERT_EQ(sfs__input_focus(s, true, t), 0);
+	ASSERT_EQ(sfs__input_pointer(s, SF_POINTER_LEAVE, 512, 512, 0, t), 0);
+}
+
+TEST(welcome_offers_input_only_to_a_client_of_minor_2)
+{
+	struct peer *old, *now;
+
+	start();
+	now = peer_ready();
+	old = peer_ready_minor(1);
+	ASSERT_EQ(now->welcome.minor, 2);
+	ASSERT(now->welcome.caps & SF_CAP_INPUT);
+	ASSERT(now->welcome.caps & SF_CAP_RING);
+	ASSERT(!(old->welcome.caps & SF_CAP_INPUT));
+	ASSERT(old->welcome.caps & SF_CAP_RING);
+	create_surface(old, 1, SF_PRESENT_LATCH);
+	create_surface(now, 1, SF_PRESENT_LATCH);
+	/* To a 2.1 client the 2.2 requests do not exist. */
+	select_input(old, 1, SF_EVENT_ALL);
+	expect_error(old, SF_ERR_UNKNOWN_TYPE, SF_SELECT_INPUT);
+	select_input(now, 1, SF_EVENT_KEY);
+	expect_quiet(now);
+	ASSERT_EQ(surface_of(now, 1)->input.mask, SF_EVENT_KEY);
+	finish();
+}
+
+TEST(each_input_event_arrives_with_its_exact_fields_when_selected)
+{
+	struct sf_key_input k;
+	struct sf_surface *s;
+	struct peer *p;
+
+	start();
+	p = peer_ready();
+	create_surface(p, 3, SF_PRESENT_LATCH);
+	run();
+	s = surface_of(p, 3);
+	select_input(p, 3, SF_EVENT_ALL & ~(uint32_t)SF_EVENT_CONFIGURE);
+	expect_quiet(p);
+
+	/* Shift+A pressed, repeated, released: a release types nothing,
+	 * whatever text the backend had. */
+	k = key_input(4, 'a', SF_MOD_SHIFT, true, false, "A");
+	ASSERT_EQ(sfs__input_key(s, &k, T0), 0);
+	expect_key(p, 3, 4, 'a', SF_MOD_SHIFT, 1, 0, "A", T0);
+	k.repeat = true;
+	ASSERT_EQ(sfs__input_key(s, &k, T0 + 1), 0);
+	expect_key(p, 3, 4, 'a', SF_MOD_SHIFT, 1, 1, "A", T0 + 1);
+	k = key_input(4, 'a', SF_MOD_SHIFT, false, true, "A");
+	ASSERT_EQ(sfs__input_key(s, &k, T0 + 2), 0);
+	expect_key(p, 3, 4, 'a', SF_MOD_SHIFT, 0, 0, "", T0 + 2);
+	/* Twelve bytes of text, the most, and a modifier bit the protocol
+	 * does not define, which is not sent. */
+	k = key_input(0, 0x20ac, 0x80 | SF_MOD_ALTGR, true, false,
+	              "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac");
+	ASSERT_EQ(sfs__input_key(s, &k, T0 + 3), 0);
+	expect_key(p, 3, 0, 0x20ac, SF_MOD_ALTGR, 1, 0,
+	           "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac", T0 + 3);
+	/* Text that is not UTF-8 is left out rather than break the client. */
+	k = key_input(5, 'b', 0, true, false, "\xff");
+	ASSERT_EQ(sfs__input_key(s, &k, T0 + 4), 0);
+	expect_key(p, 3, 5, 'b', 0, 1, 0, "", T0 + 4);
+
+	/* The pointer comes, presses, drags out of the surface, releases
+	 * and goes; coordinates are 24.8 and may be negative. */
+	ASSERT_EQ(sfs__input_pointer(s, SF_POINTER_ENTER, 5 * 256 + 128, 7 * 256,
+	                             SF_MOD_CTRL, T0 + 10), 0);
+	expect_pointer(p, SF_POINTER_ENTER, 3, 5 * 256 + 128, 7 * 256, 0,
+	               SF_MOD_CTRL, T0 + 10);
+	ASSERT_EQ(sfs__input_button(s, 6 * 256, 7 * 256, 1, true, 0, T0 + 11),
+	          0);
+	expect_button(p, 3, 6 * 256, 7 * 256, 1, 1, 0x1, 0, T0 + 11);
+	ASSERT_EQ(sfs__input_button(s, 6 * 256, 7 * 256, 3, true, 0, T0 + 12),
+	          0);
+	expect_button(p, 3, 6 * 256, 7 * 256, 3, 1, 0x5, 0, T0 + 12);
+	ASSERT_EQ(sfs__input_pointer(s, SF_POINTER_MOTION, -3 * 256 - 64,
+	                             (H + 2) * 256, 0, T0 + 13), 0);
+	expect_pointer(p, SF_POINTER_MOTION, 3, -3 * 256 - 64, (H + 2) * 256,
+	               0x5, 0, T0 + 13);
+	ASSERT_EQ(sfs__input_button(s, -3 * 256, 0, 1, false, SF_MOD_ALT,
+	                            T0 + 14), 0);
+	expect_button(p, 3, -3 * 256, 0, 1, 0, 0x4, SF_MOD_ALT, T0 + 14);
+	ASSERT_EQ(sfs__input_button(s, -3 * 256, 0, 3, false, 0, T0 + 15), 0);
+	expect_button(p, 3, -3 * 256, 0, 3, 0, 0, 0, T0 + 15);
+	ASSERT_EQ(sfs__input_axis(s, -60, 240, T0 + 16), 0);
+	expect_axis(p, 3, -60, 240, T0 + 16);
+	ASSERT_EQ(sfs__input_focus(s, true, T0 + 17), 0);
+	expect_focus(p, 3, 1, T0 + 17);
+	ASSERT_EQ(sfs__input_focus(s, false, T0 + 18), 0);
+	expect_focus(p, 3, 0, T0 + 18);
+	ASSERT_EQ(sfs__input_pointer(s, SF_POINTER_LEAVE, 1, 2, 0, T0 + 19), 0);
+	expect_pointer(p, SF_POINTER_LEAVE, 3, 1, 2, 0, 0, T0 + 19);
+	expect_quiet(p);
+	finish();
+}
+
+TEST(input_not_selected_sends_nothing)
+{
+	struct sf_surface *s;
+	struct sf_key_input k = key_input(4, 'a', 0, true, false, "a");
+	uint32_t sequence;
+	struct peer *p;
+
+	start();
+	p = peer_ready();
+	create_surface(p, 1, SF_PRESENT_LATCH);
+	run();
+	s = surface_of(p, 1);
+	sequence = client_of(p)->out.sequence;
+	/* Nothing asked for yet (a new surface's mask is 0). */
+	every_input(s, T0);
+	ASSERT_EQ(sfs__input_configure(s, 100, 100, T0), 0);
+	expect_quiet(p);
+	ASSERT_EQ(client_of(p)->out.sequence, sequence);
+
+	/* Keys only: the rest stays quiet. */
+	select_input(p, 1, SF_EVENT_KEY);
+	expect_quiet(p);
+	every_input(s, T0 + 1);
+	expect_key(p, 1, 4, 'a', 0, 1, 0, "a", T0 + 1);
+	expect_quiet(p);
+
+	/* The wheel alone. */
+	select_input(p, 1, SF_EVENT_POINTER_AXIS);
+	every_input(s, T0 + 2);
+	expect_axis(p, 1, 0, 120, T0 + 2);
+	expect_quiet(p);
+
+	/* Crossing: ENTER and LEAVE, no motion. */
+	select_input(p, 1, SF_EVENT_POINTER_CROSSING);
+	every_input(s, T0 + 3);
+	expect_pointer(p, SF_POINTER_ENTER, 1, 256, 256, 0, 0, T0 + 3);
+	expect_pointer(p, SF_POINTER_LEAVE, 1, 512, 512, 0, 0, T0 + 3);
+	expect_quiet(p);
+
+	/* Back to nothing. */
+	select_input(p, 1, 0);
+	every_input(s, T0 + 4);
+	ASSERT_EQ(sfs__input_key(s, &k, T0 + 4), 0);
+	expect_quiet(p);
+	finish();
+}
+
+TEST(buttons_held_are_counted_whether_or_not_buttons_are_selected)
+{
+	struct sf_surface *s;
+	struct peer *p;
+
+	start();
+	p = peer_ready();
+	create_surface(p, 1, SF_PRESENT_LATCH);
+	run();
+	s = surface_of(p, 1);
+	select_input(p, 1, SF_EVENT_POINTER_MOTION);
+	ASSERT_EQ(sfs__input_button(s, 0, 0, 2, true, 0, T0), 0);
+	ASSERT_EQ(sfs__input_pointer(s, SF_POINTER_MOTION, 9, 9, 0, T0 + 1), 0);
+	expect_pointer(p, SF_POINTER_MOTION, 1, 9, 9, 0x2, 0, T0 + 1);
+
+	select_input(p, 1, SF_EVENT_POINTER_MOTION | SF_EVENT_POINTER_BUTTON);
+	/* A press of a button held, a release of one not held, a button the
+	 * protocol has no number for: nothing. */
+	ASSERT_EQ(sfs__input_button(s, 0, 0, 2, true, 0, T0 + 2), 0);
+	ASSERT_EQ(sfs__input_button(s, 0, 0, 4, false, 0, T0 + 2), 0);
+	ASSERT_EQ(sfs__input_button(s, 0, 0, 0, true, 0, T0 + 2), 0);
+	ASSERT_EQ(sfs__input_button(s, 0, 0, SF_BUTTON_MAX + 1, true, 0, T0 + 2),
+	          0);
+	expect_quiet(p);
+	ASSERT_EQ(s->input.buttons, 0x2);
+	ASSERT_EQ(sfs__input_button(s, 0, 0, 5, true, 0, T0 + 3), 0);
+	expect_button(p, 1, 0, 0, 5, 1, 0x12, 0, T0 + 3);
+	ASSERT_EQ(sfs__input_button(s, 0, 0, 2, false, 0, T0 + 4), 0);
+	expect_button(p, 1, 0, 0, 2, 0, 0x10, 0, T0 + 4);
+	ASSERT_EQ(sfs__input_button(s, 0, 0, 2, false, 0, T0 + 5), 0);
+	expect_quiet(p);
+	ASSERT_EQ(s->input.buttons, 0x10);
+	finish();
+}
+
+TEST(selecting_configure_sends_one_at_once_and_serials_grow)
+{
+	struct sf_surface *s;
+	uint64_t before;
+	struct peer *p;
+
+	start();
+	p = peer_ready();
+	create_surface(p, 2, SF_PRESENT_LATCH);
+	run();
+	s = surface_of(p, 2);
+	before = sfs__now_ns();
+	select_input(p, 2, SF_EVENT_CONFIGURE);
+	/* The size the window shows: headless, the surface's own. */
+	expect_configure(p, 2, W, H, 1, 0, before);
+	expect_quiet(p);
+	/* A mask that keeps CONFIGURE sends none again. */
+	select_input(p, 2, SF_EVENT_CONFIGURE | SF_EVENT_KEY);
+	expect_quiet(p);
+	/* The window's size, unchanged, then changed. */
+	ASSERT_EQ(sfs__input_configure(s, W, H, T0), 0);
+	expect_quiet(p);
+	ASSERT_EQ(sfs__input_configure(s, 100, 50, T0 + 1), 0);
+	expect_configure(p, 2, 100, 50, 2, T0 + 1, 0);
+	ASSERT_EQ(sfs__input_configure(s, 100, 50, T0 + 2), 0);
+	expect_quiet(p);
+	/* Not selected: remembered, not sent, and no serial taken; selected
+	 * again: the size now, with the next serial. */
+	select_input(p, 2, SF_EVENT_KEY);
+	ASSERT_EQ(sfs__input_configure(s, 120, 60, T0 + 3), 0);
+	expect_quiet(p);
+	before = sfs__now_ns();
+	select_input(p, 2, SF_EVENT_CONFIGURE);
+	expect_configure(p, 2, 120, 60, 3, 0, before);
+	/* A size beyond what the protocol can say is said as its limit. */
+	ASSERT_EQ(sfs__input_configure(s, 0, 1u << 20, T0 + 4), 0);
+	expect_configure(p, 2, 1, SF_MAX_DIMENSION, 4, T0 + 4, 0);
+
+	/* Acknowledged at that size: the surface has it, counted so. */
+	resize(p, 2, 120, 60, 3);
+	expect_quiet(p);
+	ASSERT_EQ(s->width, 120);
+	ASSERT_EQ(s->height, 60);
+	ASSERT_EQ(s->input.acked_serial, 3);
+	ASSERT_EQ(client_of(p)->res.surface_memory, 120 * 60 * 4);
+	ASSERT_EQ(fx.server.surface_memory_total, 120 * 60 * 4);
+	/* The window still shows what it said last. */
+	ASSERT_EQ(s->input.view_width, 1);
+	ASSERT_EQ(s->input.view_height, SF_MAX_DIMENSION);
+	finish();
+}
+
+/* A display whose frames wait (as a window's wait for its next vsync):
+ * the headless one shows each frame at once, and a frame waiting is
+ * what a resize must answer DISCARDED. */
+static struct sf_display_ops held_ops;
+static unsigned held_ready, held_resized;
+static uint32_t held_width, held_height;
+
+static void held_frame_ready(struct sf_display *d, struct sf_surface *s,
+                             const struct sf_rect *damage, uint32_t n)
+{
+	(void)d;
+	(void)s;
+	(void)damage;
+	(void)n;
+	held_ready++;
+}
+
+static void held_surface_resized(struct sf_display *d, struct sf_surface *s)
+{
+	(void)d;
+	held_resized++;
+	held_width = s->width;
+	held_height = s->height;
+}
+
+static void hold_frames(void)
+{
+	held_ops = *fx.server.display->ops;
+	held_ops.frame_ready = held_frame_ready;
+	held_ops.surface_resized = held_surface_resized;
+	fx.server.display->ops = &held_ops;
+	held_ready = held_resized = 0;
+}
+
+TEST(a_resize_discards_the_waiting_frame_and_releases_the_latched_buffer)
+{
+	static uint8_t msg[SF_MAX_MESSAGE];
+	struct sf_rect small = { 0, 0, 16, 8 };
+	struct sf_put_image put = { .surface = 1, .serial = 11, .segment = 7,
+	                            .buffer = 2, .offset = BUF_OFFSET(1),
+	                            .stride = 16 * 4, .n_rects = 0 };
+	struct sf_presented pr;
+	struct sf_segment seg;
+	struct sf_surface *s;
+	struct sf_shmseg *ss;
+	struct peer *p;
+	uint32_t len, stride;
+
+	start();
+	hold_frames();
+	p = peer_ready();
+	attach_memfd(p, &seg, 7);
+	create_surface(p, 1, SF_PRESENT_LATCH);
+	present(p, &seg, 7, 1, 1, 1, 10);
+	expect_quiet(p); /* latched, and waiting for the display */
+	s = surface_of(p, 1);
+	ss = sfs__shmseg_find(client_of(p), 7);
+	ASSERT(s->latched == ss);
+	ASSERT_EQ(ss->refs, 2);
+	ASSERT_EQ(sfs__client_inflight(client_of(p)), 1);
+	ASSERT_EQ(held_ready, 1);
+
+	/* The same size only acknowledges: nothing is answered. */
+	resize(p, 1, W, H, 0);
+	expect_quiet(p);
+	ASSERT_EQ(held_resized, 0);
+	ASSERT(s->latched == ss);
+
+	resize(p, 1, 16, 8, 0);
+	len = expect_event(p, SF_PRESENTED, msg);
+	ASSERT_EQ(sf__decode_presented(msg, len, &pr, NULL), 0);
+	ASSERT_EQ(pr.surface, 1);
+	ASSERT_EQ(pr.serial, 10);
+	ASSERT_EQ(pr.flags, SF_PRESENTED_DISCARDED);
+	expect_release(p, 1, 1, 10);
+	expect_quiet(p);
+	ASSERT(s->latched == NULL);
+	ASSERT(sfs__surface_pixels(s, &stride) == NULL); /* zeros */
+	ASSERT_EQ(ss->refs, 1);
+	ASSERT_EQ(sfs__client_inflight(client_of(p)), 0);
+	ASSERT_EQ(held_resized, 1);
+	ASSERT_EQ(held_width, 16);
+	ASSERT_EQ(held_height, 8);
+	ASSERT_EQ(client_of(p)->res.surface_memory, 16 * 8 * 4);
+	ASSERT_EQ(fx.server.surface_memory_total, 16 * 8 * 4);
+	/* A headless view showed it 1:1 and goes on doing so. */
+	ASSERT_EQ(s->input.view_width, 16);
+	ASSERT_EQ(s->input.view_height, 8);
+
+	/* A frame of the new size, its rows 16 pixels apart: all of it is
+	 * the new size's damage (n_rects 0), latched as it is. */
+	fill(buf_at(&seg, 1), 5);
+	send_msg(p, SF_PUT_IMAGE, &put, sizeof put, NULL, 0, -1);
+	expect_quiet(p);
+	ASSERT(s->latched == ss);
+	ASSERT_EQ(held_ready, 2);
+	{
+		const uint8_t *px = sfs__surface_pixels(s, &stride);
+
+		ASSERT(px != NULL);
+		ASSERT_EQ(stride, 16 * 4);
+		ASSERT(memcmp(px, buf_at(&seg, 1), 16 * 4 * 8) == 0);
+	}
+	/* Damage outside 16x8 is now BAD_RECT. */
+	small.x = 1;
+	put.n_rects = 1;
+	put.serial = 12;
+	send_msg(p, SF_PUT_IMAGE, &put, sizeof put, &small, sizeof small, -1);
+	expect_error(p, SF_ERR_BAD_RECT, SF_PUT_IMAGE);
+	finish();
+	sf__segment_close(&seg);
+}
+
+/* A client that does not read is failed SLOW by the input events queued
+ * for it, as by any event; another client's events go on. */
+TEST(a_client_that_does_not_read_its_events_is_failed_slow_others_go_on)
+{
+	static uint8_t msg[SF_MAX_MESSAGE];
+	struct sf_limits lim = sf_fixture_limits;
+	struct sf_surface *deaf_s, *good_s;
+	struct peer *deaf, *good;
+	struct sf_pointer_axis ax;
+	struct sf_header hdr;
+	struct sf_error e;
+	char text[SF_MAX_TEXT + 1];
+	uint32_t sequence;
+	int i, r = 0, got = 0, queued_deaf;
+
+	lim.max_output = 16u << 10;
+	start_with(&lim, NULL);
+	deaf = peer_ready();
+	good = peer_ready();
+	create_surface(deaf, 1, SF_PRESENT_LATCH);
+	create_surface(good, 1, SF_PRESENT_LATCH);
+	select_input(deaf, 1, SF_EVENT_POINTER_AXIS);
+	select_input(good, 1, SF_EVENT_POINTER_AXIS);
+	run();
+	deaf->deaf = true;
+	setsockopt(deaf->end.srv_fd, SOL_SOCKET, SO_SNDBUF, &(int){ 4096 },
+	           sizeof(int));
+	deaf_s = surface_of(deaf, 1);
+	good_s = surface_of(good, 1);
+	sequence = client_of(good)->out.sequence;
+
+	for (i = 1; i < 1000000; i++) {
+		r = sfs__input_axis(deaf_s, i, 0, T0);
+		if (r < 0)
+			break;
+		ASSERT_EQ(sfs__input_axis(good_s, i, 0, T0), 0);
+		if (i % 32 == 0)
+			run();
+	}
+	ASSERT_EQ(r, -1);
+	queued_deaf = i;
+	/* Failed now, between requests: its surfaces (and windows) are gone. */
+	ASSERT_EQ(client_of(deaf)->state, SF_CLIENT_CLOSING);
+	ASSERT(list_empty(&client_of(deaf)->res.surfaces));
+	/* More than its socket and max_output hold, not much more. */
+	ASSERT_GT((uint64_t)queued_deaf * sizeof ax, lim.max_output);
+	ASSERT_LT((uint64_t)queued_deaf * sizeof ax, lim.max_output + (1u << 20));
+
+	/* The other still gets every event, in order, numbered as events. */
+	for (int j = 0; j < 10; j++)
+		ASSERT_EQ(sfs__input_axis(good_s, queued_deaf + j, 0, T0), 0);
+	run();
+	for (int want = 1; want < queued_deaf + 10; want++) {
+		uint32_t len = expect_event(good, SF_POINTER_AXIS, msg);
+
+		ASSERT_EQ(sf__decode_pointer_axis(msg, len, &ax, NULL), 0);
+		ASSERT_EQ(ax.dx120, want);
+		got++;
+	}
+	expect_quiet(good);
+	ASSERT_EQ(client_of(good)->out.sequence, sequence + (uint32_t)got);
+
+	/* What the one that did not read finds when it reads at last: the
+	 * events its socket held, then ERROR SLOW naming no request. */
+	deaf->deaf = false;
+	run();
+	while (next_event(deaf, &hdr, msg) && hdr.type == SF_POINTER_AXIS)
+		;
+	ASSERT_EQ(hdr.type, SF_ERROR);
+	ASSERT_EQ(sf__decode_error(msg, hdr.length, &e, text, NULL), 0);
+	ASSERT_EQ(e.code, SF_ERR_SLOW);
+	ASSERT_EQ(e.request_type, 0);
+	finish();
 }

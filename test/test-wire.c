@@ -45,6 +45,14 @@ DECODER(release, struct sf_release,)
 DECODER(presented, struct sf_presented,)
 DECODER(closed, struct sf_closed,)
 DECODER(error, struct sf_error, out_text,)
+DECODER(select_input, struct sf_select_input,)
+DECODER(resize_surface, struct sf_resize_surface,)
+DECODER(key, struct sf_key,)
+DECODER(pointer, struct sf_pointer,)
+DECODER(pointer_button, struct sf_pointer_button,)
+DECODER(pointer_axis, struct sf_pointer_axis,)
+DECODER(focus, struct sf_focus,)
+DECODER(configure, struct sf_configure,)
 
 typedef int decode_fn(const void *m, size_t n, const char **why);
 
@@ -67,7 +75,7 @@ static const struct sf_rect two_rects[2] = {
 	{ 0, 0, 10, 20 }, { 5, 7, 300, 200 },
 };
 
-static struct sample samples[18];
+static struct sample samples[32];
 static int n_samples;
 
 static void add_sample(const char *name, uint16_t type, uint16_t other,
@@ -206,6 +214,56 @@ static void make_samples(void)
 		add_sample("ERROR", SF_ERROR, 0, dec_error, &m, sizeof m, err_text,
 		           sizeof err_text - 1);
 	}
+	/* 2.2 */
+	{
+		struct sf_select_input m = { .surface = 3,
+			.mask = SF_EVENT_ALL };
+		add_sample("SELECT_INPUT", SF_SELECT_INPUT, 0, dec_select_input,
+		           &m, sizeof m, NULL, 0);
+	}
+	{
+		struct sf_resize_surface m = { .surface = 3, .width = 640,
+			.height = SF_MAX_DIMENSION, .serial = 7 };
+		add_sample("RESIZE_SURFACE", SF_RESIZE_SURFACE, 0,
+		           dec_resize_surface, &m, sizeof m, NULL, 0);
+	}
+	{
+		struct sf_key m = { .surface = 3, .keycode = 4, .keysym = 'a',
+			.modifiers = SF_MOD_ALL, .time_ns = 0x0123456789abcdefull,
+			.state = 1, .repeat = 1, .text_len = 12,
+			.text = "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac" };
+		add_sample("KEY", SF_KEY, 0, dec_key, &m, sizeof m, NULL, 0);
+	}
+	{
+		struct sf_pointer m = { .surface = 3, .x = -256, .y = 1 << 20,
+			.buttons = SF_BUTTONS_ALL, .modifiers = SF_MOD_SHIFT,
+			.time_ns = 99 };
+		add_sample("POINTER_MOTION", SF_POINTER_MOTION, SF_POINTER_ENTER,
+		           dec_pointer, &m, sizeof m, NULL, 0);
+	}
+	{
+		struct sf_pointer_button m = { .surface = 3, .x = 5, .y = -5,
+			.button = 3, .state = 1, .buttons = 0x4 | 0x1,
+			.modifiers = SF_MOD_CTRL, .time_ns = 98 };
+		add_sample("POINTER_BUTTON", SF_POINTER_BUTTON, 0,
+		           dec_pointer_button, &m, sizeof m, NULL, 0);
+	}
+	{
+		struct sf_pointer_axis m = { .surface = 3, .dx120 = -60,
+			.dy120 = 240, .time_ns = 97 };
+		add_sample("POINTER_AXIS", SF_POINTER_AXIS, 0, dec_pointer_axis,
+		           &m, sizeof m, NULL, 0);
+	}
+	{
+		struct sf_focus m = { .surface = 3, .focused = 1, .time_ns = 96 };
+		add_sample("FOCUS", SF_FOCUS, 0, dec_focus, &m, sizeof m, NULL, 0);
+	}
+	{
+		struct sf_configure m = { .surface = 3, .width = 1,
+			.height = SF_MAX_DIMENSION, .serial = 1, .time_ns = 95 };
+		add_sample("CONFIGURE", SF_CONFIGURE, 0, dec_configure, &m,
+		           sizeof m, NULL, 0);
+	}
 }
 
 static struct sample *sample(const char *name)
@@ -330,6 +388,136 @@ TEST(release_round_trips) { check_roundtrip("RELEASE"); }
 TEST(presented_round_trips) { check_roundtrip("PRESENTED"); }
 TEST(closed_round_trips) { check_roundtrip("CLOSED"); }
 TEST(error_round_trips) { check_roundtrip("ERROR"); }
+TEST(select_input_round_trips) { check_roundtrip("SELECT_INPUT"); }
+TEST(resize_surface_round_trips) { check_roundtrip("RESIZE_SURFACE"); }
+TEST(key_round_trips) { check_roundtrip("KEY"); }
+TEST(pointer_motion_round_trips) { check_roundtrip("POINTER_MOTION"); }
+TEST(pointer_button_round_trips) { check_roundtrip("POINTER_BUTTON"); }
+TEST(pointer_axis_round_trips) { check_roundtrip("POINTER_AXIS"); }
+TEST(focus_round_trips) { check_roundtrip("FOCUS"); }
+TEST(configure_round_trips) { check_roundtrip("CONFIGURE"); }
+
+TEST(the_pointer_decoder_takes_enter_and_leave_too)
+{
+	struct sample *s = sample("POINTER_MOTION");
+	uint8_t buf[BUF_SIZE];
+	size_t len = encode(s, buf);
+
+	set_type(buf, SF_POINTER_ENTER);
+	EXPECT_ACCEPT(s, buf, len);
+	set_type(buf, SF_POINTER_LEAVE);
+	EXPECT_ACCEPT(s, buf, len);
+	set_type(buf, SF_POINTER_BUTTON);
+	EXPECT_REJECT(s, buf, len);
+}
+
+/* One field of a 2.2 sample set to a bad value: the decoder refuses it
+ * with BAD_MESSAGE. */
+struct bad_field {
+	const char *name;
+	size_t off, size;
+	uint64_t value;
+};
+
+#define BAD(name, type, field, value)                                        	{ name, offsetof(type, field), sizeof(((type *)0)->field), value }
+
+TEST(input_and_resize_decoders_reject_each_bad_field)
+{
+	static const struct bad_field bad[] = {
+		BAD("SELECT_INPUT", struct sf_select_input, surface, 0),
+		BAD("SELECT_INPUT", struct sf_select_input, mask, 0x80),
+		BAD("SELECT_INPUT", struct sf_select_input, mask, 0x80000000u),
+		BAD("RESIZE_SURFACE", struct sf_resize_surface, surface, 0),
+		BAD("RESIZE_SURFACE", struct sf_resize_surface, width, 0),
+		BAD("RESIZE_SURFACE", struct sf_resize_surface, height, 0),
+		BAD("RESIZE_SURFACE", struct sf_resize_surface, width,
+		    SF_MAX_DIMENSION + 1),
+		BAD("RESIZE_SURFACE", struct sf_resize_surface, height,
+		    0xffffffffu),
+		BAD("KEY", struct sf_key, surface, 0),
+		BAD("KEY", struct sf_key, pad, 1),
+		BAD("KEY", struct sf_key, state, 2),
+		BAD("KEY", struct sf_key, repeat, 2),
+		BAD("KEY", struct sf_key, text_len, 13),
+		BAD("KEY", struct sf_key, modifiers, 0x80),
+		BAD("KEY", struct sf_key, text[0], 0xff),
+		BAD("POINTER_MOTION", struct sf_pointer, surface, 0),
+		BAD("POINTER_MOTION", struct sf_pointer, pad, 1),
+		BAD("POINTER_MOTION", struct sf_pointer, buttons, 0x20),
+		BAD("POINTER_MOTION", struct sf_pointer, modifiers, 0x80),
+		BAD("POINTER_BUTTON", struct sf_pointer_button, surface, 0),
+		BAD("POINTER_BUTTON", struct sf_pointer_button, pad, 1),
+		BAD("POINTER_BUTTON", struct sf_pointer_button, button, 0),
+		BAD("POINTER_BUTTON", struct sf_pointer_button, button, 6),
+		BAD("POINTER_BUTTON", struct sf_pointer_button, state, 2),
+		/* Pressed, yet not held after. */
+		BAD("POINTER_BUTTON", struct sf_pointer_button, buttons, 0x1),
+		BAD("POINTER_BUTTON", struct sf_pointer_button, buttons, 0x24),
+		BAD("POINTER_BUTTON", struct sf_pointer_button, modifiers, 0x80),
+		BAD("POINTER_AXIS", struct sf_pointer_axis, surface, 0),
+		BAD("POINTER_AXIS", struct sf_pointer_axis, pad, 1),
+		BAD("FOCUS", struct sf_focus, surface, 0),
+		BAD("FOCUS", struct sf_focus, focused, 2),
+		BAD("CONFIGURE", struct sf_configure, surface, 0),
+		BAD("CONFIGURE", struct sf_configure, width, 0),
+		BAD("CONFIGURE", struct sf_configure, height,
+		    SF_MAX_DIMENSION + 1),
+		BAD("CONFIGURE", struct sf_configure, serial, 0),
+	};
+	uint8_t buf[BUF_SIZE];
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct sample *s = sample(bad[i].name);
+		size_t len = encode(s, buf);
+		const char *why = NULL;
+		int r;
+
+		memcpy(buf + bad[i].off, &bad[i].value, bad[i].size);
+		r = s->decode(buf, len, &why);
+		ASSERT_MSG(r == SF_ERR_BAD_MESSAGE, "%s, bad field %zu at %zu: "
+		           "decoder returned %d", bad[i].name, i, bad[i].off, r);
+		ASSERT_MSG(why && why[0], "%s: no reason given", bad[i].name);
+	}
+}
+
+TEST(key_decoder_rejects_text_on_a_release_and_repeat_without_a_press)
+{
+	struct sample *s = sample("KEY");
+	uint8_t buf[BUF_SIZE];
+	size_t len = encode(s, buf);
+
+	/* Released, with text. */
+	buf[offsetof(struct sf_key, state)] = 0;
+	buf[offsetof(struct sf_key, repeat)] = 0;
+	EXPECT_CODE(s, buf, len, SF_ERR_BAD_MESSAGE);
+	/* Released, no text, but repeated. */
+	buf[offsetof(struct sf_key, text_len)] = 0;
+	memset(buf + offsetof(struct sf_key, text), 0, SF_KEY_TEXT_SIZE);
+	buf[offsetof(struct sf_key, repeat)] = 1;
+	EXPECT_CODE(s, buf, len, SF_ERR_BAD_MESSAGE);
+	buf[offsetof(struct sf_key, repeat)] = 0;
+	EXPECT_ACCEPT(s, buf, len);
+	/* Bytes after the text must be zero; a NUL inside it is refused. */
+	encode(s, buf);
+	buf[offsetof(struct sf_key, text_len)] = 3;
+	EXPECT_CODE(s, buf, len, SF_ERR_BAD_MESSAGE);
+	memset(buf + offsetof(struct sf_key, text) + 3, 0, SF_KEY_TEXT_SIZE - 3);
+	EXPECT_ACCEPT(s, buf, len);
+	buf[offsetof(struct sf_key, text) + 1] = 0;
+	EXPECT_CODE(s, buf, len, SF_ERR_BAD_MESSAGE);
+}
+
+TEST(a_released_button_must_not_be_held_after)
+{
+	struct sample *s = sample("POINTER_BUTTON");
+	uint8_t buf[BUF_SIZE];
+	size_t len = encode(s, buf);
+
+	buf[offsetof(struct sf_pointer_button, state)] = 0;
+	EXPECT_CODE(s, buf, len, SF_ERR_BAD_MESSAGE); /* 3 still held */
+	put32(buf, offsetof(struct sf_pointer_button, buttons), 0x1);
+	EXPECT_ACCEPT(s, buf, len);
+}
 
 TEST(every_message_type_has_a_sample)
 {
@@ -337,7 +525,9 @@ TEST(every_message_type_has_a_sample)
 		SF_HELLO, SF_PROBE, SF_ATTACH_SEGMENT, SF_DETACH_SEGMENT,
 		SF_CREATE_SURFACE, SF_DESTROY_SURFACE, SF_PUT_IMAGE, SF_GET_IMAGE,
 		SF_SYNC, SF_WELCOME, SF_PROBE_RESULT, SF_RELEASE, SF_PRESENTED,
-		SF_IMAGE, SF_CLOSED, SF_SYNC_DONE, SF_ERROR,
+		SF_IMAGE, SF_CLOSED, SF_SYNC_DONE, SF_ERROR, SF_SELECT_INPUT,
+		SF_RESIZE_SURFACE, SF_KEY, SF_POINTER_MOTION, SF_POINTER_BUTTON,
+		SF_POINTER_AXIS, SF_FOCUS, SF_CONFIGURE,
 	};
 
 	make_samples();
@@ -636,6 +826,10 @@ TEST(decoders_reject_nonzero_padding)
 		{ "RELEASE", offsetof(struct sf_release, pad), 4 },
 		{ "PRESENTED", offsetof(struct sf_presented, pad), 4 },
 		{ "CLOSED", offsetof(struct sf_closed, pad), 4 },
+		{ "KEY", offsetof(struct sf_key, pad), 1 },
+		{ "POINTER_MOTION", offsetof(struct sf_pointer, pad), 4 },
+		{ "POINTER_BUTTON", offsetof(struct sf_pointer_button, pad), 2 },
+		{ "POINTER_AXIS", offsetof(struct sf_pointer_axis, pad), 4 },
 	};
 	uint8_t buf[BUF_SIZE];
 

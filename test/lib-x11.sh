@@ -101,3 +101,112 @@ expect_window() {
 window_gone() {
 	"$SF_XWIN" gone "$1" || fail "window '$1' is still there"
 }
+
+# ---- input: real X input (xdotool) read back by sf-event-log clients ------
+#
+# Each client is named: its window is titled "sf-event-log: NAME", its
+# stdin a fifo that never ends (it holds the fifo open for writing too:
+# SIGTERM ends it), and its lines (time= and now= taken out) are read from a mark on, so that a
+# test says exactly which events an action brings, and nothing more.
+
+declare -A EVLOG_PID EVLOG_MARK
+
+# need_xdotool: X input is injected with XTEST, as a person's would come.
+need_xdotool() {
+	command -v xdotool >/dev/null ||
+		fail "xdotool not installed (package xdotool)"
+}
+
+# event_log NAME X,Y ARGS...: an sf-event-log titled NAME on the server
+# (ARGS: its options), its window moved to X,Y; waits for it to be ready
+# (events may come before it says ready: the CONFIGURE its SELECT_INPUT
+# brings).  Sets EVLOG_WIN (the window).
+event_log() {
+	local name=$1 pos=$2
+
+	shift 2
+	: "${SF_EVENT_LOG:?SF_EVENT_LOG must name sf-event-log}"
+	mkfifo "$T/$name.in"
+	# As spawn does, but stdin is redirected here: bash gives a command
+	# put in the background without a redirection of its own /dev/null.
+	# Read-write, opening the fifo does not wait for a writer.
+	setpriv --pdeathsig KILL -- "$SF_EVENT_LOG" --server "$SERVER_UNIX" \
+		--title "$name" "$@" 0<>"$T/$name.in" >"$T/$name.log" \
+		2>"$T/$name.err" &
+	LAST_PID=$!
+	SF_PIDS="$SF_PIDS $LAST_PID"
+	EVLOG_PID[$name]=$LAST_PID
+	wait_for_line "$LAST_PID" "$T/$name.log" ready ||
+		fail "sf-event-log $name did not start: $(cat "$T/$name.err")"
+	EVLOG_MARK[$name]=0
+	EVLOG_WIN=$(window_id "sf-event-log: $name") || exit 1
+	xdotool windowmove --sync "$EVLOG_WIN" "${pos%,*}" "${pos#*,}" ||
+		fail "cannot move the window of $name"
+}
+
+# ev_new NAME: the client's lines after the mark, without its ready line
+# and without time= and now=.
+ev_new() {
+	grep -v '^ready ' "$T/$1.log" | tail -n +$((EVLOG_MARK[$1] + 1)) |
+		sed -e 's/ time=[0-9]*//' -e 's/ now=[0-9]*//'
+}
+
+# ev_expect NAME LINE...: within 10 s the client printed exactly these
+# lines after the mark (one more is a failure too); the mark moves past
+# them.
+ev_expect() {
+	local name=$1 got want n
+
+	shift
+	want=$(printf '%s\n' "$@")
+	for _ in $(seq 100); do
+		got=$(ev_new "$name")
+		n=$(printf '%s' "$got" | grep -c '')
+		[ "$n" -ge $# ] && break
+		kill -0 "${EVLOG_PID[$name]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ "$got" = "$want" ] ||
+		fail "$name: expected
+$want
+got
+$got"
+	EVLOG_MARK[$name]=$((EVLOG_MARK[$name] + $#))
+}
+
+# ev_maybe NAME LINE: moves the mark past LINE when it is the next line (a
+# moment after the last action), for an event that races with the
+# client's SELECT_INPUT: without a window manager, SDL gives each window
+# it shows the focus, which the new client hears of when its mask was
+# there first.
+ev_maybe() {
+	sleep 0.3
+	[ "$(ev_new "$1" | head -n 1)" != "$2" ] ||
+		EVLOG_MARK[$1]=$((EVLOG_MARK[$1] + 1))
+}
+
+# ev_none NAME...: no client printed anything after its mark (a moment
+# after the last action: the viewer's tick and the socket are quick).
+ev_none() {
+	local name got
+
+	sleep 0.3
+	for name in "$@"; do
+		got=$(ev_new "$name")
+		[ -z "$got" ] || fail "$name: unexpected events:
+$got"
+	done
+}
+
+# ev_end NAME: SIGTERM ends the client: it says bye and exits 0.
+ev_end() {
+	local name=$1 pid=${EVLOG_PID[$1]} rc
+
+	kill -TERM "$pid"
+	timeout 10 tail --pid="$pid" -f /dev/null
+	wait "$pid"
+	rc=$?
+	forget_pid "$pid"
+	[ "$rc" -eq 0 ] || fail "sf-event-log $name exited $rc: $(cat "$T/$name.err")"
+	ev_expect "$name" bye
+}

@@ -66,7 +66,9 @@ static void accept_event(struct sf_watch *w, uint32_t events)
 			sfs__log("accept on %s: %s", l->text, strerror(errno));
 			return;
 		}
-		if (sfs__client_create(server, fd, l->is_unix) < 0)
+		if (l->accepted)
+			l->accepted(l, fd);
+		else if (sfs__client_create(server, fd, l->is_unix) < 0)
 			sfs__log("cannot set up a connection on %s", l->text);
 	}
 }
@@ -109,7 +111,8 @@ static int someone_listens(const char *path)
 	return r;
 }
 
-static int open_unix(struct sf_listener *l, const char *path, const char *label)
+static int open_unix(struct sf_listener *l, const char *path, const char *label,
+                     mode_t mode)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -151,6 +154,13 @@ static int open_unix(struct sf_listener *l, const char *path, const char *label)
 		err = -errno;
 		sfs__log("cannot bind %s: %s", path, strerror(errno));
 		goto err_close;
+	}
+	/* Nobody can connect before listen(): the mode holds from the first
+	 * connection on. */
+	if (mode && chmod(path, mode) < 0) {
+		err = -errno;
+		sfs__log("cannot set the mode of %s: %s", path, strerror(errno));
+		goto err_unlink;
 	}
 	if (listen(fd, BACKLOG) < 0) {
 		err = -errno;
@@ -229,6 +239,24 @@ static int open_tcp(struct sf_listener *l, const struct sf_addr *a)
 	return 0;
 }
 
+/* Watches l's socket and makes it the server's; frees l on failure. */
+static int listener_start(struct sf_server *server, struct sf_listener *l)
+{
+	int err = sfs__loop_add(server->loop, &l->watch, l->fd, SF_LOOP_READ,
+	                       accept_event, l);
+
+	if (err) {
+		sfs__log("cannot watch %s: %s", l->text, strerror(-err));
+		close(l->fd);
+		if (l->path[0])
+			unlink(l->path);
+		free(l);
+		return err;
+	}
+	list_append(&server->listeners, &l->link);
+	return 0;
+}
+
 int sfs__listener_open(struct sf_server *server, const char *addr_text)
 {
 	struct sf_listener *l;
@@ -254,25 +282,37 @@ int sfs__listener_open(struct sf_server *server, const char *addr_text)
 		return -ENOMEM;
 	l->server = server;
 	l->fd = -1;
-	err = a.kind == SF_ADDR_UNIX ? open_unix(l, a.path, addr_text)
+	err = a.kind == SF_ADDR_UNIX ? open_unix(l, a.path, addr_text, 0)
 	                             : open_tcp(l, &a);
-	if (err)
-		goto err_free;
-	err = sfs__loop_add(server->loop, &l->watch, l->fd, SF_LOOP_READ,
-	                   accept_event, l);
 	if (err) {
-		sfs__log("cannot watch %s: %s", l->text, strerror(-err));
-		goto err_close;
+		free(l);
+		return err;
 	}
-	list_append(&server->listeners, &l->link);
-	return 0;
+	return listener_start(server, l);
+}
 
-err_close:
-	close(l->fd);
-	if (l->path[0])
-		unlink(l->path);
-err_free:
-	free(l);
+int sfs__listener_open_unix(struct sf_server *server, const char *path,
+                           mode_t mode,
+                           void (*accepted)(struct sf_listener *l, int fd),
+                           void *data, struct sf_listener **out)
+{
+	struct sf_listener *l = calloc(1, sizeof *l);
+	int err;
+
+	if (!l)
+		return -ENOMEM;
+	l->server = server;
+	l->fd = -1;
+	l->accepted = accepted;
+	l->data = data;
+	err = open_unix(l, path, path, mode);
+	if (err) {
+		free(l);
+		return err;
+	}
+	err = listener_start(server, l);
+	if (err == 0 && out)
+		*out = l;
 	return err;
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "control.h"
 #include "display.h"
 #include "options.h"
 #include "server-private.h"
@@ -191,13 +192,49 @@ static int ensure_dump_dir(const char *dir)
 	return 0;
 }
 
-static void print_ready(struct sf_server *server)
+/* The input control sockets: the one --input-socket names, or one beside
+ * each Unix listener (PATH.input; RUNTIME_DIR/N.input for :N, whose
+ * directory the listener checked).  A default path too long for a socket
+ * is left out, with a message: it is no reason not to start. */
+static int setup_control(struct sf_server *server, const struct sfs_options *o,
+                         struct sfs_control **ctl)
+{
+	char paths[SFS_MAX_LISTEN][108];
+	const char *p[SFS_MAX_LISTEN];
+	unsigned n = 0;
+
+	if (o->input_socket) {
+		if (o->input_socket[0])
+			p[n++] = o->input_socket;
+		return sfs__control_open(server, p, n, ctl);
+	}
+	for (unsigned i = 0; i < o->n_listen; i++) {
+		struct sf_addr a;
+
+		if (sf__addr_parse(o->listen[i], &a) < 0 || a.kind != SF_ADDR_UNIX)
+			continue;
+		if (snprintf(paths[n], sizeof paths[n], "%s.input", a.path) >=
+		    (int)sizeof paths[n]) {
+			sfs__log("no input socket beside %s: the path is too long "
+			        "(name one with --input-socket)", a.path);
+			continue;
+		}
+		p[n] = paths[n];
+		n++;
+	}
+	return sfs__control_open(server, p, n, ctl);
+}
+
+static void print_ready(struct sf_server *server, struct sfs_control *ctl)
 {
 	struct sf_listener *l;
 
 	fputs("ready", stdout);
 	list_for_each(l, &server->listeners, struct sf_listener, link)
-		printf(" listen=%s", l->text);
+		if (!l->accepted)
+			printf(" listen=%s", l->text);
+	for (unsigned i = 0; i < sfs__control_count(ctl); i++)
+		printf(" input=%s", sfs__control_path(ctl, i));
 	putchar('\n');
 	fflush(stdout);
 }
@@ -217,6 +254,7 @@ int main(int argc, char **argv)
 	struct sfs_options o;
 	struct sf_server server;
 	struct signals sig = { .fd = -1 };
+	struct sfs_control *ctl = NULL;
 	int status = EXIT_FAILURE;
 	int r = sfs__options_parse(argc, argv, &o);
 
@@ -257,12 +295,15 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < o.n_listen; i++)
 		if (sfs__listener_open(&server, o.listen[i]) < 0)
 			goto out_signals;
-	print_ready(&server);
+	if (setup_control(&server, &o, &ctl) < 0)
+		goto out_signals;
+	print_ready(&server, ctl);
 
 	if (run(&server, &sig) == 0)
 		status = EXIT_SUCCESS;
 
 out_signals:
+	sfs__control_close(ctl);
 	if (sig.fd >= 0) {
 		sfs__loop_remove(server.loop, &sig.watch);
 		close(sig.fd);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -59,6 +60,14 @@ static void usage(FILE *to)
 	      "                        than 4 CPUs); while spinning, sockets "
 	      "get a look\n"
 	      "                        at least every 4 ms\n"
+	      "      --input-socket PATH|none  take synthetic input (shmframe-input)\n"
+	      "                        on the Unix socket PATH, or nowhere "
+	      "(default: PATH.input\n"
+	      "                        beside each unix:PATH listener, "
+	      "RUNTIME_DIR/N.input\n"
+	      "                        beside each :N); only the server's uid "
+	      "and root may\n"
+	      "                        use it, never an --allow-uid uid\n"
 	      "\n"
 	      "Limits (a client over one gets ERROR LIMIT, or SLOW, and is "
 	      "disconnected;\n"
@@ -102,7 +111,7 @@ static void usage(FILE *to)
 	      "  -V, --version         show the version and exit\n"
 	      "\n"
 	      "Once every listener is up, one line goes to standard output:\n"
-	      "  ready listen=ADDR [listen=ADDR]...\n", to);
+	      "  ready listen=ADDR [listen=ADDR]... [input=PATH]...\n", to);
 }
 
 static int usage_error(const char *fmt, ...)
@@ -168,6 +177,7 @@ enum {
 	OPT_MAX_SURFACE_MEMORY, OPT_MAX_SURFACE_MEMORY_TOTAL,
 	OPT_MAX_MESSAGE, OPT_MAX_INFLIGHT, OPT_MAX_OUTPUT,
 	OPT_MAX_OUTPUT_TOTAL, OPT_TIMEOUT, OPT_SIGNAL, OPT_SPIN_US,
+	OPT_INPUT_SOCKET,
 };
 
 #define MAX_SPIN_US 10000u
@@ -314,6 +324,7 @@ int sfs__options_parse(int argc, char **argv, struct sfs_options *o)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "signal", required_argument, NULL, OPT_SIGNAL },
 		{ "spin-us", required_argument, NULL, OPT_SPIN_US },
+		{ "input-socket", required_argument, NULL, OPT_INPUT_SOCKET },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -444,6 +455,14 @@ int sfs__options_parse(int argc, char **argv, struct sfs_options *o)
 				return usage_error("invalid --spin-us '%s' (expected 0 to "
 				                   "%u)", optarg, MAX_SPIN_US);
 			o->spin_us = (unsigned)n;
+			break;
+		case OPT_INPUT_SOCKET:
+			if (!optarg[0])
+				return usage_error("--input-socket needs a path or none");
+			if (strlen(optarg) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+				return usage_error("--input-socket path too long: %s",
+				                   optarg);
+			o->input_socket = strcmp(optarg, "none") == 0 ? "" : optarg;
 			break;
 		case 'v':
 			o->verbose = true;

@@ -23,6 +23,9 @@ struct sfs_options {
 	uid_t allow_uids[SFS_MAX_ALLOW_UIDS];
 	unsigned n_allow_uids;
 	const char *auth_file;
+	/* --input-socket: NULL for one beside each Unix listener, "" for
+	 * none, else the one path (points into argv). */
+	const char *input_socket;
 	bool verbose;
 	bool signal_socket;     /* --signal socket (or SHMFRAME_SIGNAL) */
 	unsigned spin_us;       /* --spin-us */

@@ -156,11 +156,24 @@ struct sf_listener {
 	dev_t dev;          /* ... only while it is still the file we bound */
 	ino_t ino;
 	char text[300];     /* "unix:/path" or "tcp:HOST:PORT" with the real port */
+	/* What an accepted connection (fd, owned) becomes: a client when
+	 * NULL, else whatever this makes of it (the input control socket). */
+	void (*accepted)(struct sf_listener *l, int fd);
+	void *data;
 };
 
 /* Binds, listens and watches addr_text (unix:PATH, tcp:HOST:PORT, :N).
  * Prints the reason on stderr and returns -errno on failure. */
 int sfs__listener_open(struct sf_server *server, const char *addr_text);
+/* Binds, listens and watches the Unix socket path as unix:PATH, made
+ * mode (0 leaves the umask's) before anyone can connect, its connections
+ * handed to accepted with data.  Prints the reason on stderr and returns
+ * -errno on failure; the listener is the server's (closed with the
+ * others), *out (may be NULL) names it for an earlier close. */
+int sfs__listener_open_unix(struct sf_server *server, const char *path,
+                           mode_t mode,
+                           void (*accepted)(struct sf_listener *l, int fd),
+                           void *data, struct sf_listener **out);
 /* Stops listening and unlinks its socket file. */
 void sfs__listener_close(struct sf_listener *l);
 /* Stops or resumes accepting on every listener (out of file descriptors). */

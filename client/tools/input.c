@@ -562,12 +562,12 @@ static int open_socket(const char *server, const char *socket_path)
 	}
 	if (strlen(path) >= sizeof sun.sun_path)
 		return error("socket path too long: %s", path), -1;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if (a.in_runtime_dir) {
 		/* The checks the library makes before it connects: the directory
 		 * is the user's alone, and the one connected in. */
 		size_t n;
-		char proc[sizeof sun.sun_path];
+		char proc[sizeof path + 32];
 
 		if (sf__runtime_dir(dir, sizeof dir) < 0)
 			return error("runtime directory path too long"), -1;
@@ -577,9 +577,9 @@ static int open_socket(const char *server, const char *socket_path)
 		n = strlen(dir);
 		if (strncmp(path, dir, n) == 0 && path[n] == '/' &&
 		    snprintf(proc, sizeof proc, "/proc/self/fd/%d%s", dfd,
-		             path + n) < (int)sizeof proc &&
+		             path + n) < (int)sizeof sun.sun_path &&
 		    access("/proc/self/fd", F_OK) == 0)
-			memcpy(sun.sun_path, proc, sizeof proc);
+			memcpy(sun.sun_path, proc, strlen(proc) + 1);
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {

@@ -1,8 +1,9 @@
 /*
  * The demo's scene: two gradients drifting at different speeds, a few
- * boxes and discs bouncing off the edges, and the frame number drawn with
- * a 3x5 digit font.  Integer arithmetic only, so every machine and every
- * compiler draws the same bytes for the same frame.
+ * boxes and discs bouncing off the edges, the frame number drawn with a
+ * 3x5 digit font, and on top the square a person moves and zooms.
+ * Integer arithmetic only, so every machine and every compiler draws the
+ * same bytes for the same state.
  *
  * Self-contained on purpose (only this file and its header): the tests
  * compile it on its own to render the frame they expect.
@@ -112,10 +113,67 @@ static void counter(const struct canvas *c, uint64_t frame)
 	}
 }
 
-void sf__demo_render(void *pixels, uint32_t stride, uint32_t w, uint32_t h,
-                     uint64_t frame)
+void sf__demo_state_init(struct sf_demo_state *st, uint32_t w, uint32_t h)
+{
+	st->frame = 0;
+	st->cx = (int32_t)(w / 2);
+	st->cy = (int32_t)(h / 2);
+	st->zoom = SF_DEMO_ZOOM_START;
+}
+
+void sf__demo_state_clamp(struct sf_demo_state *st, uint32_t w, uint32_t h)
+{
+	if (st->cx < 0)
+		st->cx = 0;
+	if (st->cx >= (int64_t)w)
+		st->cx = (int32_t)w - 1;
+	if (st->cy < 0)
+		st->cy = 0;
+	if (st->cy >= (int64_t)h)
+		st->cy = (int32_t)h - 1;
+	if (st->zoom < SF_DEMO_ZOOM_MIN)
+		st->zoom = SF_DEMO_ZOOM_MIN;
+	if (st->zoom > SF_DEMO_ZOOM_MAX)
+		st->zoom = SF_DEMO_ZOOM_MAX;
+}
+
+uint32_t sf__demo_square_side(const struct sf_demo_state *st, uint32_t w,
+                              uint32_t h)
+{
+	uint32_t side = (w < h ? w : h) * st->zoom / 32;
+
+	return side ? side : 1;
+}
+
+void sf__demo_square_origin(const struct sf_demo_state *st, uint32_t w,
+                            uint32_t h, int64_t *x, int64_t *y)
+{
+	uint32_t side = sf__demo_square_side(st, w, h);
+
+	*x = (int64_t)st->cx - side / 2;
+	*y = (int64_t)st->cy - side / 2;
+}
+
+/* A dark frame around a cyan face, so that it stands out on every part of
+ * the scene. */
+static void square(const struct canvas *c, const struct sf_demo_state *st)
+{
+	uint32_t side = sf__demo_square_side(st, c->w, c->h);
+	uint32_t border = side / 8 ? side / 8 : 1;
+	int64_t x, y;
+
+	sf__demo_square_origin(st, c->w, c->h, &x, &y);
+	fill(c, x, y, side, side, argb(16, 16, 16));
+	if (side > 2 * border)
+		fill(c, x + border, y + border, side - 2 * border,
+		     side - 2 * border, argb(48, 224, 224));
+}
+
+void sf__demo_render_state(void *pixels, uint32_t stride, uint32_t w,
+                           uint32_t h, const struct sf_demo_state *st)
 {
 	struct canvas c = { pixels, stride, w, h };
+	uint64_t frame = st->frame;
 	/* 16.16 fixed-point steps that take a gradient across the surface. */
 	uint32_t sx = w ? (256u << 16) / w : 0;
 	uint32_t sy = h ? (256u << 16) / h : 0;
@@ -149,4 +207,15 @@ void sf__demo_render(void *pixels, uint32_t stride, uint32_t w, uint32_t h,
 		     r + bounce(frame + 29 * i, 4 + i, h > 2 * r ? h - 2 * r : 0), r,
 		     disc_colors[i]);
 	counter(&c, frame);
+	square(&c, st);
+}
+
+void sf__demo_render(void *pixels, uint32_t stride, uint32_t w, uint32_t h,
+                     uint64_t frame)
+{
+	struct sf_demo_state st;
+
+	sf__demo_state_init(&st, w, h);
+	st.frame = frame;
+	sf__demo_render_state(pixels, stride, w, h, &st);
 }

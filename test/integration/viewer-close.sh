@@ -4,7 +4,9 @@
 # closed the three ways a user can: the window manager's close
 # (WM_DELETE_WINDOW), Esc, and q.  Each client hears CLOSED (shmframe-demo
 # --frames 0 then ends, exit 0, with its summary line), while the others
-# keep streaming, the server keeps serving, and nothing leaks.
+# keep streaming, the server keeps serving, and nothing leaks.  Esc and q
+# close the window only for a client that did not ask for keys (b and c
+# run with --no-input); a demo that did gets them and quits by itself (d).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib-x11.sh"
 
@@ -31,7 +33,7 @@ demo() {
 # demo_ended NAME PID: the demo exited 0 within 10 s, having shown frames;
 # its last frame is what the server holds.  Sets OUT.
 demo_ended() {
-	local i rc frames size
+	local i rc frames anim size
 
 	for i in $(seq 100); do
 		kill -0 "$2" 2>/dev/null || break
@@ -45,10 +47,11 @@ demo_ended() {
 	[ "$rc" -eq 0 ] || fail "demo $1 exited $rc: $(cat "$T/$1.err")"
 	frames=$(echo " $OUT " | grep -o ' frames=[0-9]* ' | tr -dc 0-9)
 	[ "${frames:-0}" -gt 0 ] || fail "demo $1 showed no frame: $OUT"
+	anim=$(echo " $OUT " | grep -o ' anim_frame=[0-9]* ' | tr -dc 0-9)
 	size=$(echo " $OUT " | grep -o ' width=[0-9]* ' | tr -dc 0-9)x$(echo \
 		" $OUT " | grep -o ' height=[0-9]* ' | tr -dc 0-9)
 	if [ -n "${SF_DEMOFRAME:-}" ]; then
-		"$SF_DEMOFRAME" "$size" $((frames - 1)) "$T/$1.expect.png" ||
+		"$SF_DEMOFRAME" "$size" "$anim" "$T/$1.expect.png" ||
 			fail "sf-demoframe failed"
 		same_pixels "$T/$1.expect.png" "$T/$1.png"
 	fi
@@ -71,7 +74,7 @@ still_streaming() {
 
 demo a 0,0 --size 160x120
 a=$DEMO_PID
-demo b 200,0 --size 97x61 --transport socket
+demo b 200,0 --size 97x61 --transport socket --no-input
 b=$DEMO_PID
 still_streaming a "$a"
 still_streaming b "$b"
@@ -84,7 +87,7 @@ still_streaming b "$b"
 server_alive
 
 # A third client arrives after a window closed; then Esc closes b's window.
-demo c 400,0 --size 120x90
+demo c 400,0 --size 120x90 --no-input
 c=$DEMO_PID
 window_id "shmframe-demo: c" >/dev/null
 "$SF_XWIN" key "shmframe-demo: b" Escape || fail "cannot press Esc in b"
@@ -96,6 +99,17 @@ server_alive
 # q in c's window.
 "$SF_XWIN" key "shmframe-demo: c" q || fail "cannot press q in c"
 demo_ended c "$c"
+server_alive
+
+# d asked for keys: q reaches it as a KEY, the demo quits by itself (the
+# window goes when it disconnects), and the viewer's own close did not act.
+demo d 0,200 --size 100x80
+d=$DEMO_PID
+still_streaming d "$d"        # frames flow: its SELECT_INPUT came first
+"$SF_XWIN" key "shmframe-demo: d" q || fail "cannot press q in d"
+demo_ended d "$d"
+expect input=on
+[ "$(value_of keys)" -ge 1 ] || fail "demo d quit without a KEY: $OUT"
 server_alive
 
 # A client that only waits: CLOSED reaches it too (and it may keep its

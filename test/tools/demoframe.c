@@ -3,7 +3,11 @@
  * own renderer and writes it as PNG, so a test can compare it with what
  * the server holds after the demo ran.
  *
- *     sf-demoframe WxH FRAME OUT.png
+ *     sf-demoframe WxH FRAME OUT.png [CX,CY ZOOM]
+ *
+ * With CX,CY and ZOOM the square a person moves is centred on (CX, CY) at
+ * that zoom (shmframe-demo's shape_x=, shape_y= and zoom=), else where the
+ * demo starts it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,15 +21,27 @@ int main(int argc, char **argv)
 	struct sf_png_image img;
 	unsigned w, h;
 	unsigned long long frame;
+	struct sf_demo_state st;
 	uint32_t stride;
 	uint8_t *bgra;
 	char err[512];
 	int rc = 0;
 
-	if (argc != 4 || sscanf(argv[1], "%ux%u", &w, &h) != 2 || w == 0 ||
+	if ((argc != 4 && argc != 6) ||
+	    sscanf(argv[1], "%ux%u", &w, &h) != 2 || w == 0 ||
 	    h == 0 || w > 16384 || h > 16384 ||
 	    sscanf(argv[2], "%llu", &frame) != 1) {
-		fprintf(stderr, "usage: sf-demoframe WxH FRAME OUT.png\n");
+		fprintf(stderr, "usage: sf-demoframe WxH FRAME OUT.png [CX,CY ZOOM]\n");
+		return 2;
+	}
+	sf__demo_state_init(&st, w, h);
+	st.frame = frame;
+	if (argc == 6 &&
+	    (sscanf(argv[4], "%d,%d", &st.cx, &st.cy) != 2 ||
+	     sscanf(argv[5], "%u", &st.zoom) != 1 || st.zoom < SF_DEMO_ZOOM_MIN ||
+	     st.zoom > SF_DEMO_ZOOM_MAX)) {
+		fprintf(stderr, "sf-demoframe: CX,CY must be two integers and ZOOM "
+		        "%u..%u\n", SF_DEMO_ZOOM_MIN, SF_DEMO_ZOOM_MAX);
 		return 2;
 	}
 	/* Rows padded like the library's, to catch a renderer that writes
@@ -37,7 +53,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memset(bgra, 0xab, (size_t)stride * h);
-	sf__demo_render(bgra, stride, w, h, frame);
+	sf__demo_render_state(bgra, stride, w, h, &st);
 	for (uint32_t y = 0; y < h; y++) {
 		const uint8_t *src = bgra + (size_t)y * stride;
 		uint8_t *dst = img.pixels + (size_t)y * w * 4;

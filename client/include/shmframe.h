@@ -532,11 +532,12 @@ SHMFRAME_EXPORT int shmframe_surface_select_input(struct shmframe_surface *surfa
  * configure this answers (the serial its callback gave), or 0.  The same
  * size only acknowledges serial.  Does not wait, so it may be called from
  * the configure callback.  Returns 0 or, leaving the surface as it was:
- * -EINVAL (width or height 0), -EBUSY (a buffer is acquired: present or
- * discard it first), -EFBIG (beyond the server's max_width/max_height),
- * -ENOTSUP (protocol before 2.2), the errno of making the new memory;
- * or the connection's error (a serial the server never sent, or a server
- * limit on surface memory, is an ERROR that breaks the connection).
+ * -EINVAL (width or height 0, or a serial the server has not sent or
+ * one older than the last answered), -EBUSY (a buffer is acquired:
+ * present or discard it first), -EFBIG (beyond the server's
+ * max_width/max_height), -ENOTSUP (protocol before 2.2), the errno of
+ * making the new memory; or the connection's error (a server limit on
+ * surface memory is an ERROR that breaks the connection).
  */
 SHMFRAME_EXPORT int shmframe_surface_resize(struct shmframe_surface *surface,
                                             uint32_t width, uint32_t height,

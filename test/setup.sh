@@ -91,13 +91,15 @@ do_run() {
 	trap stop_server EXIT
 	trap 'exit 130' INT TERM
 	if [ -n "${DISPLAY:-}" ]; then
-		say "DISPLAY=$DISPLAY: the demo opens a window; close it to stop"
+		say "DISPLAY=$DISPLAY: the demo opens a window: arrows move the" \
+			"square, drag it with the left button, the wheel zooms," \
+			"Space pauses, resize the window; Esc, q or closing it stops"
 		"$bin/server/shmframe-server" --listen "unix:$out/sock" \
 			--display auto >"$out/server.out" &
 		SERVER_PID=$!
 		wait_ready "$out/server.out"
-		# Runs until the window is closed (or Ctrl-C, which may stop
-		# the server first: not an error here).
+		# Runs until the window is closed or Esc/q (or Ctrl-C, which
+		# may stop the server first: not an error here).
 		"$bin/client/tools/shmframe-demo" --server "unix:$out/sock" \
 			--frames 0 --fps 60 || true
 		stop_server

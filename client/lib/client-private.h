@@ -428,6 +428,10 @@ int sfc__surface_on_closed(struct shmframe_conn *conn, const struct sf_closed *c
 /* Whether the server takes SELECT_INPUT and RESIZE_SURFACE and sends
  * input events (protocol 2.2, SF_CAP_INPUT in WELCOME). */
 bool sfc__input_offered(const struct shmframe_conn *conn);
+/* The check before a 2.2 request on s: 0, -EINVAL for no surface, the
+ * connection's error, or -ENOTSUP (logged: "the server (protocol M.N)
+ * WHAT") when the server does not speak it. */
+int sfc__input_usable(struct shmframe_surface *s, const char *what);
 /* Event handler: KEY, POINTER_*, FOCUS and CONFIGURE. */
 int sfc__surface_on_input(struct shmframe_conn *conn,
                           const struct sfc_event *ev);

@@ -43,12 +43,9 @@ bool sfc__input_offered(const struct shmframe_conn *conn)
 	return conn->welcome.minor >= 2 && (conn->welcome.caps & SF_CAP_INPUT);
 }
 
-SHMFRAME_EXPORT int shmframe_surface_select_input(struct shmframe_surface *s,
-                                                  uint32_t mask)
+int sfc__input_usable(struct shmframe_surface *s, const char *what)
 {
 	struct shmframe_conn *conn;
-	struct sf_select_input m;
-	int err;
 
 	if (!s)
 		return -EINVAL;
@@ -57,10 +54,22 @@ SHMFRAME_EXPORT int shmframe_surface_select_input(struct shmframe_surface *s,
 		return conn->error;
 	if (!sfc__input_offered(conn)) {
 		sfc__log(conn, SHMFRAME_LOG_ERROR, "the server (protocol %u.%u) "
-		        "sends no input events", conn->welcome.major,
-		        conn->welcome.minor);
+		         "%s", conn->welcome.major, conn->welcome.minor, what);
 		return -ENOTSUP;
 	}
+	return 0;
+}
+
+SHMFRAME_EXPORT int shmframe_surface_select_input(struct shmframe_surface *s,
+                                                  uint32_t mask)
+{
+	struct shmframe_conn *conn;
+	struct sf_select_input m;
+	int err = sfc__input_usable(s, "sends no input events");
+
+	if (err)
+		return err;
+	conn = s->conn;
 	if (mask & ~(uint32_t)SHMFRAME_EVENT_ALL)
 		return -EINVAL;
 	m = (struct sf_select_input){ .surface = s->id, .mask = mask };

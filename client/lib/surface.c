@@ -487,19 +487,11 @@ SHMFRAME_EXPORT int shmframe_surface_resize(struct shmframe_surface *s,
 	struct shmframe_conn *conn;
 	uint32_t segment_id = 0;
 	struct pool p;
-	int err;
+	int err = sfc__input_usable(s, "cannot resize a surface");
 
-	if (!s)
-		return -EINVAL;
+	if (err)
+		return err;
 	conn = s->conn;
-	if (conn->error)
-		return conn->error;
-	if (!sfc__input_offered(conn)) {
-		sfc__log(conn, SHMFRAME_LOG_ERROR, "the server (protocol %u.%u) "
-		        "cannot resize a surface", conn->welcome.major,
-		        conn->welcome.minor);
-		return -ENOTSUP;
-	}
 	if (width == 0 || height == 0)
 		return -EINVAL;
 	if (width > conn->welcome.max_width || height > conn->welcome.max_height) {

@@ -627,7 +627,7 @@ static int exchange(int fd, const struct out *o)
 	char in[8192];
 	size_t sent = 0, have = 0;
 	unsigned answers = 0;
-	int status = 0;
+	int status = 0, send_err = 0;
 
 	while (answers < o->lines) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -644,8 +644,13 @@ static int exchange(int fd, const struct out *o)
 			             ANSWER_TIMEOUT_MS / 1000);
 		if ((p.revents & POLLOUT) && sent < o->len) {
 			n = send(fd, o->buf + sent, o->len - sent, MSG_NOSIGNAL);
-			if (n < 0 && errno != EAGAIN && errno != EINTR)
-				return error("sending: %s", strerror(errno));
+			/* A server that refuses the peer says why and closes,
+			 * maybe before the commands arrive: its answer is
+			 * still to be read. */
+			if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				send_err = errno;
+				sent = o->len;
+			}
 			if (n > 0)
 				sent += (size_t)n;
 		}
@@ -654,6 +659,9 @@ static int exchange(int fd, const struct out *o)
 		n = recv(fd, in + have, sizeof in - have, 0);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
+		if (n <= 0 && send_err)
+			return status ? status :
+			       error("sending: %s", strerror(send_err));
 		if (n <= 0)
 			return error("the server closed the input socket after %u of "
 			             "%u answers", answers, o->lines);

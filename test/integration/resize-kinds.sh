@@ -18,27 +18,6 @@ mkdir -m 700 "$T/dump"
 start_server --dump-dir "$T/dump" --max-size ${MAXW}x$MAXH
 CTL="$T/sock.input"
 
-inp() {
-	run_client "$SF_INPUT" --socket "$CTL" "$@"
-	[ "$RC" -eq 0 ] || fail "shmframe-input $* exited $RC: $(cat "$ERR_FILE")"
-}
-
-headless_log() {
-	local name=$1
-
-	shift
-	mkfifo "$T/$name.in"
-	setpriv --pdeathsig KILL -- "$SF_EVENT_LOG" --server "$SERVER_UNIX" \
-		--title "$name" "$@" 0<>"$T/$name.in" >"$T/$name.log" \
-		2>"$T/$name.err" &
-	LAST_PID=$!
-	SF_PIDS="$SF_PIDS $LAST_PID"
-	EVLOG_PID[$name]=$LAST_PID
-	EVLOG_MARK[$name]=0
-	wait_for_line "$LAST_PID" "$T/$name.log" ready ||
-		fail "sf-event-log $name did not start: $(cat "$T/$name.err")"
-}
-
 # surface_id NAME: CLIENT-SURFACE of the surface titled NAME.
 surface_id() {
 	inp list

@@ -4,7 +4,8 @@
  * viewer, the server and the input tool to compare with what they did.
  *
  *     sf-event-log [--server ADDR] [--size WxH] [--mask all|none|LIST]
- *                  [--title T] [--transport auto|shm|socket] [--resize]
+ *                  [--title T] [--transport auto|shm|socket]
+ *                  [--shm memfd|posix|sysv] [--resize]
  *                  [--no-read] [--frames-after-resize]
  *
  * LIST is comma-separated: key,motion,button,axis,crossing,focus,

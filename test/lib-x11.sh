@@ -210,3 +210,27 @@ ev_end() {
 	[ "$rc" -eq 0 ] || fail "sf-event-log $name exited $rc: $(cat "$T/$name.err")"
 	ev_expect "$name" bye
 }
+
+# headless_log NAME ARGS...: an sf-event-log titled NAME (as event_log of
+# lib-x11.sh, without a window), ready; its stdin a fifo held open.
+headless_log() {
+	local name=$1
+
+	shift
+	mkfifo "$T/$name.in"
+	setpriv --pdeathsig KILL -- "$SF_EVENT_LOG" --server "$SERVER_UNIX" \
+		--title "$name" "$@" 0<>"$T/$name.in" >"$T/$name.log" \
+		2>"$T/$name.err" &
+	LAST_PID=$!
+	SF_PIDS="$SF_PIDS $LAST_PID"
+	EVLOG_PID[$name]=$LAST_PID
+	EVLOG_MARK[$name]=0
+	wait_for_line "$LAST_PID" "$T/$name.log" ready ||
+		fail "sf-event-log $name did not start: $(cat "$T/$name.err")"
+}
+
+# inp ARGS...: shmframe-input on the input socket $CTL that must succeed.
+inp() {
+	run_client "$SF_INPUT" --socket "$CTL" "$@"
+	[ "$RC" -eq 0 ] || fail "shmframe-input $* exited $RC: $(cat "$ERR_FILE")"
+}

@@ -34,30 +34,6 @@ CTL="$T/sock.input"
 grep -q " input=$CTL" "$T/server.out" ||
 	fail "the ready line does not name $CTL: $(cat "$T/server.out")"
 
-# headless_log NAME ARGS...: an sf-event-log titled NAME (as event_log of
-# lib-x11.sh, without a window), ready; its stdin a fifo held open.
-headless_log() {
-	local name=$1
-
-	shift
-	mkfifo "$T/$name.in"
-	setpriv --pdeathsig KILL -- "$SF_EVENT_LOG" --server "$SERVER_UNIX" \
-		--title "$name" "$@" 0<>"$T/$name.in" >"$T/$name.log" \
-		2>"$T/$name.err" &
-	LAST_PID=$!
-	SF_PIDS="$SF_PIDS $LAST_PID"
-	EVLOG_PID[$name]=$LAST_PID
-	EVLOG_MARK[$name]=0
-	wait_for_line "$LAST_PID" "$T/$name.log" ready ||
-		fail "sf-event-log $name did not start: $(cat "$T/$name.err")"
-}
-
-# inp ARGS...: shmframe-input that must succeed.
-inp() {
-	run_client "$SF_INPUT" --socket "$CTL" "$@"
-	[ "$RC" -eq 0 ] || fail "shmframe-input $* exited $RC: $(cat "$ERR_FILE")"
-}
-
 # inp_fails STATUS TEXT ARGS...: shmframe-input exits STATUS saying TEXT.
 inp_fails() {
 	local status=$1 text=$2

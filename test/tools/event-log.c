@@ -4,7 +4,8 @@
  * viewer, the server and the input tool to compare with what they did.
  *
  *     sf-event-log [--server ADDR] [--size WxH] [--mask all|none|LIST]
- *                  [--title T] [--transport auto|shm|socket] [--resize]
+ *                  [--title T] [--transport auto|shm|socket]
+ *                  [--shm memfd|posix|sysv] [--resize]
  *                  [--no-read] [--frames-after-resize]
  *
  * LIST is comma-separated: key,motion,button,axis,crossing,focus,
@@ -303,7 +304,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: " PROG " [--server ADDR] [--size WxH] "
 	        "[--mask all|none|LIST] [--title T] [--transport "
-	        "auto|shm|socket] [--resize] [--no-read] "
+	        "auto|shm|socket] [--shm memfd|posix|sysv] [--resize] "
+	        "[--no-read] "
 	        "[--frames-after-resize]\n");
 	return 2;
 }
@@ -365,6 +367,15 @@ int main(int argc, char **argv)
 				o.transport = SHMFRAME_TRANSPORT_SHM;
 			else if (strcmp(v, "socket") == 0)
 				o.transport = SHMFRAME_TRANSPORT_SOCKET;
+			else
+				return usage();
+		} else if (strcmp(a, "--shm") == 0) {
+			if (strcmp(v, "memfd") == 0)
+				o.shm = SHMFRAME_SHM_MEMFD;
+			else if (strcmp(v, "posix") == 0)
+				o.shm = SHMFRAME_SHM_POSIX;
+			else if (strcmp(v, "sysv") == 0)
+				o.shm = SHMFRAME_SHM_SYSV;
 			else
 				return usage();
 		} else {

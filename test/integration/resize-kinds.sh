@@ -1,0 +1,123 @@
+#!/bin/bash
+# shmframe_surface_resize against a real --display none server, for each
+# shm kind (memfd, posix, sysv over transport=shm) and for transport=socket:
+# configures through shmframe-input (grow, shrink, odd sizes, 1x1, the
+# server's --max-size) are answered with a resize and a frame read back
+# (snapshot) pixel-exact; a configure over the limit is refused and the
+# client keeps its size and goes on; a client killed between a resize and
+# its frame leaves nothing; no /dev/shm name or sysv segment is left.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib-x11.sh"
+
+: "${SF_INPUT:?SF_INPUT must name shmframe-input}"
+: "${SF_EVENT_LOG:?SF_EVENT_LOG must name sf-event-log}"
+: "${SF_EVENT_PATTERN:?SF_EVENT_PATTERN must name sf-event-pattern}"
+
+MAXW=320 MAXH=200
+mkdir -m 700 "$T/dump"
+start_server --dump-dir "$T/dump" --max-size ${MAXW}x$MAXH
+CTL="$T/sock.input"
+
+# surface_id NAME: CLIENT-SURFACE of the surface titled NAME.
+surface_id() {
+	inp list
+	sed -n "s/^surface \([0-9]*\):\([0-9]*\) .* title=\"$1\"\$/\1-\2/p" "$OUT_FILE"
+}
+
+# readback NAME W H: the snapshot of NAME is the pattern at WxH.
+readback() {
+	local id f want="$T/want-$2x$3.png"
+
+	id=$(surface_id "$1")
+	[ -n "$id" ] || fail "no surface $1 in: $(cat "$OUT_FILE")"
+	f="$T/dump/surface-$id.png"
+	[ -f "$want" ] || "$SF_EVENT_PATTERN" "$2x$3" "$want" ||
+		fail "sf-event-pattern $2x$3 failed"
+	for _ in $(seq 20); do
+		rm -f "$f"
+		kill -USR1 "$SERVER_PID"
+		for _ in $(seq 50); do
+			[ -f "$f" ] && break
+			sleep 0.05
+		done
+		"$SF_PNGCMP" "$want" "$f" >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	same_pixels "$want" "$f"
+}
+
+# no_leak: nothing of ours in /dev/shm or sysv beyond what live clients hold.
+count_ours() {
+	echo "$(_sf_devshm | comm -13 "$T/devshm.before" - | wc -l)" \
+		"$(_sf_sysv_ids | comm -13 "$T/sysv.before" - | wc -l)"
+}
+
+serial=0
+for mode in memfd posix sysv socket; do
+	name=rs-$mode
+	if [ "$mode" = socket ]; then
+		args=(--transport socket)
+	else
+		args=(--transport shm --shm "$mode")
+	fi
+	before=$(count_ours)
+	headless_log "$name" --size 64x48 --mask configure --resize "${args[@]}"
+	want=shm/$mode
+	[ "$mode" = socket ] && want=socket
+	grep -q "^ready width=64 height=48 transport=$want\$" "$T/$name.log" ||
+		fail "$name: $(head -1 "$T/$name.log")"
+	serial=$((serial + 1))
+	ev_expect "$name" "configure width=64 height=48 serial=1" \
+		"resized width=64 height=48 serial=1"
+	readback "$name" 64 48
+	s=1
+	during=$(count_ours)
+	for size in "200 150" "40 30" "97 61" "1 1" "$MAXW $MAXH" "63 47"; do
+		set -- $size
+		s=$((s + 1))
+		inp --surface "$name" configure "$1" "$2"
+		ev_expect "$name" "configure width=$1 height=$2 serial=$s" \
+			"resized width=$1 height=$2 serial=$s"
+		readback "$name" "$1" "$2"
+		# The old buffers are retired: as many names/segments as at 64x48.
+		[ "$(count_ours)" = "$during" ] ||
+			fail "$name at $1x$2: shm count $(count_ours), not $during"
+	done
+	# Over the limit: refused, the client keeps 63x47 and goes on.
+	run_client "$SF_INPUT" --socket "$CTL" --surface "$name" \
+		configure $((MAXW + 1)) "$MAXH"
+	[ "$RC" -eq 1 ] || fail "$name: configure over --max-size exited $RC"
+	grep -q "larger than the server.s limit of ${MAXW}x$MAXH" "$ERR_FILE" ||
+		fail "$name: oversize configure said: $(cat "$ERR_FILE")"
+	kill -0 "${EVLOG_PID[$name]}" || fail "$name died on an oversize configure"
+	readback "$name" 63 47
+	s=$((s + 1))
+	inp --surface "$name" configure 50 50
+	ev_expect "$name" "configure width=50 height=50 serial=$s" \
+		"resized width=50 height=50 serial=$s"
+	readback "$name" 50 50
+	kill -TERM "${EVLOG_PID[$name]}"
+	wait "${EVLOG_PID[$name]}" 2>/dev/null
+	sleep 0.2
+	[ "$(count_ours)" = "$before" ] ||
+		fail "$name gone: shm count $(count_ours), not $before"
+done
+
+# Killed between a resize and its frame: nothing left behind.
+for mode in memfd posix sysv; do
+	name=kill-$mode
+	before=$(count_ours)
+	headless_log "$name" --size 64x48 --mask configure --resize \
+		--transport shm --shm "$mode"
+	inp --surface "$name" configure 150 100
+	kill -9 "${EVLOG_PID[$name]}"
+	wait "${EVLOG_PID[$name]}" 2>/dev/null
+	for _ in $(seq 40); do
+		[ "$(count_ours)" = "$before" ] && break
+		sleep 0.05
+	done
+	[ "$(count_ours)" = "$before" ] ||
+		fail "$name killed: shm count $(count_ours), not $before"
+done
+
+finish

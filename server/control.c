@@ -427,16 +427,6 @@ static void run(struct conn *c, const struct sfs_control_cmd *cmd)
 		answer_input(c, sfs__input_focus(s, cmd->pressed, now), cid, sid);
 		return;
 	case SFS_CTL_CONFIGURE:
-		/* A size the client could not resize to would fail it: refuse
-		 * it here and the client keeps its size. */
-		if (cmd->width > c->ctl->server->limits.max_width ||
-		    cmd->height > c->ctl->server->limits.max_height) {
-			answer(c, "error: %ux%u is larger than the server's "
-			       "limit of %ux%u", cmd->width, cmd->height,
-			       c->ctl->server->limits.max_width,
-			       c->ctl->server->limits.max_height);
-			return;
-		}
 		answer_input(c, sfs__input_configure(s, cmd->width, cmd->height,
 		                                     now), cid, sid);
 		return;

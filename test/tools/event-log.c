@@ -33,7 +33,9 @@
  * time= is the server's time of the event, now= CLOCK_MONOTONIC when the
  * callback ran.  --resize answers each configure with
  * shmframe_surface_resize() from within the callback and presents a
- * whole frame of the pattern at the new size before printing resized.
+ * whole frame of the pattern at the new size before printing resized
+ * (or, for a size beyond the server's limits, keeps its size and prints
+ * "refused width=N height=N error=EFBIG kept=WxH").
  * --frames-after-resize (with --resize): from the first resize on, it
  * also presents the pattern continuously, one frame whenever a buffer is
  * free (shmframe_acquire waits for it, so later configures, and their
@@ -238,6 +240,13 @@ static void on_configure(void *data, struct shmframe_surface *s,
 	if (!lg->resize || lg->failed)
 		return;
 	err = shmframe_surface_resize(s, width, height, serial);
+	if (err == -EFBIG) {
+		/* Beyond the server's limits: the surface keeps its size and
+		 * the viewer scales it, as for a client that does not resize. */
+		line("refused width=%u height=%u error=EFBIG kept=%ux%u", width,
+		     height, shmframe_surface_width(s), shmframe_surface_height(s));
+		return;
+	}
 	if (!err)
 		err = present_pattern(s);
 	if (err) {

@@ -1,6 +1,7 @@
 #!/bin/bash
 # shmframe_surface_resize against a real --display none server, for each
-# shm kind (memfd, posix, sysv over transport=shm) and for transport=socket:
+# shm kind (memfd, posix, sysv over transport=shm; latched and copied) and
+# for transport=socket:
 # configures through shmframe-input (grow, shrink, odd sizes, 1x1, the
 # server's --max-size) are answered with a resize and a frame read back
 # (snapshot) pixel-exact; a resize to a configure over the limit is refused
@@ -54,13 +55,17 @@ count_ours() {
 }
 
 serial=0
-for mode in memfd posix sysv socket; do
-	name=rs-$mode
+# Each shm kind with the server latching the buffer and with it copying
+# (X MIT-SHM's semantics: the buffer comes back at once), and the socket.
+for run in memfd posix sysv memfd-copy posix-copy sysv-copy socket; do
+	mode=${run%-copy}
+	name=rs-$run
 	if [ "$mode" = socket ]; then
 		args=(--transport socket)
 	else
 		args=(--transport shm --shm "$mode")
 	fi
+	[ "$run" = "$mode" ] || args+=(--present copy)
 	before=$(count_ours)
 	headless_log "$name" --size 64x48 --mask configure --resize "${args[@]}"
 	want=shm/$mode

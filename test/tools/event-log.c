@@ -5,7 +5,8 @@
  *
  *     sf-event-log [--server ADDR] [--size WxH] [--mask all|none|LIST]
  *                  [--title T] [--transport auto|shm|socket]
- *                  [--shm memfd|posix|sysv] [--resize]
+ *                  [--shm memfd|posix|sysv] [--present latch|copy]
+ *                  [--resize]
  *                  [--no-read] [--frames-after-resize]
  *
  * LIST is comma-separated: key,motion,button,axis,crossing,focus,
@@ -313,7 +314,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: " PROG " [--server ADDR] [--size WxH] "
 	        "[--mask all|none|LIST] [--title T] [--transport "
-	        "auto|shm|socket] [--shm memfd|posix|sysv] [--resize] "
+	        "auto|shm|socket] [--shm memfd|posix|sysv] "
+	        "[--present latch|copy] [--resize] "
 	        "[--no-read] "
 	        "[--frames-after-resize]\n");
 	return 2;
@@ -333,6 +335,7 @@ int main(int argc, char **argv)
 	unsigned width = 320, height = 240;
 	uint32_t mask = SHMFRAME_EVENT_ALL;
 	struct shmframe_options o;
+	enum shmframe_present_mode present_mode = SHMFRAME_PRESENT_LATCH;
 	struct log lg = { 0 };
 	bool no_read = false, watch_stdin;
 	struct sigaction sa;
@@ -378,6 +381,13 @@ int main(int argc, char **argv)
 				o.transport = SHMFRAME_TRANSPORT_SOCKET;
 			else
 				return usage();
+		} else if (strcmp(a, "--present") == 0) {
+			if (strcmp(v, "latch") == 0)
+				present_mode = SHMFRAME_PRESENT_LATCH;
+			else if (strcmp(v, "copy") == 0)
+				present_mode = SHMFRAME_PRESENT_COPY;
+			else
+				return usage();
 		} else if (strcmp(a, "--shm") == 0) {
 			if (strcmp(v, "memfd") == 0)
 				o.shm = SHMFRAME_SHM_MEMFD;
@@ -415,7 +425,9 @@ int main(int argc, char **argv)
 	if (!lg.surface)
 		return fail(&lg, "surface", -errno);
 	shmframe_surface_set_listener(lg.surface, &listener, &lg);
-	err = present_pattern(lg.surface);
+	err = shmframe_surface_set_present_mode(lg.surface, present_mode);
+	if (!err)
+		err = present_pattern(lg.surface);
 	if (!err && mask)
 		err = shmframe_surface_select_input(lg.surface, mask);
 	if (!err)

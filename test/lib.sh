@@ -80,6 +80,20 @@ forget_pid() {
 	SF_PIDS=$out
 }
 
+# await_exit PID WHAT: the spawned PID ends within 10 s (else fails saying
+# WHAT did not end it); sets RC to its exit status.
+await_exit() {
+	local i
+	for i in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$1" 2>/dev/null && fail "$2"
+	wait "$1"
+	RC=$?
+	forget_pid "$1"
+}
+
 # ---- shared-memory bookkeeping ------------------------------------------
 
 # Only our names count: a test run outside test/isolate.sh shares

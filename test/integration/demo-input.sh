@@ -73,15 +73,8 @@ sleep 0.2               # a few animation frames
 inp key space
 inp key Escape
 
-for _ in $(seq 100); do
-	kill -0 "$demo" 2>/dev/null || break
-	sleep 0.1
-done
-kill -0 "$demo" 2>/dev/null && fail "Escape did not end the demo"
-wait "$demo"
-rc=$?
-forget_pid "$demo"
-[ "$rc" -eq 0 ] || fail "the demo exited $rc: $(cat "$T/demo.err")"
+await_exit "$demo" "Escape did not end the demo"
+[ "$RC" -eq 0 ] || fail "the demo exited $RC: $(cat "$T/demo.err")"
 OUT=$(tail -n 1 "$T/demo.out")
 note "$OUT"
 expect input=on paused=1 width=200 height=100 shape_x=50 shape_y=30 zoom=6 \

@@ -42,12 +42,8 @@ grep -q '^surface [0-9]*:[0-9]* width=300 height=200 .*title="interactive"$' "$O
 	fail "the surface is not 300x200 on the server: $(cat "$OUT_FILE")"
 inp key Escape
 
-for _ in $(seq 100); do kill -0 "$app" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$app" 2>/dev/null && fail "Escape did not end the example"
-wait "$app"
-rc=$?
-forget_pid "$app"
-[ "$rc" -eq 0 ] || fail "the example exited $rc: $(cat "$T/app.err")"
+await_exit "$app" "Escape did not end the example"
+[ "$RC" -eq 0 ] || fail "the example exited $RC: $(cat "$T/app.err")"
 OUT=$(tail -n 1 "$T/app.out")
 note "$OUT"
 expect width=300 height=200 pointer=10,20 clicks=2 resizes=1 'text="hi!"' \

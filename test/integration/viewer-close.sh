@@ -33,18 +33,11 @@ demo() {
 # demo_ended NAME PID: the demo exited 0 within 10 s, having shown frames;
 # its last frame is what the server holds.  Sets OUT.
 demo_ended() {
-	local i rc frames anim size
+	local frames anim size
 
-	for i in $(seq 100); do
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$2" 2>/dev/null && fail "demo $1 still runs after its window closed"
-	wait "$2"
-	rc=$?
-	forget_pid "$2"
+	await_exit "$2" "demo $1 still runs after its window closed"
 	OUT=$(tail -n 1 "$T/$1.out")
-	[ "$rc" -eq 0 ] || fail "demo $1 exited $rc: $(cat "$T/$1.err")"
+	[ "$RC" -eq 0 ] || fail "demo $1 exited $RC: $(cat "$T/$1.err")"
 	frames=$(echo " $OUT " | grep -o ' frames=[0-9]* ' | tr -dc 0-9)
 	[ "${frames:-0}" -gt 0 ] || fail "demo $1 showed no frame: $OUT"
 	anim=$(echo " $OUT " | grep -o ' anim_frame=[0-9]* ' | tr -dc 0-9)

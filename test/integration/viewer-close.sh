@@ -94,15 +94,17 @@ server_alive
 demo_ended c "$c"
 server_alive
 
-# d asked for keys: q reaches it as a KEY, the demo quits by itself (the
-# window goes when it disconnects), and the viewer's own close did not act.
+# d asked for keys: Space in its window pauses its animation, q reaches
+# it as a KEY and the demo quits by itself (the window goes when it
+# disconnects); the viewer's own close did not act.
 demo d 0,200 --size 100x80
 d=$DEMO_PID
 still_streaming d "$d"        # frames flow: its SELECT_INPUT came first
+"$SF_XWIN" key "shmframe-demo: d" " " || fail "cannot press Space in d"
 "$SF_XWIN" key "shmframe-demo: d" q || fail "cannot press q in d"
 demo_ended d "$d"
-expect input=on
-[ "$(value_of keys)" -ge 1 ] || fail "demo d quit without a KEY: $OUT"
+expect input=on paused=1
+[ "$(value_of keys)" -ge 3 ] || fail "demo d quit without its KEYs: $OUT"
 server_alive
 
 # A client that only waits: CLOSED reaches it too (and it may keep its

@@ -223,7 +223,9 @@ static int parse_number(const char *p, size_t n, uint64_t max, uint64_t *out)
 	for (; i < n; i++) {
 		int d = hex_digit(p[i]);
 
-		if (d < 0 || (unsigned)d >= base || v > (max - (unsigned)d) / base)
+		/* (max - d) would wrap for a digit above max ("9" for 1..5). */
+		if (d < 0 || (unsigned)d >= base || (uint64_t)d > max ||
+		    v > (max - (unsigned)d) / base)
 			return -1;
 		v = v * base + (unsigned)d;
 	}

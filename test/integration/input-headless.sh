@@ -154,6 +154,17 @@ inp_fails 1 "the pointer is over no surface" button 1
 inp_fails 1 "the pointer is over no surface" leave
 inp_fails 2 "unknown key 'zz'" key zz
 inp_fails 2 "unknown command 'jump'" jump
+# Numbers past their bound on the raw socket, each digit alone included
+# (the tool checks its own; a peer may not): errors, no event sent.
+run_client python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+f = s.makefile("rwb", buffering=0)
+for line in (b"button 9 press", b"button 6 press", b"button 0x10 press"):
+    f.write(line + b"\n"); print(f.readline().decode().strip())
+' "$CTL"
+[ "$(grep -c "^error: bad button '.*' (expected 1 to 5)$" "$OUT_FILE")" -eq 3 ] ||
+	fail "buttons past 5: $(cat "$OUT_FILE")"
 ev_none all some quiet
 
 # ---- configure answered with a resize: a frame of the new size -------------

@@ -125,20 +125,7 @@ event_log() {
 	local name=$1 pos=$2
 
 	shift 2
-	: "${SF_EVENT_LOG:?SF_EVENT_LOG must name sf-event-log}"
-	mkfifo "$T/$name.in"
-	# As spawn does, but stdin is redirected here: bash gives a command
-	# put in the background without a redirection of its own /dev/null.
-	# Read-write, opening the fifo does not wait for a writer.
-	setpriv --pdeathsig KILL -- "$SF_EVENT_LOG" --server "$SERVER_UNIX" \
-		--title "$name" "$@" 0<>"$T/$name.in" >"$T/$name.log" \
-		2>"$T/$name.err" &
-	LAST_PID=$!
-	SF_PIDS="$SF_PIDS $LAST_PID"
-	EVLOG_PID[$name]=$LAST_PID
-	wait_for_line "$LAST_PID" "$T/$name.log" ready ||
-		fail "sf-event-log $name did not start: $(cat "$T/$name.err")"
-	EVLOG_MARK[$name]=0
+	headless_log "$name" "$@"
 	EVLOG_WIN=$(window_id "sf-event-log: $name") || exit 1
 	xdotool windowmove --sync "$EVLOG_WIN" "${pos%,*}" "${pos#*,}" ||
 		fail "cannot move the window of $name"
@@ -211,13 +198,17 @@ ev_end() {
 	ev_expect "$name" bye
 }
 
-# headless_log NAME ARGS...: an sf-event-log titled NAME (as event_log of
-# lib-x11.sh, without a window), ready; its stdin a fifo held open.
+# headless_log NAME ARGS...: an sf-event-log titled NAME (ARGS: its
+# options), ready; its stdin a fifo held open.  event_log adds the window.
 headless_log() {
 	local name=$1
 
 	shift
+	: "${SF_EVENT_LOG:?SF_EVENT_LOG must name sf-event-log}"
 	mkfifo "$T/$name.in"
+	# As spawn does, but stdin is redirected here: bash gives a command
+	# put in the background without a redirection of its own /dev/null.
+	# Read-write, opening the fifo does not wait for a writer.
 	setpriv --pdeathsig KILL -- "$SF_EVENT_LOG" --server "$SERVER_UNIX" \
 		--title "$name" "$@" 0<>"$T/$name.in" >"$T/$name.log" \
 		2>"$T/$name.err" &

@@ -80,6 +80,23 @@ forget_pid() {
 	SF_PIDS=$out
 }
 
+# snapshot_is WANT FILE: the --dump-dir snapshot FILE that SIGUSR1 makes
+# the server write holds WANT, pixel-exact.  A frame may still be on its
+# way: snapshots until one holds it (the last one must).
+snapshot_is() {
+	for _ in $(seq 20); do
+		rm -f "$2"
+		kill -USR1 "$SERVER_PID"
+		for _ in $(seq 50); do
+			[ -f "$2" ] && break
+			sleep 0.05
+		done
+		"$SF_PNGCMP" "$1" "$2" >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	same_pixels "$1" "$2"
+}
+
 # await_exit PID WHAT: the spawned PID ends within 10 s (else fails saying
 # WHAT did not end it); sets RC to its exit status.
 await_exit() {

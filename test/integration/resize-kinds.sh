@@ -29,22 +29,11 @@ surface_id() {
 # readback NAME W H: the snapshot of NAME (its surface id in ID) is the
 # pattern at WxH.
 readback() {
-	local f want="$T/want-$2x$3.png"
+	local want="$T/want-$2x$3.png"
 
-	f="$T/dump/surface-$ID.png"
 	[ -f "$want" ] || "$SF_EVENT_PATTERN" "$2x$3" "$want" ||
 		fail "sf-event-pattern $2x$3 failed"
-	for _ in $(seq 20); do
-		rm -f "$f"
-		kill -USR1 "$SERVER_PID"
-		for _ in $(seq 50); do
-			[ -f "$f" ] && break
-			sleep 0.05
-		done
-		"$SF_PNGCMP" "$want" "$f" >/dev/null 2>&1 && break
-		sleep 0.05
-	done
-	same_pixels "$want" "$f"
+	snapshot_is "$want" "$T/dump/surface-$ID.png"
 }
 
 # no_leak: nothing of ours in /dev/shm or sysv beyond what live clients hold.

@@ -26,8 +26,11 @@
  * NOTIFY; protocol/ring.h).  A 2.0 peer never sees any of it.
  * 2: input and configure events, resizable surfaces (SF_CAP_INPUT,
  * SELECT_INPUT, RESIZE_SURFACE, KEY ... CONFIGURE).  A peer of minor < 2
- * never sees any of it. */
-#define SF_VERSION_MINOR  2
+ * never sees any of it.
+ * 3: compressed inline pixels (SF_CAP_LZ4, SF_CAP_ZSTD, PUT_IMAGE's BLOCKS
+ * flag, GET_IMAGE's codec flags, IMAGE's BLOCKS flag; struct sf_block).
+ * A peer of minor < 3 never sees any of it. */
+#define SF_VERSION_MINOR  3
 
 /* Hard protocol limits.  Servers may announce smaller ones in WELCOME. */
 #define SF_MAX_MESSAGE    65536u  /* header length field, payload excluded */
@@ -95,6 +98,18 @@ enum sf_cap {
 	/* 2.2, WELCOME only, and only to a client of minor >= 2: the server
 	 * takes SELECT_INPUT and RESIZE_SURFACE and sends input events. */
 	SF_CAP_INPUT     = 1u << 5,
+	/* 2.3, WELCOME only, and only to a client of minor >= 3: the server
+	 * decodes (PUT_IMAGE) and encodes (IMAGE) blocks of this codec. */
+	SF_CAP_LZ4       = 1u << 6,
+	SF_CAP_ZSTD      = 1u << 7,
+};
+
+/* 2.3: how a block of inline pixels is coded (struct sf_block). */
+enum sf_codec {
+	SF_CODEC_NONE = 0, /* the bytes as they are: data_len == raw_len */
+	SF_CODEC_LZ4  = 1, /* one LZ4 block (the raw block format, no frame) */
+	SF_CODEC_ZSTD = 2, /* one or more zstd frames */
+	SF_CODEC_MAX  = 2,
 };
 
 /* SELECT_INPUT mask: the events a surface's client wants (none until it
@@ -189,6 +204,34 @@ enum sf_error_code {
 /* SF_PUT_IMAGE header flags (the only message whose header flags are not 0) */
 #define SF_PUT_IMAGE_COPY 0x1u /* copy this frame and release it at once,
                                 * whatever the surface's present mode */
+#define SF_PUT_IMAGE_BLOCKS 0x2u /* 2.3, inline only: the payload is blocks
+                                  * (struct sf_block), not bare rows */
+
+/* SF_GET_IMAGE header flags (2.3, inline only): the client decodes blocks
+ * of this codec; at most one is set. */
+#define SF_GET_IMAGE_LZ4  0x1u
+#define SF_GET_IMAGE_ZSTD 0x2u
+/* SF_IMAGE header flags (2.3): the payload is blocks, of the codec the
+ * GET_IMAGE asked for (or NONE). */
+#define SF_IMAGE_BLOCKS   0x1u
+
+/*
+ * 2.3: a block of an inline payload in blocks.  The payload's raw bytes
+ * (rectangle after rectangle, row after row, as without blocks) are cut
+ * into blocks of whole rows of one rectangle; each block is this header,
+ * then data_len bytes, then zeros to the next multiple of 4.
+ * - raw_len: a multiple of the rectangle's row (width * 4), at most the
+ *   rows left in it and at most SF_BLOCK_MAX;
+ * - NONE: data_len == raw_len; LZ4, ZSTD: 1 <= data_len < raw_len, and
+ *   the data decodes to exactly raw_len bytes.
+ */
+#define SF_BLOCK_MAX (1u << 20)
+struct sf_block {
+	uint8_t codec;     /* enum sf_codec */
+	uint8_t pad[3];    /* zero */
+	uint32_t raw_len;
+	uint32_t data_len;
+};
 
 /* SF_ATTACH_SEGMENT flags */
 #define SF_SEGMENT_WRITABLE 0x1u /* server maps it read-write (readback target) */
@@ -463,6 +506,9 @@ _Static_assert(sizeof(struct sf_pointer_button) == 40, "pointer button");
 _Static_assert(sizeof(struct sf_pointer_axis) == 32, "pointer axis");
 _Static_assert(sizeof(struct sf_focus) == 24, "focus");
 _Static_assert(sizeof(struct sf_configure) == 32, "configure");
+_Static_assert(sizeof(struct sf_block) == 12, "block");
+_Static_assert(SF_BLOCK_MAX >= SF_MAX_DIMENSION * SF_BYTES_PER_PIXEL,
+               "a block holds at least one row of the widest surface");
 
 /*
  * Decoding.  Each sf_decode_* takes one whole message (its header length

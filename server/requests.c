@@ -149,6 +149,9 @@ static int handle_hello(struct sf_client *c, const uint8_t *msg, size_t len)
 	c->minor = m.minor;
 	if (c->minor >= 2)
 		w.caps |= SF_CAP_INPUT;
+	/* Compressed inline pixels only to a client that knows them (2.3). */
+	if (c->minor >= 3)
+		w.caps |= SF_CAP_LZ4 | SF_CAP_ZSTD;
 	w.client_id = c->id;
 	w.max_width = lim->max_width;
 	w.max_height = lim->max_height;

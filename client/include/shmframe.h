@@ -91,7 +91,7 @@ extern "C" {
 #endif
 
 #define SHMFRAME_VERSION_MAJOR 1
-#define SHMFRAME_VERSION_MINOR 3
+#define SHMFRAME_VERSION_MINOR 4
 
 struct shmframe_conn;
 struct shmframe_surface;
@@ -116,6 +116,23 @@ enum shmframe_signal {
 	SHMFRAME_SIGNAL_AUTO = 0,   /* rings when the server offers them over shm */
 	SHMFRAME_SIGNAL_RING = 1,   /* rings, or the connection fails (-ENOTSUP) */
 	SHMFRAME_SIGNAL_SOCKET = 2, /* every request and event on the socket */
+};
+
+/*
+ * Compression of the pixels that travel on the socket (since 1.4,
+ * protocol 2.3); shared memory is never compressed.  Each block of rows
+ * that does not get smaller is sent as it is, so incompressible content
+ * costs little more than none.
+ */
+enum shmframe_compress {
+	/* lz4 over TCP to another host, and whenever the link, as measured
+	 * while frames are sent, carries fewer bytes per second than lz4
+	 * compresses; else none (a Unix socket or loopback TCP is faster
+	 * than any codec). */
+	SHMFRAME_COMPRESS_AUTO = 0,
+	SHMFRAME_COMPRESS_NONE = 1,
+	SHMFRAME_COMPRESS_LZ4 = 2,  /* fast: for links of about 1 Gbit/s */
+	SHMFRAME_COMPRESS_ZSTD = 3, /* zstd at level 1: smaller, slower */
 };
 
 /* Kind of shared memory; ANY tries memfd, then posix, then sysv. */
@@ -325,6 +342,12 @@ struct shmframe_options {
 	 * when it is set, else 0 on machines with fewer than 4 online CPUs
 	 * and 50 on the others. */
 	unsigned spin_us;
+	/* Since 1.4.  Compression of socket pixels (presents and inline
+	 * readbacks); the default comes from $SHMFRAME_COMPRESS ("auto",
+	 * "none", "lz4" or "zstd"), else AUTO.  A codec the server does not
+	 * offer (protocol before 2.3, or built without it) is not used: the
+	 * reason says so. */
+	enum shmframe_compress compress;
 };
 
 /*
@@ -450,6 +473,46 @@ shmframe_signal(const struct shmframe_conn *conn);
  * the control segment, or "pixels travel on the socket" (since 1.2).
  * Valid as long as conn. */
 SHMFRAME_EXPORT const char *shmframe_signal_reason(const struct shmframe_conn *conn);
+
+/* Since 1.4.  The codec socket frames are sent with now: NONE, LZ4 or
+ * ZSTD (NONE over shm).  Under AUTO it may change from frame to frame as
+ * the link is measured. */
+SHMFRAME_EXPORT enum shmframe_compress
+shmframe_compression(const struct shmframe_conn *conn);
+
+/* Since 1.4.  Why that codec, e.g. "lz4: TCP to another host",
+ * "none: shared memory", "none: the link (9.1 GB/s) is faster than lz4
+ * (1.9 GB/s)", "none: the server offers no codec (protocol 2.2)".  Valid
+ * as long as conn. */
+SHMFRAME_EXPORT const char *shmframe_compression_reason(const struct shmframe_conn *conn);
+
+/*
+ * Since 1.4.  What the connection's frames cost so far.  A struct that
+ * grows like the others: shmframe_get_stats() is a macro passing its
+ * size, and members a library does not know are left zero.
+ */
+struct shmframe_stats {
+	uint64_t presents;        /* shmframe_present calls that succeeded */
+	uint64_t frames_sent;     /* frames that went to the server */
+	uint64_t frames_merged;   /* socket frames replaced by a later one
+	                           * before they were sent (reported as
+	                           * discarded in presented) */
+	uint64_t pixel_bytes;     /* raw bytes of the socket frames sent */
+	uint64_t payload_bytes;   /* what they took on the socket: blocks and
+	                           * their headers (pixel_bytes when raw) */
+	uint64_t compress_ns;     /* CPU time spent compressing, summed */
+	uint64_t blocks_stored;   /* blocks sent as they were (did not shrink) */
+	uint64_t blocks_coded;    /* blocks sent compressed */
+};
+
+SHMFRAME_EXPORT int shmframe_get_stats_sized(const struct shmframe_conn *conn,
+                                             struct shmframe_stats *stats,
+                                             size_t size);
+/* The struct as 1.4 has it (what the macro passes a 1.4 program). */
+SHMFRAME_EXPORT int shmframe_get_stats(const struct shmframe_conn *conn,
+                                       struct shmframe_stats *stats);
+#define shmframe_get_stats(conn, stats) \
+	shmframe_get_stats_sized((conn), (stats), sizeof *(stats))
 
 /* The socket fd to poll for POLLIN.  Owned by the library: do not read,
  * write or close it.  Call shmframe_flush() first when waiting in poll.
@@ -581,7 +644,15 @@ SHMFRAME_EXPORT void *shmframe_buffer_pixels(struct shmframe_buffer *buffer,
  * is sent and the connection stays usable), or the connection's error.
  * More rectangles than one message holds are sent as their bounding box.
  * Over the socket this call returns once the pixels are written to the
- * kernel; over shm, once the request is queued and flushed, or with rings
+ * kernel, or (since 1.4) copied aside when the link is still busy with
+ * the frames before: at most two frames of a surface are on their way at
+ * a time, and a frame presented while two are is held until one arrives.
+ * A later frame replaces a held one (their damage merged; the replaced
+ * serial's presented says discarded), so a slow link shows the latest
+ * frame late by a frame or two, never a growing queue of old ones.  The
+ * held frame is sent from shmframe_dispatch(), the blocking calls and the
+ * next present; shmframe_flush() and shmframe_roundtrip() send it first.
+ * Over shm, once the request is queued and flushed, or with rings
  * once it is on the request ring (the socket is written only to wake a
  * server that said it sleeps, or when the ring is full).
  */
@@ -605,7 +676,7 @@ SHMFRAME_EXPORT int shmframe_readback(struct shmframe_surface *surface,
                                       uint32_t height, void *dst,
                                       uint32_t dst_stride);
 
-/* Library version, "MAJOR.MINOR.PATCH" (for this header "1.3.0"). */
+/* Library version, "MAJOR.MINOR.PATCH" (for this header "1.4.0"). */
 SHMFRAME_EXPORT const char *shmframe_version(void);
 
 #ifdef __cplusplus

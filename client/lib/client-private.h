@@ -20,6 +20,7 @@
 #include <sys/uio.h>
 
 #include "shmframe.h"
+#include "blocks.h"
 #include "connection.h"
 #include "fdpass.h"
 #include "ring.h"
@@ -185,6 +186,8 @@ struct shmframe_conn {
 	enum shmframe_signal signal;       /* RING or SOCKET once connected */
 	char signal_reason[SF_REASON_TEXT];
 	struct sfc_rings *rings;           /* NULL: everything on the socket */
+	struct sfc_compress *compress;     /* socket pixels' codec (compress.c) */
+	struct shmframe_stats stats;
 
 	struct sf_welcome welcome;
 	uint32_t max_message;   /* largest event length we accept */
@@ -231,6 +234,20 @@ int sfc__protocol_error(struct shmframe_conn *conn, const char *what);
 int sfc__fail_server(struct shmframe_conn *conn, const struct sf_error *e,
                     const char *text);
 /* Event handlers: the handshake's WELCOME, and ERROR. */
+/* compress.c: the codec of socket frames. */
+int sfc__compress_setup(struct shmframe_conn *conn);
+void sfc__compress_free(struct shmframe_conn *conn);
+/* The codec for a frame of these rects (AUTO may sample it). */
+uint32_t sfc__compress_codec(struct shmframe_conn *conn, const uint8_t *base,
+                             size_t stride, const struct sf_rect *rects,
+                             uint32_t n);
+/* A raw frame of bytes took wall_ns to go, waiting for the socket. */
+void sfc__compress_link_sample(struct shmframe_conn *conn, uint64_t bytes,
+                               uint64_t wall_ns);
+struct sf_blocks_out *sfc__compress_out(struct shmframe_conn *conn);
+/* 1 << codec for each codec the server offered. */
+uint32_t sfc__compress_offered(const struct shmframe_conn *conn);
+
 int sfc__conn_on_welcome(struct shmframe_conn *conn, const struct sf_welcome *w);
 int sfc__conn_on_error(struct shmframe_conn *conn, const struct sf_error *e,
                       const char *text);

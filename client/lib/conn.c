@@ -486,9 +486,10 @@ shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
 	if (conn->opts.transport > SHMFRAME_TRANSPORT_SOCKET ||
 	    conn->opts.shm > SHMFRAME_SHM_SYSV ||
 	    conn->opts.buffers < 1 || conn->opts.buffers > SF_MAX_BUFFERS ||
-	    conn->opts.signal > SHMFRAME_SIGNAL_SOCKET) {
+	    conn->opts.signal > SHMFRAME_SIGNAL_SOCKET ||
+	    conn->opts.compress > SHMFRAME_COMPRESS_ZSTD) {
 		sfc__fail(conn, -EINVAL, "invalid options: transport, shm kind, "
-		         "signal or buffers (1..%u) out of range", SF_MAX_BUFFERS);
+		         "signal, compress or buffers (1..%u) out of range", SF_MAX_BUFFERS);
 		return conn;
 	}
 	sfc__options_log_env(conn);
@@ -511,7 +512,8 @@ shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
 	explicit_bzero(cookie, sizeof cookie);
 	if (err)
 		return conn;
-	if (sfc__choose_transport(conn) || sfc__choose_signal(conn))
+	if (sfc__choose_transport(conn) || sfc__choose_signal(conn) ||
+	    sfc__compress_setup(conn))
 		return conn;
 	sfc__log(conn, SHMFRAME_LOG_INFO, "connected to %s, transport %s (%s), "
 	        "signalling %s (%s)", name, shmframe_transport_name(conn),
@@ -541,6 +543,7 @@ SHMFRAME_EXPORT void shmframe_disconnect(struct shmframe_conn *conn)
 		sfc__surface_free(s);
 	}
 	sfc__rings_free(conn);
+	sfc__compress_free(conn);
 	if (conn->fd >= 0)
 		close(conn->fd);
 	sf__in_free(&conn->in);

@@ -4,6 +4,7 @@
  * (shmframe.h) read exactly as far as the caller's size.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,7 +22,7 @@
  * the order of the enum's values (the default first). */
 struct env_choice {
 	const char *var;
-	const char *words[3];
+	const char *words[5]; /* NULL after the last */
 };
 
 static const struct env_choice transport_env = {
@@ -34,6 +35,11 @@ static const struct env_choice signal_env = {
 };
 _Static_assert(SHMFRAME_SIGNAL_RING == 1 && SHMFRAME_SIGNAL_SOCKET == 2,
                "signal_env's order");
+static const struct env_choice compress_env = {
+	"SHMFRAME_COMPRESS", { "auto", "none", "lz4", "zstd" },
+};
+_Static_assert(SHMFRAME_COMPRESS_NONE == 1 && SHMFRAME_COMPRESS_ZSTD == 3,
+               "compress_env's order");
 
 /* The value the variable names (case does not matter): 0, the default,
  * when it is unset, and -1 when it names none of the words. */
@@ -43,7 +49,7 @@ static int env_value(const struct env_choice *c)
 
 	if (!env)
 		return 0;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; c->words[i]; i++)
 		if (strcasecmp(env, c->words[i]) == 0)
 			return i;
 	return -1;
@@ -79,10 +85,18 @@ static unsigned default_spin_us(void)
 
 static void log_bad_env(struct shmframe_conn *conn, const struct env_choice *c)
 {
-	if (env_value(c) < 0)
-		sfc__log(conn, SHMFRAME_LOG_INFO, "ignoring %s=%s: not %s, %s or %s",
-		        c->var, getenv(c->var), c->words[0], c->words[1],
-		        c->words[2]);
+	char list[64] = "";
+
+	if (env_value(c) >= 0)
+		return;
+	for (int i = 0; c->words[i]; i++) {
+		size_t len = strlen(list);
+
+		snprintf(list + len, sizeof list - len, "%s%s",
+		         i == 0 ? "" : c->words[i + 1] ? ", " : " or ", c->words[i]);
+	}
+	sfc__log(conn, SHMFRAME_LOG_INFO, "ignoring %s=%s: not %s", c->var,
+	        getenv(c->var), list);
 }
 
 _Static_assert(sizeof(struct shmframe_options) >= SFC_OPTIONS_1_0_SIZE,
@@ -113,6 +127,7 @@ static void copy_options(struct shmframe_options *dst,
 	COPY(log_data);
 	COPY(signal);
 	COPY(spin_us);
+	COPY(compress);
 #undef COPY
 }
 
@@ -128,6 +143,8 @@ SHMFRAME_EXPORT void shmframe_options_init_sized(struct shmframe_options *opts,
 		d.transport = (enum shmframe_transport)env_value(&transport_env);
 	if (env_value(&signal_env) > 0)
 		d.signal = (enum shmframe_signal)env_value(&signal_env);
+	if (env_value(&compress_env) > 0)
+		d.compress = (enum shmframe_compress)env_value(&compress_env);
 	d.shm = SHMFRAME_SHM_ANY;
 	d.buffers = 3;
 	d.spin_us = default_spin_us();
@@ -159,6 +176,7 @@ void sfc__options_log_env(struct shmframe_conn *conn)
 {
 	log_bad_env(conn, &transport_env);
 	log_bad_env(conn, &signal_env);
+	log_bad_env(conn, &compress_env);
 	if (env_spin_us(&(unsigned){ 0 }) < 0)
 		sfc__log(conn, SHMFRAME_LOG_INFO, "ignoring SHMFRAME_SPIN_US=%s: "
 		        "not a number of microseconds", getenv("SHMFRAME_SPIN_US"));

@@ -48,6 +48,9 @@ static void usage(FILE *f)
 	"                       through rings in shared memory, or on the socket\n"
 	"                       (default $SHMFRAME_SIGNAL, else auto: rings when\n"
 	"                       the server offers them over shm)\n"
+	"  --compress MODE      auto, none, lz4 or zstd: socket pixels (default\n"
+	"                       $SHMFRAME_COMPRESS, else auto: lz4 over TCP to\n"
+	"                       another host or a link slower than lz4)\n"
 	"  --repeat N           send the list of images N times (default 1)\n"
 	"  --fps N              frames per second, 0 = as fast as possible (default)\n"
 	"  --present MODE       latch (default) or copy\n"
@@ -58,7 +61,7 @@ static void usage(FILE *f)
 	"                       FORMAT bgra (default), rgba or rgb24\n"
 	"  --help, --version\n"
 	"\n"
-	"Ends with a line: frames=N transport=shm shm=KIND signal=ring|socket\n"
+	"Ends with a line: frames=N transport=shm shm=KIND signal=ring|socket compress=none|lz4|zstd\n"
 	"width=W height=H seconds=S fps=F signal_reason=\"...\" reason=\"...\"\n"
 	"(transport=socket without shm=).\n");
 }

@@ -32,9 +32,12 @@ int sf__usage_error(const char *prog, const char *fmt, ...)
 static const char *const transport_words[] = { "auto", "shm", "socket", NULL };
 static const char *const shm_words[] = { "any", "memfd", "posix", "sysv", NULL };
 static const char *const signal_words[] = { "auto", "ring", "socket", NULL };
+static const char *const compress_words[] = { "auto", "none", "lz4", "zstd",
+                                              NULL };
 _Static_assert(SHMFRAME_TRANSPORT_SHM == 1 && SHMFRAME_TRANSPORT_SOCKET == 2 &&
                SHMFRAME_SHM_ANY == 0 && SHMFRAME_SHM_SYSV == 3 &&
-               SHMFRAME_SIGNAL_RING == 1 && SHMFRAME_SIGNAL_SOCKET == 2,
+               SHMFRAME_SIGNAL_RING == 1 && SHMFRAME_SIGNAL_SOCKET == 2 &&
+               SHMFRAME_COMPRESS_NONE == 1 && SHMFRAME_COMPRESS_ZSTD == 3,
                "the words are not at their enum's values");
 
 /* The index of text among words (NULL-terminated), or -1. */
@@ -68,6 +71,10 @@ static int conn_option(struct sf_conn_args *a, int opt, const char *arg,
 		words = signal_words, what = "signalling";
 		list = "auto, ring or socket";
 		break;
+	case 'z':
+		words = compress_words, what = "compression";
+		list = "auto, none, lz4 or zstd";
+		break;
 	default:
 		return 1;
 	}
@@ -82,9 +89,12 @@ static int conn_option(struct sf_conn_args *a, int opt, const char *arg,
 	} else if (opt == 'm') {
 		a->shm = (enum shmframe_shm_kind)v;
 		a->shm_set = true;
-	} else {
+	} else if (opt == 'g') {
 		a->signal = (enum shmframe_signal)v;
 		a->signal_set = true;
+	} else {
+		a->compress = (enum shmframe_compress)v;
+		a->compress_set = true;
 	}
 	return 0;
 }
@@ -100,6 +110,7 @@ int sf__tool_option(const char *prog, struct sf_tool_args *a, int opt,
 	case 't':
 	case 'm':
 	case 'g':
+	case 'z':
 		if (conn_option(&a->conn, opt, arg, why, sizeof why))
 			return sf__usage_error(prog, "%s", why);
 		return -1;
@@ -138,6 +149,8 @@ struct shmframe_conn *sf__tool_connect(const char *prog,
 		opts->shm = a->conn.shm;
 	if (a->conn.signal_set)
 		opts->signal = a->conn.signal;
+	if (a->conn.compress_set)
+		opts->compress = a->conn.compress;
 	opts->name = prog;
 	conn = shmframe_connect(a->conn.server, opts);
 	if (!conn || shmframe_conn_error(conn)) {
@@ -284,13 +297,15 @@ void sf__print_summary(struct shmframe_conn *conn, uint64_t frames,
 	       slash ? (int)(slash - name) : (int)strlen(name), name);
 	if (slash)
 		printf(" shm=%s", slash + 1);
-	printf(" signal=%s", sf__signal_name(conn));
+	printf(" signal=%s compress=%s", sf__signal_name(conn),
+	       compress_words[shmframe_compression(conn)]);
 	printf(" width=%u height=%u seconds=%.3f fps=%.1f", width, height,
 	       seconds, seconds > 0 ? (double)frames / seconds : 0.0);
 	if (extra && extra[0])
 		printf(" %s", extra);
 	print_quoted("signal_reason", shmframe_signal_reason(conn));
 	print_quoted("reason", shmframe_transport_reason(conn));
+	print_quoted("compress_reason", shmframe_compression_reason(conn));
 	putchar('\n');
 	fflush(stdout);
 }

@@ -25,21 +25,23 @@
 extern const struct sf_png_format sf__tool_png;
 
 /* The connection options every tool takes: --server, --transport, --shm,
- * --signal. */
+ * --signal, --compress. */
 struct sf_conn_args {
 	const char *server;
-	bool transport_set, shm_set, signal_set;
+	bool transport_set, shm_set, signal_set, compress_set;
 	enum shmframe_transport transport;
 	enum shmframe_shm_kind shm;
 	enum shmframe_signal signal;
+	enum shmframe_compress compress;
 };
 
-/* Their entries in a getopt_long table (values 's', 't', 'm', 'g'). */
+/* Their entries in a getopt_long table (values 's', 't', 'm', 'g', 'z'). */
 #define SF_CONN_LONGOPTS \
 	{ "server", required_argument, NULL, 's' }, \
 	{ "transport", required_argument, NULL, 't' }, \
 	{ "shm", required_argument, NULL, 'm' }, \
-	{ "signal", required_argument, NULL, 'g' }
+	{ "signal", required_argument, NULL, 'g' }, \
+	{ "compress", required_argument, NULL, 'z' }
 
 /* The options every tool that shows a surface takes: the connection's,
  * --fps, --title, --readback, --help and --version. */

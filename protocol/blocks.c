@@ -1,0 +1,341 @@
+/*
+ * Blocks of inline pixels (blocks.h): the sender's cutting and
+ * compressing, the receiver's checking and decoding.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lz4.h>
+#include <zstd.h>
+
+#include "blocks.h"
+
+/* zstd's level: its fastest regular one (negative levels compress less
+ * than lz4 does on our content). */
+#define ZSTD_LEVEL 1
+/* Blocks passed over after one that did not shrink, at most. */
+#define BACKOFF_MAX 32u
+
+uint32_t sf__codecs_built(void)
+{
+	return 1u << SF_CODEC_NONE | 1u << SF_CODEC_LZ4 | 1u << SF_CODEC_ZSTD;
+}
+
+const char *sf__codec_name(uint32_t codec)
+{
+	switch (codec) {
+	case SF_CODEC_NONE: return "none";
+	case SF_CODEC_LZ4:  return "lz4";
+	case SF_CODEC_ZSTD: return "zstd";
+	}
+	return "?";
+}
+
+static size_t pad4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
+
+static size_t row_bytes(const struct sf_rect *r)
+{
+	return (size_t)r->width * SF_BYTES_PER_PIXEL;
+}
+
+static uint64_t thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+void sf__blocks_out_init(struct sf_blocks_out *o)
+{
+	memset(o, 0, sizeof *o);
+}
+
+void sf__blocks_out_free(struct sf_blocks_out *o)
+{
+	ZSTD_freeCCtx(o->zstd);
+	free(o->gather);
+	sf__blocks_out_init(o);
+}
+
+/* Compresses raw bytes of src into dst (room for raw - 1 bytes): the
+ * data's length, or 0 when it would not be smaller (or the codec cannot
+ * be had). */
+static size_t compress(struct sf_blocks_out *o, uint32_t codec,
+                       const uint8_t *src, size_t raw, uint8_t *dst)
+{
+	if (codec == SF_CODEC_LZ4) {
+		int n = LZ4_compress_default((const char *)src, (char *)dst,
+		                             (int)raw, (int)raw - 1);
+
+		return n > 0 ? (size_t)n : 0;
+	}
+	if (codec == SF_CODEC_ZSTD) {
+		size_t n;
+
+		if (!o->zstd && !(o->zstd = ZSTD_createCCtx()))
+			return 0;
+		n = ZSTD_compressCCtx(o->zstd, dst, raw - 1, src, raw, ZSTD_LEVEL);
+		return ZSTD_isError(n) || n >= raw ? 0 : n;
+	}
+	return 0;
+}
+
+/* One block of raw bytes at src into the queue. */
+static int queue_block(struct sf_out *q, struct sf_blocks_out *o,
+                       uint32_t codec, const uint8_t *src, size_t raw,
+                       struct sf_blocks_stats *st)
+{
+	struct sf_block h = { .codec = SF_CODEC_NONE, .raw_len = (uint32_t)raw };
+	size_t room, data = 0, total;
+	uint8_t *p = sf__out_space(q, sizeof h + raw + 3, &room);
+
+	if (!p)
+		return -ENOMEM;
+	if (codec != SF_CODEC_NONE && raw > 1) {
+		if (o->skip > 0) {
+			o->skip--;
+		} else {
+			uint64_t t0 = thread_ns();
+
+			data = compress(o, codec, src, raw, p + sizeof h);
+			st->compress_ns += thread_ns() - t0;
+			if (data) {
+				o->backoff = 0;
+			} else {
+				o->backoff = o->backoff ? o->backoff * 2 : 1;
+				if (o->backoff > BACKOFF_MAX)
+					o->backoff = BACKOFF_MAX;
+				o->skip = o->backoff;
+			}
+		}
+	}
+	if (data) {
+		h.codec = (uint8_t)codec;
+		h.data_len = (uint32_t)data;
+		memset(p + sizeof h + data, 0, pad4(data) - data);
+		st->coded++;
+	} else {
+		h.data_len = (uint32_t)raw;
+		memcpy(p + sizeof h, src, raw);
+		st->stored++;
+	}
+	memcpy(p, &h, sizeof h);
+	total = sizeof h + pad4(h.data_len);
+	sf__out_commit(q, total);
+	st->raw_bytes += raw;
+	st->wire_bytes += total;
+	return 0;
+}
+
+int sf__blocks_queue(struct sf_out *q, struct sf_blocks_out *o,
+                     uint32_t codec, const uint8_t *base, size_t stride,
+                     const struct sf_rect *rects, uint32_t n,
+                     struct sf_blocks_stats *st)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		const struct sf_rect *r = &rects[i];
+		size_t rb = row_bytes(r);
+		uint32_t per = rb ? (uint32_t)(SF_BLOCK_MAX / rb) : 0;
+
+		for (uint32_t y = 0; rb && y < r->height; y += per) {
+			uint32_t k = r->height - y < per ? r->height - y : per;
+			const uint8_t *src = base + (size_t)(r->y + y) * stride +
+			                     (size_t)r->x * SF_BYTES_PER_PIXEL;
+
+			/* Rows apart in memory are joined first. */
+			if (k > 1 && stride != rb) {
+				if (!o->gather && !(o->gather = malloc(SF_BLOCK_MAX)))
+					return -ENOMEM;
+				for (uint32_t j = 0; j < k; j++)
+					memcpy(o->gather + j * rb, src + j * stride, rb);
+				src = o->gather;
+			}
+			if (queue_block(q, o, codec, src, k * rb, st))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* ---- receiving ---------------------------------------------------------- */
+
+void sf__blocks_in_init(struct sf_blocks_in *b)
+{
+	memset(b, 0, sizeof *b);
+}
+
+void sf__blocks_in_free(struct sf_blocks_in *b)
+{
+	ZSTD_freeDCtx(b->zstd);
+	free(b->data);
+	free(b->scratch);
+	sf__blocks_in_init(b);
+}
+
+/* step: a walk over bytes bytes (a multiple of 4) at p. */
+static void step_bytes(struct sf_blocks_in *b, void *p, size_t bytes)
+{
+	b->step_rect = (struct sf_rect){ 0, 0, (uint32_t)(bytes / 4), 1 };
+	sf__rows_init(&b->step, p, bytes, &b->step_rect, 1);
+}
+
+static void step_header(struct sf_blocks_in *b)
+{
+	b->in_data = false;
+	step_bytes(b, b->head, sizeof b->head);
+}
+
+void sf__blocks_in_start(struct sf_blocks_in *b, void *base, size_t stride,
+                         const struct sf_rect *rects, uint32_t n,
+                         uint32_t codecs)
+{
+	sf__rows_init(&b->dst, base, stride, rects, n);
+	b->codecs = codecs | 1u << SF_CODEC_NONE;
+	b->raw_done = 0;
+	step_header(b);
+}
+
+static struct sf_rows *bad(uint32_t *code, const char **why, const char *text)
+{
+	*code = SF_ERR_BAD_MESSAGE;
+	*why = text;
+	return NULL;
+}
+
+/* The current rectangle of dst and the bytes left in it. */
+static const struct sf_rect *cur_rect(const struct sf_blocks_in *b,
+                                      uint64_t *left)
+{
+	const struct sf_rect *r = &b->dst.rects[b->dst.rect];
+
+	*left = (uint64_t)(r->height - b->dst.row) * row_bytes(r);
+	return r;
+}
+
+/* The header is in: check it, and point step at what follows. */
+static struct sf_rows *take_header(struct sf_blocks_in *b, uint32_t *code,
+                                   const char **why)
+{
+	struct sf_block *h = &b->cur;
+	const struct sf_rect *r;
+	uint64_t left;
+	size_t rb;
+
+	memcpy(h, b->head, sizeof *h);
+	r = cur_rect(b, &left);
+	rb = row_bytes(r);
+	if (h->codec > SF_CODEC_MAX || !(b->codecs & 1u << h->codec))
+		return bad(code, why, "a block has a codec that was not offered");
+	if (h->pad[0] || h->pad[1] || h->pad[2])
+		return bad(code, why, "a block header has nonzero padding");
+	if (h->raw_len == 0 || h->raw_len > SF_BLOCK_MAX || h->raw_len % rb ||
+	    h->raw_len > left)
+		return bad(code, why, "a block's raw_len is not whole rows of its "
+		           "rectangle, or runs past it, or passes 1 MiB");
+	if (h->codec == SF_CODEC_NONE ? h->data_len != h->raw_len
+	                              : h->data_len == 0 || h->data_len >= h->raw_len)
+		return bad(code, why, "a block's data_len is out of range for its "
+		           "codec");
+	b->in_data = true;
+	if (h->codec == SF_CODEC_NONE) {
+		/* Stored rows go straight into place. */
+		b->step_rect = (struct sf_rect){ r->x, r->y + b->dst.row, r->width,
+		                                 (uint32_t)(h->raw_len / rb) };
+		sf__rows_init(&b->step, b->dst.base, b->dst.stride, &b->step_rect, 1);
+		return &b->step;
+	}
+	if (!b->data && !(b->data = malloc(SF_BLOCK_MAX))) {
+		*code = SF_ERR_NO_MEMORY;
+		*why = "out of memory for a compressed block";
+		return NULL;
+	}
+	step_bytes(b, b->data, pad4(h->data_len));
+	return &b->step;
+}
+
+/* Decodes the data of the current block into out (raw_len bytes). */
+static int decode(struct sf_blocks_in *b, uint8_t *out)
+{
+	const struct sf_block *h = &b->cur;
+
+	if (h->codec == SF_CODEC_LZ4) {
+		int n = LZ4_decompress_safe((const char *)b->data, (char *)out,
+		                            (int)h->data_len, (int)h->raw_len);
+
+		return n == (int)h->raw_len ? 0 : -1;
+	}
+	if (!b->zstd && !(b->zstd = ZSTD_createDCtx()))
+		return -1;
+	size_t n = ZSTD_decompressDCtx(b->zstd, out, h->raw_len, b->data,
+	                               h->data_len);
+
+	return !ZSTD_isError(n) && n == h->raw_len ? 0 : -1;
+}
+
+/* The data is in: put its pixels in place. */
+static int take_data(struct sf_blocks_in *b, uint32_t *code, const char **why)
+{
+	const struct sf_block *h = &b->cur;
+	const struct sf_rect *r = &b->dst.rects[b->dst.rect];
+	size_t rb = row_bytes(r);
+
+	if (h->codec != SF_CODEC_NONE) {
+		uint8_t *at = b->dst.base + (size_t)(r->y + b->dst.row) * b->dst.stride +
+		              (size_t)r->x * SF_BYTES_PER_PIXEL;
+		bool flat = b->dst.stride == rb || h->raw_len == rb;
+
+		for (size_t i = h->data_len; i < pad4(h->data_len); i++)
+			if (b->data[i]) {
+				bad(code, why, "a block's data is padded with nonzero bytes");
+				return -1;
+			}
+		if (!flat && !b->scratch && !(b->scratch = malloc(SF_BLOCK_MAX))) {
+			*code = SF_ERR_NO_MEMORY;
+			*why = "out of memory for a compressed block";
+			return -1;
+		}
+		if (decode(b, flat ? at : b->scratch)) {
+			bad(code, why, "a block's data does not decode to exactly its "
+			    "raw_len bytes");
+			return -1;
+		}
+		if (!flat) {
+			sf__rows_copy_in(&b->dst, b->scratch, h->raw_len);
+			b->raw_done += h->raw_len;
+			return 0;
+		}
+	}
+	sf__rows_advance(&b->dst, h->raw_len);
+	b->raw_done += h->raw_len;
+	return 0;
+}
+
+struct sf_rows *sf__blocks_in_next(struct sf_blocks_in *b, uint32_t *code,
+                                   const char **why)
+{
+	*code = 0;
+	*why = NULL;
+	if (b->step.left > 0)
+		return &b->step;
+	if (!b->in_data) {
+		if (b->dst.left == 0)
+			return NULL;
+		return take_header(b, code, why);
+	}
+	if (take_data(b, code, why))
+		return NULL;
+	if (b->dst.left == 0) {
+		b->in_data = false;
+		return NULL;
+	}
+	step_header(b);
+	return &b->step;
+}

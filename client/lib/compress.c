@@ -252,6 +252,11 @@ void sfc__compress_link_sample(struct shmframe_conn *conn, uint64_t bytes,
 	                                : rate;
 }
 
+uint32_t sfc__compress_current(const struct shmframe_conn *conn)
+{
+	return conn->compress ? conn->compress->codec : SF_CODEC_NONE;
+}
+
 struct sf_blocks_out *sfc__compress_out(struct shmframe_conn *conn)
 {
 	return &conn->compress->out;

@@ -123,7 +123,7 @@ server_up() {
 
 # CPU time of a process in ns (utime + stime from /proc/PID/stat).
 cpu_ns() {
-	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) * 1e9 / hz }' \
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.0f\n", ($12 + $13) * 1e9 / hz }' \
 		"/proc/$1/stat"
 }
 
@@ -184,7 +184,7 @@ for rate in $RATES; do
 			fi
 			shown=$(val shown "$line")
 			srv=$(awk -v a="$c0" -v b="$c1" -v n="$shown" \
-				'BEGIN { printf "%.2f", n > 0 ? (b - a) / 1e6 / n : 0 }')
+				'BEGIN { printf "%.2f", (n > 0 ? (b - a) / 1e6 / n : 0) }')
 			mb=$(awk -v b="$(val bytes_per_frame "$line")" 'BEGIN { printf "%.2f", b / 1e6 }')
 			printf '| %s | %s | %s | %s | %s | %s | %s / %s | %s | %s |\n' \
 				"$rate" "$content" "$(val compress "$line")" "$(val fps "$line")" \

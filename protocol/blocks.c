@@ -160,6 +160,12 @@ int sf__blocks_queue(struct sf_out *q, struct sf_blocks_out *o,
 			}
 			if (queue_block(q, o, codec, src, k * rb, st))
 				return -ENOMEM;
+			if (o->after) {
+				int err = o->after(o->after_data);
+
+				if (err)
+					return err;
+			}
 		}
 	}
 	return 0;
@@ -180,11 +186,20 @@ void sf__blocks_in_free(struct sf_blocks_in *b)
 	sf__blocks_in_init(b);
 }
 
-/* step: a walk over bytes bytes (a multiple of 4) at p. */
+/* step: a walk over bytes bytes (a multiple of 4, at most SF_BLOCK_MAX)
+ * at p, as rows of STEP_ROW bytes and one shorter last row (a row may
+ * not be wider than SF_MAX_DIMENSION pixels). */
+#define STEP_ROW 16384u
 static void step_bytes(struct sf_blocks_in *b, void *p, size_t bytes)
 {
-	b->step_rect = (struct sf_rect){ 0, 0, (uint32_t)(bytes / 4), 1 };
-	sf__rows_init(&b->step, p, bytes, &b->step_rect, 1);
+	uint32_t full = (uint32_t)(bytes / STEP_ROW), n = 0;
+	uint32_t rest = (uint32_t)(bytes % STEP_ROW);
+
+	if (full)
+		b->step_rect[n++] = (struct sf_rect){ 0, 0, STEP_ROW / 4, full };
+	if (rest)
+		b->step_rect[n++] = (struct sf_rect){ 0, full, rest / 4, 1 };
+	sf__rows_init(&b->step, p, STEP_ROW, b->step_rect, n);
 }
 
 static void step_header(struct sf_blocks_in *b)
@@ -247,9 +262,9 @@ static struct sf_rows *take_header(struct sf_blocks_in *b, uint32_t *code,
 	b->in_data = true;
 	if (h->codec == SF_CODEC_NONE) {
 		/* Stored rows go straight into place. */
-		b->step_rect = (struct sf_rect){ r->x, r->y + b->dst.row, r->width,
-		                                 (uint32_t)(h->raw_len / rb) };
-		sf__rows_init(&b->step, b->dst.base, b->dst.stride, &b->step_rect, 1);
+		b->step_rect[0] = (struct sf_rect){ r->x, r->y + b->dst.row, r->width,
+		                                    (uint32_t)(h->raw_len / rb) };
+		sf__rows_init(&b->step, b->dst.base, b->dst.stride, b->step_rect, 1);
 		return &b->step;
 	}
 	if (!b->data && !(b->data = malloc(SF_BLOCK_MAX))) {

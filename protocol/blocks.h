@@ -43,6 +43,10 @@ struct sf_blocks_out {
 	/* Blocks not to try to compress, after some that did not shrink:
 	 * content that does not compress costs a try now and then only. */
 	unsigned skip, backoff;
+	/* Called after each block is queued (NULL: nothing); nonzero stops
+	 * the payload with that error. */
+	int (*after)(void *data);
+	void *after_data;
 };
 
 void sf__blocks_out_init(struct sf_blocks_out *o);
@@ -53,7 +57,7 @@ void sf__blocks_out_free(struct sf_blocks_out *o);
  * rows stride bytes apart) as blocks compressed with codec (NONE: every
  * block stored), copied into q: the image is free again on return.
  * 0, or -ENOMEM (q then holds part of the payload: the connection cannot
- * go on).
+ * go on), or what after returned.
  */
 int sf__blocks_queue(struct sf_out *q, struct sf_blocks_out *o,
                      uint32_t codec, const uint8_t *base, size_t stride,
@@ -67,7 +71,7 @@ struct sf_blocks_in {
 	/* Where the next bytes of the stream go: the header, the data, or
 	 * (a stored block) the rows of dst it covers. */
 	struct sf_rows step;
-	struct sf_rect step_rect;
+	struct sf_rect step_rect[2];
 	bool in_data;             /* step is a block's data (or its rows) */
 	struct sf_block cur;
 	uint8_t head[sizeof(struct sf_block)];

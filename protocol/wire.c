@@ -327,7 +327,7 @@ int sf__decode_put_image(const void *msg, size_t len, struct sf_put_image *out,
 {
 	struct sf_put_image m;
 	int err = take_fixed_flags(msg, len, SF_PUT_IMAGE, &m, sizeof m, 1,
-	                           SF_PUT_IMAGE_COPY, why);
+	                           SF_PUT_IMAGE_COPY | SF_PUT_IMAGE_BLOCKS, why);
 
 	if (err)
 		return err;
@@ -341,6 +341,9 @@ int sf__decode_put_image(const void *msg, size_t len, struct sf_put_image *out,
 		            SF_ERR_BAD_MESSAGE);
 	if (m.segment == 0 && (m.offset || m.stride || m.buffer))
 		return fail(why, "inline PUT_IMAGE has offset, stride or buffer set",
+		            SF_ERR_BAD_MESSAGE);
+	if (m.segment != 0 && (m.hdr.flags & SF_PUT_IMAGE_BLOCKS))
+		return fail(why, "PUT_IMAGE naming a segment has the BLOCKS flag",
 		            SF_ERR_BAD_MESSAGE);
 	if (m.segment != 0 && m.stride == 0)
 		return fail(why, "PUT_IMAGE stride is zero", SF_ERR_BAD_BUFFER);
@@ -359,12 +362,17 @@ int sf__decode_get_image(const void *msg, size_t len, struct sf_get_image *out,
                          const char **why)
 {
 	struct sf_get_image m;
-	int err = take_fixed(msg, len, SF_GET_IMAGE, &m, sizeof m, 0, why);
+	int err = take_fixed_flags(msg, len, SF_GET_IMAGE, &m, sizeof m, 0,
+	                           SF_GET_IMAGE_LZ4 | SF_GET_IMAGE_ZSTD, why);
 
 	if (err)
 		return err;
 	if (m.surface == 0)
 		return fail(why, "GET_IMAGE names surface 0", SF_ERR_BAD_SURFACE);
+	if (m.hdr.flags == (SF_GET_IMAGE_LZ4 | SF_GET_IMAGE_ZSTD) ||
+	    (m.hdr.flags && m.segment != 0))
+		return fail(why, "GET_IMAGE asks for two codecs, or a codec for a "
+		            "segment", SF_ERR_BAD_MESSAGE);
 	if (!rect_valid(&m.rect))
 		return fail(why, "GET_IMAGE rectangle is empty or overflows",
 		            SF_ERR_BAD_RECT);
@@ -381,10 +389,14 @@ int sf__decode_image(const void *msg, size_t len, struct sf_image *out,
                      const char **why)
 {
 	struct sf_image m;
-	int err = take_fixed(msg, len, SF_IMAGE, &m, sizeof m, 0, why);
+	int err = take_fixed_flags(msg, len, SF_IMAGE, &m, sizeof m, 0,
+	                           SF_IMAGE_BLOCKS, why);
 
 	if (err)
 		return err;
+	if ((m.hdr.flags & SF_IMAGE_BLOCKS) && m.segment != 0)
+		return fail(why, "IMAGE into a segment has the BLOCKS flag",
+		            SF_ERR_BAD_MESSAGE);
 	if (!rect_valid(&m.rect) || m.rect.width > SF_MAX_DIMENSION ||
 	    m.rect.height > SF_MAX_DIMENSION)
 		return fail(why, "IMAGE rectangle out of range", SF_ERR_BAD_RECT);

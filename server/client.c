@@ -262,6 +262,7 @@ err_in:
 static void release_resources(struct sf_client *c)
 {
 	c->payload.active = false;
+	sfs__payload_free(c);
 	/* Rows of surfaces about to go cannot be sent anymore. */
 	if (sfs__out_has_rows(c))
 		sfs__out_clear(c);

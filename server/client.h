@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 #include "event-loop.h"
+#include "blocks.h"
 #include "connection.h"
 #include "fdpass.h"
 #include "list.h"
@@ -76,10 +77,12 @@ struct sfs_request {
  * (payload.c). */
 struct sfs_payload {
 	bool active;
+	bool blocks;             /* in blocks (2.3): bin says where bytes go */
 	struct sf_surface *surface;
 	uint32_t serial;
 	uint32_t n_rects;
 	struct sf_rows rows;     /* where the next byte goes, bytes to come */
+	struct sf_blocks_in bin; /* kept from one payload to the next */
 	struct sf_rect rects[SF_MAX_RECTS];
 };
 
@@ -189,6 +192,7 @@ struct sf_client {
 	struct sfs_input in;
 	struct sfs_request req;
 	struct sfs_payload payload;
+	struct sf_blocks_out codec_out; /* IMAGE blocks */
 	struct sfs_slow slow;
 	struct sfs_output out;
 	struct sfs_inflight inflight;
@@ -286,7 +290,11 @@ int sfs__clients_fd_retry(struct sf_server *server);
  * caller checked does not overflow. */
 void sfs__client_start_payload(struct sf_client *c, struct sf_surface *s,
                               uint32_t serial, const struct sf_rect *rects,
-                              uint32_t n);
+                              uint32_t n, bool blocks);
+/* Pixel bytes of the payload still to come. */
+uint64_t sfs__payload_left(const struct sf_client *c);
+/* The codecs' memory, when the client goes. */
+void sfs__payload_free(struct sf_client *c);
 /* One recvmsg straight into the surface rows (*budget_used grows by the
  * bytes read).  1 after progress, 0 when the socket is empty, -1 when the
  * client is gone. */
@@ -314,6 +322,13 @@ int sfs__out_message(struct sf_client *c, uint16_t type, void *fixed,
  * names the request being handled when blame_request is set. */
 void sfs__out_defer_error(struct sf_client *c, uint32_t code, const char *text,
                           bool blame_request);
+/* Whether rect of a surface, in blocks queued now, keeps the client well
+ * inside max_output even when nothing compresses. */
+bool sfs__out_blocks_fit(const struct sf_client *c, const struct sf_rect *rect);
+/* Queues rect of the surface's pixels as blocks of codec (copied: the
+ * client's input goes on).  0, or -1 when the client is being failed. */
+int sfs__out_blocks(struct sf_client *c, struct sf_surface *s,
+                    const struct sf_rect *rect, uint32_t codec);
 /* Queues rect of the surface's pixels, streamed from the surface as the
  * socket drains.  Stops the client's input until the rows are out. */
 int sfs__out_rows(struct sf_client *c, struct sf_surface *s,

@@ -53,7 +53,7 @@ static void expire_slow(struct sf_client *c)
 		                "arrive every %g s)",
 		                (unsigned long long)(c->in.q.read -
 		                                     c->slow.mark_read),
-		                limit, (unsigned long long)c->payload.rows.left,
+		                limit, (unsigned long long)sfs__payload_left(c),
 		                SLOW_MIN_BYTES, limit);
 		return;
 	}

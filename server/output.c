@@ -174,6 +174,35 @@ int sfs__out_rows(struct sf_client *c, struct sf_surface *s,
 	return 0;
 }
 
+bool sfs__out_blocks_fit(const struct sf_client *c, const struct sf_rect *rect)
+{
+	uint64_t raw = (uint64_t)rect->width * rect->height * SF_BYTES_PER_PIXEL;
+
+	return c->out.q.bytes + raw + raw / 64 <= c->server->limits.max_output / 2;
+}
+
+int sfs__out_blocks(struct sf_client *c, struct sf_surface *s,
+                    const struct sf_rect *rect, uint32_t codec)
+{
+	struct sf_blocks_stats st = { 0 };
+	uint32_t stride;
+	const uint8_t *px = sfs__surface_pixels(s, &stride);
+
+	if (c->fd < 0 || (c->out.deferred_error && c->state != SF_CLIENT_CLOSING))
+		return -1;
+	if (sf__blocks_queue(&c->out.q, &c->codec_out, codec, px, stride, rect, 1,
+	                     &st)) {
+		defer_error(c, SF_ERR_NO_MEMORY,
+		            "server out of memory for the output queue");
+		return -1;
+	}
+	c->server->out_total += st.wire_bytes;
+	sfs__client_want_flush(c);
+	if (c->state != SF_CLIENT_CLOSING)
+		check_output_limits(c);
+	return 0;
+}
+
 bool sfs__out_pending(const struct sf_client *c)
 {
 	return sf__out_pending(&c->out.q);

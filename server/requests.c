@@ -529,11 +529,16 @@ static int handle_put_image(struct sf_client *c, const uint8_t *msg, size_t len)
 	if (sf__payload_size(rects, n, &size))
 		return sfs__client_fail(c, SF_ERR_BAD_MESSAGE,
 		                       "inline payload size overflows");
+	if ((m.hdr.flags & SF_PUT_IMAGE_BLOCKS) && c->minor < 3)
+		return sfs__client_fail(c, SF_ERR_BAD_MESSAGE, "PUT_IMAGE has the "
+		                       "BLOCKS flag, but no codec was offered to a "
+		                       "client of protocol 2.%u", c->minor);
 	if (sfs__surface_own_memory(s) < 0)
 		return sfs__client_fail(c, SF_ERR_NO_MEMORY, "cannot allocate %ux%u "
 		                       "pixels for surface %u", s->width, s->height,
 		                       s->id);
-	sfs__client_start_payload(c, s, m.serial, rects, n);
+	sfs__client_start_payload(c, s, m.serial, rects, n,
+	                          m.hdr.flags & SF_PUT_IMAGE_BLOCKS);
 	return 0;
 }
 
@@ -603,6 +608,20 @@ static int handle_get_image(struct sf_client *c, const uint8_t *msg, size_t len)
 		return sfs__client_fail(c, SF_ERR_NO_MEMORY, "cannot allocate %ux%u "
 		                       "pixels for surface %u", s->width, s->height,
 		                       s->id);
+	if (m.hdr.flags && c->minor < 3)
+		return sfs__client_fail(c, SF_ERR_BAD_MESSAGE, "GET_IMAGE asks for "
+		                       "a codec, but none was offered to a client "
+		                       "of protocol 2.%u", c->minor);
+	/* Blocks are copies: only as many as max_output holds with ease;
+	 * a larger rectangle goes out as bare rows. */
+	if (m.hdr.flags && sfs__out_blocks_fit(c, &m.rect)) {
+		ev.hdr.flags = SF_IMAGE_BLOCKS;
+		sfs__out_message(c, SF_IMAGE, &ev, sizeof ev, NULL, 0);
+		c->res.copied += sfs__surface_bytes(m.rect.width, m.rect.height);
+		sfs__out_blocks(c, s, &m.rect, m.hdr.flags & SF_GET_IMAGE_LZ4
+		                               ? SF_CODEC_LZ4 : SF_CODEC_ZSTD);
+		return 0;
+	}
 	sfs__out_message(c, SF_IMAGE, &ev, sizeof ev, NULL, 0);
 	if (sfs__out_rows(c, s, &m.rect) < 0)
 		return sfs__client_fail(c, SF_ERR_NO_MEMORY,

@@ -852,13 +852,20 @@ static struct sf_surface *start_one_surface(struct peer **p, uint32_t id)
 
 TEST(welcome_offers_input_only_to_a_client_of_minor_2)
 {
-	struct peer *old, *now;
+	struct peer *old, *now, *two;
 
 	start();
 	now = peer_ready();
 	old = peer_ready_minor(1);
-	ASSERT_EQ(now->welcome.minor, 2);
+	two = peer_ready_minor(2);
+	ASSERT_EQ(now->welcome.minor, SF_VERSION_MINOR);
 	ASSERT(now->welcome.caps & SF_CAP_INPUT);
+	/* Codecs (2.3) to a client that knows them, not to a 2.2 one. */
+	ASSERT(now->welcome.caps & SF_CAP_LZ4);
+	ASSERT(now->welcome.caps & SF_CAP_ZSTD);
+	ASSERT(two->welcome.caps & SF_CAP_INPUT);
+	ASSERT(!(two->welcome.caps & (SF_CAP_LZ4 | SF_CAP_ZSTD)));
+	ASSERT(!(old->welcome.caps & (SF_CAP_LZ4 | SF_CAP_ZSTD)));
 	ASSERT(now->welcome.caps & SF_CAP_RING);
 	ASSERT(!(old->welcome.caps & SF_CAP_INPUT));
 	ASSERT(old->welcome.caps & SF_CAP_RING);

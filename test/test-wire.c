@@ -787,11 +787,61 @@ TEST(every_decoder_rejects_nonzero_header_flags)
 		struct sample *s = &samples[i];
 		size_t len = encode(s, buf);
 
-		/* PUT_IMAGE knows one flag (COPY); no message knows 0x8000. */
+		/* PUT_IMAGE knows COPY and BLOCKS, GET_IMAGE its codecs, IMAGE
+		 * BLOCKS (0x1, 0x2); no message knows 0x8000. */
 		put16(buf, offsetof(struct sf_header, flags),
-		      s->type == SF_PUT_IMAGE ? 0x8002 : 1);
+		      s->type == SF_PUT_IMAGE || s->type == SF_GET_IMAGE ||
+		      s->type == SF_IMAGE ? 0x8000 : 1);
 		EXPECT_REJECT(s, buf, len);
 	}
+}
+
+TEST(blocks_and_codec_flags_only_where_they_mean_something)
+{
+	uint8_t buf[BUF_SIZE];
+	struct sf_put_image put = { .surface = 1, .serial = 2, .segment = 3,
+	                            .buffer = 4, .stride = 64 };
+	struct sf_get_image get = { .surface = 1, .serial = 2,
+	                            .rect = { 0, 0, 4, 4 } };
+	struct sf_image img = { .surface = 1, .serial = 2, .rect = { 0, 0, 4, 4 },
+	                        .format = SF_FORMAT_ARGB8888 };
+	struct sf_put_image po;
+	struct sf_get_image go;
+	struct sf_image io;
+	struct sf_rect rects[SF_MAX_RECTS];
+	const char *why;
+	size_t len;
+
+	/* BLOCKS on a segment's PUT_IMAGE: no. */
+	put.hdr.flags = SF_PUT_IMAGE_BLOCKS;
+	len = sf__encode(buf, sizeof buf, SF_PUT_IMAGE, &put, sizeof put, NULL, 0);
+	ASSERT_EQ(sf__decode_put_image(buf, len, &po, rects, &why),
+	          SF_ERR_BAD_MESSAGE);
+	/* Inline: yes, and kept. */
+	put.segment = put.buffer = put.stride = 0;
+	len = sf__encode(buf, sizeof buf, SF_PUT_IMAGE, &put, sizeof put, NULL, 0);
+	ASSERT_EQ(sf__decode_put_image(buf, len, &po, rects, &why), 0);
+	ASSERT_EQ(po.hdr.flags, SF_PUT_IMAGE_BLOCKS);
+	/* One codec for an inline GET_IMAGE; not two, not for a segment. */
+	get.hdr.flags = SF_GET_IMAGE_ZSTD;
+	len = sf__encode(buf, sizeof buf, SF_GET_IMAGE, &get, sizeof get, NULL, 0);
+	ASSERT_EQ(sf__decode_get_image(buf, len, &go, &why), 0);
+	ASSERT_EQ(go.hdr.flags, SF_GET_IMAGE_ZSTD);
+	get.hdr.flags = SF_GET_IMAGE_ZSTD | SF_GET_IMAGE_LZ4;
+	len = sf__encode(buf, sizeof buf, SF_GET_IMAGE, &get, sizeof get, NULL, 0);
+	ASSERT_EQ(sf__decode_get_image(buf, len, &go, &why), SF_ERR_BAD_MESSAGE);
+	get.hdr.flags = SF_GET_IMAGE_LZ4;
+	get.segment = 5;
+	get.stride = 16;
+	len = sf__encode(buf, sizeof buf, SF_GET_IMAGE, &get, sizeof get, NULL, 0);
+	ASSERT_EQ(sf__decode_get_image(buf, len, &go, &why), SF_ERR_BAD_MESSAGE);
+	/* IMAGE in blocks: inline only. */
+	img.hdr.flags = SF_IMAGE_BLOCKS;
+	len = sf__encode(buf, sizeof buf, SF_IMAGE, &img, sizeof img, NULL, 0);
+	ASSERT_EQ(sf__decode_image(buf, len, &io, &why), 0);
+	img.segment = 3;
+	len = sf__encode(buf, sizeof buf, SF_IMAGE, &img, sizeof img, NULL, 0);
+	ASSERT_EQ(sf__decode_image(buf, len, &io, &why), SF_ERR_BAD_MESSAGE);
 }
 
 TEST(put_image_accepts_its_copy_flag)

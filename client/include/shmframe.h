@@ -125,10 +125,11 @@ enum shmframe_signal {
  * costs little more than none.
  */
 enum shmframe_compress {
-	/* lz4 over TCP to another host, and whenever the link, as measured
-	 * while frames are sent, carries fewer bytes per second than lz4
-	 * compresses; else none (a Unix socket or loopback TCP is faster
-	 * than any codec). */
+	/* lz4 over TCP to another host.  On a Unix socket or loopback TCP:
+	 * none when the socket transport was asked for (the same host);
+	 * when shared memory was tried and not found (a proxy, an SSH
+	 * forward, a container), lz4 once the link, as measured while
+	 * frames are sent, is slower than lz4 makes worth it, else none. */
 	SHMFRAME_COMPRESS_AUTO = 0,
 	SHMFRAME_COMPRESS_NONE = 1,
 	SHMFRAME_COMPRESS_LZ4 = 2,  /* fast: for links of about 1 Gbit/s */

@@ -84,8 +84,10 @@ enum sf_buffer_state {
  * rect (at 0, 0) of the caller's rows. */
 struct sfc_payload {
 	bool active;
+	bool blocks;          /* in blocks (2.3): bin says where bytes go */
 	struct sf_rect rect;
 	struct sf_rows rows;  /* where the next byte goes, and how many remain */
+	struct sf_blocks_in bin; /* kept from one payload to the next */
 };
 
 /* The one readback a connection may have outstanding. */
@@ -95,6 +97,7 @@ struct sf_readback {
 	struct sf_rect rect;
 	uint8_t *dst;
 	uint32_t dst_stride;
+	uint32_t codec;       /* asked for (enum sf_codec), NONE: bare rows */
 };
 
 struct shmframe_buffer {
@@ -106,6 +109,8 @@ struct shmframe_buffer {
 	uint64_t offset;        /* in the surface's segment (shm) */
 	uint32_t serial;        /* of its last PUT_IMAGE */
 };
+
+#define SFC_MERGES_MAX 8
 
 struct shmframe_surface {
 	struct shmframe_conn *conn;
@@ -145,6 +150,19 @@ struct shmframe_surface {
 	uint32_t input_sync;
 	uint32_t configure_serial; /* of the last CONFIGURE, 0: none yet */
 	uint32_t acked_serial;     /* the last one a resize answered */
+
+	/* Socket pacing (inline.c): a frame presented while PACE_WINDOW are
+	 * in flight is held, its damage in shadow. */
+	bool held, held_full;
+	uint32_t held_serial;
+	uint32_t last_sent;       /* serial of the last frame sent */
+	unsigned n_held;
+	struct sf_rect held_rects[SF_MAX_RECTS];
+	uint8_t *shadow;          /* width*height*4, made on the first hold */
+	/* Frames sent that replaced held ones: the serials first .. serial-1
+	 * are reported discarded before serial's PRESENTED. */
+	struct sfc_merge { uint32_t serial, first; } merges[SFC_MERGES_MAX];
+	unsigned n_merges;
 
 	const struct shmframe_surface_listener *listener;
 	size_t listener_size;   /* bytes of *listener the caller has */
@@ -197,6 +215,7 @@ struct shmframe_conn {
 	uint8_t probe_status;
 	char probe_text[SF_MAX_TEXT + 1]; /* made printable */
 
+	uint64_t waits;         /* times a flush waited for the socket */
 	uint32_t requests;      /* requests sent so far, on either path (ERROR's
 	                         * sequence, a ring entry's seq) */
 	uint32_t events;        /* events handled so far, on either path
@@ -234,6 +253,20 @@ int sfc__protocol_error(struct shmframe_conn *conn, const char *what);
 int sfc__fail_server(struct shmframe_conn *conn, const struct sf_error *e,
                     const char *text);
 /* Event handlers: the handshake's WELCOME, and ERROR. */
+/* inline.c: frames on the socket, paced.  Presents the image's n rects
+ * (0: all; at most max) as frame serial, now or held. */
+int sfc__inline_present(struct shmframe_surface *s, uint32_t serial,
+                        const uint8_t *pixels, size_t stride,
+                        const struct sf_rect *rects, unsigned n, unsigned max);
+/* Sends the held frame, if any, when the window has room or force; with
+ * report, the serials it replaced are reported discarded. */
+int sfc__inline_send_held(struct shmframe_surface *s, bool force, bool report);
+int sfc__inline_send_all_held(struct shmframe_conn *conn, bool report);
+/* PRESENTED for serial came: the frames it replaced go first. */
+void sfc__inline_before_presented(struct shmframe_surface *s, uint32_t serial,
+                                  uint64_t time_ns);
+void sfc__inline_free(struct shmframe_surface *s);
+
 /* compress.c: the codec of socket frames. */
 int sfc__compress_setup(struct shmframe_conn *conn);
 void sfc__compress_free(struct shmframe_conn *conn);
@@ -245,6 +278,8 @@ uint32_t sfc__compress_codec(struct shmframe_conn *conn, const uint8_t *base,
 void sfc__compress_link_sample(struct shmframe_conn *conn, uint64_t bytes,
                                uint64_t wall_ns);
 struct sf_blocks_out *sfc__compress_out(struct shmframe_conn *conn);
+/* The codec frames go with now (enum sf_codec). */
+uint32_t sfc__compress_current(const struct shmframe_conn *conn);
 /* 1 << codec for each codec the server offered. */
 uint32_t sfc__compress_offered(const struct shmframe_conn *conn);
 

@@ -6,12 +6,13 @@
  * AUTO's rule: compressing pays when compressing the frame and sending
  * the smaller result takes less time than sending it raw, that is when
  * the link carries fewer than lz4_rate * (1 - 1/ratio) bytes a second.
- * TCP to another host is taken to be such a link from the start;
- * loopback TCP never is (the same host: only an explicit codec
- * compresses there); a Unix socket (a proxy or an SSH forward may be on
- * the other end) is measured: the rate at which the socket drains
- * while a raw frame waits for it, and lz4's rate and ratio on a sample
- * of the frames themselves.
+ * TCP to another host is taken to be such a link from the start.  A
+ * local one (a Unix socket, loopback TCP) is the same host when the
+ * socket was asked for, and then never compressed unless a codec is
+ * asked for too; when the probe found no shared memory there, a proxy,
+ * an SSH forward or a container is on the other end, and the link is
+ * measured: the rate at which the socket drains while a raw frame waits
+ * for it, against lz4's rate and ratio on a sample of the frames.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,21 +27,23 @@
 
 #include "client-private.h"
 
-/* Frames between two lz4 samples under AUTO on a measured link. */
+/* Frames between two lz4 samples under AUTO on a forwarded link. */
 #define SAMPLE_EVERY 16u
 /* A sample's bytes at most: one block. */
 #define SAMPLE_MAX SF_BLOCK_MAX
 /* Weight of a new measurement in the running rates. */
 #define EWMA 0.25
 
-enum link_kind { LINK_UNIX, LINK_LOOPBACK, LINK_REMOTE };
+/* LINK_LOCAL: a Unix socket or loopback TCP; LINK_FORWARDED: one of
+ * those on which the probe found no shared memory. */
+enum link_kind { LINK_LOCAL, LINK_FORWARDED, LINK_REMOTE };
 
 struct sfc_compress {
 	uint32_t codec;               /* enum sf_codec of the next frame */
 	uint32_t offered;             /* 1 << codec the server decodes */
 	enum link_kind link;
 	char reason[SF_REASON_TEXT];
-	/* AUTO on a Unix socket: what was measured (bytes per second; 0:
+	/* AUTO on a forwarded socket: what was measured (bytes per second; 0:
 	 * not yet). */
 	double link_rate, lz4_rate, lz4_ratio;
 	uint64_t frames;
@@ -74,11 +77,11 @@ static enum link_kind link_kind(int fd)
 	socklen_t len = sizeof ss;
 
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
-		return LINK_UNIX;
+		return LINK_LOCAL;
 	if (ss.ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
 
-		return (ntohl(in->sin_addr.s_addr) >> 24) == 127 ? LINK_LOOPBACK
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127 ? LINK_LOCAL
 		                                                 : LINK_REMOTE;
 	}
 	if (ss.ss_family == AF_INET6) {
@@ -86,10 +89,10 @@ static enum link_kind link_kind(int fd)
 
 		if (IN6_IS_ADDR_LOOPBACK(a) ||
 		    (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127))
-			return LINK_LOOPBACK;
+			return LINK_LOCAL;
 		return LINK_REMOTE;
 	}
-	return LINK_UNIX;
+	return LINK_LOCAL;
 }
 
 static uint32_t codec_of(enum shmframe_compress c)
@@ -123,6 +126,9 @@ int sfc__compress_setup(struct shmframe_conn *conn)
 	sf__blocks_out_init(&c->out);
 	c->offered = offered(conn);
 	c->link = link_kind(conn->fd);
+	if (c->link == LINK_LOCAL && conn->transport == SHMFRAME_TRANSPORT_SOCKET &&
+	    conn->opts.transport != SHMFRAME_TRANSPORT_SOCKET)
+		c->link = LINK_FORWARDED;
 	c->codec = SF_CODEC_NONE;
 	if (conn->transport == SHMFRAME_TRANSPORT_SHM) {
 		set_reason(c, "none: shared memory");
@@ -146,10 +152,12 @@ int sfc__compress_setup(struct shmframe_conn *conn)
 	} else if (c->link == LINK_REMOTE) {
 		c->codec = SF_CODEC_LZ4;
 		set_reason(c, "lz4: TCP to another host");
-	} else if (c->link == LINK_LOOPBACK) {
-		set_reason(c, "none: loopback TCP (the same host)");
+	} else if (c->link == LINK_LOCAL) {
+		set_reason(c, "none: the socket was asked for on a local link "
+		           "(the same host)");
 	} else {
-		set_reason(c, "none: the link is not measured yet");
+		set_reason(c, "none: no shared memory on a local socket (a proxy "
+		           "or a forward?): the link is not measured yet");
 	}
 	return 0;
 }
@@ -166,10 +174,10 @@ void sfc__compress_free(struct shmframe_conn *conn)
 	conn->compress = NULL;
 }
 
-/* AUTO on a Unix socket: is the link slower than lz4 makes it pay? */
+/* AUTO on a forwarded socket: is everything measured? */
 static bool measured(const struct sfc_compress *c)
 {
-	return c->link == LINK_UNIX && c->lz4_rate > 0 && c->link_rate > 0 &&
+	return c->link == LINK_FORWARDED && c->lz4_rate > 0 && c->link_rate > 0 &&
 	       (c->offered & 1u << SF_CODEC_LZ4);
 }
 
@@ -229,7 +237,7 @@ uint32_t sfc__compress_codec(struct shmframe_conn *conn, const uint8_t *base,
 
 	if (!c)
 		return SF_CODEC_NONE;
-	if (conn->opts.compress == SHMFRAME_COMPRESS_AUTO && c->link == LINK_UNIX &&
+	if (conn->opts.compress == SHMFRAME_COMPRESS_AUTO && c->link == LINK_FORWARDED &&
 	    (c->offered & 1u << SF_CODEC_LZ4) && n > 0) {
 		if (c->frames++ % SAMPLE_EVERY == 0)
 			sample_lz4(c, base, stride, &rects[0]);
@@ -250,6 +258,11 @@ void sfc__compress_link_sample(struct shmframe_conn *conn, uint64_t bytes,
 	rate = bytes * 1e9 / (double)wall_ns;
 	c->link_rate = c->link_rate > 0 ? (1 - EWMA) * c->link_rate + EWMA * rate
 	                                : rate;
+}
+
+uint32_t sfc__compress_current(const struct shmframe_conn *conn)
+{
+	return conn->compress ? conn->compress->codec : SF_CODEC_NONE;
 }
 
 struct sf_blocks_out *sfc__compress_out(struct shmframe_conn *conn)

@@ -534,8 +534,11 @@ SHMFRAME_EXPORT void shmframe_disconnect(struct shmframe_conn *conn)
 		return;
 	/* Frames still queued go out if the socket takes them now; the
 	 * server frees everything of ours when it sees the close. */
-	if (!conn->error && conn->fd >= 0)
+	if (!conn->error && conn->fd >= 0) {
+		/* The last frame presented, if held for the link, too. */
+		sfc__inline_send_all_held(conn, false);
 		sfc__flush(conn);
+	}
 	while (conn->surfaces) {
 		struct shmframe_surface *s = conn->surfaces;
 
@@ -547,6 +550,7 @@ SHMFRAME_EXPORT void shmframe_disconnect(struct shmframe_conn *conn)
 	if (conn->fd >= 0)
 		close(conn->fd);
 	sf__in_free(&conn->in);
+	sf__blocks_in_free(&conn->payload.bin);
 	sf__out_clear(&conn->out);
 	free(conn->name);
 	free(conn->auth_file);

@@ -191,6 +191,9 @@ bool sfc__find_error(struct shmframe_conn *conn)
 	size_t avail = conn->in.len;
 	uint64_t skip = conn->payload.active ? conn->payload.rows.left : 0;
 
+	/* A payload in blocks has no length to step over. */
+	if (conn->payload.active && conn->payload.blocks)
+		return false;
 	for (;;) {
 		struct sf_header h;
 		struct sfc_event ev;
@@ -211,6 +214,8 @@ bool sfc__find_error(struct shmframe_conn *conn)
 				sfc__fail_server(conn, &ev.u.error, ev.text);
 				return true;
 			}
+			if (ev.u.image.hdr.flags & SF_IMAGE_BLOCKS)
+				return false;
 			skip = sfc__image_payload(&ev.u.image);
 		}
 		p += h.length;
@@ -245,7 +250,11 @@ int sfc__sync(struct shmframe_conn *conn)
 
 int sfc__roundtrip(struct shmframe_conn *conn)
 {
-	int err = sfc__sync(conn);
+	/* Frames held for the link go first: the answer covers them. */
+	int err = sfc__inline_send_all_held(conn, true);
+
+	if (!err)
+		err = sfc__sync(conn);
 
 	if (err)
 		return err;

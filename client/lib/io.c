@@ -72,6 +72,7 @@ int sfc__flush_all(struct shmframe_conn *conn)
 	int err;
 
 	while ((err = sfc__flush(conn)) == -EAGAIN) {
+		conn->waits++;
 		err = sfc__wait(conn, true);
 		if (err)
 			return err;
@@ -115,18 +116,41 @@ int sfc__send_with_fd(struct shmframe_conn *conn, const void *msg, size_t len,
 	return send_queued(conn);
 }
 
-/* The payload's last byte is in place. */
-static void payload_check_done(struct shmframe_conn *conn)
+/* The rows the payload's next bytes go into, after handling what came
+ * whole so far; NULL once it is complete (no longer active) or the
+ * connection failed on a bad block. */
+static struct sf_rows *payload_rows(struct shmframe_conn *conn)
 {
-	if (conn->payload.active && conn->payload.rows.left == 0)
-		conn->payload.active = false;
+	struct sfc_payload *p = &conn->payload;
+	struct sf_rows *r;
+	uint32_t code;
+	const char *why;
+
+	if (!p->active)
+		return NULL;
+	if (!p->blocks) {
+		if (p->rows.left)
+			return &p->rows;
+		p->active = false;
+		return NULL;
+	}
+	r = sf__blocks_in_next(&p->bin, &code, &why);
+	if (r)
+		return r;
+	if (code)
+		sfc__fail(conn, -EPROTO, "protocol error: the blocks of an IMAGE: %s",
+		         why);
+	p->active = false;
+	return NULL;
 }
 
 size_t sfc__payload_take(struct shmframe_conn *conn)
 {
-	size_t n = sf__in_to_rows(&conn->in, &conn->payload.rows);
+	struct sf_rows *r;
+	size_t n = 0;
 
-	payload_check_done(conn);
+	while ((r = payload_rows(conn)) && conn->in.len)
+		n += sf__in_to_rows(&conn->in, r);
 	return n;
 }
 
@@ -136,7 +160,7 @@ ssize_t sfc__read(struct shmframe_conn *conn)
 	/* Pixels go straight into the caller's rows when nothing is queued
 	 * before them; else into the queue. */
 	struct sf_in_read how = {
-		.rows = p->active ? &p->rows : NULL,
+		.rows = payload_rows(conn),
 		.rows_iov = PAYLOAD_IOV,
 		.rows_limit = UINT64_MAX,
 		.chunk = READ_CHUNK,
@@ -173,8 +197,9 @@ ssize_t sfc__read(struct shmframe_conn *conn)
 		                  strerror((int)-n));
 		return conn->error;
 	}
-	payload_check_done(conn);
-	return n;
+	/* A piece of a payload the read completed is handled now. */
+	payload_rows(conn);
+	return conn->error ? conn->error : n;
 }
 
 int sfc__read_available(struct shmframe_conn *conn)

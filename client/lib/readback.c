@@ -34,8 +34,20 @@ int sfc__readback_on_image(struct shmframe_conn *conn, const struct sf_image *im
 	conn->payload.active = true;
 	conn->payload.rect = (struct sf_rect){ 0, 0, img->rect.width,
 	                                       img->rect.height };
-	sf__rows_init(&conn->payload.rows, rb->dst, rb->dst_stride,
-	              &conn->payload.rect, 1);
+	conn->payload.blocks = (img->hdr.flags & SF_IMAGE_BLOCKS) != 0;
+	if (!conn->payload.blocks) {
+		sf__rows_init(&conn->payload.rows, rb->dst, rb->dst_stride,
+		              &conn->payload.rect, 1);
+		return 0;
+	}
+	/* Blocks only when asked for, and only of the codec asked. */
+	if (rb->codec == SF_CODEC_NONE) {
+		conn->payload.active = false;
+		return sfc__protocol_error(conn, "IMAGE in blocks that were not "
+		                           "asked for");
+	}
+	sf__blocks_in_start(&conn->payload.bin, rb->dst, rb->dst_stride,
+	                    &conn->payload.rect, 1, 1u << rb->codec);
 	return 0;
 }
 
@@ -98,6 +110,12 @@ static int readback_inline(struct shmframe_surface *s, struct sf_get_image *get,
 	conn->readback.segment = 0;
 	conn->readback.dst = dst;
 	conn->readback.dst_stride = dst_stride;
+	/* The rows come back compressed as frames go. */
+	conn->readback.codec = sfc__compress_current(conn);
+	if (conn->readback.codec == SF_CODEC_LZ4)
+		get->hdr.flags = SF_GET_IMAGE_LZ4;
+	else if (conn->readback.codec == SF_CODEC_ZSTD)
+		get->hdr.flags = SF_GET_IMAGE_ZSTD;
 	err = sfc__request(conn, SF_GET_IMAGE, get, sizeof *get, NULL, 0);
 	if (err)
 		return err;
@@ -125,6 +143,10 @@ SHMFRAME_EXPORT int shmframe_readback(struct shmframe_surface *s, uint32_t x,
 	if (conn->readback.waiting || conn->payload.active)
 		return -EBUSY; /* a readback from within a callback of one */
 
+	/* The frame held for the link is what the caller presented last. */
+	err = sfc__inline_send_held(s, true, true);
+	if (err)
+		return err;
 	/* Stay within the server's limit of unanswered requests, counting the
 	 * buffers the caller may still present. */
 	max = conn->welcome.max_inflight;

@@ -35,6 +35,7 @@ struct shmframe_surface *sfc__surface_find(struct shmframe_conn *conn,
 
 void sfc__surface_free(struct shmframe_surface *s)
 {
+	sfc__inline_free(s);
 	sf__segment_close(&s->seg);
 	free(s->memory);
 	free(s->retired);
@@ -114,10 +115,12 @@ int sfc__surface_on_presented(struct shmframe_conn *conn,
 		return sfc__protocol_error(conn, "PRESENTED without a frame in flight");
 	s->inflight--;
 	conn->inflight--;
+	sfc__inline_before_presented(s, p->serial, p->time_ns);
 	if (SFC_HAS_CALLBACK(s, presented))
 		s->listener->presented(s->listener_data, s, p->serial, p->time_ns,
 		                       (p->flags & SF_PRESENTED_DISCARDED) != 0);
-	return 0;
+	/* Room on the link for the frame held meanwhile. */
+	return sfc__inline_send_held(s, false, true);
 }
 
 int sfc__surface_on_closed(struct shmframe_conn *conn, const struct sf_closed *c)
@@ -513,6 +516,10 @@ SHMFRAME_EXPORT int shmframe_surface_resize(struct shmframe_surface *s,
 		        s->configure_serial, s->acked_serial);
 		return -EINVAL;
 	}
+	/* A frame held for the link is of the old size: it goes first. */
+	err = sfc__inline_send_held(s, true, true);
+	if (err)
+		return err;
 	if (width == s->width && height == s->height)
 		return serial ? send_resize(s, width, height, serial) : 0;
 
@@ -549,6 +556,7 @@ SHMFRAME_EXPORT int shmframe_surface_resize(struct shmframe_surface *s,
 	sf__segment_close(&s->seg);
 	free(s->memory);
 	s->buffer_id_base += s->n_buffers;
+	sfc__inline_free(s); /* the shadow is of the old size */
 	s->width = width;
 	s->height = height;
 	s->segment_id = segment_id;
@@ -820,17 +828,22 @@ SHMFRAME_EXPORT int shmframe_present(struct shmframe_surface *s,
 			err = 0;
 		}
 	} else {
-		struct sf_rect whole = { 0, 0, s->width, s->height };
-
-		/* The bytes are in the kernel once this returns, so the buffer
-		 * is the caller's to take again at once. */
+		/* The bytes are in the kernel, or copied aside, once this
+		 * returns, so the buffer is the caller's to take again at once. */
 		b->state = SF_BUFFER_FREE;
-		/* The rows go straight from the buffer. */
-		err = sfc__send_rows(conn, msg, len, b->pixels, s->stride,
-		                    n ? rects : &whole, n ? n : 1);
+		err = sfc__inline_present(s, put.serial, b->pixels, s->stride,
+		                          rects, n, max_rects(conn));
+		if (err)
+			return err;
+		s->full_damage = false;
+		if (serial)
+			*serial = put.serial;
+		return 0;
 	}
 	if (err)
 		return err;
+	conn->stats.presents++;
+	conn->stats.frames_sent++;
 	s->full_damage = false;
 	s->inflight++;
 	conn->inflight++;

@@ -307,6 +307,16 @@ void sf__print_summary(struct shmframe_conn *conn, uint64_t frames,
 	       seconds, seconds > 0 ? (double)frames / seconds : 0.0);
 	if (extra && extra[0])
 		printf(" %s", extra);
+	if (shmframe_transport(conn) == SHMFRAME_TRANSPORT_SOCKET) {
+		struct shmframe_stats st;
+
+		shmframe_get_stats(conn, &st);
+		printf(" sent=%llu merged=%llu pixel_bytes=%llu payload_bytes=%llu "
+		       "compress_ms=%.1f", (unsigned long long)st.frames_sent,
+		       (unsigned long long)st.frames_merged,
+		       (unsigned long long)st.pixel_bytes,
+		       (unsigned long long)st.payload_bytes, st.compress_ns / 1e6);
+	}
 	sf__print_quoted("signal_reason", shmframe_signal_reason(conn));
 	sf__print_quoted("reason", shmframe_transport_reason(conn));
 	sf__print_quoted("compress_reason", shmframe_compression_reason(conn));

@@ -1,0 +1,259 @@
+/*
+ * Frames on the socket: their pixels sent with the PUT_IMAGE, as bare rows
+ * straight from the buffer or as blocks (compressed copies), and paced to
+ * the link.
+ *
+ * Pacing: at most PACE_WINDOW frames of a surface are on their way (sent,
+ * PRESENTED not yet back).  A frame presented while they are is held: its
+ * damage copied into the surface's shadow image, merged with the damage
+ * of a frame held before it, which it replaces.  When a PRESENTED makes
+ * room, the held frame goes, and the serials it replaced are reported
+ * presented-and-discarded.  So a link slower than the frames never holds
+ * more than the window plus one frame: latency stays bounded, and the
+ * bytes sent are those of the latest image's damage, not of every frame.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client-private.h"
+
+/* Two: one frame crossing the link while the next waits in the kernel, so
+ * the link never idles for a round trip, and a new frame waits behind one
+ * frame at most. */
+#define PACE_WINDOW 2u
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Between blocks: what is queued goes out as far as the socket takes it,
+ * so that compressing the next block overlaps the link sending this one. */
+static int flush_between(void *data)
+{
+	int err = sfc__flush(data);
+
+	return err == -EAGAIN ? 0 : err;
+}
+
+/* Sends one frame: n rects (0: the whole surface) of the image at
+ * base/stride. */
+static int send_frame(struct shmframe_surface *s, uint32_t serial,
+                      const uint8_t *base, size_t stride,
+                      const struct sf_rect *rects, unsigned n)
+{
+	struct shmframe_conn *conn = s->conn;
+	uint8_t msg[sizeof(struct sf_put_image) + SF_MAX_RECTS * sizeof(struct sf_rect)];
+	struct sf_rect whole = { 0, 0, s->width, s->height };
+	const struct sf_rect *rr = n ? rects : &whole;
+	unsigned nr = n ? n : 1;
+	struct sf_blocks_stats st = { 0 };
+	struct sf_put_image put;
+	uint32_t codec = sfc__compress_codec(conn, base, stride, rr, nr);
+	uint64_t raw = sf__rows_total(rr, nr), waits = conn->waits;
+	uint64_t t0 = mono_ns();
+	size_t len;
+	int err;
+
+	memset(&put, 0, sizeof put);
+	put.surface = s->id;
+	put.serial = serial;
+	put.n_rects = n;
+	if (codec != SF_CODEC_NONE)
+		put.hdr.flags = SF_PUT_IMAGE_BLOCKS;
+	len = sf__encode(msg, sizeof msg, SF_PUT_IMAGE, &put, sizeof put, rects,
+	                 n * sizeof rects[0]);
+	if (len == 0)
+		return sfc__fail(conn, -EINVAL, "cannot encode PUT_IMAGE");
+	if (codec == SF_CODEC_NONE) {
+		/* The rows go straight from the image. */
+		err = sfc__send_rows(conn, msg, len, (uint8_t *)base, (uint32_t)stride,
+		                    rr, nr);
+		if (!err && conn->waits != waits)
+			sfc__compress_link_sample(conn, raw, mono_ns() - t0);
+		st.raw_bytes = st.wire_bytes = raw;
+	} else {
+		struct sf_blocks_out *o = sfc__compress_out(conn);
+
+		o->after = flush_between;
+		o->after_data = conn;
+		err = sfc__queue(conn, msg, len);
+		if (!err && sf__blocks_queue(&conn->out, o, codec, base, stride, rr, nr,
+		                             &st))
+			err = sfc__fail(conn, -ENOMEM, "cannot queue the frame's blocks");
+		if (!err)
+			err = sfc__flush_all(conn);
+		if (err)
+			sf__out_clear(&conn->out);
+	}
+	if (err)
+		return err;
+	conn->stats.frames_sent++;
+	conn->stats.pixel_bytes += st.raw_bytes;
+	conn->stats.payload_bytes += st.wire_bytes;
+	conn->stats.compress_ns += st.compress_ns;
+	conn->stats.blocks_stored += st.stored;
+	conn->stats.blocks_coded += st.coded;
+	s->last_sent = serial;
+	s->inflight++;
+	conn->inflight++;
+	return 0;
+}
+
+/* Copies n rects (0: all) of the image at base/stride into the shadow. */
+static void shadow_copy(struct shmframe_surface *s, const uint8_t *base,
+                        size_t stride, const struct sf_rect *rects, unsigned n)
+{
+	struct sf_rect whole = { 0, 0, s->width, s->height };
+	size_t sstride = (size_t)s->width * SF_BYTES_PER_PIXEL;
+
+	if (n == 0) {
+		rects = &whole;
+		n = 1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct sf_rect *r = &rects[i];
+		size_t off = (size_t)r->x * SF_BYTES_PER_PIXEL;
+		size_t rb = (size_t)r->width * SF_BYTES_PER_PIXEL;
+
+		for (uint32_t y = r->y; y < r->y + r->height; y++)
+			memcpy(s->shadow + y * sstride + off, base + y * stride + off, rb);
+	}
+}
+
+/* Adds n rects (0: the whole surface) to the held frame's damage. */
+static void held_merge(struct shmframe_surface *s, const struct sf_rect *rects,
+                       unsigned n, unsigned max)
+{
+	if (n == 0 || s->held_full) {
+		s->held_full = true;
+		s->n_held = 0;
+		return;
+	}
+	if (s->n_held + n <= max) {
+		memcpy(s->held_rects + s->n_held, rects, n * sizeof *rects);
+		s->n_held += n;
+		return;
+	}
+	/* Past what one message holds: their bounding box. */
+	struct sf_rect box = s->n_held ? s->held_rects[0] : rects[0];
+	uint32_t x1 = box.x + box.width, y1 = box.y + box.height;
+
+	for (unsigned i = 0; i < s->n_held + n; i++) {
+		const struct sf_rect *r = i < s->n_held ? &s->held_rects[i]
+		                                        : &rects[i - s->n_held];
+
+		if (r->x < box.x)
+			box.x = r->x;
+		if (r->y < box.y)
+			box.y = r->y;
+		if (r->x + r->width > x1)
+			x1 = r->x + r->width;
+		if (r->y + r->height > y1)
+			y1 = r->y + r->height;
+	}
+	box.width = x1 - box.x;
+	box.height = y1 - box.y;
+	s->held_rects[0] = box;
+	s->n_held = 1;
+}
+
+int sfc__inline_present(struct shmframe_surface *s, uint32_t serial,
+                        const uint8_t *pixels, size_t stride,
+                        const struct sf_rect *rects, unsigned n, unsigned max)
+{
+	struct shmframe_conn *conn = s->conn;
+
+	conn->stats.presents++;
+	if (!s->held && s->inflight < PACE_WINDOW)
+		return send_frame(s, serial, pixels, stride, rects, n);
+	if (!s->shadow) {
+		s->shadow = malloc((size_t)s->width * s->height * SF_BYTES_PER_PIXEL);
+		if (!s->shadow)
+			return sfc__fail(conn, -ENOMEM, "out of memory for a held frame");
+	}
+	shadow_copy(s, pixels, stride, rects, n);
+	if (!s->held) {
+		s->held = true;
+		s->held_full = false;
+		s->n_held = 0;
+	}
+	held_merge(s, rects, n, max);
+	s->held_serial = serial;
+	return 0;
+}
+
+/* Serials first .. serial - 1, replaced by serial before they were sent. */
+static void report_merged(struct shmframe_surface *s, uint32_t first,
+                          uint32_t serial, uint64_t time_ns)
+{
+	for (uint32_t k = first; k != serial; k++) {
+		s->conn->stats.frames_merged++;
+		if (SFC_HAS_CALLBACK(s, presented))
+			s->listener->presented(s->listener_data, s, k, time_ns, 1);
+	}
+}
+
+void sfc__inline_before_presented(struct shmframe_surface *s, uint32_t serial,
+                                  uint64_t time_ns)
+{
+	for (unsigned i = 0; i < s->n_merges; i++) {
+		if (s->merges[i].serial != serial)
+			continue;
+		struct sfc_merge m = s->merges[i];
+
+		s->merges[i] = s->merges[--s->n_merges];
+		report_merged(s, m.first, m.serial, time_ns);
+		return;
+	}
+}
+
+int sfc__inline_send_held(struct shmframe_surface *s, bool force, bool report)
+{
+	uint32_t serial = s->held_serial, first = s->last_sent + 1;
+	int err;
+
+	if (!s->held || (!force && s->inflight >= PACE_WINDOW))
+		return 0;
+	s->held = false;
+	err = send_frame(s, serial, s->shadow,
+	                 (size_t)s->width * SF_BYTES_PER_PIXEL, s->held_rects,
+	                 s->held_full ? 0 : s->n_held);
+	if (err || !report)
+		return err;
+	if (first == serial)
+		return 0;
+	/* The frames it replaced were never sent.  They are reported
+	 * discarded just before its own PRESENTED, so that every serial
+	 * still comes back once and in order. */
+	if (s->n_merges < SFC_MERGES_MAX) {
+		s->merges[s->n_merges++] = (struct sfc_merge){ serial, first };
+		return 0;
+	}
+	report_merged(s, first, serial, mono_ns());
+	return 0;
+}
+
+int sfc__inline_send_all_held(struct shmframe_conn *conn, bool report)
+{
+	for (struct shmframe_surface *s = conn->surfaces; s; s = s->next) {
+		int err = sfc__inline_send_held(s, true, report);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+void sfc__inline_free(struct shmframe_surface *s)
+{
+	free(s->shadow);
+	s->shadow = NULL;
+	s->held = false;
+	s->n_merges = 0;
+}

@@ -31,6 +31,10 @@ SF_PIDS=""        # every background process we started
 SERVER_PID=""
 SERVER_FDS=""
 SF_STEP=0         # numbers the output files of run_client
+SF_AT_EXIT=""     # functions _sf_cleanup calls once our processes are gone
+# The command start_server runs the server under (empty: none), e.g.
+# "ip netns exec NS" (lib-link.sh); word-split, so no spaces inside words.
+SF_SERVER_WRAP=""
 
 # ---- reporting ------------------------------------------------------------
 
@@ -42,7 +46,7 @@ fail() {
 }
 
 _sf_cleanup() {
-	local status=$? pid
+	local status=$? pid fn
 	trap - EXIT INT TERM
 	for pid in $SF_PIDS; do
 		kill -TERM "$pid" 2>/dev/null
@@ -54,6 +58,9 @@ _sf_cleanup() {
 		done
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
+	done
+	for fn in $SF_AT_EXIT; do
+		"$fn"
 	done
 	if [ "$status" -ne 0 ] && [ -s "$T/server.log" ]; then
 		echo "---- server log (last 30 lines) ----" >&2
@@ -161,7 +168,7 @@ count_fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 # and SERVER_FDS (its fd count once ready).
 start_server() {
 	shm_snapshot
-	spawn "$SF_SERVER" --listen "unix:$T/sock" --listen tcp:127.0.0.1:0 \
+	spawn $SF_SERVER_WRAP "$SF_SERVER" --listen "unix:$T/sock" --listen tcp:127.0.0.1:0 \
 		--display none "$@" >"$T/server.out" 2>"$T/server.log"
 	SERVER_PID=$LAST_PID
 	local i

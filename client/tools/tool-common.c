@@ -276,8 +276,12 @@ const char *sf__signal_name(const struct shmframe_conn *conn)
 	return shmframe_signal(conn) == SHMFRAME_SIGNAL_RING ? "ring" : "socket";
 }
 
-/* " key=\"text\"": free text kept on one line, with one pair of quotes. */
-static void print_quoted(const char *key, const char *text)
+const char *sf__compress_name(const struct shmframe_conn *conn)
+{
+	return compress_words[shmframe_compression(conn)];
+}
+
+void sf__print_quoted(const char *key, const char *text)
 {
 	printf(" %s=\"", key);
 	for (const char *p = text; *p; p++)
@@ -298,7 +302,7 @@ void sf__print_summary(struct shmframe_conn *conn, uint64_t frames,
 	if (slash)
 		printf(" shm=%s", slash + 1);
 	printf(" signal=%s compress=%s", sf__signal_name(conn),
-	       compress_words[shmframe_compression(conn)]);
+	       sf__compress_name(conn));
 	printf(" width=%u height=%u seconds=%.3f fps=%.1f", width, height,
 	       seconds, seconds > 0 ? (double)frames / seconds : 0.0);
 	if (extra && extra[0])
@@ -313,9 +317,9 @@ void sf__print_summary(struct shmframe_conn *conn, uint64_t frames,
 		       (unsigned long long)st.pixel_bytes,
 		       (unsigned long long)st.payload_bytes, st.compress_ns / 1e6);
 	}
-	print_quoted("signal_reason", shmframe_signal_reason(conn));
-	print_quoted("reason", shmframe_transport_reason(conn));
-	print_quoted("compress_reason", shmframe_compression_reason(conn));
+	sf__print_quoted("signal_reason", shmframe_signal_reason(conn));
+	sf__print_quoted("reason", shmframe_transport_reason(conn));
+	sf__print_quoted("compress_reason", shmframe_compression_reason(conn));
 	putchar('\n');
 	fflush(stdout);
 }

@@ -113,6 +113,13 @@ void sf__pace(double start, uint64_t k, unsigned fps);
 /* "ring" or "socket": the connection's signalling, as the summary says it. */
 const char *sf__signal_name(const struct shmframe_conn *conn);
 
+/* "none", "lz4" or "zstd": the connection's codec, as the summary says it. */
+const char *sf__compress_name(const struct shmframe_conn *conn);
+
+/* Prints " key=\"text\"": free text kept on one line, with one pair of
+ * quotes (a quote inside becomes ', a line break a space). */
+void sf__print_quoted(const char *key, const char *text);
+
 /* "frames=N transport=shm shm=memfd signal=ring width=W height=H
  * seconds=S fps=F signal_reason=\"...\" reason=\"...\"" (transport=socket
  * and no shm= key on the socket; signal=socket without rings), with extra

@@ -88,50 +88,97 @@ static size_t compress(struct sf_blocks_out *o, uint32_t codec,
 	return 0;
 }
 
-/* One block of raw bytes at src into the queue. */
-static int queue_block(struct sf_out *q, struct sf_blocks_out *o,
-                       uint32_t codec, const uint8_t *src, size_t raw,
-                       struct sf_blocks_stats *st)
+/* Whether to try compressing the next block: not for a while after
+ * blocks that did not shrink. */
+static bool worth_trying(struct sf_blocks_out *o, uint32_t codec, size_t raw)
 {
-	struct sf_block h = { .codec = SF_CODEC_NONE, .raw_len = (uint32_t)raw };
-	size_t room, data = 0, total;
-	uint8_t *p = sf__out_space(q, sizeof h + raw + 3, &room);
+	if (codec == SF_CODEC_NONE || raw < 2)
+		return false;
+	if (o->skip > 0) {
+		o->skip--;
+		return false;
+	}
+	return true;
+}
 
-	if (!p)
-		return -ENOMEM;
-	if (codec != SF_CODEC_NONE && raw > 1) {
-		if (o->skip > 0) {
-			o->skip--;
-		} else {
-			uint64_t t0 = thread_ns();
+static void note_outcome(struct sf_blocks_out *o, bool shrank)
+{
+	if (shrank) {
+		o->backoff = 0;
+		return;
+	}
+	o->backoff = o->backoff ? o->backoff * 2 : 1;
+	if (o->backoff > BACKOFF_MAX)
+		o->backoff = BACKOFF_MAX;
+	o->skip = o->backoff;
+}
 
-			data = compress(o, codec, src, raw, p + sizeof h);
-			st->compress_ns += thread_ns() - t0;
-			if (data) {
-				o->backoff = 0;
-			} else {
-				o->backoff = o->backoff ? o->backoff * 2 : 1;
-				if (o->backoff > BACKOFF_MAX)
-					o->backoff = BACKOFF_MAX;
-				o->skip = o->backoff;
-			}
+/* Copies the rows of piece (one rectangle) of the image to dst. */
+static void join_rows(uint8_t *dst, const uint8_t *base, size_t stride,
+                      const struct sf_rect *piece)
+{
+	size_t rb = row_bytes(piece);
+
+	for (uint32_t j = 0; j < piece->height; j++)
+		memcpy(dst + j * rb, base + (size_t)(piece->y + j) * stride +
+		       (size_t)piece->x * SF_BYTES_PER_PIXEL, rb);
+}
+
+/* One block: the rows of piece, a rectangle of whole rows, of the image. */
+static int queue_block(struct sf_out *q, struct sf_blocks_out *o,
+                       uint32_t codec, const uint8_t *base, size_t stride,
+                       const struct sf_rect *piece, struct sf_blocks_stats *st)
+{
+	size_t rb = row_bytes(piece), raw = rb * piece->height, room, data = 0;
+	const uint8_t *first = base + (size_t)piece->y * stride +
+	                       (size_t)piece->x * SF_BYTES_PER_PIXEL;
+	bool flat = stride == rb || piece->height == 1;
+	struct sf_block h = { .codec = SF_CODEC_NONE, .raw_len = (uint32_t)raw,
+	                      .data_len = (uint32_t)raw };
+	uint8_t *p = NULL;
+
+	if (worth_trying(o, codec, raw)) {
+		const uint8_t *src = first;
+		uint64_t t0 = thread_ns();
+
+		if (!flat) {
+			if (!o->gather && !(o->gather = malloc(SF_BLOCK_MAX)))
+				return -ENOMEM;
+			join_rows(o->gather, base, stride, piece);
+			src = o->gather;
 		}
+		p = sf__out_space(q, sizeof h + raw + 3, &room);
+		if (!p)
+			return -ENOMEM;
+		data = compress(o, codec, src, raw, p + sizeof h);
+		st->compress_ns += thread_ns() - t0;
+		note_outcome(o, data != 0);
 	}
 	if (data) {
 		h.codec = (uint8_t)codec;
 		h.data_len = (uint32_t)data;
 		memset(p + sizeof h + data, 0, pad4(data) - data);
+		memcpy(p, &h, sizeof h);
+		sf__out_commit(q, sizeof h + pad4(data));
 		st->coded++;
+	} else if (o->by_reference) {
+		/* Stored rows go out straight from the image, as bare rows
+		 * do. */
+		if (sf__out_append(q, &h, sizeof h, -1) ||
+		    sf__out_rows(q, (void *)base, stride, piece, 1, NULL))
+			return -ENOMEM;
+		st->stored++;
 	} else {
-		h.data_len = (uint32_t)raw;
-		memcpy(p + sizeof h, src, raw);
+		p = sf__out_space(q, sizeof h + raw, &room);
+		if (!p)
+			return -ENOMEM;
+		memcpy(p, &h, sizeof h);
+		join_rows(p + sizeof h, base, stride, piece);
+		sf__out_commit(q, sizeof h + raw);
 		st->stored++;
 	}
-	memcpy(p, &h, sizeof h);
-	total = sizeof h + pad4(h.data_len);
-	sf__out_commit(q, total);
 	st->raw_bytes += raw;
-	st->wire_bytes += total;
+	st->wire_bytes += sizeof h + pad4(h.data_len);
 	return 0;
 }
 
@@ -146,26 +193,15 @@ int sf__blocks_queue(struct sf_out *q, struct sf_blocks_out *o,
 		uint32_t per = rb ? (uint32_t)(SF_BLOCK_MAX / rb) : 0;
 
 		for (uint32_t y = 0; rb && y < r->height; y += per) {
-			uint32_t k = r->height - y < per ? r->height - y : per;
-			const uint8_t *src = base + (size_t)(r->y + y) * stride +
-			                     (size_t)r->x * SF_BYTES_PER_PIXEL;
+			struct sf_rect piece = { r->x, r->y + y, r->width,
+			                         r->height - y < per ? r->height - y
+			                                             : per };
+			int err = queue_block(q, o, codec, base, stride, &piece, st);
 
-			/* Rows apart in memory are joined first. */
-			if (k > 1 && stride != rb) {
-				if (!o->gather && !(o->gather = malloc(SF_BLOCK_MAX)))
-					return -ENOMEM;
-				for (uint32_t j = 0; j < k; j++)
-					memcpy(o->gather + j * rb, src + j * stride, rb);
-				src = o->gather;
-			}
-			if (queue_block(q, o, codec, src, k * rb, st))
-				return -ENOMEM;
-			if (o->after) {
-				int err = o->after(o->after_data);
-
-				if (err)
-					return err;
-			}
+			if (err)
+				return err;
+			if (o->after && (err = o->after(o->after_data)))
+				return err;
 		}
 	}
 	return 0;

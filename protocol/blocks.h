@@ -43,6 +43,9 @@ struct sf_blocks_out {
 	/* Blocks not to try to compress, after some that did not shrink:
 	 * content that does not compress costs a try now and then only. */
 	unsigned skip, backoff;
+	/* Stored blocks queued as rows written straight from the image (which
+	 * must then stay as it is until they are written), not copied. */
+	bool by_reference;
 	/* Called after each block is queued (NULL: nothing); nonzero stops
 	 * the payload with that error. */
 	int (*after)(void *data);
@@ -55,7 +58,8 @@ void sf__blocks_out_free(struct sf_blocks_out *o);
 /*
  * Queues the payload of n rectangles of an image (pixel (0, 0) at base,
  * rows stride bytes apart) as blocks compressed with codec (NONE: every
- * block stored), copied into q: the image is free again on return.
+ * block stored), copied into q: the image is free again on return
+ * (unless o->by_reference: then once q has written them).
  * 0, or -ENOMEM (q then holds part of the payload: the connection cannot
  * go on), or what after returned.
  */

@@ -21,7 +21,8 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 PACKAGES="build-essential cmake pkg-config libpng-dev libsdl2-dev libxcb1-dev
 libxcb-shm0-dev libxcb-xtest0-dev xvfb x11-apps xauth xdotool socat clang libfuzzer-14-dev imagemagick
-valgrind util-linux gnuplot-nox liblz4-dev libzstd-dev iproute2 ffmpeg"
+valgrind util-linux gnuplot-nox liblz4-dev libzstd-dev iproute2 ffmpeg
+python-matplotlib-data openssh-server openssh-client"
 
 say() { echo "setup: $*"; }
 

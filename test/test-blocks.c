@@ -95,6 +95,8 @@ static uint32_t feed(struct sf_blocks_in *b, const uint8_t *s, size_t len,
 	return 0;
 }
 
+static bool by_reference;
+
 static void round_trip(int content, uint32_t codec, const struct sf_rect *rects,
                        uint32_t n, size_t chunk, struct sf_blocks_stats *st)
 {
@@ -109,6 +111,7 @@ static void round_trip(int content, uint32_t codec, const struct sf_rect *rects,
 
 	sf__out_init(&q, 64);
 	sf__blocks_out_init(&o);
+	o.by_reference = by_reference;
 	sf__blocks_in_init(&b);
 	memset(st, 0, sizeof *st);
 	ASSERT_EQ(sf__blocks_queue(&q, &o, codec, img, W * 4, rects, n, st), 0);
@@ -158,6 +161,18 @@ TEST(every_codec_round_trips_whole_and_part_rectangles)
 		for (int content = 0; content < 3; content++) {
 			round_trip(content, codec, &whole, 1, 1u << 20, &st);
 			round_trip(content, codec, parts, 4, 1u << 20, &st);
+		}
+}
+
+TEST(stored_blocks_sent_from_the_image_itself_are_the_same_stream)
+{
+	struct sf_blocks_stats st;
+
+	by_reference = true;
+	for (uint32_t codec = 0; codec <= SF_CODEC_MAX; codec++)
+		for (int content = 1; content < 3; content++) {
+			round_trip(content, codec, &whole, 1, 1u << 20, &st);
+			round_trip(content, codec, parts, 4, 3001, &st);
 		}
 }
 

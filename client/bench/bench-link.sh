@@ -14,25 +14,29 @@
 #                  DIR/../../server and DIR itself when run from
 #                  build/client/bench, else the directory of the script,
 #                  else $PATH)
-#   --imgs DIR     the sample images (default: the source tree's imgs/)
 #   --seconds S    seconds per row (default 5)
 #   --quick        100mbit only, demo and noise, none and lz4
 #   --csv FILE     also write the rows as CSV
+#   --rates "R..."  --contents "C..."  --codecs "X...": only these (quoted
+#                  lists, e.g. --rates 1gbit --contents noise)
 # Content: demo (the demo's frames), testsrc2 (ffmpeg's natural test
-# sequence, 60 frames), photo (imgs/hd-1920x1080.png upscaled 2x and a
-# 1920x1080 window panned over it, 60 frames), noise (new random bytes
+# sequence, 60 frames), photo (a real photo, matplotlib's sample
+# grace_hopper.jpg, upscaled to 3840x2160 and a 1920x1080 window panned
+# over it, 60 frames), noise (new random bytes
 # every frame).  testsrc2 and photo need ffmpeg; without it they are left
 # out with a note.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-BIN="" IMGS="" SECONDS_PER=5 QUICK=0 CSV=""
+BIN="" SECONDS_PER=5 QUICK=0 CSV="" ONLY_RATES="" ONLY_CODECS="" ONLY_CONTENTS=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--bin) BIN=$2; shift 2 ;;
-	--imgs) IMGS=$2; shift 2 ;;
 	--seconds) SECONDS_PER=$2; shift 2 ;;
 	--quick) QUICK=1; shift ;;
+	--rates) ONLY_RATES=$2; shift 2 ;;
+	--contents) ONLY_CONTENTS=$2; shift 2 ;;
+	--codecs) ONLY_CODECS=$2; shift 2 ;;
 	--csv) CSV=$2; shift 2 ;;
 	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "shmframe-bench-link.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
@@ -54,11 +58,6 @@ find_prog() {
 }
 SERVER=$(find_prog shmframe-server)
 CLIENT=$(find_prog shmframe-bench-link)
-if [ -z "$IMGS" ]; then
-	for d in "$here/../../imgs" "$here/../../../imgs" "$here/../../../../imgs"; do
-		[ -f "$d/hd-1920x1080.png" ] && { IMGS=$d; break; }
-	done
-fi
 
 W=$(mktemp -d /tmp/shmframe-bench-link.XXXXXX) || exit 1
 chmod 700 "$W"
@@ -134,24 +133,27 @@ if [ -n "$FFMPEG" ]; then
 	ffmpeg -v error -f lavfi -i testsrc2=size=1920x1080:rate=30 -frames:v 60 \
 		-pix_fmt bgra -f rawvideo "$W/testsrc2.bgra" &&
 		CONTENTS="$CONTENTS testsrc2"
-	if [ -n "$IMGS" ]; then
-		# A 3840x2160 photo and a window moving 32 px a frame across it.
-		ffmpeg -v error -loop 1 -i "$IMGS/hd-1920x1080.png" -frames:v 60 \
+	# A real photo (Debian's python-matplotlib-data has one), 3840x2160,
+	# and a window moving 32 px a frame across it.
+	PHOTO=/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg
+	if [ -f "$PHOTO" ]; then
+		ffmpeg -v error -loop 1 -i "$PHOTO" -frames:v 60 \
 			-vf "scale=3840:2160,crop=1920:1080:n*32:n*18" \
 			-pix_fmt bgra -f rawvideo "$W/photo.bgra" &&
 			CONTENTS="$CONTENTS photo"
 	else
-		echo "# imgs/ not found (--imgs): no photo rows" >&2
+		echo "# $PHOTO not found (Debian: python-matplotlib-data): no photo rows" >&2
 	fi
 else
 	echo "# ffmpeg not installed: no testsrc2 and photo rows" >&2
 fi
 CONTENTS="$CONTENTS noise"
-RATES="100mbit 1gbit"
-CODECS="none lz4 zstd"
+RATES=${ONLY_RATES:-"100mbit 1gbit"}
+CODECS=${ONLY_CODECS:-"none lz4 zstd"}
 if [ "$QUICK" = 1 ]; then
 	RATES=100mbit CONTENTS="demo noise" CODECS="none lz4"
 fi
+[ -n "$ONLY_CONTENTS" ] && CONTENTS=$ONLY_CONTENTS
 
 content_arg() {
 	case "$1" in

@@ -651,8 +651,10 @@ SHMFRAME_EXPORT void *shmframe_buffer_pixels(struct shmframe_buffer *buffer,
  * A later frame replaces a held one (their damage merged; the replaced
  * serial's presented says discarded), so a slow link shows the latest
  * frame late by a frame or two, never a growing queue of old ones.  The
- * held frame is sent from shmframe_dispatch(), the blocking calls and the
- * next present; shmframe_flush() and shmframe_roundtrip() send it first.
+ * held frame is sent when the PRESENTED that makes room is handled (in
+ * shmframe_dispatch() or a blocking call, which then waits until its
+ * bytes are in the kernel); shmframe_roundtrip(), shmframe_readback(),
+ * shmframe_surface_resize() and shmframe_disconnect() send it first.
  * Over shm, once the request is queued and flushed, or with rings
  * once it is on the request ring (the socket is written only to wake a
  * server that said it sleeps, or when the ring is full).

@@ -215,7 +215,6 @@ struct shmframe_conn {
 	uint8_t probe_status;
 	char probe_text[SF_MAX_TEXT + 1]; /* made printable */
 
-	uint64_t waits;         /* times a flush waited for the socket */
 	uint32_t requests;      /* requests sent so far, on either path (ERROR's
 	                         * sequence, a ring entry's seq) */
 	uint32_t events;        /* events handled so far, on either path
@@ -274,9 +273,12 @@ void sfc__compress_free(struct shmframe_conn *conn);
 uint32_t sfc__compress_codec(struct shmframe_conn *conn, const uint8_t *base,
                              size_t stride, const struct sf_rect *rects,
                              uint32_t n);
-/* A raw frame of bytes took wall_ns to go, waiting for the socket. */
-void sfc__compress_link_sample(struct shmframe_conn *conn, uint64_t bytes,
-                               uint64_t wall_ns);
+/* A raw frame of bytes began to go at t0 (CLOCK_MONOTONIC ns); its
+ * PRESENTED came.  Together they time the link. */
+void sfc__compress_sent(struct shmframe_conn *conn, uint32_t surface,
+                        uint32_t serial, uint64_t bytes, uint64_t t0);
+void sfc__compress_presented(struct shmframe_conn *conn, uint32_t surface,
+                             uint32_t serial);
 struct sf_blocks_out *sfc__compress_out(struct shmframe_conn *conn);
 /* The codec frames go with now (enum sf_codec). */
 uint32_t sfc__compress_current(const struct shmframe_conn *conn);

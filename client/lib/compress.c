@@ -11,8 +11,10 @@
  * socket was asked for, and then never compressed unless a codec is
  * asked for too; when the probe found no shared memory there, a proxy,
  * an SSH forward or a container is on the other end, and the link is
- * measured: the rate at which the socket drains while a raw frame waits
- * for it, against lz4's rate and ratio on a sample of the frames.
+ * measured: a raw frame's bytes over the time from its send to its
+ * PRESENTED (the kernel's buffers, which can hold megabytes, cannot hide
+ * the link from that), against lz4's rate and ratio on a sample of the
+ * frames.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,6 +50,10 @@ struct sfc_compress {
 	double link_rate, lz4_rate, lz4_ratio;
 	uint64_t frames;
 	uint8_t *sample;
+	/* The raw frame being timed: surface id and serial (0: none), when
+	 * its send began, its bytes. */
+	uint32_t timed_surface, timed_serial;
+	uint64_t timed_t0, timed_bytes;
 	struct sf_blocks_out out;     /* PUT_IMAGE blocks */
 };
 
@@ -247,15 +253,35 @@ uint32_t sfc__compress_codec(struct shmframe_conn *conn, const uint8_t *base,
 	return c->codec;
 }
 
-void sfc__compress_link_sample(struct shmframe_conn *conn, uint64_t bytes,
-                               uint64_t wall_ns)
+void sfc__compress_sent(struct shmframe_conn *conn, uint32_t surface,
+                        uint32_t serial, uint64_t bytes, uint64_t t0)
 {
 	struct sfc_compress *c = conn->compress;
+
+	if (!c || c->link != LINK_FORWARDED || c->timed_serial ||
+	    c->codec != SF_CODEC_NONE || bytes < SAMPLE_MAX / 4)
+		return;
+	c->timed_surface = surface;
+	c->timed_serial = serial;
+	c->timed_t0 = t0;
+	c->timed_bytes = bytes;
+}
+
+void sfc__compress_presented(struct shmframe_conn *conn, uint32_t surface,
+                             uint32_t serial)
+{
+	struct sfc_compress *c = conn->compress;
+	uint64_t ns;
 	double rate;
 
-	if (!c || wall_ns == 0 || c->codec != SF_CODEC_NONE)
+	if (!c || !c->timed_serial || c->timed_surface != surface ||
+	    c->timed_serial != serial)
 		return;
-	rate = bytes * 1e9 / (double)wall_ns;
+	c->timed_serial = 0;
+	ns = now_ns(CLOCK_MONOTONIC) - c->timed_t0;
+	if (ns == 0)
+		return;
+	rate = c->timed_bytes * 1e9 / (double)ns;
 	c->link_rate = c->link_rate > 0 ? (1 - EWMA) * c->link_rate + EWMA * rate
 	                                : rate;
 }

@@ -55,8 +55,7 @@ static int send_frame(struct shmframe_surface *s, uint32_t serial,
 	struct sf_blocks_stats st = { 0 };
 	struct sf_put_image put;
 	uint32_t codec = sfc__compress_codec(conn, base, stride, rr, nr);
-	uint64_t raw = sf__rows_total(rr, nr), waits = conn->waits;
-	uint64_t t0 = mono_ns();
+	uint64_t raw = sf__rows_total(rr, nr), t0 = mono_ns();
 	size_t len;
 	int err;
 
@@ -74,18 +73,22 @@ static int send_frame(struct shmframe_surface *s, uint32_t serial,
 		/* The rows go straight from the image. */
 		err = sfc__send_rows(conn, msg, len, (uint8_t *)base, (uint32_t)stride,
 		                    rr, nr);
-		if (!err && conn->waits != waits)
-			sfc__compress_link_sample(conn, raw, mono_ns() - t0);
+		if (!err)
+			sfc__compress_sent(conn, s->id, serial, raw, t0);
 		st.raw_bytes = st.wire_bytes = raw;
 	} else {
 		struct sf_blocks_out *o = sfc__compress_out(conn);
 
+		/* Stored rows can go straight from the image: this waits
+		 * (sfc__flush_all) until every byte is written. */
 		o->after = flush_between;
 		o->after_data = conn;
+		o->by_reference = true;
 		err = sfc__queue(conn, msg, len);
-		if (!err && sf__blocks_queue(&conn->out, o, codec, base, stride, rr, nr,
-		                             &st))
-			err = sfc__fail(conn, -ENOMEM, "cannot queue the frame's blocks");
+		if (!err && (err = sf__blocks_queue(&conn->out, o, codec, base, stride,
+		                                    rr, nr, &st)))
+			err = conn->error ? conn->error
+			      : sfc__fail(conn, err, "cannot queue the frame's blocks");
 		if (!err)
 			err = sfc__flush_all(conn);
 		if (err)

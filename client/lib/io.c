@@ -72,7 +72,6 @@ int sfc__flush_all(struct shmframe_conn *conn)
 	int err;
 
 	while ((err = sfc__flush(conn)) == -EAGAIN) {
-		conn->waits++;
 		err = sfc__wait(conn, true);
 		if (err)
 			return err;

@@ -115,6 +115,7 @@ int sfc__surface_on_presented(struct shmframe_conn *conn,
 		return sfc__protocol_error(conn, "PRESENTED without a frame in flight");
 	s->inflight--;
 	conn->inflight--;
+	sfc__compress_presented(conn, s->id, p->serial);
 	sfc__inline_before_presented(s, p->serial, p->time_ns);
 	if (SFC_HAS_CALLBACK(s, presented))
 		s->listener->presented(s->listener_data, s, p->serial, p->time_ns,

@@ -351,7 +351,8 @@ TEST(block_headers_that_lie_are_bad_message)
 	const struct sf_rect all = { 0, 0, SW, SH };
 	const struct sf_rect two[2] = { { 0, 0, SW, 2 }, { 0, 2, SW, 2 } };
 	const struct sf_rect part = { 3, 1, 5, 4 };
-	static uint8_t px[SW * SH * 4];
+	/* Room for the longest data_len a lie below names. */
+	static uint8_t px[2 * SW * SH * 4];
 	static const struct {
 		const char *what;
 		uint8_t codec;

@@ -655,3 +655,97 @@ TEST(a_client_that_stalls_inside_a_block_is_slow)
 	}
 	end();
 }
+
+/* ---- the cost of many blocks ---------------------------------------------- */
+
+/* The attacker of tiny_blocks_do_not_delay_other_clients, in its own
+ * process until it is killed: frames of a 1 x 16384 surface, 64 KiB of
+ * pixels each, two at a time, as 16384 stored blocks of one pixel (16
+ * bytes each on the wire) or as one block. */
+static void block_streamer(bool tiny)
+{
+	const struct sf_rect tall = { 0, 0, 1, 16384 };
+	static uint8_t px[16384 * 4];
+	struct sf_peer *r = client();
+	struct wire w;
+
+	create_surface(r, 2, 1, 16384, SF_PRESENT_COPY);
+	wire_init(&w);
+	if (tiny)
+		for (uint32_t i = 0; i < 16384; i++)
+			wire_block(&w, SF_CODEC_NONE, 4, px + 4 * i, 4);
+	else
+		wire_block(&w, SF_CODEC_NONE, sizeof px, px, sizeof px);
+	for (;;) {
+		for (int i = 0; i < 2; i++) {
+			put_blocks_of(r, 2, &tall, 1);
+			wire_send(r, &w);
+		}
+		roundtrip(r);
+	}
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The mean SYNC round trip of probe, in ms, while a streamer runs. */
+static double sync_ms_during(struct sf_peer *probe, bool tiny)
+{
+	const int samples = 200;
+	uint64_t total = 0;
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		sf_test_atfail = NULL;
+		block_streamer(tiny);
+		_exit(0);
+	}
+	usleep(300000);
+	for (int i = 0; i < samples; i++) {
+		uint64_t t0 = now_ns();
+
+		roundtrip(probe);
+		total += now_ns() - t0;
+	}
+	/* Still streaming (an ERROR would have ended it). */
+	ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	return (double)total / samples / 1e6;
+}
+
+/*
+ * Pixels cut into the smallest blocks there are: a read of the server
+ * may take one 12-byte header or one 4-byte block, and a turn that
+ * counted only bytes would be hundreds of thousands of system calls
+ * (the others' SYNC took 46 to 72 ms on average here, against under
+ * 1 ms; BLOCK_READ_COST in server/payload.c bounds it).  The same
+ * pixels in tiny blocks may delay another client's SYNC at most 4 times
+ * as much as in one block (or 20 ms).
+ */
+TEST(tiny_blocks_do_not_delay_other_clients)
+{
+	struct sf_peer *probe;
+	double one, tiny;
+
+	begin(NULL);
+	probe = raw_ready();
+	one = sync_ms_during(probe, false);
+	tiny = sync_ms_during(probe, true);
+	printf("#   SYNC while another client streams 64 KiB frames: %.2f ms "
+	       "in one block, %.2f ms in blocks of 4 bytes\n", one, tiny);
+	fflush(stdout);
+	ASSERT_MSG(tiny < 20 || tiny < 4 * one, "tiny blocks delay the others "
+	           "%.2f ms, the same pixels in one block %.2f ms", tiny, one);
+	raw_close(probe);
+	end();
+}

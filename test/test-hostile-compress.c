@@ -31,16 +31,8 @@
  * surface 1 of SW x SH. */
 static struct sf_peer *client_of(uint16_t minor)
 {
-	struct sf_peer *r = raw_connect();
-	uint8_t msg[SF_MAX_MESSAGE];
-	struct sf_hello h;
+	struct sf_peer *r = raw_ready_minor(minor);
 
-	hello_msg(&h);
-	h.minor = minor;
-	send_msg(r, SF_HELLO, &h, sizeof h, "hostile", 7);
-	expect_event(r, SF_WELCOME, msg);
-	ASSERT_EQ(sf__decode_welcome(msg, sizeof r->welcome, &r->welcome,
-	                             NULL), 0);
 	if (minor >= 3)
 		ASSERT_MSG((r->welcome.caps & CODECS) == CODECS, "a 2.%u client "
 		           "is offered caps 0x%x, without LZ4 and ZSTD", minor,
@@ -228,24 +220,6 @@ static void read_rect(struct sf_peer *r, uint32_t surface, struct sf_rect rect,
 		r->start += k;
 		left -= k;
 	}
-}
-
-/* The server's peak resident memory, kB. */
-static long server_hwm_kb(void)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%d/status", (int)srv.pid);
-	f = fopen(path, "re");
-	ASSERT(f != NULL);
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	ASSERT_GE(kb, 0);
-	return kb;
 }
 
 /* ---- the honest path ------------------------------------------------------ */
@@ -571,12 +545,30 @@ TEST(data_that_does_not_decode_to_raw_len_is_bad_message)
 
 /* ---- streams that end or stall ------------------------------------------- */
 
+/* A whole-surface PUT_IMAGE whose one block (of px stored, or of its
+ * LZ4 data) stops after keep bytes (0: half of it). */
+static void send_cut_block(struct sf_peer *r, bool stored, const uint8_t *px,
+                           const uint8_t *data, uint32_t n, size_t keep)
+{
+	const struct sf_rect all = { 0, 0, SW, SH };
+	struct wire w;
+
+	wire_init(&w);
+	if (stored)
+		wire_block(&w, SF_CODEC_NONE, SW * SH * 4, px, SW * SH * 4);
+	else
+		wire_block(&w, SF_CODEC_LZ4, SW * SH * 4, data, n);
+	w.len = keep ? keep : w.len / 2;
+	put_blocks(r, &all, 1);
+	wire_send(r, &w);
+	wire_free(&w);
+}
+
 /* Closing (or half-closing) in the middle of a block's data: the server
  * cleans up that client (its fds back to what it held before) and goes
  * on. */
 TEST(a_stream_that_ends_inside_a_block_ends_only_that_client)
 {
-	const struct sf_rect all = { 0, 0, SW, SH };
 	static uint8_t px[SW * SH * 4], data[2 * SW * SH * 4];
 	uint32_t n;
 
@@ -591,17 +583,9 @@ TEST(a_stream_that_ends_inside_a_block_ends_only_that_client)
 			"closed inside an LZ4 block's data",
 		};
 		struct sf_peer *r = client();
-		struct wire w;
 
 		printf("# %s\n", what[kind]);
-		wire_init(&w);
-		if (kind == 0)
-			wire_block(&w, SF_CODEC_NONE, sizeof px, px, sizeof px);
-		else
-			wire_block(&w, SF_CODEC_LZ4, sizeof px, data, n);
-		w.len = kind == 2 ? 6 : w.len / 2;
-		put_blocks(r, &all, 1);
-		wire_send(r, &w);
+		send_cut_block(r, kind == 0, px, data, n, kind == 2 ? 6 : 0);
 		if (kind == 3) {
 			/* Nobody to tell: the fd count says it was cleaned up. */
 			raw_close(r);
@@ -613,7 +597,6 @@ TEST(a_stream_that_ends_inside_a_block_ends_only_that_client)
 			ASSERT_CONTAINS(text, "stream ended");
 		}
 		check_unharmed(what[kind]);
-		wire_free(&w);
 	}
 	end();
 }
@@ -623,7 +606,6 @@ TEST(a_stream_that_ends_inside_a_block_ends_only_that_client)
 TEST(a_client_that_stalls_inside_a_block_is_slow)
 {
 	const char *const args[] = { "--timeout", "1", NULL };
-	const struct sf_rect all = { 0, 0, SW, SH };
 	static uint8_t px[SW * SH * 4], data[2 * SW * SH * 4];
 	uint32_t n;
 
@@ -639,19 +621,13 @@ TEST(a_client_that_stalls_inside_a_block_is_slow)
 		static const size_t cut[] = { sizeof(struct sf_block), 6, 0 };
 		char text[SF_MAX_TEXT + 1];
 		struct sf_peer *r = client();
-		struct wire w;
 
 		printf("# %s\n", what[kind]);
-		wire_init(&w);
-		wire_block(&w, SF_CODEC_LZ4, sizeof px, data, n);
-		w.len = cut[kind] ? cut[kind] : w.len / 2;
-		put_blocks(r, &all, 1);
-		wire_send(r, &w);
+		send_cut_block(r, false, px, data, n, cut[kind]);
 		check_serving(what[kind]);
 		expect_error_text(r, SF_ERR_SLOW, SF_PUT_IMAGE, text);
 		ASSERT_CONTAINS(text, "too slowly");
 		check_unharmed(what[kind]);
-		wire_free(&w);
 	}
 	end();
 }

@@ -229,14 +229,21 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static struct shmframe_conn *connect_fake(enum shmframe_transport transport)
+static struct shmframe_conn *connect_fake_compress(
+	enum shmframe_transport transport, enum shmframe_compress compress)
 {
 	struct shmframe_options o;
 
 	shmframe_options_init(&o);
 	o.transport = transport;
+	o.compress = compress;
 	o.name = "victim";
 	return shmframe_connect(fake.addr, &o);
+}
+
+static struct shmframe_conn *connect_fake(enum shmframe_transport transport)
+{
+	return connect_fake_compress(transport, SHMFRAME_COMPRESS_AUTO);
 }
 
 /* Nothing a terminal would act on: no C0 control, no DEL, no C1 control
@@ -693,7 +700,6 @@ TEST(image_blocks_that_lie_are_a_protocol_error_and_write_nothing_outside)
 			static uint8_t mem[64 + 4 * 48 + 64];
 			const size_t stride = strided ? 48 : BROW;
 			uint8_t *dst = mem + 64;
-			struct shmframe_options o;
 			struct shmframe_conn *c;
 			struct shmframe_surface *s;
 			double t0;
@@ -701,12 +707,10 @@ TEST(image_blocks_that_lie_are_a_protocol_error_and_write_nothing_outside)
 
 			memset(mem, 0x11, sizeof mem);
 			fake_start(block_script, &lie);
-			shmframe_options_init(&o);
-			o.transport = SHMFRAME_TRANSPORT_SOCKET;
-			o.name = "victim";
-			if (lie != BLK_NOT_ASKED)
-				o.compress = SHMFRAME_COMPRESS_LZ4;
-			c = shmframe_connect(fake.addr, &o);
+			c = connect_fake_compress(SHMFRAME_TRANSPORT_SOCKET,
+			                          lie == BLK_NOT_ASKED
+			                          ? SHMFRAME_COMPRESS_AUTO
+			                          : SHMFRAME_COMPRESS_LZ4);
 			ASSERT_EQ(shmframe_conn_error(c), 0);
 			ASSERT_EQ(shmframe_compression(c), lie == BLK_NOT_ASKED
 			          ? SHMFRAME_COMPRESS_NONE : SHMFRAME_COMPRESS_LZ4);

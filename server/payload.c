@@ -17,6 +17,11 @@
 
 /* The codecs a client's blocks may use. */
 #define SERVER_CODECS (1u << SF_CODEC_LZ4 | 1u << SF_CODEC_ZSTD)
+/* What one read of a payload in blocks counts against the turn's budget,
+ * besides its bytes: a read may take a 12-byte header or a 4-byte block
+ * alone, and a turn of the budget's bytes read so would be a million
+ * system calls, while the others wait. */
+#define BLOCK_READ_COST (16u << 10)
 
 static void payload_complete(struct sf_client *c)
 {
@@ -154,6 +159,8 @@ int sfs__payload_read(struct sf_client *c, size_t *budget_used)
 		}
 		if (r <= 0)
 			return r;
+		if (p->blocks)
+			*budget_used += BLOCK_READ_COST;
 		done = take_queued(c, budget_used);
 		if (done < 0)
 			return -1;

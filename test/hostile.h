@@ -93,6 +93,25 @@ static void wait_server_fds(int want, const char *when)
 	FAIL("%s: the server holds %d fds, %d expected (fd leak)", when, n, want);
 }
 
+/* VmHWM (peak resident memory) of the server, in KiB. */
+SF_TEST_UNUSED
+static long server_hwm_kb(void)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)srv.pid);
+	f = fopen(path, "re");
+	ASSERT(f != NULL);
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	ASSERT_GE(kb, 0);
+	return kb;
+}
+
 /* SIGTERM must be a clean exit 0. */
 SF_TEST_UNUSED
 static void server_stop(void)
@@ -399,6 +418,23 @@ static struct sf_peer *raw_ready(void)
 	struct sf_peer *r = raw_connect();
 
 	raw_hello(r);
+	return r;
+}
+
+/* A client past HELLO that said this minor version. */
+SF_TEST_UNUSED
+static struct sf_peer *raw_ready_minor(uint16_t minor)
+{
+	struct sf_peer *r = raw_connect();
+	uint8_t msg[SF_MAX_MESSAGE];
+	struct sf_hello h;
+
+	hello_msg(&h);
+	h.minor = minor;
+	send_msg(r, SF_HELLO, &h, sizeof h, "hostile", 7);
+	expect_event(r, SF_WELCOME, msg);
+	ASSERT_EQ(sf__decode_welcome(msg, sizeof r->welcome, &r->welcome,
+	                             NULL), 0);
 	return r;
 }
 

@@ -28,22 +28,6 @@ static void resize(struct sf_peer *r, uint32_t surface, uint32_t w,
 	send_msg(r, SF_RESIZE_SURFACE, &m, sizeof m, NULL, 0);
 }
 
-/* A client past HELLO that said this minor version. */
-static struct sf_peer *raw_ready_minor(uint16_t minor)
-{
-	struct sf_peer *r = raw_connect();
-	uint8_t msg[SF_MAX_MESSAGE];
-	struct sf_hello h;
-
-	hello_msg(&h);
-	h.minor = minor;
-	send_msg(r, SF_HELLO, &h, sizeof h, "hostile", 7);
-	expect_event(r, SF_WELCOME, msg);
-	ASSERT_EQ(sf__decode_welcome(msg, sizeof r->welcome, &r->welcome,
-	                             NULL), 0);
-	return r;
-}
-
 /* A client of minor 2 with surface 1 of w x h (latched). */
 static struct sf_peer *with_surface(uint32_t w, uint32_t h)
 {

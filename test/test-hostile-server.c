@@ -22,6 +22,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <lz4.h>
+#include <zstd.h>
+
 #include "harness.h"
 #include "raw-peer.h"
 #include "shmframe.h"
@@ -226,14 +229,21 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static struct shmframe_conn *connect_fake(enum shmframe_transport transport)
+static struct shmframe_conn *connect_fake_compress(
+	enum shmframe_transport transport, enum shmframe_compress compress)
 {
 	struct shmframe_options o;
 
 	shmframe_options_init(&o);
 	o.transport = transport;
+	o.compress = compress;
 	o.name = "victim";
 	return shmframe_connect(fake.addr, &o);
+}
+
+static struct shmframe_conn *connect_fake(enum shmframe_transport transport)
+{
+	return connect_fake_compress(transport, SHMFRAME_COMPRESS_AUTO);
 }
 
 /* Nothing a terminal would act on: no C0 control, no DEL, no C1 control
@@ -513,6 +523,242 @@ TEST(an_image_unlike_its_get_image_is_refused_and_writes_nothing)
 		shmframe_surface_destroy(s);
 		shmframe_disconnect(c);
 		fake_stop();
+	}
+}
+
+/* ---- IMAGE in blocks (protocol 2.3) -------------------------------------- */
+
+/* The readback of these tests: 8 x 4 pixels from (2, 2), 128 bytes. */
+#define BX 2
+#define BY 2
+#define BW 8
+#define BH 4
+#define BROW (BW * 4)
+
+enum block_lie {
+	BLK_TRUTH,           /* LZ4 rows, then stored rows: read back exact */
+	BLK_TRUTH_THEN_CUT,  /* an honest LZ4 block, its data cut short */
+	BLK_NOT_ASKED,       /* blocks, when no codec was asked for */
+	BLK_WRONG_CODEC,     /* zstd, when LZ4 was asked for */
+	BLK_CODEC_PAST_ENUM,
+	BLK_HEADER_PAD,
+	BLK_NOT_ROWS,
+	BLK_PAST_RECT,
+	BLK_NONE_LEN,
+	BLK_CODED_LEN,       /* LZ4 data_len == raw_len */
+	BLK_BOMB,            /* LZ4 of 16 KiB, claiming 128 bytes */
+	BLK_SHORT,           /* LZ4 of 64 bytes, claiming 128 */
+	BLK_GARBAGE,
+	BLK_DATA_PAD,        /* honest LZ4 data, nonzero padding after it */
+	BLK_COUNT
+};
+
+/* Pixels the fake sends, and that BLK_TRUTH must read back. */
+static uint8_t block_pixel(size_t i)
+{
+	return (uint8_t)(0x40 + (i / 8) % 3 * 0x21);
+}
+
+/* One block: header, data, padding of pad_byte. */
+static size_t put_block(uint8_t *out, uint8_t codec, uint8_t pad1,
+                        uint32_t raw_len, const void *data, uint32_t data_len,
+                        uint8_t pad_byte)
+{
+	struct sf_block h = { .codec = codec, .pad = { 0, pad1, 0 },
+	                      .raw_len = raw_len, .data_len = data_len };
+	size_t padded = ((size_t)data_len + 3) & ~(size_t)3;
+
+	memcpy(out, &h, sizeof h);
+	memcpy(out + sizeof h, data, data_len);
+	memset(out + sizeof h + data_len, pad_byte, padded - data_len);
+	return sizeof h + padded;
+}
+
+static void block_script(int fd, const void *arg)
+{
+	static uint8_t buf[SF_MAX_MESSAGE], raw[1 << 16], data[1 << 17],
+	               out[1 << 17];
+	enum block_lie lie = *(const enum block_lie *)arg;
+	struct sf_welcome w = honest_welcome();
+	struct sf_get_image g;
+	struct sf_image img = { .hdr.flags = SF_IMAGE_BLOCKS };
+	uint32_t raw_len = BROW * BH;
+	size_t n = 0;
+	int k;
+
+	if (lie != BLK_NOT_ASKED)
+		w.caps |= SF_CAP_LZ4;
+	send_welcome(fd, w);
+	serve_until(fd, SF_GET_IMAGE, buf, sizeof buf);
+	memcpy(&g, buf, sizeof g);
+	/* The library asks for what it was told to, or the test fails. */
+	if (g.hdr.flags != (lie == BLK_NOT_ASKED ? 0 : SF_GET_IMAGE_LZ4))
+		_exit(3);
+	img.surface = g.surface;
+	img.serial = g.serial;
+	img.rect = g.rect;
+	img.format = SF_FORMAT_XRGB8888;
+	for (size_t i = 0; i < sizeof raw; i++)
+		raw[i] = lie == BLK_BOMB ? 0xee : block_pixel(i);
+	switch (lie) {
+	case BLK_TRUTH:
+		k = LZ4_compress_default((char *)raw, (char *)data, 2 * BROW,
+		                         sizeof data);
+		n = put_block(out, SF_CODEC_LZ4, 0, 2 * BROW, data, (uint32_t)k, 0);
+		n += put_block(out + n, SF_CODEC_NONE, 0, 2 * BROW, raw + 2 * BROW,
+		               2 * BROW, 0);
+		break;
+	case BLK_TRUTH_THEN_CUT:
+		k = LZ4_compress_default((char *)raw, (char *)data, (int)raw_len,
+		                         sizeof data);
+		n = put_block(out, SF_CODEC_LZ4, 0, raw_len, data, (uint32_t)k, 0);
+		send_event(fd, SF_IMAGE, &img, sizeof img, NULL, 0);
+		write_all(fd, out, n - 4);
+		close(fd);
+		_exit(0);
+	case BLK_NOT_ASKED:
+		n = put_block(out, SF_CODEC_NONE, 0, raw_len, raw, raw_len, 0);
+		break;
+	case BLK_WRONG_CODEC: {
+		size_t z = ZSTD_compress(data, sizeof data, raw, raw_len, 1);
+
+		if (ZSTD_isError(z) || z >= raw_len)
+			_exit(4);
+		n = put_block(out, SF_CODEC_ZSTD, 0, raw_len, data, (uint32_t)z, 0);
+		break;
+	}
+	case BLK_CODEC_PAST_ENUM:
+		n = put_block(out, 7, 0, raw_len, raw, raw_len, 0);
+		break;
+	case BLK_HEADER_PAD:
+		n = put_block(out, SF_CODEC_NONE, 1, raw_len, raw, raw_len, 0);
+		break;
+	case BLK_NOT_ROWS:
+		n = put_block(out, SF_CODEC_NONE, 0, BROW + 4, raw, BROW + 4, 0);
+		break;
+	case BLK_PAST_RECT:
+		n = put_block(out, SF_CODEC_NONE, 0, raw_len + BROW, raw,
+		              raw_len + BROW, 0);
+		break;
+	case BLK_NONE_LEN:
+		n = put_block(out, SF_CODEC_NONE, 0, raw_len, raw, raw_len + 4, 0);
+		break;
+	case BLK_CODED_LEN:
+		n = put_block(out, SF_CODEC_LZ4, 0, raw_len, raw, raw_len, 0);
+		break;
+	case BLK_BOMB:
+	case BLK_SHORT:
+		k = LZ4_compress_default((char *)raw, (char *)data,
+		                         lie == BLK_BOMB ? 16384 : 64,
+		                         sizeof data);
+		if (k <= 0 || (uint32_t)k >= raw_len)
+			_exit(4);
+		n = put_block(out, SF_CODEC_LZ4, 0, raw_len, data, (uint32_t)k, 0);
+		break;
+	case BLK_GARBAGE:
+		for (size_t i = 0; i < 64; i++)
+			data[i] = (uint8_t)(0xf0 | (i * 7));
+		n = put_block(out, SF_CODEC_LZ4, 0, raw_len, data, 64, 0);
+		break;
+	case BLK_DATA_PAD:
+		/* Whole rows of honest data whose length needs padding. */
+		for (uint32_t rows = BH; rows > 0; rows--) {
+			k = LZ4_compress_default((char *)raw, (char *)data,
+			                         (int)(rows * BROW), sizeof data);
+			if (k % 4)
+				break;
+		}
+		if (k % 4 == 0)
+			_exit(4);
+		n = put_block(out, SF_CODEC_LZ4, 0, raw_len, data, (uint32_t)k,
+		              0x80);
+		/* Its raw_len as long as the data stands for. */
+		for (uint32_t rows = BH; rows > 0; rows--)
+			if (LZ4_compress_default((char *)raw, (char *)data,
+			                         (int)(rows * BROW), sizeof data) == k) {
+				uint32_t len = rows * BROW;
+
+				memcpy(out + 4, &len, 4);
+				break;
+			}
+		break;
+	case BLK_COUNT:
+		break;
+	}
+	send_event(fd, SF_IMAGE, &img, sizeof img, NULL, 0);
+	write_all(fd, out, n);
+}
+
+/* The library decodes a readback in blocks into the caller's rectangle
+ * and nowhere else: packed rows (decoded in place) and rows apart in
+ * memory (decoded aside, then copied), with guard bytes around and
+ * between the rows. */
+TEST(image_blocks_that_lie_are_a_protocol_error_and_write_nothing_outside)
+{
+	for (int lie = 0; lie < BLK_COUNT; lie++) {
+		for (int strided = 0; strided < 2; strided++) {
+			static uint8_t mem[64 + 4 * 48 + 64];
+			const size_t stride = strided ? 48 : BROW;
+			uint8_t *dst = mem + 64;
+			struct shmframe_conn *c;
+			struct shmframe_surface *s;
+			double t0;
+			int r;
+
+			memset(mem, 0x11, sizeof mem);
+			fake_start(block_script, &lie);
+			c = connect_fake_compress(SHMFRAME_TRANSPORT_SOCKET,
+			                          lie == BLK_NOT_ASKED
+			                          ? SHMFRAME_COMPRESS_AUTO
+			                          : SHMFRAME_COMPRESS_LZ4);
+			ASSERT_EQ(shmframe_conn_error(c), 0);
+			ASSERT_EQ(shmframe_compression(c), lie == BLK_NOT_ASKED
+			          ? SHMFRAME_COMPRESS_NONE : SHMFRAME_COMPRESS_LZ4);
+			s = shmframe_surface_create(c, W, H, SHMFRAME_FORMAT_XRGB8888,
+			                            "t");
+			ASSERT(s);
+			t0 = now_s();
+			r = shmframe_readback(s, BX, BY, BW, BH, dst, (uint32_t)stride);
+			ASSERT_MSG(now_s() - t0 < 5, "lie %d: %.1f s", lie,
+			           now_s() - t0);
+			if (lie == BLK_TRUTH) {
+				ASSERT_MSG(r == 0, "the truth: %d (%s)", r,
+				           shmframe_last_error(c));
+				for (size_t y = 0; y < BH; y++)
+					for (size_t i = 0; i < BROW; i++)
+						ASSERT_EQ(dst[y * stride + i],
+						          block_pixel(y * BROW + i));
+			} else if (lie == BLK_TRUTH_THEN_CUT) {
+				ASSERT_EQ(r, -ECONNRESET);
+			} else {
+				ASSERT_MSG(r == -EPROTO, "lie %d (%s): %d (%s)", lie,
+				           strided ? "rows apart" : "rows packed", r,
+				           shmframe_last_error(c));
+				ASSERT_CONTAINS(shmframe_last_error(c), "IMAGE");
+				if (!strided)
+					printf("#   lie %d: %s\n", lie,
+					       shmframe_last_error(c));
+			}
+			/* Outside the rectangle: the guards, and between rows. */
+			for (size_t i = 0; i < 64; i++) {
+				ASSERT_EQ(mem[i], 0x11);
+				ASSERT_EQ(mem[sizeof mem - 1 - i], 0x11);
+			}
+			for (size_t y = 0; y < BH; y++)
+				for (size_t i = BROW; i < stride; i++)
+					ASSERT_MSG(dst[y * stride + i] == 0x11, "lie %d: "
+					           "byte %zu of row %zu, past the rectangle, "
+					           "written", lie, i, y);
+			for (size_t i = BH * stride; i < 4 * 48; i++)
+				ASSERT_EQ(dst[i], 0x11);
+			/* The connection stays failed, and says so. */
+			if (r)
+				ASSERT_EQ(shmframe_readback(s, BX, BY, BW, BH, dst,
+				                            (uint32_t)stride), r);
+			shmframe_surface_destroy(s);
+			shmframe_disconnect(c);
+			fake_stop();
+		}
 	}
 }
 

@@ -305,24 +305,6 @@ TEST(work_amplification_does_not_delay_other_clients)
 	end();
 }
 
-/* VmHWM (peak resident memory) of the server, in KiB. */
-static long server_hwm_kb(void)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%d/status", (int)srv.pid);
-	f = fopen(path, "re");
-	ASSERT(f != NULL);
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	ASSERT_GE(kb, 0);
-	return kb;
-}
-
 /* Reads everything the server sends until it closes: the number of
  * SYNC_DONE, and the ERROR if one came (code 0: none). */
 static unsigned long drain_events(struct sf_peer *r, uint32_t *code, char *text)

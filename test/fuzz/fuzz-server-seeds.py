@@ -7,6 +7,8 @@ Each seed is a whole fuzz-server input (see the top of fuzz-server.c):
 a byte with the number of clients, then chunks of ctl, 2-byte length and
 bytes.  The messages are laid out as protocol/wire.h has them.
 """
+import ctypes
+import ctypes.util
 import os
 import struct
 import sys
@@ -21,6 +23,9 @@ ARGB, XRGB = 1, 2
 LATCH, COPY = 0, 1
 WRITABLE = 1
 PUT_COPY = 1
+PUT_BLOCKS = 2                      # 2.3: the payload is blocks
+GET_LZ4, GET_ZSTD = 1, 2
+NONE, LZ4, ZSTD = 0, 1, 2           # enum sf_codec
 
 # ctl bits
 FD = 0x04
@@ -72,9 +77,40 @@ def put(surface, serial, segment_=0, buffer=0, offset=0, stride=0, rects=(),
     return msg(PUT, body + b"".join(rects), flags=flags)
 
 
-def get(surface, serial, r, segment_=0, stride=0, offset=0):
+def get(surface, serial, r, segment_=0, stride=0, offset=0, flags=0):
     return msg(GET, struct.pack("<II", surface, serial) + r +
-               struct.pack("<IIQ", segment_, stride, offset))
+               struct.pack("<IIQ", segment_, stride, offset), flags=flags)
+
+
+def _lib(name):
+    path = ctypes.util.find_library(name)
+    if not path:
+        sys.exit(f"fuzz-server-seeds: lib{name} is needed for the block seeds")
+    return ctypes.CDLL(path)
+
+
+def compressed(codec, raw):
+    """raw as one LZ4 block or one zstd frame (level 1), as the library
+    compresses them."""
+    cap = 2 * len(raw) + 64
+    out = ctypes.create_string_buffer(cap)
+    if codec == LZ4:
+        n = _lib("lz4").LZ4_compress_default(raw, out, len(raw), cap)
+    else:
+        zstd = _lib("zstd")
+        zstd.ZSTD_compress.restype = ctypes.c_size_t
+        n = zstd.ZSTD_compress(out, ctypes.c_size_t(cap), raw,
+                               ctypes.c_size_t(len(raw)), 1)
+    return out.raw[:n]
+
+
+def block(codec, raw_len, data, pad=b"\0\0\0"):
+    """A block (struct sf_block): its header, data and padding to 4."""
+    return struct.pack("<B3sII", codec, pad, raw_len, len(data)) + pad4(data)
+
+
+def coded(codec, raw):
+    return block(codec, len(raw), compressed(codec, raw))
 
 
 def select_input(surface, mask):
@@ -220,6 +256,36 @@ def seeds():
         chunk(2, hello(minor=2) + create(1, 8, 8) + resize(1, 16385, 8)) + \
         chunk(3, hello(minor=2) + create(1, 8, 8) + select_input(2, 1) +
               select_input(1, 0x80))
+    # 2.3: inline pixels in blocks.  A full-width rectangle (decoded in
+    # place: LZ4 rows, then stored rows) and a part-width one (zstd,
+    # decoded aside), cut over chunks in the middle of a block; readbacks
+    # asking for each codec.
+    flat, part = pixels(64, 8, 3)[:64 * 4 * 4] * 2, bytes(20 * 8 * 4)
+    payload = coded(LZ4, flat[:64 * 4 * 4]) + \
+        block(NONE, 64 * 4 * 4, flat[64 * 4 * 4:]) + coded(ZSTD, part)
+    s["blocks-lz4-zstd"] = b"\x00" + chunk(
+        0, hello(minor=3) + create(1, 64, 16) +
+        put(1, 1, rects=(rect(0, 0, 64, 8), rect(4, 8, 20, 8)),
+            flags=PUT_BLOCKS) + payload[:40]) + chunk(
+        0, payload[40:] + get(1, 2, rect(0, 0, 64, 16), flags=GET_LZ4) +
+        get(1, 3, rect(4, 4, 20, 8), flags=GET_ZSTD) + sync(1))
+    # Blocks that lie, one client each: from a client of minor 2, a
+    # codec past the enum, an LZ4 bomb (4 KiB of zeros for a block of
+    # 1 KiB), a zstd frame cut short and the stream shut after it.
+    rows = rect(0, 0, 16, 4)
+    s["blocks-errors"] = b"\x03" + \
+        chunk(0, hello(minor=2) + create(1, 16, 4) +
+              put(1, 1, rects=(rows,), flags=PUT_BLOCKS) +
+              block(NONE, 256, bytes(256))) + \
+        chunk(1, hello(minor=3) + create(1, 16, 4) +
+              put(1, 1, rects=(rows,), flags=PUT_BLOCKS) +
+              block(3, 256, bytes(256))) + \
+        chunk(2, hello(minor=3) + create(1, 16, 4) +
+              put(1, 1, rects=(rows,), flags=PUT_BLOCKS) +
+              block(LZ4, 256, compressed(LZ4, bytes(4096)))) + \
+        chunk(3, hello(minor=3) + create(1, 16, 4) +
+              put(1, 1, rects=(rows,), flags=PUT_BLOCKS) +
+              block(ZSTD, 256, compressed(ZSTD, pixels(16, 4))[:20]), SHUT)
     return s
 
 

@@ -62,6 +62,7 @@ void sf__blocks_out_free(struct sf_blocks_out *o)
 {
 	ZSTD_freeCCtx(o->zstd);
 	free(o->gather);
+	free(o->packed);
 	sf__blocks_out_init(o);
 }
 
@@ -147,9 +148,11 @@ static int queue_block(struct sf_out *q, struct sf_blocks_out *o,
 			join_rows(o->gather, base, stride, piece);
 			src = o->gather;
 		}
-		p = sf__out_space(q, sizeof h + raw + 3, &room);
-		if (!p)
+		/* Into a buffer of our own, so that the queue holds (and
+		 * counts) only what the block takes on the wire. */
+		if (!o->packed && !(o->packed = malloc(sizeof h + SF_BLOCK_MAX + 3)))
 			return -ENOMEM;
+		p = o->packed;
 		data = compress(o, codec, src, raw, p + sizeof h);
 		st->compress_ns += thread_ns() - t0;
 		note_outcome(o, data != 0);
@@ -159,7 +162,8 @@ static int queue_block(struct sf_out *q, struct sf_blocks_out *o,
 		h.data_len = (uint32_t)data;
 		memset(p + sizeof h + data, 0, pad4(data) - data);
 		memcpy(p, &h, sizeof h);
-		sf__out_commit(q, sizeof h + pad4(data));
+		if (sf__out_append(q, p, sizeof h + pad4(data), -1))
+			return -ENOMEM;
 		st->coded++;
 	} else if (o->by_reference) {
 		/* Stored rows go out straight from the image, as bare rows

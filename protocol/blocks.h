@@ -40,6 +40,7 @@ struct sf_blocks_stats {
 struct sf_blocks_out {
 	void *zstd;              /* ZSTD_CCtx, made on first use */
 	uint8_t *gather;         /* rows of a part-width rectangle, joined */
+	uint8_t *packed;         /* a block compressed, before it is queued */
 	/* Blocks not to try to compress, after some that did not shrink:
 	 * content that does not compress costs a try now and then only. */
 	unsigned skip, backoff;

@@ -101,6 +101,10 @@ struct sfs_output {
 	/* q.bytes: message bytes queued (not streamed rows); q.queued: every
 	 * byte ever queued, rows included; q.written: every byte written. */
 	struct sf_out q;
+	/* q.queued at the end of the last IMAGE in blocks: until q.written
+	 * passes it, that IMAGE is only partly written, and dropping the rest
+	 * of its blocks would leave the stream cut inside a payload. */
+	uint64_t blocks_end;
 	uint32_t deferred_error;      /* fail with this at the next safe point */
 	uint16_t deferred_type;       /* request it happened in, 0: none */
 	char deferred_text[160];

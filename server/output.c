@@ -48,11 +48,12 @@ static void defer_error(struct sf_client *c, uint32_t code, const char *text)
  * was written go now, so that the memory is back at once, not after the
  * grace period of a closing client that does not read.  A chunk begun
  * stays (the stream must stay whole messages for the ERROR to be read).
- * Queued rows are left alone: such a client is closed without an ERROR.
+ * Queued rows, and an IMAGE's blocks begun, are left alone: such a client
+ * is closed without an ERROR.
  */
 static void drop_unsent(struct sf_client *c)
 {
-	if (sfs__out_has_rows(c))
+	if (sfs__out_has_rows(c) || c->out.q.written < c->out.blocks_end)
 		return;
 	c->server->out_total -= sf__out_drop_unsent(&c->out.q);
 }
@@ -197,6 +198,7 @@ int sfs__out_blocks(struct sf_client *c, struct sf_surface *s,
 		return -1;
 	}
 	c->server->out_total += st.wire_bytes;
+	c->out.blocks_end = c->out.q.queued;
 	sfs__client_want_flush(c);
 	if (c->state != SF_CLIENT_CLOSING)
 		check_output_limits(c);

@@ -64,7 +64,11 @@ static struct sf_rows *next_rows(struct sf_client *c, size_t *raw_used,
 	if (!p->blocks)
 		return p->rows.left ? &p->rows : NULL;
 	r = sf__blocks_in_next(&p->bin, &code, &why);
-	/* Decoding costs what reading the raw pixels would. */
+	/* Decoding costs what reading the raw pixels would, and is a copy
+	 * into the surface: counted against the turn's copy budget too, so
+	 * that blocks queued with their requests cannot make a turn write
+	 * many surfaces. */
+	c->res.copied += p->bin.raw_done - before;
 	if (raw_used)
 		*raw_used += (size_t)(p->bin.raw_done - before);
 	if (!r && code) {

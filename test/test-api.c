@@ -1280,3 +1280,158 @@ TEST(a_listener_is_read_only_as_far_as_its_size)
 	shmframe_disconnect(c);
 	server_proc_stop(&srv);
 }
+
+/* ---- socket pacing (1.4) ----------------------------------------------- */
+
+/* Every serial's presented callbacks, in order. */
+struct serial_log {
+	uint32_t serial[64];
+	int discarded[64];
+	unsigned n;
+};
+
+static void log_presented(void *data, struct shmframe_surface *s,
+                          uint32_t serial, uint64_t time_ns, int discarded)
+{
+	struct serial_log *l = data;
+
+	(void)s;
+	(void)time_ns;
+	if (l->n < 64) {
+		l->serial[l->n] = serial;
+		l->discarded[l->n] = discarded;
+	}
+	l->n++;
+}
+
+static const struct shmframe_surface_listener serial_listener = {
+	.presented = log_presented,
+};
+
+/* Presents the full pattern of frame with try_acquire, which reads no
+ * events: PRESENTED waits, so the window fills and frames are held. */
+static void present_unread(struct shmframe_surface *s, uint32_t frame,
+                           const struct shmframe_rect *dmg, unsigned n,
+                           uint32_t *serial)
+{
+	uint32_t w = shmframe_surface_width(s), h = shmframe_surface_height(s);
+	struct shmframe_buffer *b = shmframe_try_acquire(s);
+	uint32_t stride;
+	void *px;
+
+	ASSERT_MSG(b != NULL, "try_acquire: %s", strerror(errno));
+	px = shmframe_buffer_pixels(b, &stride);
+	fill(px, stride, w, h, frame, 77);
+	ASSERT_EQ(shmframe_present(s, b, dmg, n, serial), 0);
+}
+
+/* The serials 1..n each reported once, in order, and which discarded. */
+static void expect_serials(const struct serial_log *l, unsigned n,
+                           uint32_t first, const int *discarded)
+{
+	ASSERT_EQ(l->n, n);
+	for (unsigned i = 0; i < n; i++) {
+		ASSERT_MSG(l->serial[i] == first + i, "callback %u is serial %u, "
+		           "not %u", i, l->serial[i], first + i);
+		ASSERT_MSG(l->discarded[i] == discarded[i], "serial %u discarded=%d",
+		           l->serial[i], l->discarded[i]);
+	}
+}
+
+TEST(a_frame_presented_while_two_are_on_the_link_is_held_and_merged)
+{
+	const uint32_t w = 48, h = 30;
+	struct serial_log log = { 0 };
+	struct shmframe_stats st;
+	struct server_proc srv;
+	struct shmframe_conn *c;
+	struct shmframe_surface *s;
+	uint32_t serial[5], *expect = malloc((size_t)w * h * 4);
+	const int disc[] = { 0, 0, 1, 1, 0 };
+
+	server_start(&srv);
+	c = connect_mode(srv.addr, &modes[0], 0);
+	s = shmframe_surface_create(c, w, h, SHMFRAME_FORMAT_ARGB8888, NULL);
+	ASSERT(s != NULL);
+	shmframe_surface_set_listener(s, &serial_listener, &log);
+	for (uint32_t f = 0; f < 5; f++)
+		present_unread(s, f + 1, NULL, 0, &serial[f]);
+	/* 1 and 2 went, 3 was held, 4 and 5 replaced it in turn. */
+	ASSERT_EQ(shmframe_get_stats(c, &st), 0);
+	ASSERT_EQ(st.presents, 5);
+	ASSERT_EQ(st.frames_sent, 2);
+	ASSERT_EQ(log.n, 0);
+	ASSERT_EQ(shmframe_roundtrip(c), 0);
+	ASSERT_EQ(shmframe_get_stats(c, &st), 0);
+	ASSERT_EQ(st.frames_sent, 3);
+	ASSERT_EQ(st.frames_merged, 2);
+	expect_serials(&log, 5, serial[0], disc);
+	fill(expect, w * 4, w, h, 5, 77);
+	check_readback(s, expect, "the latest frame, held then sent");
+	free(expect);
+	shmframe_surface_destroy(s);
+	shmframe_disconnect(c);
+	server_proc_stop(&srv);
+}
+
+/* A resize sends the held frame first; the frames it replaced are still
+ * reported, before its own PRESENTED. */
+TEST(a_resize_with_a_frame_held_loses_no_serial)
+{
+	struct serial_log log = { 0 };
+	struct server_proc srv;
+	struct shmframe_conn *c;
+	struct shmframe_surface *s;
+	uint32_t first;
+	const int disc[] = { 0, 0, 1, 0 };
+
+	server_start(&srv);
+	c = connect_mode(srv.addr, &modes[0], 0);
+	s = shmframe_surface_create(c, 40, 30, SHMFRAME_FORMAT_ARGB8888, NULL);
+	ASSERT(s != NULL);
+	shmframe_surface_set_listener(s, &serial_listener, &log);
+	present_unread(s, 1, NULL, 0, &first);
+	for (uint32_t f = 2; f <= 4; f++)
+		present_unread(s, f, NULL, 0, NULL);
+	ASSERT_EQ(shmframe_surface_resize(s, 64, 20, 0), 0);
+	ASSERT_EQ(shmframe_roundtrip(c), 0);
+	expect_serials(&log, 4, first, disc);
+	shmframe_surface_destroy(s);
+	shmframe_disconnect(c);
+	server_proc_stop(&srv);
+}
+
+/* Held damage past what one message holds becomes its bounding box, sent
+ * whole from the latest image (which, as for every box, must be right
+ * there): no pixel of the box comes from anywhere else. */
+TEST(held_damage_past_one_message_is_sent_as_the_latest_images_box)
+{
+	const uint32_t w = 64, h = 64;
+	static struct shmframe_rect many[200];
+	struct server_proc srv;
+	struct shmframe_conn *c;
+	struct shmframe_surface *s;
+	uint32_t *expect = malloc((size_t)w * h * 4);
+
+	for (unsigned i = 0; i < 200; i++)
+		many[i] = (struct shmframe_rect){ (i % 20) * 3, (i / 20) * 6, 1, 1 };
+	server_start(&srv);
+	c = connect_mode(srv.addr, &modes[0], 0);
+	s = shmframe_surface_create(c, w, h, SHMFRAME_FORMAT_ARGB8888, NULL);
+	ASSERT(s != NULL);
+	present_unread(s, 1, NULL, 0, NULL);
+	present_unread(s, 2, NULL, 0, NULL);
+	present_unread(s, 3, many, 200, NULL);      /* held */
+	present_unread(s, 4, many + 100, 100, NULL); /* 300 rects: a box */
+	ASSERT_EQ(shmframe_roundtrip(c), 0);
+	/* Frame 2 everywhere, frame 4 in the box of the damage. */
+	fill(expect, w * 4, w, h, 2, 77);
+	for (uint32_t y = 0; y <= 9 * 6; y++)
+		for (uint32_t x = 0; x <= 19 * 3; x++)
+			expect[y * w + x] = pattern(x, y, 4, 77);
+	check_readback(s, expect, "a held box");
+	free(expect);
+	shmframe_surface_destroy(s);
+	shmframe_disconnect(c);
+	server_proc_stop(&srv);
+}

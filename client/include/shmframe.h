@@ -435,7 +435,8 @@ shmframe_connect_sized(const char *addr, const struct shmframe_options *opts,
 	shmframe_connect_sized((addr), (opts), sizeof(struct shmframe_options))
 
 /* Closes the connection and frees every surface, buffer and segment made
- * from it.  NULL is allowed. */
+ * from it.  NULL is allowed.  A frame still held for the link (see
+ * shmframe_present) is dropped: shmframe_roundtrip() first sends it. */
 SHMFRAME_EXPORT void shmframe_disconnect(struct shmframe_conn *conn);
 
 /* 0 while the connection is usable, else the negative errno that broke it. */
@@ -526,7 +527,9 @@ SHMFRAME_EXPORT int shmframe_get_fd(const struct shmframe_conn *conn);
 
 /* Reads whatever events have arrived without blocking and runs their
  * callbacks.  Returns the number of events handled (0 when none) or a
- * negative error. */
+ * negative error.  Since 1.4, over the socket, a PRESENTED that makes
+ * room for a frame held for the link sends that frame here, which waits
+ * until its bytes are in the kernel (see shmframe_present). */
 SHMFRAME_EXPORT int shmframe_dispatch(struct shmframe_conn *conn);
 
 /* Writes out queued requests without blocking.  Returns 0 when all went
@@ -653,8 +656,9 @@ SHMFRAME_EXPORT void *shmframe_buffer_pixels(struct shmframe_buffer *buffer,
  * frame late by a frame or two, never a growing queue of old ones.  The
  * held frame is sent when the PRESENTED that makes room is handled (in
  * shmframe_dispatch() or a blocking call, which then waits until its
- * bytes are in the kernel); shmframe_roundtrip(), shmframe_readback(),
- * shmframe_surface_resize() and shmframe_disconnect() send it first.
+ * bytes are in the kernel); shmframe_roundtrip(), shmframe_readback()
+ * and shmframe_surface_resize() send it first, shmframe_disconnect()
+ * drops it.
  * Over shm, once the request is queued and flushed, or with rings
  * once it is on the request ring (the socket is written only to wake a
  * server that said it sleeps, or when the ring is full).

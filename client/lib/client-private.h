@@ -110,8 +110,6 @@ struct shmframe_buffer {
 	uint32_t serial;        /* of its last PUT_IMAGE */
 };
 
-#define SFC_MERGES_MAX 8
-
 struct shmframe_surface {
 	struct shmframe_conn *conn;
 	struct shmframe_surface *next;
@@ -161,8 +159,8 @@ struct shmframe_surface {
 	uint8_t *shadow;          /* width*height*4, made on the first hold */
 	/* Frames sent that replaced held ones: the serials first .. serial-1
 	 * are reported discarded before serial's PRESENTED. */
-	struct sfc_merge { uint32_t serial, first; } merges[SFC_MERGES_MAX];
-	unsigned n_merges;
+	struct sfc_merge { uint32_t serial, first; } *merges;
+	unsigned n_merges, cap_merges;
 
 	const struct shmframe_surface_listener *listener;
 	size_t listener_size;   /* bytes of *listener the caller has */
@@ -264,6 +262,8 @@ int sfc__inline_send_all_held(struct shmframe_conn *conn, bool report);
 /* PRESENTED for serial came: the frames it replaced go first. */
 void sfc__inline_before_presented(struct shmframe_surface *s, uint32_t serial,
                                   uint64_t time_ns);
+/* The surface has a new size (its held frame was sent first). */
+void sfc__inline_resized(struct shmframe_surface *s);
 void sfc__inline_free(struct shmframe_surface *s);
 
 /* compress.c: the codec of socket frames. */
@@ -279,6 +279,8 @@ void sfc__compress_sent(struct shmframe_conn *conn, uint32_t surface,
                         uint32_t serial, uint64_t bytes, uint64_t t0);
 void sfc__compress_presented(struct shmframe_conn *conn, uint32_t surface,
                              uint32_t serial);
+/* The surface is gone: a frame of it being timed never will be. */
+void sfc__compress_surface_gone(struct shmframe_conn *conn, uint32_t surface);
 struct sf_blocks_out *sfc__compress_out(struct shmframe_conn *conn);
 /* The codec frames go with now (enum sf_codec). */
 uint32_t sfc__compress_current(const struct shmframe_conn *conn);

@@ -286,6 +286,14 @@ void sfc__compress_presented(struct shmframe_conn *conn, uint32_t surface,
 	                                : rate;
 }
 
+void sfc__compress_surface_gone(struct shmframe_conn *conn, uint32_t surface)
+{
+	struct sfc_compress *c = conn->compress;
+
+	if (c && c->timed_serial && c->timed_surface == surface)
+		c->timed_serial = 0;
+}
+
 uint32_t sfc__compress_current(const struct shmframe_conn *conn)
 {
 	return conn->compress ? conn->compress->codec : SF_CODEC_NONE;

@@ -534,11 +534,10 @@ SHMFRAME_EXPORT void shmframe_disconnect(struct shmframe_conn *conn)
 		return;
 	/* Frames still queued go out if the socket takes them now; the
 	 * server frees everything of ours when it sees the close. */
-	if (!conn->error && conn->fd >= 0) {
-		/* The last frame presented, if held for the link, too. */
-		sfc__inline_send_all_held(conn, false);
+	/* A frame held for the link is dropped (sending it could block for
+	 * as long as the link takes: shmframe_roundtrip first to have it). */
+	if (!conn->error && conn->fd >= 0)
 		sfc__flush(conn);
-	}
 	while (conn->surfaces) {
 		struct shmframe_surface *s = conn->surfaces;
 

@@ -129,19 +129,21 @@ static void shadow_copy(struct shmframe_surface *s, const uint8_t *base,
 	}
 }
 
-/* Adds n rects (0: the whole surface) to the held frame's damage. */
-static void held_merge(struct shmframe_surface *s, const struct sf_rect *rects,
+/* Adds n rects (0: the whole surface) to the held frame's damage.
+ * Returns true when they became one bounding box (past what a message
+ * holds), which then has to be taken whole from the latest image. */
+static bool held_merge(struct shmframe_surface *s, const struct sf_rect *rects,
                        unsigned n, unsigned max)
 {
 	if (n == 0 || s->held_full) {
 		s->held_full = true;
 		s->n_held = 0;
-		return;
+		return false;
 	}
 	if (s->n_held + n <= max) {
 		memcpy(s->held_rects + s->n_held, rects, n * sizeof *rects);
 		s->n_held += n;
-		return;
+		return false;
 	}
 	/* Past what one message holds: their bounding box. */
 	struct sf_rect box = s->n_held ? s->held_rects[0] : rects[0];
@@ -164,6 +166,7 @@ static void held_merge(struct shmframe_surface *s, const struct sf_rect *rects,
 	box.height = y1 - box.y;
 	s->held_rects[0] = box;
 	s->n_held = 1;
+	return true;
 }
 
 int sfc__inline_present(struct shmframe_surface *s, uint32_t serial,
@@ -176,7 +179,7 @@ int sfc__inline_present(struct shmframe_surface *s, uint32_t serial,
 	if (!s->held && s->inflight < PACE_WINDOW)
 		return send_frame(s, serial, pixels, stride, rects, n);
 	if (!s->shadow) {
-		s->shadow = malloc((size_t)s->width * s->height * SF_BYTES_PER_PIXEL);
+		s->shadow = calloc((size_t)s->width * s->height, SF_BYTES_PER_PIXEL);
 		if (!s->shadow)
 			return sfc__fail(conn, -ENOMEM, "out of memory for a held frame");
 	}
@@ -186,7 +189,11 @@ int sfc__inline_present(struct shmframe_surface *s, uint32_t serial,
 		s->held_full = false;
 		s->n_held = 0;
 	}
-	held_merge(s, rects, n, max);
+	/* A box of more damage than a message holds is sent from the image
+	 * as a whole, as shmframe_present sends one: so the shadow gets it
+	 * whole from the latest image. */
+	if (held_merge(s, rects, n, max))
+		shadow_copy(s, pixels, stride, s->held_rects, 1);
 	s->held_serial = serial;
 	return 0;
 }
@@ -216,13 +223,35 @@ void sfc__inline_before_presented(struct shmframe_surface *s, uint32_t serial,
 	}
 }
 
+/* Room for one more request under the server's max_inflight, counting
+ * the buffers the caller may still present. */
+static bool inflight_room(const struct shmframe_conn *conn)
+{
+	uint32_t max = conn->welcome.max_inflight;
+
+	return max == 0 || conn->inflight + conn->acquired < max;
+}
+
 int sfc__inline_send_held(struct shmframe_surface *s, bool force, bool report)
 {
-	uint32_t serial = s->held_serial, first = s->last_sent + 1;
+	struct shmframe_conn *conn = s->conn;
+	uint32_t serial, first;
 	int err;
 
 	if (!s->held || (!force && s->inflight >= PACE_WINDOW))
 		return 0;
+	while (!inflight_room(conn)) {
+		/* Events handled meanwhile may send it themselves. */
+		if (!force)
+			return 0;
+		err = sfc__pump(conn);
+		if (err < 0)
+			return err;
+		if (!s->held)
+			return 0;
+	}
+	serial = s->held_serial;
+	first = s->last_sent + 1;
 	s->held = false;
 	err = send_frame(s, serial, s->shadow,
 	                 (size_t)s->width * SF_BYTES_PER_PIXEL, s->held_rects,
@@ -234,11 +263,19 @@ int sfc__inline_send_held(struct shmframe_surface *s, bool force, bool report)
 	/* The frames it replaced were never sent.  They are reported
 	 * discarded just before its own PRESENTED, so that every serial
 	 * still comes back once and in order. */
-	if (s->n_merges < SFC_MERGES_MAX) {
-		s->merges[s->n_merges++] = (struct sfc_merge){ serial, first };
-		return 0;
+	if (s->n_merges == s->cap_merges) {
+		unsigned cap = s->cap_merges ? 2 * s->cap_merges : 4;
+		struct sfc_merge *m = realloc(s->merges, cap * sizeof *m);
+
+		if (!m) {
+			/* Out of order, rather than never. */
+			report_merged(s, first, serial, mono_ns());
+			return 0;
+		}
+		s->merges = m;
+		s->cap_merges = cap;
 	}
-	report_merged(s, first, serial, mono_ns());
+	s->merges[s->n_merges++] = (struct sfc_merge){ serial, first };
 	return 0;
 }
 
@@ -253,10 +290,19 @@ int sfc__inline_send_all_held(struct shmframe_conn *conn, bool report)
 	return 0;
 }
 
-void sfc__inline_free(struct shmframe_surface *s)
+void sfc__inline_resized(struct shmframe_surface *s)
 {
+	/* Sent before the resize: what is left are the merged serials of
+	 * frames still in flight, reported when their PRESENTED comes. */
 	free(s->shadow);
 	s->shadow = NULL;
+}
+
+void sfc__inline_free(struct shmframe_surface *s)
+{
+	sfc__inline_resized(s);
 	s->held = false;
-	s->n_merges = 0;
+	free(s->merges);
+	s->merges = NULL;
+	s->n_merges = s->cap_merges = 0;
 }

@@ -370,6 +370,7 @@ SHMFRAME_EXPORT void shmframe_surface_destroy(struct shmframe_surface *s)
 		return;
 	conn = s->conn;
 	forget_surface(conn, s);
+	sfc__compress_surface_gone(conn, s->id);
 	if (!conn->error) {
 		/* The server releases a latched buffer without an event and
 		 * keeps its own mapping of it while it needs one. */
@@ -557,7 +558,7 @@ SHMFRAME_EXPORT int shmframe_surface_resize(struct shmframe_surface *s,
 	sf__segment_close(&s->seg);
 	free(s->memory);
 	s->buffer_id_base += s->n_buffers;
-	sfc__inline_free(s); /* the shadow is of the old size */
+	sfc__inline_resized(s); /* the shadow is of the old size */
 	s->width = width;
 	s->height = height;
 	s->segment_id = segment_id;

@@ -11,6 +11,7 @@
 #include <zstd.h>
 
 #include "blocks.h"
+#include "clock.h"
 
 /* zstd's level: its fastest regular one (negative levels compress less
  * than lz4 does on our content). */
@@ -41,14 +42,6 @@ static size_t pad4(size_t n)
 static size_t row_bytes(const struct sf_rect *r)
 {
 	return (size_t)r->width * SF_BYTES_PER_PIXEL;
-}
-
-static uint64_t thread_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- sending ------------------------------------------------------------ */
@@ -114,17 +107,6 @@ static void note_outcome(struct sf_blocks_out *o, bool shrank)
 	o->skip = o->backoff;
 }
 
-/* Copies the rows of piece (one rectangle) of the image to dst. */
-static void join_rows(uint8_t *dst, const uint8_t *base, size_t stride,
-                      const struct sf_rect *piece)
-{
-	size_t rb = row_bytes(piece);
-
-	for (uint32_t j = 0; j < piece->height; j++)
-		memcpy(dst + j * rb, base + (size_t)(piece->y + j) * stride +
-		       (size_t)piece->x * SF_BYTES_PER_PIXEL, rb);
-}
-
 /* One block: the rows of piece, a rectangle of whole rows, of the image. */
 static int queue_block(struct sf_out *q, struct sf_blocks_out *o,
                        uint32_t codec, const uint8_t *base, size_t stride,
@@ -140,12 +122,12 @@ static int queue_block(struct sf_out *q, struct sf_blocks_out *o,
 
 	if (worth_trying(o, codec, raw)) {
 		const uint8_t *src = first;
-		uint64_t t0 = thread_ns();
+		uint64_t t0 = sf__clock_ns(CLOCK_THREAD_CPUTIME_ID);
 
 		if (!flat) {
 			if (!o->gather && !(o->gather = malloc(SF_BLOCK_MAX)))
 				return -ENOMEM;
-			join_rows(o->gather, base, stride, piece);
+			sf__rect_pack(o->gather, base, stride, piece);
 			src = o->gather;
 		}
 		/* Into a buffer of our own, so that the queue holds (and
@@ -154,7 +136,7 @@ static int queue_block(struct sf_out *q, struct sf_blocks_out *o,
 			return -ENOMEM;
 		p = o->packed;
 		data = compress(o, codec, src, raw, p + sizeof h);
-		st->compress_ns += thread_ns() - t0;
+		st->compress_ns += sf__clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
 		note_outcome(o, data != 0);
 	}
 	if (data) {
@@ -177,7 +159,7 @@ static int queue_block(struct sf_out *q, struct sf_blocks_out *o,
 		if (!p)
 			return -ENOMEM;
 		memcpy(p, &h, sizeof h);
-		join_rows(p + sizeof h, base, stride, piece);
+		sf__rect_pack(p + sizeof h, base, stride, piece);
 		sf__out_commit(q, sizeof h + raw);
 		st->stored++;
 	}

@@ -133,3 +133,47 @@ size_t sf__rows_copy_in(struct sf_rows *w, const void *src, size_t len)
 	}
 	return done;
 }
+
+/* height rows of row bytes, from src to dst. */
+static void copy_rows(uint8_t *dst, size_t dst_stride, const uint8_t *src,
+                      size_t src_stride, size_t row, uint32_t height)
+{
+	for (uint32_t y = 0; y < height; y++)
+		memcpy(dst + y * dst_stride, src + y * src_stride, row);
+}
+
+void sf__rect_copy(void *dst, size_t dst_stride, const void *src,
+                   size_t src_stride, const struct sf_rect *r)
+{
+	size_t x = (size_t)r->x * SF_BYTES_PER_PIXEL;
+
+	copy_rows((uint8_t *)dst + r->y * dst_stride + x, dst_stride,
+	          (const uint8_t *)src + r->y * src_stride + x, src_stride,
+	          row_bytes(r), r->height);
+}
+
+void sf__rect_pack(void *dst, const void *src, size_t src_stride,
+                   const struct sf_rect *r)
+{
+	copy_rows(dst, row_bytes(r), (const uint8_t *)src + r->y * src_stride +
+	          (size_t)r->x * SF_BYTES_PER_PIXEL, src_stride, row_bytes(r),
+	          r->height);
+}
+
+void sf__rect_extend(struct sf_rect *box, const struct sf_rect *r)
+{
+	uint32_t x1, y1;
+
+	if (box->width == 0) {
+		*box = *r;
+		return;
+	}
+	x1 = box->x + box->width > r->x + r->width ? box->x + box->width
+	                                           : r->x + r->width;
+	y1 = box->y + box->height > r->y + r->height ? box->y + box->height
+	                                             : r->y + r->height;
+	box->x = box->x < r->x ? box->x : r->x;
+	box->y = box->y < r->y ? box->y : r->y;
+	box->width = x1 - box->x;
+	box->height = y1 - box->y;
+}

@@ -49,6 +49,19 @@ uint64_t sf__rows_iov(const struct sf_rows *w, struct iovec *iov, int *cnt,
 /* Moves the position n bytes on (n <= w->left). */
 void sf__rows_advance(struct sf_rows *w, size_t n);
 
+/* Grows box to cover r too (a box of width 0 covers nothing yet).  Both
+ * lie inside an image: nothing overflows. */
+void sf__rect_extend(struct sf_rect *box, const struct sf_rect *r);
+
+/* Copies rectangle r of the image at src (rows src_stride apart) to the
+ * same place of the image at dst (rows dst_stride apart). */
+void sf__rect_copy(void *dst, size_t dst_stride, const void *src,
+                   size_t src_stride, const struct sf_rect *r);
+/* Copies rectangle r of the image at src to dst with its rows joined
+ * (width * SF_BYTES_PER_PIXEL bytes each, one after the other). */
+void sf__rect_pack(void *dst, const void *src, size_t src_stride,
+                   const struct sf_rect *r);
+
 /* Copies up to len bytes of src into the rows from the position on, and
  * moves past them.  Returns the bytes copied: len, or w->left if less. */
 size_t sf__rows_copy_in(struct sf_rows *w, const void *src, size_t len);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "clock.h"
 #include "server-private.h"
 
 void sfs__log(const char *fmt, ...)
@@ -33,8 +34,5 @@ void sfs__verbose(const struct sf_server *server, const char *fmt, ...)
 
 uint64_t sfs__now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return sf__clock_ns(CLOCK_MONOTONIC);
 }

@@ -17,11 +17,12 @@
 
 /* The codecs a client's blocks may use. */
 #define SERVER_CODECS (1u << SF_CODEC_LZ4 | 1u << SF_CODEC_ZSTD)
-/* What one read of a payload in blocks counts against the turn's budget,
- * besides its bytes: a read may take a 12-byte header or a 4-byte block
- * alone, and a turn of the budget's bytes read so would be a million
- * system calls, while the others wait. */
-#define BLOCK_READ_COST (16u << 10)
+/* What one read of a payload counts against the turn's budget, besides
+ * its bytes: a read may take a 12-byte block header, a 4-byte block, or
+ * 64 rows of a rectangle one pixel wide, and a turn of the budget's bytes
+ * read so would be up to a million system calls while the others wait.
+ * With it a turn is at most 512 reads. */
+#define READ_COST (16u << 10)
 
 static void payload_complete(struct sf_client *c)
 {
@@ -163,8 +164,7 @@ int sfs__payload_read(struct sf_client *c, size_t *budget_used)
 		}
 		if (r <= 0)
 			return r;
-		if (p->blocks)
-			*budget_used += BLOCK_READ_COST;
+		*budget_used += READ_COST;
 		done = take_queued(c, budget_used);
 		if (done < 0)
 			return -1;

@@ -89,20 +89,6 @@ static void send_release(struct sf_surface *s, uint32_t buffer, uint32_t serial)
 	sfs__ring_event(s->client, SF_RELEASE, &ev, sizeof ev);
 }
 
-static void copy_rect(uint8_t *dst, uint32_t dst_stride, const uint8_t *src,
-                      uint32_t src_stride, const struct sf_rect *r)
-{
-	size_t row = (size_t)r->width * SF_BYTES_PER_PIXEL;
-
-	dst += (size_t)r->y * dst_stride + (size_t)r->x * SF_BYTES_PER_PIXEL;
-	src += (size_t)r->y * src_stride + (size_t)r->x * SF_BYTES_PER_PIXEL;
-	for (uint32_t y = 0; y < r->height; y++) {
-		memcpy(dst, src, row);
-		dst += dst_stride;
-		src += src_stride;
-	}
-}
-
 /* Our own memory for the content, zero until written (anonymous pages:
  * only those written cost memory).  0, or -ENOMEM. */
 static int alloc_memory(struct sf_surface *s)
@@ -142,7 +128,7 @@ int sfs__surface_own_memory(struct sf_surface *s)
 		const uint8_t *src = (const uint8_t *)s->latched->seg.map +
 		                     s->latch_offset;
 
-		copy_rect(s->mem, stride, src, s->latch_stride, &all);
+		sf__rect_copy(s->mem, stride, src, s->latch_stride, &all);
 		s->client->res.copied += sfs__surface_bytes(s->width, s->height);
 		unlatch(s);
 	}
@@ -177,7 +163,7 @@ static uint64_t copy_span(struct sf_surface *s, const uint8_t *src,
 
 	if (x1 <= x0 || y1 <= y0)
 		return 0;
-	copy_rect(s->mem, s->width * SF_BYTES_PER_PIXEL, src, src_stride, &r);
+	sf__rect_copy(s->mem, s->width * SF_BYTES_PER_PIXEL, src, src_stride, &r);
 	return (uint64_t)r.width * r.height * SF_BYTES_PER_PIXEL;
 }
 

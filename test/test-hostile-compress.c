@@ -704,7 +704,7 @@ static double sync_ms_during(struct sf_peer *probe, bool tiny)
  * may take one 12-byte header or one 4-byte block, and a turn that
  * counted only bytes would be hundreds of thousands of system calls
  * (the others' SYNC took 46 to 72 ms on average here, against under
- * 1 ms; BLOCK_READ_COST in server/payload.c bounds it).  The same
+ * 1 ms; READ_COST in server/payload.c bounds it).  The same
  * pixels in tiny blocks may delay another client's SYNC at most 4 times
  * as much as in one block (or 20 ms).
  */

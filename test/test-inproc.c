@@ -850,7 +850,7 @@ static struct sf_surface *start_one_surface(struct peer **p, uint32_t id)
 	return surface_of(*p, id);
 }
 
-TEST(welcome_offers_input_only_to_a_client_of_minor_2)
+TEST(welcome_offers_input_and_codecs_only_to_clients_that_know_them)
 {
 	struct peer *old, *now, *two;
 

@@ -41,7 +41,6 @@ struct args {
 	const char *file;
 	int damage;
 	uint32_t bw, bh;
-	unsigned buffers;
 };
 
 /* One present: its serial and when it was made. */
@@ -112,17 +111,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "seconds", required_argument, NULL, 'D' },
 		{ "content", required_argument, NULL, 'C' },
 		{ "damage", required_argument, NULL, 'd' },
-		{ "buffers", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t v;
 	char *end;
 	int opt, r;
 
 	a->w = 1920;
 	a->h = 1080;
 	a->seconds = 5;
-	a->buffers = 3;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'S':
@@ -151,11 +147,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 			if (sf__parse_size(optarg, &a->bw, &a->bh, NULL))
 				return usage_error("--damage needs WxH, not '%s'", optarg);
 			a->damage = 1;
-			break;
-		case 'b':
-			if (sf__parse_uint(optarg, 16, &v) || v == 0)
-				return usage_error("--buffers needs 1..16, not '%s'", optarg);
-			a->buffers = (unsigned)v;
 			break;
 		default:
 			r = sf__tool_option(PROG, &a->tool, opt, optarg, argv, usage);
@@ -546,7 +537,6 @@ int main(int argc, char **argv)
 	}
 
 	shmframe_options_init(&opts);
-	opts.buffers = a.buffers;
 	conn = sf__tool_connect(PROG, &a.tool, &opts);
 	if (!conn)
 		goto out;

@@ -151,10 +151,10 @@ struct shmframe_surface {
 
 	/* Socket pacing (inline.c): a frame presented while PACE_WINDOW are
 	 * in flight is held, its damage in shadow. */
-	bool held, held_full;
+	bool held;
 	uint32_t held_serial;
 	uint32_t last_sent;       /* serial of the last frame sent */
-	unsigned n_held;
+	unsigned n_held;          /* 0: the whole surface */
 	struct sf_rect held_rects[SF_MAX_RECTS];
 	uint8_t *shadow;          /* width*height*4, made on the first hold */
 	/* Frames sent that replaced held ones: the serials first .. serial-1
@@ -250,6 +250,12 @@ int sfc__protocol_error(struct shmframe_conn *conn, const char *what);
 int sfc__fail_server(struct shmframe_conn *conn, const struct sf_error *e,
                     const char *text);
 /* Event handlers: the handshake's WELCOME, and ERROR. */
+/* surface.c: room for one more PUT_IMAGE/GET_IMAGE under the server's
+ * max_inflight, counting the buffers the caller may still present; and a
+ * wait for it (none when nothing in flight could make it). */
+bool sfc__inflight_room(const struct shmframe_conn *conn);
+int sfc__wait_inflight_room(struct shmframe_conn *conn);
+
 /* inline.c: frames on the socket, paced.  Presents the image's n rects
  * (0: all; at most max) as frame serial, now or held. */
 int sfc__inline_present(struct shmframe_surface *s, uint32_t serial,

@@ -28,6 +28,7 @@
 #include <lz4.h>
 
 #include "client-private.h"
+#include "clock.h"
 
 /* Frames between two lz4 samples under AUTO on a forwarded link. */
 #define SAMPLE_EVERY 16u
@@ -48,7 +49,6 @@ struct sfc_compress {
 	/* AUTO on a forwarded socket: what was measured (bytes per second; 0:
 	 * not yet). */
 	double link_rate, lz4_rate, lz4_ratio;
-	uint64_t frames;
 	uint8_t *sample;
 	/* The raw frame being timed: surface id and serial (0: none), when
 	 * its send began, its bytes. */
@@ -56,14 +56,6 @@ struct sfc_compress {
 	uint64_t timed_t0, timed_bytes;
 	struct sf_blocks_out out;     /* PUT_IMAGE blocks */
 };
-
-static uint64_t now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void set_reason(struct sfc_compress *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -180,13 +172,6 @@ void sfc__compress_free(struct shmframe_conn *conn)
 	conn->compress = NULL;
 }
 
-/* AUTO on a forwarded socket: is everything measured? */
-static bool measured(const struct sfc_compress *c)
-{
-	return c->link == LINK_FORWARDED && c->lz4_rate > 0 && c->link_rate > 0 &&
-	       (c->offered & 1u << SF_CODEC_LZ4);
-}
-
 static void decide(struct sfc_compress *c)
 {
 	double pays = c->lz4_rate * (1.0 - 1.0 / c->lz4_ratio);
@@ -203,14 +188,14 @@ static void sample_lz4(struct sfc_compress *c, const uint8_t *base,
                        size_t stride, const struct sf_rect *r)
 {
 	size_t rb = (size_t)r->width * SF_BYTES_PER_PIXEL;
-	uint32_t rows = (uint32_t)(SAMPLE_MAX / rb);
+	struct sf_rect first = *r;
 	size_t raw;
 	uint64_t t0;
 	int n;
 
-	if (rows > r->height)
-		rows = r->height;
-	raw = rows * rb;
+	if (first.height > SAMPLE_MAX / rb)
+		first.height = (uint32_t)(SAMPLE_MAX / rb);
+	raw = first.height * rb;
 	if (raw < 4096)
 		return;
 	if (!c->sample && !(c->sample = malloc(LZ4_compressBound(SAMPLE_MAX) +
@@ -218,13 +203,11 @@ static void sample_lz4(struct sfc_compress *c, const uint8_t *base,
 		return;
 	uint8_t *src = c->sample + LZ4_compressBound(SAMPLE_MAX);
 
-	for (uint32_t j = 0; j < rows; j++)
-		memcpy(src + j * rb, base + (size_t)(r->y + j) * stride +
-		       (size_t)r->x * SF_BYTES_PER_PIXEL, rb);
-	t0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+	sf__rect_pack(src, base, stride, &first);
+	t0 = sf__clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	n = LZ4_compress_default((const char *)src, (char *)c->sample, (int)raw,
 	                         LZ4_compressBound(SAMPLE_MAX));
-	uint64_t ns = now_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+	uint64_t ns = sf__clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
 	if (n <= 0)
 		return;
 	double rate = ns ? raw * 1e9 / (double)ns : 1e12;
@@ -245,9 +228,10 @@ uint32_t sfc__compress_codec(struct shmframe_conn *conn, const uint8_t *base,
 		return SF_CODEC_NONE;
 	if (conn->opts.compress == SHMFRAME_COMPRESS_AUTO && c->link == LINK_FORWARDED &&
 	    (c->offered & 1u << SF_CODEC_LZ4) && n > 0) {
-		if (c->frames++ % SAMPLE_EVERY == 0)
+		if (conn->stats.frames_sent % SAMPLE_EVERY == 0)
 			sample_lz4(c, base, stride, &rects[0]);
-		if (measured(c))
+		/* Once both sides of the rule are measured. */
+		if (c->lz4_rate > 0 && c->link_rate > 0)
 			decide(c);
 	}
 	return c->codec;
@@ -278,7 +262,7 @@ void sfc__compress_presented(struct shmframe_conn *conn, uint32_t surface,
 	    c->timed_serial != serial)
 		return;
 	c->timed_serial = 0;
-	ns = now_ns(CLOCK_MONOTONIC) - c->timed_t0;
+	ns = sf__clock_ns(CLOCK_MONOTONIC) - c->timed_t0;
 	if (ns == 0)
 		return;
 	rate = c->timed_bytes * 1e9 / (double)ns;

@@ -18,19 +18,12 @@
 #include <time.h>
 
 #include "client-private.h"
+#include "clock.h"
 
 /* Two: one frame crossing the link while the next waits in the kernel, so
  * the link never idles for a round trip, and a new frame waits behind one
  * frame at most. */
 #define PACE_WINDOW 2u
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Between blocks: what is queued goes out as far as the socket takes it,
  * so that compressing the next block overlaps the link sending this one. */
@@ -55,7 +48,7 @@ static int send_frame(struct shmframe_surface *s, uint32_t serial,
 	struct sf_blocks_stats st = { 0 };
 	struct sf_put_image put;
 	uint32_t codec = sfc__compress_codec(conn, base, stride, rr, nr);
-	uint64_t raw = sf__rows_total(rr, nr), t0 = mono_ns();
+	uint64_t raw = sf__rows_total(rr, nr), t0 = sf__clock_ns(CLOCK_MONOTONIC);
 	size_t len;
 	int err;
 
@@ -113,30 +106,26 @@ static void shadow_copy(struct shmframe_surface *s, const uint8_t *base,
                         size_t stride, const struct sf_rect *rects, unsigned n)
 {
 	struct sf_rect whole = { 0, 0, s->width, s->height };
-	size_t sstride = (size_t)s->width * SF_BYTES_PER_PIXEL;
 
 	if (n == 0) {
 		rects = &whole;
 		n = 1;
 	}
-	for (unsigned i = 0; i < n; i++) {
-		const struct sf_rect *r = &rects[i];
-		size_t off = (size_t)r->x * SF_BYTES_PER_PIXEL;
-		size_t rb = (size_t)r->width * SF_BYTES_PER_PIXEL;
-
-		for (uint32_t y = r->y; y < r->y + r->height; y++)
-			memcpy(s->shadow + y * sstride + off, base + y * stride + off, rb);
-	}
+	for (unsigned i = 0; i < n; i++)
+		sf__rect_copy(s->shadow, (size_t)s->width * SF_BYTES_PER_PIXEL, base,
+		              stride, &rects[i]);
 }
 
-/* Adds n rects (0: the whole surface) to the held frame's damage.
- * Returns true when they became one bounding box (past what a message
- * holds), which then has to be taken whole from the latest image. */
+/* Adds n rects (0: the whole surface) to the damage of the frame held
+ * (n_held 0: the whole surface).  Returns true when they became one
+ * bounding box (past what a message holds), which then has to be taken
+ * whole from the latest image. */
 static bool held_merge(struct shmframe_surface *s, const struct sf_rect *rects,
                        unsigned n, unsigned max)
 {
-	if (n == 0 || s->held_full) {
-		s->held_full = true;
+	struct sf_rect box = { 0 };
+
+	if (n == 0 || s->n_held == 0) {
 		s->n_held = 0;
 		return false;
 	}
@@ -145,25 +134,10 @@ static bool held_merge(struct shmframe_surface *s, const struct sf_rect *rects,
 		s->n_held += n;
 		return false;
 	}
-	/* Past what one message holds: their bounding box. */
-	struct sf_rect box = s->n_held ? s->held_rects[0] : rects[0];
-	uint32_t x1 = box.x + box.width, y1 = box.y + box.height;
-
-	for (unsigned i = 0; i < s->n_held + n; i++) {
-		const struct sf_rect *r = i < s->n_held ? &s->held_rects[i]
-		                                        : &rects[i - s->n_held];
-
-		if (r->x < box.x)
-			box.x = r->x;
-		if (r->y < box.y)
-			box.y = r->y;
-		if (r->x + r->width > x1)
-			x1 = r->x + r->width;
-		if (r->y + r->height > y1)
-			y1 = r->y + r->height;
-	}
-	box.width = x1 - box.x;
-	box.height = y1 - box.y;
+	for (unsigned i = 0; i < s->n_held; i++)
+		sf__rect_extend(&box, &s->held_rects[i]);
+	for (unsigned i = 0; i < n; i++)
+		sf__rect_extend(&box, &rects[i]);
 	s->held_rects[0] = box;
 	s->n_held = 1;
 	return true;
@@ -185,15 +159,16 @@ int sfc__inline_present(struct shmframe_surface *s, uint32_t serial,
 	}
 	shadow_copy(s, pixels, stride, rects, n);
 	if (!s->held) {
+		/* At most max already (shmframe_present saw to it). */
 		s->held = true;
-		s->held_full = false;
-		s->n_held = 0;
-	}
-	/* A box of more damage than a message holds is sent from the image
-	 * as a whole, as shmframe_present sends one: so the shadow gets it
-	 * whole from the latest image. */
-	if (held_merge(s, rects, n, max))
+		memcpy(s->held_rects, rects, n * sizeof *rects);
+		s->n_held = n;
+	} else if (held_merge(s, rects, n, max)) {
+		/* A box of more damage than a message holds is sent from the
+		 * image as a whole, as shmframe_present sends one: so the shadow
+		 * gets it whole from the latest image. */
 		shadow_copy(s, pixels, stride, s->held_rects, 1);
+	}
 	s->held_serial = serial;
 	return 0;
 }
@@ -223,15 +198,6 @@ void sfc__inline_before_presented(struct shmframe_surface *s, uint32_t serial,
 	}
 }
 
-/* Room for one more request under the server's max_inflight, counting
- * the buffers the caller may still present. */
-static bool inflight_room(const struct shmframe_conn *conn)
-{
-	uint32_t max = conn->welcome.max_inflight;
-
-	return max == 0 || conn->inflight + conn->acquired < max;
-}
-
 int sfc__inline_send_held(struct shmframe_surface *s, bool force, bool report)
 {
 	struct shmframe_conn *conn = s->conn;
@@ -240,22 +206,20 @@ int sfc__inline_send_held(struct shmframe_surface *s, bool force, bool report)
 
 	if (!s->held || (!force && s->inflight >= PACE_WINDOW))
 		return 0;
-	while (!inflight_room(conn)) {
-		/* Events handled meanwhile may send it themselves. */
+	if (!sfc__inflight_room(conn)) {
 		if (!force)
 			return 0;
-		err = sfc__pump(conn);
-		if (err < 0)
+		/* Events handled meanwhile may send it themselves. */
+		err = sfc__wait_inflight_room(conn);
+		if (err || !s->held)
 			return err;
-		if (!s->held)
-			return 0;
 	}
 	serial = s->held_serial;
 	first = s->last_sent + 1;
 	s->held = false;
 	err = send_frame(s, serial, s->shadow,
 	                 (size_t)s->width * SF_BYTES_PER_PIXEL, s->held_rects,
-	                 s->held_full ? 0 : s->n_held);
+	                 s->n_held);
 	if (err || !report)
 		return err;
 	if (first == serial)
@@ -269,7 +233,7 @@ int sfc__inline_send_held(struct shmframe_surface *s, bool force, bool report)
 
 		if (!m) {
 			/* Out of order, rather than never. */
-			report_merged(s, first, serial, mono_ns());
+			report_merged(s, first, serial, sf__clock_ns(CLOCK_MONOTONIC));
 			return 0;
 		}
 		s->merges = m;

@@ -131,7 +131,6 @@ SHMFRAME_EXPORT int shmframe_readback(struct shmframe_surface *s, uint32_t x,
 	struct sf_rect rect = { x, y, width, height };
 	struct shmframe_conn *conn;
 	struct sf_get_image get;
-	uint32_t max;
 	int err;
 
 	if (!s || !dst || !sf__rect_inside(&rect, s->width, s->height) ||
@@ -149,13 +148,9 @@ SHMFRAME_EXPORT int shmframe_readback(struct shmframe_surface *s, uint32_t x,
 		return err;
 	/* Stay within the server's limit of unanswered requests, counting the
 	 * buffers the caller may still present. */
-	max = conn->welcome.max_inflight;
-	while (max && conn->inflight && conn->inflight + conn->acquired >= max) {
-		int r = sfc__pump(conn);
-
-		if (r < 0)
-			return r;
-	}
+	err = sfc__wait_inflight_room(conn);
+	if (err)
+		return err;
 
 	memset(&get, 0, sizeof get);
 	get.surface = s->id;

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "client-private.h"
+#include "clock.h"
 
 /* Spinning looks at the clock once per this many looks at the ring. */
 #define SPIN_CLOCK_EVERY 32u
@@ -325,15 +326,6 @@ static void cpu_relax(void)
 #endif
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	/* The vDSO's: no syscall. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Looks at the event ring for up to spin_us; true when an entry came. */
 static bool spin(struct sfc_rings *r)
 {
@@ -341,12 +333,12 @@ static bool spin(struct sfc_rings *r)
 
 	if (r->spin_us == 0)
 		return false;
-	end = now_ns() + (uint64_t)r->spin_us * 1000u;
+	end = sf__clock_ns(CLOCK_MONOTONIC) + (uint64_t)r->spin_us * 1000u;
 	for (unsigned i = 1;; i++) {
 		if (sf__ring_pending(&r->ev) != 0)
 			return true;
 		cpu_relax();
-		if (i % SPIN_CLOCK_EVERY == 0 && now_ns() >= end)
+		if (i % SPIN_CLOCK_EVERY == 0 && sf__clock_ns(CLOCK_MONOTONIC) >= end)
 			return false;
 	}
 }

@@ -630,11 +630,24 @@ static bool release_coming(const struct shmframe_surface *s)
  * counting the buffers already handed out keeps every later present within
  * it, so the caller can never hold more buffers than it may present.
  */
-static bool inflight_room(const struct shmframe_conn *conn)
+bool sfc__inflight_room(const struct shmframe_conn *conn)
 {
 	uint32_t max = conn->welcome.max_inflight;
 
 	return max == 0 || conn->inflight + conn->acquired < max;
+}
+
+int sfc__wait_inflight_room(struct shmframe_conn *conn)
+{
+	/* Nothing in flight cannot make room: then the request goes as it
+	 * is, and the server says LIMIT. */
+	while (conn->inflight && !sfc__inflight_room(conn)) {
+		int r = sfc__pump(conn);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 static struct shmframe_buffer *acquire(struct shmframe_surface *s, bool wait)
@@ -665,7 +678,7 @@ static struct shmframe_buffer *acquire(struct shmframe_surface *s, bool wait)
 			errno = -conn->error;
 			return NULL;
 		}
-		if (has_free(s) && inflight_room(conn))
+		if (has_free(s) && sfc__inflight_room(conn))
 			return take_free(s);
 		if (!wait) {
 			errno = EAGAIN;
@@ -741,34 +754,13 @@ static unsigned max_rects(const struct shmframe_conn *conn)
 	return n < SF_MAX_RECTS ? n : SF_MAX_RECTS;
 }
 
-/* More rectangles than a message holds: one that covers them all. */
-static unsigned bounding_box(const struct shmframe_rect *d, unsigned n,
-                             struct sf_rect *out)
-{
-	uint32_t x0 = UINT32_MAX, y0 = UINT32_MAX, x1 = 0, y1 = 0;
-
-	for (unsigned i = 0; i < n; i++) {
-		if (d[i].x < x0)
-			x0 = d[i].x;
-		if (d[i].y < y0)
-			y0 = d[i].y;
-		/* Already checked to lie inside the surface: no overflow. */
-		if (d[i].x + d[i].width > x1)
-			x1 = d[i].x + d[i].width;
-		if (d[i].y + d[i].height > y1)
-			y1 = d[i].y + d[i].height;
-	}
-	*out = (struct sf_rect){ x0, y0, x1 - x0, y1 - y0 };
-	return 1;
-}
-
 SHMFRAME_EXPORT int shmframe_present(struct shmframe_surface *s,
                                      struct shmframe_buffer *b,
                                      const struct shmframe_rect *damage,
                                      unsigned n_damage, uint32_t *serial)
 {
 	uint8_t msg[sizeof(struct sf_put_image) + SF_MAX_RECTS * sizeof(struct sf_rect)];
-	struct sf_rect rects[SF_MAX_RECTS];
+	struct sf_rect rects[SF_MAX_RECTS], box = { 0 };
 	struct sf_put_image put;
 	struct shmframe_conn *conn;
 	unsigned n = 0;
@@ -789,9 +781,13 @@ SHMFRAME_EXPORT int shmframe_present(struct shmframe_surface *s,
 			return -EINVAL;
 		if (i < max_rects(conn))
 			rects[n++] = r;
+		sf__rect_extend(&box, &r);
 	}
-	if (n_damage > max_rects(conn))
-		n = bounding_box(damage, n_damage, rects);
+	/* More rectangles than a message holds: one that covers them all. */
+	if (n_damage > max_rects(conn)) {
+		rects[0] = box;
+		n = 1;
+	}
 	if (s->full_damage)
 		n = 0;
 

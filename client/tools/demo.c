@@ -63,6 +63,7 @@ static void usage(FILE *f)
 	"                       or the program interrupted (default 0)\n"
 	"  --fps N              frames per second, 0 = as fast as possible\n"
 	"                       (default 60)\n"
+	"  --buffers N          buffers in the surface's pool, 1..16 (default 3)\n"
 	"  --title T            the surface's title\n"
 	"  --paused             start with the animation paused\n"
 	"  --no-input           ask for no input: the viewer's Esc and q then\n"

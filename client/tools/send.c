@@ -20,7 +20,6 @@ enum raw_format { RAW_BGRA, RAW_RGBA, RAW_RGB24 };
 struct args {
 	struct sf_tool_args tool;
 	uint64_t repeat;
-	unsigned buffers;
 	bool present_set;
 	enum shmframe_present_mode present;
 	bool raw;
@@ -93,7 +92,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 		SF_TOOL_LONGOPTS,
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "present", required_argument, NULL, 'p' },
-		{ "buffers", required_argument, NULL, 'b' },
 		{ "raw", required_argument, NULL, 'R' },
 		{ 0 }
 	};
@@ -101,7 +99,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 	int opt, status;
 
 	a->repeat = 1;
-	a->buffers = 3;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -120,11 +117,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return usage_error("unknown present mode '%s' (copy or "
 				                   "latch)", optarg);
 			a->present_set = true;
-			break;
-		case 'b':
-			if (sf__parse_uint(optarg, 16, &v) || v == 0)
-				return usage_error("--buffers needs 1..16, not '%s'", optarg);
-			a->buffers = (unsigned)v;
 			break;
 		case 'R':
 			if (parse_raw(optarg, a))
@@ -361,7 +353,6 @@ int main(int argc, char **argv)
 	}
 
 	shmframe_options_init(&opts);
-	opts.buffers = a.buffers;
 	conn = sf__tool_connect(PROG, &a.tool, &opts);
 	if (!conn) {
 		status = 1;

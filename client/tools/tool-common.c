@@ -120,6 +120,12 @@ int sf__tool_option(const char *prog, struct sf_tool_args *a, int opt,
 			                       "not '%s'", arg);
 		a->fps = (unsigned)v;
 		return -1;
+	case 'b':
+		if (sf__parse_uint(arg, 16, &v) || v == 0)
+			return sf__usage_error(prog, "--buffers needs 1..16, not '%s'",
+			                       arg);
+		a->buffers = (unsigned)v;
+		return -1;
 	case 'T':
 		a->title = arg;
 		return -1;
@@ -151,6 +157,8 @@ struct shmframe_conn *sf__tool_connect(const char *prog,
 		opts->signal = a->conn.signal;
 	if (a->conn.compress_set)
 		opts->compress = a->conn.compress;
+	if (a->buffers)
+		opts->buffers = a->buffers;
 	opts->name = prog;
 	conn = shmframe_connect(a->conn.server, opts);
 	if (!conn || shmframe_conn_error(conn)) {

@@ -44,10 +44,11 @@ struct sf_conn_args {
 	{ "compress", required_argument, NULL, 'z' }
 
 /* The options every tool that shows a surface takes: the connection's,
- * --fps, --title, --readback, --help and --version. */
+ * --fps, --buffers, --title, --readback, --help and --version. */
 struct sf_tool_args {
 	struct sf_conn_args conn;
 	unsigned fps;
+	unsigned buffers;        /* --buffers, 0: the library's default */
 	const char *title;
 	const char *readback;
 };
@@ -56,6 +57,7 @@ struct sf_tool_args {
 #define SF_TOOL_LONGOPTS \
 	SF_CONN_LONGOPTS, \
 	{ "fps", required_argument, NULL, 'f' }, \
+	{ "buffers", required_argument, NULL, 'b' }, \
 	{ "title", required_argument, NULL, 'T' }, \
 	{ "readback", required_argument, NULL, 'o' }, \
 	{ "help", no_argument, NULL, 'h' }, \

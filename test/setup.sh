@@ -22,7 +22,12 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 PACKAGES="build-essential cmake pkg-config libpng-dev libsdl2-dev libxcb1-dev
 libxcb-shm0-dev libxcb-xtest0-dev xvfb x11-apps xauth xdotool socat clang libfuzzer-14-dev imagemagick
 valgrind util-linux gnuplot-nox liblz4-dev libzstd-dev iproute2 ffmpeg
-python-matplotlib-data openssh-server openssh-client"
+python-matplotlib-data openssh-server openssh-client
+python3 python3-numpy python3-pytest python3-matplotlib python3-venv python3-pip
+python3-setuptools python3-wheel
+libegl-dev libgl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri
+libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
+gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad"
 
 say() { echo "setup: $*"; }
 
@@ -134,8 +139,10 @@ library_alone() {
 	build "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHMFRAME_WERROR=ON \
 		-DSHMFRAME_BUILD_SERVER=OFF -DSHMFRAME_BUILD_TOOLS=OFF \
 		-DSHMFRAME_BUILD_BENCH=OFF -DSHMFRAME_BUILD_EXAMPLES=OFF \
+		-DSHMFRAME_BUILD_PYTHON=OFF -DSHMFRAME_BUILD_GL=OFF \
+		-DSHMFRAME_BUILD_GSTREAMER=OFF \
 		-DSHMFRAME_BUILD_TESTS=OFF >/dev/null || return 1
-	looked=$(grep -oE '^(PNG|ZLIB|SDL2|XCB|Threads|CMAKE_HAVE_LIBC_PTHREAD)[A-Za-z_]*' \
+	looked=$(grep -oE '^(PNG|ZLIB|SDL2|XCB|Threads|CMAKE_HAVE_LIBC_PTHREAD|Python3|OpenGL|EGL|GST|GSTREAMER)[A-Za-z_]*' \
 		"$ROOT/$dir/CMakeCache.txt" | sort -u)
 	if [ -n "$looked" ]; then
 		say "the library alone looked for other packages:" $looked

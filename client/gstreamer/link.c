@@ -86,6 +86,7 @@ int sf__link_connect(SfSink *sink)
 	}
 	shmframe_options_init(&opts);
 	opts.transport = sink->transport;
+	opts.shm = sink->shm;
 	opts.buffers = sink->buffers;
 	opts.name = "shmframesink";
 	opts.log = on_log;
@@ -174,9 +175,11 @@ done:
 }
 
 /* Sleeps until the connection has something to read or the sink is
- * woken, the lock released meanwhile.  FALSE when woken to stop. */
-static gboolean wait_events(SfSink *sink)
+ * kicked, the lock released meanwhile.  FALSE when told to stop (the sink
+ * flushing, or *stop: the pool's own flushing). */
+static gboolean wait_events(SfSink *sink, const gboolean *stop)
 {
+	uint64_t n;
 	struct pollfd p[2];
 	int err;
 
@@ -190,7 +193,10 @@ static gboolean wait_events(SfSink *sink)
 	g_mutex_unlock(&sink->lock);
 	(void)poll(p, 2, 1000);
 	g_mutex_lock(&sink->lock);
-	return !sink->flushing;
+	/* The flags say why; the kick itself is spent. */
+	if ((p[1].revents & POLLIN) && read(sink->wake_fd, &n, sizeof n) < 0)
+		GST_LOG_OBJECT(sink, "kick already drained");
+	return !sink->flushing && !(stop != NULL && *stop);
 }
 
 static GstFlowReturn broken(SfSink *sink, const char *what, int err)
@@ -201,7 +207,8 @@ static GstFlowReturn broken(SfSink *sink, const char *what, int err)
 	return GST_FLOW_ERROR;
 }
 
-GstFlowReturn sf__link_acquire(SfSink *sink, struct shmframe_buffer **out,
+GstFlowReturn sf__link_acquire(SfSink *sink, const gboolean *stop,
+                               struct shmframe_buffer **out,
                                guint8 **pixels, guint *stride)
 {
 	struct shmframe_buffer *b;
@@ -209,7 +216,7 @@ GstFlowReturn sf__link_acquire(SfSink *sink, struct shmframe_buffer **out,
 	int n;
 
 	for (;;) {
-		if (sink->flushing)
+		if (sink->flushing || (stop != NULL && *stop))
 			return GST_FLOW_FLUSHING;
 		if (sink->surface == NULL)
 			return GST_FLOW_NOT_NEGOTIATED;
@@ -221,7 +228,7 @@ GstFlowReturn sf__link_acquire(SfSink *sink, struct shmframe_buffer **out,
 		n = shmframe_dispatch(sink->conn);
 		if (n < 0)
 			return broken(sink, "connection lost", n);
-		if (n == 0 && !wait_events(sink))
+		if (n == 0 && !wait_events(sink, stop))
 			return GST_FLOW_FLUSHING;
 	}
 	*pixels = shmframe_buffer_pixels(b, &s);
@@ -267,26 +274,16 @@ GstFlowReturn sf__link_pace(SfSink *sink)
 		n = shmframe_dispatch(sink->conn);
 		if (n < 0)
 			return broken(sink, "connection lost", n);
-		if (n == 0 && !wait_events(sink))
+		if (n == 0 && !wait_events(sink, NULL))
 			return GST_FLOW_FLUSHING;
 	}
 	return GST_FLOW_OK;
 }
 
-void sf__link_wake(SfSink *sink)
+void sf__link_kick(SfSink *sink)
 {
 	uint64_t one = 1;
 
-	sink->flushing = TRUE;
 	if (sink->wake_fd >= 0 && write(sink->wake_fd, &one, sizeof one) < 0)
-		GST_DEBUG_OBJECT(sink, "wake: %s", g_strerror(errno));
-}
-
-void sf__link_unwake(SfSink *sink)
-{
-	uint64_t n;
-
-	sink->flushing = FALSE;
-	if (sink->wake_fd >= 0 && read(sink->wake_fd, &n, sizeof n) < 0)
-		GST_LOG_OBJECT(sink, "nothing to drain");
+		GST_DEBUG_OBJECT(sink, "kick: %s", g_strerror(errno));
 }

@@ -64,7 +64,7 @@ static GstFlowReturn pool_acquire(GstBufferPool *bpool, GstBuffer **out,
 		g_mutex_unlock(&sink->lock);
 		return GST_FLOW_NOT_NEGOTIATED;
 	}
-	ret = sf__link_acquire(sink, &sb, &pixels, &stride);
+	ret = sf__link_acquire(sink, &pool->flushing, &sb, &pixels, &stride);
 	if (ret == GST_FLOW_OK && pool->generation != sink->generation) {
 		/* The surface changed while we waited. */
 		sf__link_discard(sink, sb);
@@ -116,22 +116,25 @@ static void pool_release(GstBufferPool *bpool, GstBuffer *buf)
 	gst_buffer_unref(buf);
 }
 
+/* Flushing a pool (or deactivating it) ends the waits in it alone: the
+ * next pool may already serve upstream. */
 static void pool_flush_start(GstBufferPool *bpool)
 {
-	SfSink *sink = SF_POOL(bpool)->sink;
+	SfPool *pool = SF_POOL(bpool);
 
-	g_mutex_lock(&sink->lock);
-	sf__link_wake(sink);
-	g_mutex_unlock(&sink->lock);
+	g_mutex_lock(&pool->sink->lock);
+	pool->flushing = TRUE;
+	sf__link_kick(pool->sink);
+	g_mutex_unlock(&pool->sink->lock);
 }
 
 static void pool_flush_stop(GstBufferPool *bpool)
 {
-	SfSink *sink = SF_POOL(bpool)->sink;
+	SfPool *pool = SF_POOL(bpool);
 
-	g_mutex_lock(&sink->lock);
-	sf__link_unwake(sink);
-	g_mutex_unlock(&sink->lock);
+	g_mutex_lock(&pool->sink->lock);
+	pool->flushing = FALSE;
+	g_mutex_unlock(&pool->sink->lock);
 }
 
 static void pool_finalize(GObject *object)

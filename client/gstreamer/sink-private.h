@@ -25,6 +25,8 @@ G_DECLARE_FINAL_TYPE(SfPool, sf__pool, SF, POOL, GstBufferPool)
 
 #define SF_TYPE_TRANSPORT (sf__transport_get_type())
 GType sf__transport_get_type(void);
+#define SF_TYPE_SHM_KIND (sf__shm_kind_get_type())
+GType sf__shm_kind_get_type(void);
 
 /* Frames remembered for the latency of their PRESENTED (by serial). */
 #define SF_SINK_SERIALS 64
@@ -38,6 +40,7 @@ struct _SfSink {
 	/* Properties (set in NULL or READY; read under the lock). */
 	gchar *server;
 	enum shmframe_transport transport;
+	enum shmframe_shm_kind shm;
 	guint buffers;
 	guint max_lag;
 
@@ -57,10 +60,14 @@ struct _SfSink {
 	gchar *transport_name;
 	gchar *transport_reason;
 
-	/* Woken (an eventfd) to end a wait for a buffer or for the server:
-	 * flushing, or a state change. */
+	/* Kicked (an eventfd) to end a wait for a buffer or for the server,
+	 * once flushing (the sink's) or a pool's flushing is set. */
 	int wake_fd;
 	gboolean flushing;
+
+	/* The buffer shown last (a reference): the preroll frame comes to
+	 * render again and is not shown twice. */
+	GstBuffer *last_shown;
 
 	/* The pool proposed upstream for the current caps. */
 	GstBufferPool *pool;
@@ -80,8 +87,7 @@ struct _SfPool {
 	GstBufferPool parent;
 	SfSink *sink;            /* a reference */
 	guint generation;
-	gsize size;
-	guint stride;
+	gboolean flushing;        /* under sink->lock */
 };
 
 /* sink-props.c */
@@ -98,15 +104,16 @@ int sf__link_configure(SfSink *sink, const GstVideoInfo *info);
 /* Takes a free buffer of the surface, waiting (the lock released while
  * it polls) until the server releases one: GST_FLOW_OK,
  * GST_FLOW_FLUSHING when woken, GST_FLOW_ERROR. */
-GstFlowReturn sf__link_acquire(SfSink *sink, struct shmframe_buffer **out,
+GstFlowReturn sf__link_acquire(SfSink *sink, const gboolean *stop,
+                               struct shmframe_buffer **out,
                                guint8 **pixels, guint *stride);
 GstFlowReturn sf__link_present(SfSink *sink, struct shmframe_buffer *buffer);
 void sf__link_discard(SfSink *sink, struct shmframe_buffer *buffer);
 /* Waits (the lock released) while more than max_lag frames await their
  * PRESENTED. */
 GstFlowReturn sf__link_pace(SfSink *sink);
-void sf__link_wake(SfSink *sink);
-void sf__link_unwake(SfSink *sink);
+/* Ends a wait of another thread: set the flag it checks first. */
+void sf__link_kick(SfSink *sink);
 
 /* pool.c */
 GstBufferPool *sf__pool_new(SfSink *sink);

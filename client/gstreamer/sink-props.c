@@ -10,6 +10,7 @@ enum {
 	PROP_0,
 	PROP_SERVER,
 	PROP_TRANSPORT,
+	PROP_SHM,
 	PROP_BUFFERS,
 	PROP_MAX_LAG,
 	PROP_TRANSPORT_NAME,
@@ -40,6 +41,26 @@ GType sf__transport_get_type(void)
 	return (GType)type;
 }
 
+GType sf__shm_kind_get_type(void)
+{
+	static gsize type;
+	static const GEnumValue values[] = {
+		{ SHMFRAME_SHM_ANY, "The first that passes the probe: memfd, "
+		  "posix, sysv", "any" },
+		{ SHMFRAME_SHM_MEMFD, "memfd_create, passed on the socket", "memfd" },
+		{ SHMFRAME_SHM_POSIX, "shm_open", "posix" },
+		{ SHMFRAME_SHM_SYSV, "System V shmget", "sysv" },
+		{ 0, NULL, NULL },
+	};
+
+	if (g_once_init_enter(&type)) {
+		GType t = g_enum_register_static("SfSinkShmKind", values);
+
+		g_once_init_leave(&type, t);
+	}
+	return (GType)type;
+}
+
 #define RW (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | \
             GST_PARAM_MUTABLE_READY)
 #define RO (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)
@@ -55,6 +76,10 @@ void sf__sink_install_properties(GObjectClass *klass)
 			"How the pixels travel (the default follows "
 			"$SHMFRAME_TRANSPORT, else auto)", SF_TYPE_TRANSPORT,
 			SHMFRAME_TRANSPORT_AUTO, RW));
+	g_object_class_install_property(klass, PROP_SHM,
+		g_param_spec_enum("shm", "Shared memory kind",
+			"Kind of shared memory to use", SF_TYPE_SHM_KIND,
+			SHMFRAME_SHM_ANY, RW));
 	g_object_class_install_property(klass, PROP_BUFFERS,
 		g_param_spec_uint("buffers", "Buffers",
 			"Buffers of the surface (the pool upstream draws into)",
@@ -107,6 +132,9 @@ void sf__sink_set_property(GObject *object, guint id, const GValue *value,
 	case PROP_TRANSPORT:
 		sink->transport = (enum shmframe_transport)g_value_get_enum(value);
 		break;
+	case PROP_SHM:
+		sink->shm = (enum shmframe_shm_kind)g_value_get_enum(value);
+		break;
 	case PROP_BUFFERS:
 		sink->buffers = g_value_get_uint(value);
 		break;
@@ -132,6 +160,9 @@ void sf__sink_get_property(GObject *object, guint id, GValue *value,
 		break;
 	case PROP_TRANSPORT:
 		g_value_set_enum(value, (gint)sink->transport);
+		break;
+	case PROP_SHM:
+		g_value_set_enum(value, (gint)sink->shm);
 		break;
 	case PROP_BUFFERS:
 		g_value_set_uint(value, sink->buffers);

@@ -18,6 +18,17 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE("sink",
 	GST_PAD_SINK, GST_PAD_ALWAYS,
 	GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("{ BGRx, BGRA }")));
 
+/* Swaps the frame shown last for buf (a reference taken, NULL for none)
+ * with sink->lock held, and returns the old one: the caller unrefs it
+ * after unlocking, since a pool buffer's release takes the lock. */
+static GstBuffer *swap_last_shown(SfSink *sink, GstBuffer *buf)
+{
+	GstBuffer *old = sink->last_shown;
+
+	sink->last_shown = buf != NULL ? gst_buffer_ref(buf) : NULL;
+	return old;
+}
+
 static gboolean sink_start(GstBaseSink *bsink)
 {
 	SfSink *sink = SF_SINK(bsink);
@@ -26,7 +37,7 @@ static gboolean sink_start(GstBaseSink *bsink)
 	g_mutex_lock(&sink->lock);
 	sink->zero_copy = sink->copied = sink->shown = sink->discarded = 0;
 	sink->latency_ns = 0;
-	sf__link_unwake(sink);
+	sink->flushing = FALSE;
 	err = sf__link_connect(sink);
 	g_mutex_unlock(&sink->lock);
 	return err == 0;
@@ -35,16 +46,22 @@ static gboolean sink_start(GstBaseSink *bsink)
 static gboolean sink_stop(GstBaseSink *bsink)
 {
 	SfSink *sink = SF_SINK(bsink);
+	GstBufferPool *pool;
+	GstBuffer *old;
 
 	g_mutex_lock(&sink->lock);
 	/* A thread upstream may wait in the pool for a buffer: it ends. */
-	sf__link_wake(sink);
+	sink->flushing = TRUE;
+	sf__link_kick(sink);
 	sf__link_disconnect(sink);
-	if (sink->pool != NULL) {
-		gst_object_unref(sink->pool);
-		sink->pool = NULL;
-	}
+	old = swap_last_shown(sink, NULL);
+	pool = sink->pool;
+	sink->pool = NULL;
 	g_mutex_unlock(&sink->lock);
+	if (old != NULL)
+		gst_buffer_unref(old);
+	if (pool != NULL)
+		gst_object_unref(pool);
 	return TRUE;
 }
 
@@ -52,17 +69,24 @@ static gboolean sink_set_info(GstVideoSink *vsink, GstCaps *caps,
                               const GstVideoInfo *info)
 {
 	SfSink *sink = SF_SINK(vsink);
+	GstBufferPool *pool = NULL;
+	GstBuffer *old;
 	int err;
 
 	GST_DEBUG_OBJECT(sink, "caps %" GST_PTR_FORMAT, caps);
 	g_mutex_lock(&sink->lock);
+	old = swap_last_shown(sink, NULL);
 	err = sf__link_configure(sink, info);
 	if (err == 0 && sink->pool != NULL &&
 	    SF_POOL(sink->pool)->generation != sink->generation) {
-		gst_object_unref(sink->pool);
+		pool = sink->pool;
 		sink->pool = NULL;
 	}
 	g_mutex_unlock(&sink->lock);
+	if (old != NULL)
+		gst_buffer_unref(old);
+	if (pool != NULL)
+		gst_object_unref(pool);
 	return err == 0;
 }
 
@@ -124,7 +148,7 @@ static GstFlowReturn copy_frame(SfSink *sink, GstBuffer *buf)
 		                  ("cannot map the buffer"), (NULL));
 		return GST_FLOW_ERROR;
 	}
-	ret = sf__link_acquire(sink, &sb, &dst, &stride);
+	ret = sf__link_acquire(sink, NULL, &sb, &dst, &stride);
 	if (ret != GST_FLOW_OK)
 		goto unmap;
 	src = GST_VIDEO_FRAME_PLANE_DATA(&frame, 0);
@@ -145,12 +169,18 @@ static GstFlowReturn sink_show_frame(GstVideoSink *vsink, GstBuffer *buf)
 {
 	SfSink *sink = SF_SINK(vsink);
 	struct shmframe_buffer *sb;
+	GstBuffer *old = NULL;
 	GstFlowReturn ret;
 
 	g_mutex_lock(&sink->lock);
 	if (sink->surface == NULL || !sink->have_info) {
 		g_mutex_unlock(&sink->lock);
 		return GST_FLOW_NOT_NEGOTIATED;
+	}
+	/* The preroll frame comes again to render: it is on the server. */
+	if (buf == sink->last_shown) {
+		g_mutex_unlock(&sink->lock);
+		return GST_FLOW_OK;
 	}
 	sb = sf__pool_buffer_take(sink, buf);
 	if (sb != NULL) {
@@ -160,9 +190,13 @@ static GstFlowReturn sink_show_frame(GstVideoSink *vsink, GstBuffer *buf)
 	} else {
 		ret = copy_frame(sink, buf);
 	}
-	if (ret == GST_FLOW_OK)
+	if (ret == GST_FLOW_OK) {
+		old = swap_last_shown(sink, buf);
 		ret = sf__link_pace(sink);
+	}
 	g_mutex_unlock(&sink->lock);
+	if (old != NULL)
+		gst_buffer_unref(old);
 	return ret;
 }
 
@@ -190,7 +224,8 @@ static gboolean sink_unlock(GstBaseSink *bsink)
 	SfSink *sink = SF_SINK(bsink);
 
 	g_mutex_lock(&sink->lock);
-	sf__link_wake(sink);
+	sink->flushing = TRUE;
+	sf__link_kick(sink);
 	g_mutex_unlock(&sink->lock);
 	return TRUE;
 }
@@ -200,7 +235,7 @@ static gboolean sink_unlock_stop(GstBaseSink *bsink)
 	SfSink *sink = SF_SINK(bsink);
 
 	g_mutex_lock(&sink->lock);
-	sf__link_unwake(sink);
+	sink->flushing = FALSE;
 	g_mutex_unlock(&sink->lock);
 	return TRUE;
 }
@@ -210,6 +245,7 @@ static void sink_finalize(GObject *object)
 	SfSink *sink = SF_SINK(object);
 
 	sf__link_disconnect(sink);
+	gst_buffer_replace(&sink->last_shown, NULL);
 	if (sink->pool != NULL)
 		gst_object_unref(sink->pool);
 	if (sink->wake_fd >= 0)

@@ -29,7 +29,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
 
 export GST_PLUGIN_PATH="$BUILD/client/gstreamer/plugin"
 export GST_REGISTRY="$T/registry.bin"

@@ -1,0 +1,104 @@
+#!/bin/bash
+# bench-gst.sh BUILD-DIR [FRAMES] [ROUNDS]: frames/s at 1920x1080 BGRA of
+# the same moving videotestsrc pattern into three sinks, in one run:
+#
+#   alone        videotestsrc ! fakesink
+#   shmframesink videotestsrc ! shmframesink  (a headless shmframe-server)
+#   shmsink      videotestsrc ! shmsink  ->  shmsrc ! fakesink
+#
+# Each pipeline runs FRAMES frames (default 600) with sync=false, ROUNDS
+# times (default 3) in turn; the time is GStreamer's own "Execution ended
+# after" (PLAYING to EOS), and the best round of each is printed, with
+# its ratio to the source alone.
+set -eu
+
+BUILD=$(cd "${1:?usage: bench-gst.sh BUILD-DIR [FRAMES] [ROUNDS]}" && pwd)
+N=${2:-600}
+ROUNDS=${3:-3}
+W=1920 H=1080
+CAPS="video/x-raw,format=BGRA,width=$W,height=$H,framerate=60/1"
+SRC="videotestsrc num-buffers=$N pattern=ball motion=wavy"
+
+T=$(mktemp -d /tmp/shmframe-bench-gst.XXXXXX)
+SERVER_PID="" READER_PID=""
+cleanup() {
+	for p in $READER_PID $SERVER_PID; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+
+export GST_PLUGIN_PATH="$BUILD/client/gstreamer/plugin"
+export GST_REGISTRY="$T/registry.bin"
+gst-inspect-1.0 shmframesink >/dev/null 2>&1 ||
+	{ echo "bench-gst: shmframesink not found in $GST_PLUGIN_PATH" >&2; exit 1; }
+gst-inspect-1.0 shmsink >/dev/null 2>&1 ||
+	{ echo "bench-gst: shmsink missing (gstreamer1.0-plugins-bad)" >&2; exit 1; }
+
+"$BUILD/server/shmframe-server" --listen "unix:$T/sock" --display none \
+	>"$T/server.out" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 100); do
+	grep -q '^ready' "$T/server.out" && break
+	sleep 0.05
+done
+grep -q '^ready' "$T/server.out" || { echo "bench-gst: no server" >&2; exit 1; }
+
+# seconds LOG: GStreamer's PLAYING-to-EOS time in LOG.
+seconds() {
+	sed -n 's/^Execution ended after \([0-9]*\):\([0-9]*\):\([0-9.]*\)$/\1 \2 \3/p' "$1" |
+		awk '{ printf "%.6f\n", $1 * 3600 + $2 * 60 + $3 }'
+}
+
+run_alone() {
+	gst-launch-1.0 $SRC ! "$CAPS" ! fakesink sync=false >"$T/log" 2>&1
+}
+
+run_shmframe() {
+	gst-launch-1.0 $SRC ! "$CAPS" ! shmframesink server="unix:$T/sock" \
+		sync=false >"$T/log" 2>&1
+}
+
+# The writer blocks until the reader is connected; the reader starts as
+# soon as the writer's socket exists, and is stopped after the writer's
+# EOS (shmsrc sees no EOS of its own).
+run_shmsink() {
+	rm -f "$T/shm.sock"
+	gst-launch-1.0 $SRC ! "$CAPS" ! shmsink socket-path="$T/shm.sock" \
+		shm-size=$((W * H * 4 * 8)) wait-for-connection=true sync=false \
+		>"$T/log" 2>&1 &
+	local writer=$!
+	for _ in $(seq 200); do
+		[ -S "$T/shm.sock" ] && break
+		sleep 0.01
+	done
+	gst-launch-1.0 shmsrc socket-path="$T/shm.sock" is-live=true ! \
+		"$CAPS" ! fakesink sync=false >"$T/reader.log" 2>&1 &
+	READER_PID=$!
+	wait "$writer"
+	kill "$READER_PID" 2>/dev/null || true
+	wait "$READER_PID" 2>/dev/null || true
+	READER_PID=""
+}
+
+declare -A best
+for _ in $(seq "$ROUNDS"); do
+	for what in alone shmframe shmsink; do
+		"run_$what"
+		s=$(seconds "$T/log")
+		[ -n "$s" ] || { echo "bench-gst: $what: no time in:" >&2; cat "$T/log" >&2; exit 1; }
+		if [ -z "${best[$what]:-}" ] ||
+		   awk -v a="$s" -v b="${best[$what]}" 'BEGIN { exit !(a < b) }'; then
+			best[$what]=$s
+		fi
+	done
+done
+
+echo "frames=$N size=${W}x$H format=BGRA rounds=$ROUNDS (best round)"
+for what in alone shmframe shmsink; do
+	awk -v n="$N" -v s="${best[$what]}" -v a="${best[alone]}" -v w="$what" \
+		'BEGIN { printf "%-10s %8.1f frames/s  %5.3f x alone\n", w, n / s, a / s }'
+done

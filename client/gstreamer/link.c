@@ -1,0 +1,289 @@
+/*
+ * link.c: what shmframesink asks of libshmframe.  Every function here runs
+ * with sink->lock held; the waits release it while they sleep in poll(),
+ * so the application thread (properties, state changes) and a second
+ * streaming thread (a pool buffer acquired upstream of a queue) are never
+ * shut out for long.
+ */
+#include "sink-private.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+static guint64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (guint64)ts.tv_sec * 1000000000u + (guint64)ts.tv_nsec;
+}
+
+static void on_log(void *data, enum shmframe_log_level level, const char *msg)
+{
+	SfSink *sink = data;
+
+	if (level == SHMFRAME_LOG_ERROR)
+		GST_WARNING_OBJECT(sink, "libshmframe: %s", msg);
+	else
+		GST_DEBUG_OBJECT(sink, "libshmframe: %s", msg);
+}
+
+/* The server showed (or skipped) a frame: count it, and time it when it
+ * is one we remember. */
+static void on_presented(void *data, struct shmframe_surface *surface,
+                         uint32_t serial, uint64_t time_ns, int discarded)
+{
+	SfSink *sink = data;
+	guint slot = serial % SF_SINK_SERIALS;
+
+	(void)surface;
+	if (sink->in_flight > 0)
+		sink->in_flight--;
+	if (discarded) {
+		sink->discarded++;
+		return;
+	}
+	sink->shown++;
+	if (sink->submit_serial[slot] == serial && sink->submit_ns[slot] != 0 &&
+	    time_ns >= sink->submit_ns[slot]) {
+		guint64 lat = time_ns - sink->submit_ns[slot];
+
+		sink->latency_ns = sink->latency_ns == 0 ? lat
+		                 : (sink->latency_ns * 7 + lat) / 8;
+		sink->submit_ns[slot] = 0;
+	}
+}
+
+static const struct shmframe_surface_listener listener = {
+	.presented = on_presented,
+};
+
+static void fail(SfSink *sink, const char *what, int err)
+{
+	const char *detail = sink->conn ? shmframe_last_error(sink->conn) : "";
+
+	GST_ELEMENT_ERROR(sink, RESOURCE, FAILED, ("%s: %s", what,
+	                  shmframe_strerror(err)),
+	                  ("%s", detail[0] ? detail : shmframe_strerror(err)));
+}
+
+int sf__link_connect(SfSink *sink)
+{
+	struct shmframe_options opts;
+	int err;
+
+	if (sink->wake_fd < 0) {
+		sink->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (sink->wake_fd < 0) {
+			err = -errno;
+			fail(sink, "eventfd", err);
+			return err;
+		}
+	}
+	shmframe_options_init(&opts);
+	opts.transport = sink->transport;
+	opts.shm = sink->shm;
+	opts.buffers = sink->buffers;
+	opts.name = "shmframesink";
+	opts.log = on_log;
+	opts.log_data = sink;
+	sink->conn = shmframe_connect(sink->server, &opts);
+	if (sink->conn == NULL) {
+		fail(sink, "cannot connect", -ENOMEM);
+		return -ENOMEM;
+	}
+	err = shmframe_conn_error(sink->conn);
+	if (err != 0) {
+		GST_ELEMENT_ERROR(sink, RESOURCE, OPEN_WRITE,
+		                  ("cannot connect to the shmframe server %s",
+		                   sink->server ? sink->server : "(default)"),
+		                  ("%s", shmframe_last_error(sink->conn)));
+		sf__link_disconnect(sink);
+		return err;
+	}
+	g_free(sink->transport_name);
+	g_free(sink->transport_reason);
+	sink->transport_name = g_strdup(shmframe_transport_name(sink->conn));
+	sink->transport_reason = g_strdup(shmframe_transport_reason(sink->conn));
+	GST_INFO_OBJECT(sink, "connected: %s (%s)", sink->transport_name,
+	                sink->transport_reason);
+	return 0;
+}
+
+void sf__link_disconnect(SfSink *sink)
+{
+	shmframe_surface_destroy(sink->surface);
+	sink->surface = NULL;
+	shmframe_disconnect(sink->conn);
+	sink->conn = NULL;
+	sink->generation++;
+	sink->acquired = 0;
+	sink->in_flight = 0;
+	sink->have_info = FALSE;
+}
+
+int sf__link_configure(SfSink *sink, const GstVideoInfo *info)
+{
+	enum shmframe_format format;
+	guint w = (guint)GST_VIDEO_INFO_WIDTH(info);
+	guint h = (guint)GST_VIDEO_INFO_HEIGHT(info);
+	int err;
+
+	if (sink->conn == NULL)
+		return -ENOTCONN;
+	format = GST_VIDEO_INFO_FORMAT(info) == GST_VIDEO_FORMAT_BGRA
+	       ? SHMFRAME_FORMAT_ARGB8888 : SHMFRAME_FORMAT_XRGB8888;
+	if (sink->surface != NULL && format == sink->format &&
+	    shmframe_surface_width(sink->surface) == w &&
+	    shmframe_surface_height(sink->surface) == h)
+		goto done;
+	if (sink->acquired > 0) {
+		GST_ELEMENT_ERROR(sink, CORE, NEGOTIATION,
+		                  ("cannot change the surface while upstream holds "
+		                   "%u of its buffers", sink->acquired), (NULL));
+		return -EBUSY;
+	}
+	if (sink->surface != NULL && format == sink->format) {
+		err = shmframe_surface_resize(sink->surface, w, h, 0);
+		if (err < 0) {
+			fail(sink, "cannot resize the surface", err);
+			return err;
+		}
+		GST_INFO_OBJECT(sink, "surface resized to %ux%u", w, h);
+	} else {
+		shmframe_surface_destroy(sink->surface);
+		sink->surface = shmframe_surface_create(sink->conn, w, h, format,
+		                                        "shmframesink");
+		if (sink->surface == NULL) {
+			err = -errno;
+			fail(sink, "cannot create the surface", err);
+			return err;
+		}
+		shmframe_surface_set_listener(sink->surface, &listener, sink);
+		sink->format = format;
+		GST_INFO_OBJECT(sink, "surface %ux%u created", w, h);
+	}
+	sink->generation++;
+done:
+	sink->info = *info;
+	sink->have_info = TRUE;
+	return 0;
+}
+
+/* Sleeps until the connection has something to read or the sink is
+ * kicked, the lock released meanwhile.  FALSE when told to stop (the sink
+ * flushing, or *stop: the pool's own flushing). */
+static gboolean wait_events(SfSink *sink, const gboolean *stop)
+{
+	uint64_t n;
+	struct pollfd p[2];
+	int err;
+
+	err = shmframe_flush(sink->conn);
+	if (err < 0 && err != -EAGAIN)
+		return TRUE; /* the next call on conn reports it */
+	p[0].fd = shmframe_get_fd(sink->conn);
+	p[0].events = POLLIN | (err == -EAGAIN ? POLLOUT : 0);
+	p[1].fd = sink->wake_fd;
+	p[1].events = POLLIN;
+	g_mutex_unlock(&sink->lock);
+	(void)poll(p, 2, 1000);
+	g_mutex_lock(&sink->lock);
+	/* The flags say why; the kick itself is spent. */
+	if ((p[1].revents & POLLIN) && read(sink->wake_fd, &n, sizeof n) < 0)
+		GST_LOG_OBJECT(sink, "kick already drained");
+	return !sink->flushing && !(stop != NULL && *stop);
+}
+
+static GstFlowReturn broken(SfSink *sink, const char *what, int err)
+{
+	if (sink->flushing)
+		return GST_FLOW_FLUSHING;
+	fail(sink, what, err);
+	return GST_FLOW_ERROR;
+}
+
+GstFlowReturn sf__link_acquire(SfSink *sink, const gboolean *stop,
+                               struct shmframe_buffer **out,
+                               guint8 **pixels, guint *stride)
+{
+	struct shmframe_buffer *b;
+	uint32_t s;
+	int n;
+
+	for (;;) {
+		if (sink->flushing || (stop != NULL && *stop))
+			return GST_FLOW_FLUSHING;
+		if (sink->surface == NULL)
+			return GST_FLOW_NOT_NEGOTIATED;
+		b = shmframe_try_acquire(sink->surface);
+		if (b != NULL)
+			break;
+		if (errno != EAGAIN)
+			return broken(sink, "cannot acquire a buffer", -errno);
+		n = shmframe_dispatch(sink->conn);
+		if (n < 0)
+			return broken(sink, "connection lost", n);
+		if (n == 0 && !wait_events(sink, stop))
+			return GST_FLOW_FLUSHING;
+	}
+	*pixels = shmframe_buffer_pixels(b, &s);
+	*stride = s;
+	*out = b;
+	sink->acquired++;
+	return GST_FLOW_OK;
+}
+
+GstFlowReturn sf__link_present(SfSink *sink, struct shmframe_buffer *buffer)
+{
+	uint32_t serial;
+	guint slot;
+	int err;
+
+	sink->acquired--;
+	err = shmframe_present(sink->surface, buffer, NULL, 0, &serial);
+	if (err < 0)
+		return broken(sink, "cannot present", err);
+	slot = serial % SF_SINK_SERIALS;
+	sink->submit_serial[slot] = serial;
+	sink->submit_ns[slot] = now_ns();
+	sink->in_flight++;
+	/* Events that came with it (RELEASE, PRESENTED) are handled now, so
+	 * that the next acquire seldom waits. */
+	err = shmframe_dispatch(sink->conn);
+	if (err < 0)
+		return broken(sink, "connection lost", err);
+	return GST_FLOW_OK;
+}
+
+void sf__link_discard(SfSink *sink, struct shmframe_buffer *buffer)
+{
+	sink->acquired--;
+	shmframe_buffer_discard(sink->surface, buffer);
+}
+
+GstFlowReturn sf__link_pace(SfSink *sink)
+{
+	int n;
+
+	while (sink->max_lag > 0 && sink->in_flight > sink->max_lag) {
+		n = shmframe_dispatch(sink->conn);
+		if (n < 0)
+			return broken(sink, "connection lost", n);
+		if (n == 0 && !wait_events(sink, NULL))
+			return GST_FLOW_FLUSHING;
+	}
+	return GST_FLOW_OK;
+}
+
+void sf__link_kick(SfSink *sink)
+{
+	uint64_t one = 1;
+
+	if (sink->wake_fd >= 0 && write(sink->wake_fd, &one, sizeof one) < 0)
+		GST_DEBUG_OBJECT(sink, "kick: %s", g_strerror(errno));
+}

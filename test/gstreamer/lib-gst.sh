@@ -1,0 +1,55 @@
+# Helpers of the shmframesink tests (sourced after test/lib.sh): the
+# plugin from the build tree, a registry of the test's own, references
+# written by GStreamer itself, and the server's dumps compared with them.
+
+: "${SF_GST_RUN:?SF_GST_RUN must name sf-gst-run}"
+: "${SF_GST_PLUGIN_DIR:?SF_GST_PLUGIN_DIR must name the plugin directory}"
+
+command -v gst-launch-1.0 >/dev/null ||
+	{ echo "gst-launch-1.0 missing: skipped"; exit 77; }
+export GST_PLUGIN_PATH="$SF_GST_PLUGIN_DIR"
+export GST_REGISTRY="$T/registry.bin"
+# Warnings of other plugins are not ours.
+export GST_DEBUG="${GST_DEBUG:-shmframesink:3}"
+gst-inspect-1.0 videotestsrc >/dev/null 2>&1 ||
+	{ echo "videotestsrc missing: skipped"; exit 77; }
+
+# gst_ref DIR N CAPS [SRC-ARGS]: the N frames GStreamer itself makes of
+# videotestsrc SRC-ARGS at CAPS, as DIR/ref-00000.raw ...
+gst_ref() {
+	local dir=$1 n=$2 caps=$3
+	shift 3
+	mkdir -p "$dir"
+	gst-launch-1.0 -q videotestsrc num-buffers="$n" "$@" ! "$caps" ! \
+		multifilesink location="$dir/ref-%05d.raw" >"$T/ref.log" 2>&1 ||
+		fail "reference pipeline failed: $(cat "$T/ref.log")"
+	[ -f "$dir/ref-$(printf %05d $((n - 1))).raw" ] ||
+		fail "the reference has no frame $((n - 1))"
+}
+
+# sink_run [sf-gst-run options] PIPELINE: runs it (shmframesink named
+# sink), which must succeed; its last line in OUT.
+sink_run() {
+	run_client "$SF_GST_RUN" "$@"
+	[ "$RC" -eq 0 ] ||
+		fail "sf-gst-run $* exited $RC: $(tail -n 20 "$ERR_FILE")"
+	note "$OUT"
+}
+
+# dump_is RAW: the server's dump of the sink's surface (the only one in
+# $T/dump, written at every frame) holds RAW's bytes exactly, alpha or X
+# included (the server keeps the surface's bytes).
+dump_is() {
+	local png
+	png=$(ls "$T"/dump/surface-*.png 2>/dev/null | tail -n 1)
+	[ -n "$png" ] || fail "the server dumped no surface"
+	"$SF_PNG2RAW" "$png" bgra >"$T/dump.raw" || fail "cannot read $png"
+	cmp -s "$T/dump.raw" "$1" ||
+		fail "the server's surface ($(stat -c %s "$T/dump.raw") bytes) differs from $1 ($(stat -c %s "$1") bytes): $(cmp "$T/dump.raw" "$1" 2>&1 | head -n 1)"
+}
+
+# A fresh dump directory for the next run.
+new_dump() {
+	rm -rf "$T/dump"
+	mkdir -m 700 "$T/dump"
+}

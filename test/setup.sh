@@ -142,7 +142,7 @@ library_alone() {
 		-DSHMFRAME_BUILD_PYTHON=OFF -DSHMFRAME_BUILD_GL=OFF \
 		-DSHMFRAME_BUILD_GSTREAMER=OFF \
 		-DSHMFRAME_BUILD_TESTS=OFF >/dev/null || return 1
-	looked=$(grep -oE '^(PNG|ZLIB|SDL2|XCB|Threads|CMAKE_HAVE_LIBC_PTHREAD|Python3|OpenGL|EGL|GST|GSTREAMER)[A-Za-z_]*' \
+	looked=$(grep -oE '^(PNG|ZLIB|SDL2|XCB|Threads|CMAKE_HAVE_LIBC_PTHREAD|Python3|OPENGL|SF_GST)[A-Za-z_]*' \
 		"$ROOT/$dir/CMakeCache.txt" | sort -u)
 	if [ -n "$looked" ]; then
 		say "the library alone looked for other packages:" $looked

@@ -29,6 +29,16 @@ static GstBuffer *swap_last_shown(SfSink *sink, GstBuffer *buf)
 	return old;
 }
 
+/* Lets go of what swap_last_shown() and a replaced pool left, after
+ * sink->lock is released. */
+static void unref_unlocked(GstBuffer *old, GstBufferPool *pool)
+{
+	if (old != NULL)
+		gst_buffer_unref(old);
+	if (pool != NULL)
+		gst_object_unref(pool);
+}
+
 static gboolean sink_start(GstBaseSink *bsink)
 {
 	SfSink *sink = SF_SINK(bsink);
@@ -58,10 +68,7 @@ static gboolean sink_stop(GstBaseSink *bsink)
 	pool = sink->pool;
 	sink->pool = NULL;
 	g_mutex_unlock(&sink->lock);
-	if (old != NULL)
-		gst_buffer_unref(old);
-	if (pool != NULL)
-		gst_object_unref(pool);
+	unref_unlocked(old, pool);
 	return TRUE;
 }
 
@@ -83,10 +90,7 @@ static gboolean sink_set_info(GstVideoSink *vsink, GstCaps *caps,
 		sink->pool = NULL;
 	}
 	g_mutex_unlock(&sink->lock);
-	if (old != NULL)
-		gst_buffer_unref(old);
-	if (pool != NULL)
-		gst_object_unref(pool);
+	unref_unlocked(old, pool);
 	return err == 0;
 }
 
@@ -195,8 +199,7 @@ static GstFlowReturn sink_show_frame(GstVideoSink *vsink, GstBuffer *buf)
 		ret = sf__link_pace(sink);
 	}
 	g_mutex_unlock(&sink->lock);
-	if (old != NULL)
-		gst_buffer_unref(old);
+	unref_unlocked(old, NULL);
 	return ret;
 }
 
@@ -298,7 +301,6 @@ static void sf__sink_class_init(SfSinkClass *klass)
 static void sf__sink_init(SfSink *sink)
 {
 	g_mutex_init(&sink->lock);
-	sink->transport = SHMFRAME_TRANSPORT_AUTO;
 	{
 		/* The environment's default, as the library reads it. */
 		struct shmframe_options opts;

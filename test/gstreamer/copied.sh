@@ -18,10 +18,7 @@ cat "$T"/ref/ref-*.raw >"$T/all.raw"
 for tr in shm socket; do
 	new_dump
 	sink_run "filesrc location=$T/all.raw ! rawvideoparse width=$W height=$H format=bgra framerate=30/1 ! shmframesink name=sink sync=false server=$SERVER_UNIX transport=$tr"
-	case $tr in
-	shm) expect transport=shm/memfd ;;
-	socket) expect transport=socket ;;
-	esac
+	expect_transport "$tr"
 	expect zero_copy=0 copied=$N
 	dump_is "$T/ref/ref-$(printf %05d $((N - 1))).raw"
 done

@@ -20,10 +20,7 @@ for fmt in BGRA BGRx; do
 	for tr in shm socket; do
 		new_dump
 		sink_run "videotestsrc num-buffers=$N pattern=ball ! $caps ! shmframesink name=sink sync=false server=$SERVER_UNIX transport=$tr"
-		case $tr in
-		shm) expect transport=shm/memfd ;;
-		socket) expect transport=socket ;;
-		esac
+		expect_transport "$tr"
 		expect zero_copy=$N copied=0
 		dump_is "$T/$fmt/ref-$(printf %05d $((N - 1))).raw"
 	done

@@ -53,3 +53,13 @@ new_dump() {
 	rm -rf "$T/dump"
 	mkdir -m 700 "$T/dump"
 }
+
+# expect_transport shm|socket: the sink said it used that transport (shm
+# is memfd, the library's first choice).
+expect_transport() {
+	case $1 in
+	shm) expect transport=shm/memfd ;;
+	socket) expect transport=socket ;;
+	*) fail "expect_transport: $1?" ;;
+	esac
+}

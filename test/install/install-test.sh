@@ -92,6 +92,28 @@ ldd "$work/b-cmake/consumer" | grep -q "$root/lib/libshmframe.so.1" || \
 if nm "$work/b-cmake/consumer_static" | grep -q ' U shmframe_'; then
 	echo "FAIL: static consumer has undefined shmframe symbols"; exit 1
 fi
+# The Python package, when this build installs it: it names the library
+# where the prefix will have it, and, pointed at the staged library, the
+# staged package makes a round trip through the staged server.
+py=$(sed -n 's/^SHMFRAME_PYTHON_TESTS:INTERNAL=//p' "$build/CMakeCache.txt")
+if [ -n "$py" ]; then
+	paths=$(find "$root" -path '*/shmframe/_paths.py' | head -n 1)
+	[ -n "$paths" ] || { echo "FAIL: the Python package is not installed"; exit 1; }
+	grep -qx "LIBRARY = \"$prefix/lib/libshmframe.so.1\"" "$paths" ||
+		{ echo "FAIL: $paths names: $(grep LIBRARY "$paths")"; exit 1; }
+	for f in __init__ _lib connection surface events errors listener; do
+		[ -f "$(dirname "$paths")/$f.py" ] || { echo "FAIL: shmframe/$f.py not installed"; exit 1; }
+	done
+	PYTHONPATH=$(dirname "$(dirname "$paths")") SHMFRAME_LIBRARY="$root/lib/libshmframe.so.1" \
+		"$py" -c "
+import sys, numpy as np, shmframe
+assert shmframe.__file__.startswith('$root'), shmframe.__file__
+with shmframe.connect('unix:$sock') as c:
+    s = c.create_surface(33, 17)
+    f = s.acquire(); f[:] = 9; s.present(f); del f
+    assert (s.readback() == 9).all()
+" || { echo "FAIL: the installed Python package"; exit 1; }
+fi
 # The 1.0 ABI: a program built against the 1.0 header (kept verbatim in
 # shmframe-1.0.h) keeps working with this library.  Same enum values and
 # struct layouts, every 1.0 declaration still there unchanged, every 1.0

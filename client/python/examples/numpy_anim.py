@@ -4,10 +4,12 @@ bands and a bouncing square, drawn straight into the shared buffer that
 acquire() gives (no copy on the way to the server).
 
     numpy_anim.py [--server ADDR] [--size 1920x1080] [--frames 300]
-                  [--transport auto|shm|socket] [--alone] [--check]
+                  [--transport auto|shm|socket] [--buffers N] [--alone]
+                  [--check]
 
---alone draws the same frames into an array of its own and sends
-nothing: the cost of the drawing itself, to compare with.  --check reads
+--alone draws the same frames into arrays of its own (as many as
+--buffers, in turn, as the surface's buffers are) and sends nothing: the
+cost of the drawing itself, to compare with.  --check reads
 the last frame back from the server and compares it byte for byte.  The
 last line says frames, seconds, fps and the transport.
 """
@@ -54,6 +56,7 @@ def main():
     ap.add_argument("--size", type=size, default=(1920, 1080))
     ap.add_argument("--frames", type=int, default=300)
     ap.add_argument("--transport", choices=["auto", "shm", "socket"])
+    ap.add_argument("--buffers", type=int, default=3)
     ap.add_argument("--alone", action="store_true")
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
@@ -61,10 +64,10 @@ def main():
     scene = Scene(w, h)
 
     if args.alone:
-        out = np.empty((h, w, 4), np.uint8)
+        arrays = [np.empty((h, w, 4), np.uint8) for _ in range(args.buffers)]
         t0 = time.perf_counter()
         for t in range(args.frames):
-            scene.draw(out, t)
+            scene.draw(arrays[t % args.buffers], t)
         dt = time.perf_counter() - t0
         print(f"frames={args.frames} seconds={dt:.3f} "
               f"fps={args.frames / dt:.1f} transport=none")
@@ -72,7 +75,7 @@ def main():
 
     import shmframe
     with shmframe.connect(args.server, transport=args.transport,
-                          name="numpy_anim") as conn:
+                          buffers=args.buffers, name="numpy_anim") as conn:
         s = conn.create_surface(w, h, title="numpy animation")
         t0 = time.perf_counter()
         for t in range(args.frames):

@@ -172,7 +172,8 @@ static int build_mesh(struct gl_scene *s, char *err, size_t errlen)
 	uint16_t *idx = malloc(sizeof(uint16_t) * NI);
 	size_t k = 0;
 
-	if (!v || !idx) {
+	s->positions = malloc(sizeof(float) * 3 * NV);
+	if (!v || !idx || !s->positions) {
 		free(v);
 		free(idx);
 		snprintf(err, errlen, "out of memory for the mesh");
@@ -191,6 +192,7 @@ static int build_mesh(struct gl_scene *s, char *err, size_t errlen)
 			p[3] = (float)nx;
 			p[4] = (float)ny;
 			p[5] = (float)nz;
+			memcpy(s->positions + 3 * (i * (SIDES + 1) + j), p, 3 * sizeof(float));
 		}
 	}
 	for (int i = 0; i < RINGS; i++)
@@ -212,6 +214,7 @@ static int build_mesh(struct gl_scene *s, char *err, size_t errlen)
 	glBindBuffer(GL_ELEMENT_ARRAY_BUFFER, s->ibo);
 	glBufferData(GL_ELEMENT_ARRAY_BUFFER, sizeof(uint16_t) * NI, idx, GL_STATIC_DRAW);
 	s->n_indices = NI;
+	s->n_vertices = NV;
 	free(v);
 	free(idx);
 	return 0;
@@ -235,31 +238,30 @@ int gl_scene_init(struct gl_scene *s, bool gles, int width, int height,
 	return 0;
 }
 
-/* The pixels that the object's bounding box in model space projects to:
- * every triangle lies inside it, so every pixel drawn does, and a margin
- * takes rounding. */
+/* The pixels the mesh may cover: the bounding box of its vertices on the
+ * screen (each triangle lies inside its vertices' box), a pixel wider on
+ * each side for rounding.  A few thousand vertices: microseconds. */
 static void screen_box(const struct gl_scene *s, const mat4 mvp, struct gl_box *box)
 {
-	const float r = MAJOR + MINOR;
 	double x0 = s->width, y0 = s->height, x1 = 0, y1 = 0;
 
-	for (int c = 0; c < 8; c++) {
-		float p[3] = { c & 1 ? r : -r, c & 2 ? r : -r, c & 4 ? MINOR : -MINOR };
+	for (size_t i = 0; i < s->n_vertices; i++) {
+		const float *p = s->positions + 3 * i;
 		double clip[4];
 
 		for (int row = 0; row < 4; row++)
-			clip[row] = mvp[row] * p[0] + mvp[4 + row] * p[1] +
-			            mvp[8 + row] * p[2] + mvp[12 + row];
+			clip[row] = (double)mvp[row] * p[0] + (double)mvp[4 + row] * p[1] +
+			            (double)mvp[8 + row] * p[2] + mvp[12 + row];
 		/* The object is always in front of the camera (w > 0). */
 		double sx = (clip[0] / clip[3] + 1) / 2 * s->width;
 		double sy = (clip[1] / clip[3] + 1) / 2 * s->height;
 		x0 = fmin(x0, sx), x1 = fmax(x1, sx);
 		y0 = fmin(y0, sy), y1 = fmax(y1, sy);
 	}
-	box->x0 = (int)fmax(0, floor(x0) - 2);
-	box->y0 = (int)fmax(0, floor(y0) - 2);
-	box->x1 = (int)fmin(s->width, ceil(x1) + 2);
-	box->y1 = (int)fmin(s->height, ceil(y1) + 2);
+	box->x0 = (int)fmax(0, floor(x0) - 1);
+	box->y0 = (int)fmax(0, floor(y0) - 1);
+	box->x1 = (int)fmin(s->width, ceil(x1) + 1);
+	box->y1 = (int)fmin(s->height, ceil(y1) + 1);
 	if (box->x1 < box->x0)
 		box->x1 = box->x0;
 	if (box->y1 < box->y0)
@@ -314,5 +316,6 @@ void gl_scene_fini(struct gl_scene *s)
 		glDeleteBuffers(1, &s->vbo);
 	if (s->ibo)
 		glDeleteBuffers(1, &s->ibo);
+	free(s->positions);
 	memset(s, 0, sizeof *s);
 }

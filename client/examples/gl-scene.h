@@ -24,6 +24,8 @@ struct gl_scene {
 	int width, height;
 	GLuint program, vbo, ibo;
 	GLsizei n_indices;
+	float *positions;      /* the vertices (x, y, z), for the damage box */
+	size_t n_vertices;
 	GLint u_mvp, u_mv, u_normal;
 };
 

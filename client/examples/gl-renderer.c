@@ -4,17 +4,20 @@
  * turning torus into a framebuffer object, and each frame is read with
  * glReadPixels, as BGRA, straight into the buffer acquired from the
  * surface: the only copy is the one OpenGL makes anyway to hand pixels to
- * the CPU.  The frame is presented with the damage the renderer knows:
- * where the object is now and where it was (the background never changes).
+ * the CPU.  Only what differs from the frame the buffer held before is
+ * read (where the object is and where it was then: the background never
+ * changes), and the frame is presented with the damage the renderer
+ * knows: where the object is now and where it was in the last frame.
  *
  *   gl-renderer [--server ADDR] [--size WxH] [--frames N] [--fps F]
  *               [--transport auto|shm|socket] [--shm any|memfd|posix|sysv]
- *               [--api auto|gl|gles] [--check] [--no-present]
+ *               [--api auto|gl|gles] [--check] [--no-present] [--full-read]
  *
  * --fps 0 draws as fast as it can; --no-present draws and reads each frame
  * into the buffer but puts it back unpresented (the cost of the rendering
- * alone); --check reads every frame back from the server and compares it
- * with OpenGL's (gl-check.h).  Ends with a line like
+ * alone); --full-read reads every frame whole into its buffer; --check
+ * reads every frame back from the server and compares it with OpenGL's
+ * (gl-check.h).  Ends with a line like
  *   frames=200 fps=61.2 transport=shm/memfd present=yes gl=desktop reason=...
  * Exits 77 when no OpenGL context can be made, 1 on other failures.
  */
@@ -43,6 +46,7 @@ struct args {
 	enum shmframe_shm_kind shm;
 	enum gl_egl_api api;
 	bool check, present;
+	bool full_read;      /* every frame read whole into its buffer */
 };
 
 static void usage(FILE *f)
@@ -51,7 +55,8 @@ static void usage(FILE *f)
 	        "[--fps F]\n"
 	        "                   [--transport auto|shm|socket] "
 	        "[--shm any|memfd|posix|sysv]\n"
-	        "                   [--api auto|gl|gles] [--check] [--no-present]\n");
+	        "                   [--api auto|gl|gles] [--check] [--no-present] "
+	        "[--full-read]\n");
 }
 
 /* The index of s in names (NULL-terminated), or -1. */
@@ -76,6 +81,7 @@ static int parse_args(struct args *a, int argc, char **argv)
 		{ "api", required_argument, NULL, 'a' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "no-present", no_argument, NULL, 'P' },
+		{ "full-read", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -132,6 +138,7 @@ static int parse_args(struct args *a, int argc, char **argv)
 			break;
 		case 'c': a->check = true; break;
 		case 'P': a->present = false; break;
+		case 'F': a->full_read = true; break;
 		case 'h': usage(stdout); return -1;
 		default: usage(stderr); return 2;
 		}
@@ -177,16 +184,51 @@ static void pace(double start, double fps, unsigned long k)
 	nanosleep(&ts, NULL);
 }
 
-/* The damage: this frame's box and the last one's, bounded together. */
-static struct shmframe_rect damage_of(struct gl_box now, struct gl_box before)
+/* The box that bounds both. */
+static struct gl_box box_union(struct gl_box a, struct gl_box b)
 {
-	int x0 = now.x0 < before.x0 ? now.x0 : before.x0;
-	int y0 = now.y0 < before.y0 ? now.y0 : before.y0;
-	int x1 = now.x1 > before.x1 ? now.x1 : before.x1;
-	int y1 = now.y1 > before.y1 ? now.y1 : before.y1;
+	return (struct gl_box){ a.x0 < b.x0 ? a.x0 : b.x0, a.y0 < b.y0 ? a.y0 : b.y0,
+	                        a.x1 > b.x1 ? a.x1 : b.x1, a.y1 > b.y1 ? a.y1 : b.y1 };
+}
 
-	return (struct shmframe_rect){ (uint32_t)x0, (uint32_t)y0,
-	                               (uint32_t)(x1 - x0), (uint32_t)(y1 - y0) };
+static struct shmframe_rect rect_of(struct gl_box b)
+{
+	return (struct shmframe_rect){ (uint32_t)b.x0, (uint32_t)b.y0,
+	                               (uint32_t)(b.x1 - b.x0), (uint32_t)(b.y1 - b.y0) };
+}
+
+/*
+ * What each buffer of the surface holds: a buffer comes back with the
+ * frame last read into it, and the background never changes, so it
+ * differs from the new frame only where the object is now or was then.
+ * Only that box is read into it (the whole frame the first time).
+ */
+#define MAX_BUFFERS 16
+
+struct buffer_age {
+	struct shmframe_buffer *buffer; /* NULL: a slot not used yet */
+	struct gl_box box;              /* the object in the frame it holds */
+};
+
+/* The box of buffer that must be read for the frame whose object is in
+ * box, and remembers that the buffer will hold that frame. */
+static struct gl_box stale_box(struct buffer_age *ages, struct shmframe_buffer *buffer,
+                               struct gl_box box, int width, int height)
+{
+	for (int i = 0; i < MAX_BUFFERS; i++) {
+		struct gl_box then = ages[i].box;
+
+		if (ages[i].buffer == buffer) {
+			ages[i].box = box;
+			return box_union(then, box);
+		}
+		if (!ages[i].buffer) {
+			ages[i].buffer = buffer;
+			ages[i].box = box;
+			break;
+		}
+	}
+	return (struct gl_box){ 0, 0, width, height };
 }
 
 struct renderer {
@@ -196,6 +238,7 @@ struct renderer {
 	struct gl_egl gl;
 	struct gl_scene scene;
 	struct gl_check check;
+	struct buffer_age ages[MAX_BUFFERS];
 	double fps;          /* frames per second of the whole run */
 	char err[512];
 };
@@ -205,14 +248,15 @@ static int run(struct renderer *r)
 {
 	const struct args *a = &r->args;
 	struct gl_box before = { 0, 0, 0, 0 };
+	const int w = (int)a->width, h = (int)a->height;
 	double start = now();
 
 	for (unsigned long k = 0; k < a->frames; k++) {
 		struct shmframe_buffer *buf;
 		struct shmframe_rect damage;
-		struct gl_box box;
+		struct gl_box box, read;
 		uint32_t stride;
-		void *px;
+		uint8_t *px;
 
 		pace(start, a->fps, k);
 		buf = shmframe_acquire(r->surface);
@@ -224,11 +268,16 @@ static int run(struct renderer *r)
 		}
 		px = shmframe_buffer_pixels(buf, &stride);
 		gl_scene_draw(&r->scene, k, &box);
-		/* Rows of stride bytes; the rows come out top-down (gl-scene.h). */
+		read = a->full_read ? (struct gl_box){ 0, 0, w, h }
+		                    : stale_box(r->ages, buf, box, w, h);
+		/* Rows of stride bytes, top-down as they come (gl-scene.h): the
+		 * framebuffer's (x, y) is the buffer's. */
 		glPixelStorei(GL_PACK_ALIGNMENT, 4);
 		glPixelStorei(GL_PACK_ROW_LENGTH, (GLint)(stride / 4));
-		glReadPixels(0, 0, (GLsizei)a->width, (GLsizei)a->height, GL_BGRA,
-		             GL_UNSIGNED_BYTE, px);
+		if (read.x1 > read.x0 && read.y1 > read.y0)
+			glReadPixels(read.x0, read.y0, read.x1 - read.x0, read.y1 - read.y0,
+			             GL_BGRA, GL_UNSIGNED_BYTE,
+			             px + (size_t)read.y0 * stride + (size_t)read.x0 * 4);
 		if (glGetError() != GL_NO_ERROR) {
 			shmframe_buffer_discard(r->surface, buf);
 			snprintf(r->err, sizeof r->err, "frame %lu: glReadPixels failed", k);
@@ -239,7 +288,7 @@ static int run(struct renderer *r)
 			continue;
 		}
 		/* The first frame is all new. */
-		damage = damage_of(box, k ? before : box);
+		damage = rect_of(box_union(box, k ? before : box));
 		before = box;
 		if (shmframe_present(r->surface, buf, &damage, k ? 1 : 0, NULL) < 0) {
 			snprintf(r->err, sizeof r->err, "present: %s",
@@ -320,9 +369,10 @@ int main(int argc, char **argv)
 		printf("check=ok frames=%lu changed=%lu\n", r.check.frames,
 		       r.check.changed);
 	/* The reason has spaces: last. */
-	printf("frames=%lu fps=%.1f transport=%s present=%s gl=%s reason=%s\n",
+	printf("frames=%lu fps=%.1f transport=%s present=%s read=%s gl=%s reason=%s\n",
 	       r.args.frames, r.fps, shmframe_transport_name(r.conn),
-	       r.args.present ? "yes" : "no", r.gl.gles ? "gles" : "desktop",
+	       r.args.present ? "yes" : "no", r.args.full_read ? "full" : "stale",
+	       r.gl.gles ? "gles" : "desktop",
 	       shmframe_transport_reason(r.conn));
 	status = 0;
 out:

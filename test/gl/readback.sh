@@ -2,7 +2,8 @@
 # gl-renderer --check on llvmpipe: after every frame the server's surface,
 # read back, equals glReadPixels of the same frame byte for byte, and
 # outside the damage the renderer gave the frame equals the one before; on
-# shared memory (each kind) and on the socket (where only the damage
+# shared memory (each kind: the server takes the whole buffer, so a
+# buffer read only in part shows) and on the socket (where only the damage
 # travels, so a box too small shows), with desktop OpenGL and with OpenGL
 # ES.  The scene really moves (frames differ, the server's surface after
 # 20 frames is not the one after 7) and is deterministic (the same frame
@@ -61,7 +62,7 @@ expect_check() {
 
 gl_run shm --frames 20 --check --transport shm
 expect_check 20
-expect frames=20 transport=shm/memfd present=yes gl=desktop
+expect frames=20 transport=shm/memfd present=yes read=stale gl=desktop
 
 gl_run socket --frames 20 --check --transport socket
 expect_check 20
@@ -73,6 +74,13 @@ for kind in posix sysv; do
 	expect_check 8
 	expect frames=8 transport=shm/$kind
 done
+
+# Each frame read whole into its buffer (rather than what the buffer's
+# older frame lacks) is the same picture.
+gl_run full --frames 20 --check --transport shm --full-read
+expect_check 20
+expect read=full
+same_pixels "$T/shm.png" "$T/full.png"
 
 # Frame 6 is not frame 19: the scene turns.
 gl_run seven --frames 7 --check --transport shm

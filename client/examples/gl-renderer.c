@@ -9,16 +9,19 @@
  * changes), and the frame is presented with the damage the renderer
  * knows: where the object is now and where it was in the last frame.
  *
- *   gl-renderer [--server ADDR] [--size WxH] [--frames N] [--fps F]
+ *   gl-renderer [--server ADDR] [--size WxH] [--frames N] [--start K] [--fps F]
  *               [--transport auto|shm|socket] [--shm any|memfd|posix|sysv]
  *               [--api auto|gl|gles] [--check] [--no-present] [--full-read]
  *
- * --fps 0 draws as fast as it can; --no-present draws and reads each frame
+ * --start K begins with frame K (frame K is the same picture however it
+ * is reached); --fps 0 draws as fast as it can; --no-present draws and reads each frame
  * into the buffer but puts it back unpresented (the cost of the rendering
  * alone); --full-read reads every frame whole into its buffer; --check
  * reads every frame back from the server and compares it with OpenGL's
  * (gl-check.h).  Ends with a line like
- *   frames=200 fps=61.2 transport=shm/memfd present=yes gl=desktop reason=...
+ *   frames=200 fps=61.2 cpu_ms=25.10 transport=shm/memfd present=yes
+ *   read=stale gl=desktop reason=...
+ * (cpu_ms: the process's CPU time per frame, OpenGL's threads included).
  * Exits 77 when no OpenGL context can be made, 1 on other failures.
  */
 #include <errno.h>
@@ -27,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <shmframe.h>
@@ -41,6 +45,7 @@ struct args {
 	const char *server;
 	uint32_t width, height;
 	unsigned long frames;
+	unsigned long start;  /* the number of the first frame */
 	double fps;
 	enum shmframe_transport transport;
 	enum shmframe_shm_kind shm;
@@ -52,7 +57,7 @@ struct args {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: gl-renderer [--server ADDR] [--size WxH] [--frames N] "
-	        "[--fps F]\n"
+	        "[--start K] [--fps F]\n"
 	        "                   [--transport auto|shm|socket] "
 	        "[--shm any|memfd|posix|sysv]\n"
 	        "                   [--api auto|gl|gles] [--check] [--no-present] "
@@ -75,6 +80,7 @@ static int parse_args(struct args *a, int argc, char **argv)
 		{ "server", required_argument, NULL, 's' },
 		{ "size", required_argument, NULL, 'z' },
 		{ "frames", required_argument, NULL, 'n' },
+		{ "start", required_argument, NULL, 'S' },
 		{ "fps", required_argument, NULL, 'f' },
 		{ "transport", required_argument, NULL, 't' },
 		{ "shm", required_argument, NULL, 'm' },
@@ -114,6 +120,12 @@ static int parse_args(struct args *a, int argc, char **argv)
 			errno = 0;
 			a->frames = strtoul(optarg, &end, 10);
 			if (*end || end == optarg || errno || a->frames == 0)
+				goto bad;
+			break;
+		case 'S':
+			errno = 0;
+			a->start = strtoul(optarg, &end, 10);
+			if (*end || end == optarg || errno)
 				goto bad;
 			break;
 		case 'f':
@@ -165,6 +177,16 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds of the process so far, llvmpipe's threads included. */
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 /* Waits until frame k's time when paced (fps > 0). */
@@ -240,6 +262,7 @@ struct renderer {
 	struct gl_check check;
 	struct buffer_age ages[MAX_BUFFERS];
 	double fps;          /* frames per second of the whole run */
+	double cpu_ms;       /* CPU time per frame */
 	char err[512];
 };
 
@@ -249,7 +272,7 @@ static int run(struct renderer *r)
 	const struct args *a = &r->args;
 	struct gl_box before = { 0, 0, 0, 0 };
 	const int w = (int)a->width, h = (int)a->height;
-	double start = now();
+	double start = now(), cpu = cpu_seconds();
 
 	for (unsigned long k = 0; k < a->frames; k++) {
 		struct shmframe_buffer *buf;
@@ -267,7 +290,7 @@ static int run(struct renderer *r)
 			return -1;
 		}
 		px = shmframe_buffer_pixels(buf, &stride);
-		gl_scene_draw(&r->scene, k, &box);
+		gl_scene_draw(&r->scene, a->start + k, &box);
 		read = a->full_read ? (struct gl_box){ 0, 0, w, h }
 		                    : stale_box(r->ages, buf, box, w, h);
 		/* Rows of stride bytes, top-down as they come (gl-scene.h): the
@@ -306,6 +329,7 @@ static int run(struct renderer *r)
 		return -1;
 	}
 	r->fps = (double)a->frames / (now() - start);
+	r->cpu_ms = (cpu_seconds() - cpu) * 1000 / (double)a->frames;
 	return 0;
 }
 
@@ -369,8 +393,9 @@ int main(int argc, char **argv)
 		printf("check=ok frames=%lu changed=%lu\n", r.check.frames,
 		       r.check.changed);
 	/* The reason has spaces: last. */
-	printf("frames=%lu fps=%.1f transport=%s present=%s read=%s gl=%s reason=%s\n",
-	       r.args.frames, r.fps, shmframe_transport_name(r.conn),
+	printf("frames=%lu fps=%.1f cpu_ms=%.2f transport=%s present=%s read=%s "
+	       "gl=%s reason=%s\n", r.args.frames, r.fps, r.cpu_ms,
+	       shmframe_transport_name(r.conn),
 	       r.args.present ? "yes" : "no", r.args.full_read ? "full" : "stale",
 	       r.gl.gles ? "gles" : "desktop",
 	       shmframe_transport_reason(r.conn));

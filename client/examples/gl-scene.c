@@ -230,6 +230,7 @@ int gl_scene_init(struct gl_scene *s, bool gles, int width, int height,
 		return -1;
 	glViewport(0, 0, width, height);
 	glEnable(GL_DEPTH_TEST);
+	glEnable(GL_SCISSOR_TEST);
 	glClearColor(0.10f, 0.12f, 0.16f, 1.0f);
 	if (glGetError() != GL_NO_ERROR) {
 		snprintf(err, errlen, "setting up the scene raised a GL error");
@@ -291,6 +292,22 @@ void gl_scene_draw(struct gl_scene *s, unsigned long frame, struct gl_box *box)
 		for (int row = 0; row < 3; row++)
 			normal[c * 3 + row] = mv[c * 4 + row];
 
+	/* The framebuffer still holds the last frame, on the same constant
+	 * background: only where the object was or is now is drawn again. */
+	screen_box(s, mvp, box);
+	if (s->drawn) {
+		struct gl_box b = s->last;
+
+		b.x0 = b.x0 < box->x0 ? b.x0 : box->x0;
+		b.y0 = b.y0 < box->y0 ? b.y0 : box->y0;
+		b.x1 = b.x1 > box->x1 ? b.x1 : box->x1;
+		b.y1 = b.y1 > box->y1 ? b.y1 : box->y1;
+		glScissor(b.x0, b.y0, b.x1 - b.x0, b.y1 - b.y0);
+	} else {
+		glScissor(0, 0, s->width, s->height);
+	}
+	s->last = *box;
+	s->drawn = true;
 	glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
 	glUseProgram(s->program);
 	glUniformMatrix4fv(s->u_mvp, 1, GL_FALSE, mvp);
@@ -305,7 +322,6 @@ void gl_scene_draw(struct gl_scene *s, unsigned long frame, struct gl_box *box)
 	glVertexAttribPointer(A_NORMAL, 3, GL_FLOAT, GL_FALSE, 6 * sizeof(float),
 	                      (const void *)(3 * sizeof(float)));
 	glDrawElements(GL_TRIANGLES, s->n_indices, GL_UNSIGNED_SHORT, (const void *)0);
-	screen_box(s, mvp, box);
 }
 
 void gl_scene_fini(struct gl_scene *s)

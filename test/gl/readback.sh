@@ -5,7 +5,8 @@
 # shared memory (each kind: the server takes the whole buffer, so a
 # buffer read only in part shows) and on the socket (where only the damage
 # travels, so a box too small shows), with desktop OpenGL and with OpenGL
-# ES.  The scene really moves (frames differ, the server's surface after
+# ES.  A frame drawn over the last one is the frame drawn alone.  The
+# scene really moves (frames differ, the server's surface after
 # 20 frames is not the one after 7) and is deterministic (the same frame
 # drawn by two runs is the same picture).  Skipped (77) only when no EGL
 # context can be made.
@@ -81,6 +82,13 @@ gl_run full --frames 20 --check --transport shm --full-read
 expect_check 20
 expect read=full
 same_pixels "$T/shm.png" "$T/full.png"
+
+# Frame 19 drawn alone (the whole framebuffer) is frame 19 drawn over
+# frame 18 (only where the object was and is): redrawing only that part
+# leaves no trail.
+gl_run alone --frames 1 --start 19 --check --transport shm
+expect_check 1
+same_pixels "$T/shm.png" "$T/alone.png"
 
 # Frame 6 is not frame 19: the scene turns.
 gl_run seven --frames 7 --check --transport shm

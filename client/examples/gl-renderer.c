@@ -290,6 +290,13 @@ static int run(struct renderer *r)
 			return -1;
 		}
 		px = shmframe_buffer_pixels(buf, &stride);
+		if (stride % 4) {
+			/* GL_PACK_ROW_LENGTH counts whole pixels. */
+			shmframe_buffer_discard(r->surface, buf);
+			snprintf(r->err, sizeof r->err, "a stride of %u bytes is not whole "
+			         "pixels", stride);
+			return -1;
+		}
 		gl_scene_draw(&r->scene, a->start + k, &box);
 		read = a->full_read ? (struct gl_box){ 0, 0, w, h }
 		                    : stale_box(r->ages, buf, box, w, h);

@@ -60,7 +60,9 @@ static gboolean sink_stop(GstBaseSink *bsink)
 	GstBuffer *old;
 
 	g_mutex_lock(&sink->lock);
-	/* A thread upstream may wait in the pool for a buffer: it ends. */
+	/* A thread upstream may wait in the pool for a buffer: it ends.  One
+	 * that holds one (or fills it) keeps the link, and its memory, until
+	 * it lets the buffer go. */
 	sink->flushing = TRUE;
 	sf__link_kick(sink);
 	sf__link_disconnect(sink);
@@ -177,7 +179,8 @@ static GstFlowReturn sink_show_frame(GstVideoSink *vsink, GstBuffer *buf)
 	GstFlowReturn ret;
 
 	g_mutex_lock(&sink->lock);
-	if (sink->surface == NULL || !sink->have_info) {
+	if (sink->link == NULL || sink->link->surface == NULL ||
+	    !sink->have_info) {
 		g_mutex_unlock(&sink->lock);
 		return GST_FLOW_NOT_NEGOTIATED;
 	}
@@ -212,8 +215,8 @@ static gboolean sink_event(GstBaseSink *bsink, GstEvent *event)
 
 	if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
 		g_mutex_lock(&sink->lock);
-		if (sink->conn != NULL)
-			err = shmframe_roundtrip(sink->conn);
+		if (sink->link != NULL)
+			err = shmframe_roundtrip(sink->link->conn);
 		g_mutex_unlock(&sink->lock);
 		if (err < 0)
 			GST_WARNING_OBJECT(sink, "roundtrip at EOS: %s",

@@ -199,6 +199,19 @@ int sf__link_configure(SfSink *sink, const GstVideoInfo *info)
 		GST_INFO_OBJECT(sink, "surface %ux%u created", w, h);
 	}
 	sink->generation++;
+	/* The stride of the buffers just made (all free now): what the pool
+	 * proposes upstream. */
+	sink->stride = 0;
+	{
+		struct shmframe_buffer *b = shmframe_try_acquire(surface);
+		uint32_t s;
+
+		if (b != NULL) {
+			(void)shmframe_buffer_pixels(b, &s);
+			sink->stride = s;
+			shmframe_buffer_discard(surface, b);
+		}
+	}
 done:
 	sink->info = *info;
 	sink->have_info = TRUE;
@@ -264,6 +277,7 @@ GstFlowReturn sf__link_acquire(SfSink *sink, const gboolean *stop,
 	}
 	*pixels = shmframe_buffer_pixels(b, &s);
 	*stride = s;
+	sink->stride = s;
 	*out = b;
 	sink->acquired++;
 	return GST_FLOW_OK;

@@ -61,6 +61,9 @@ struct _SfSink {
 	struct sf_link *link;
 	enum shmframe_format format;
 	GstVideoInfo info;
+	/* The surface's row stride (the library's, >= width*4: rows are
+	 * aligned in shared memory), 0 until known. */
+	guint stride;
 	gboolean have_info;
 	/* Bumped whenever the surface's buffers are remade (resize or a new
 	 * surface): pool buffers of an older generation are stale. */

@@ -120,6 +120,10 @@ static gboolean sink_propose_allocation(GstBaseSink *bsink, GstQuery *query)
 		if (sink->pool == NULL)
 			sink->pool = sf__pool_new(sink);
 		pool = gst_object_ref(sink->pool);
+		/* Its buffers are rows of the surface's stride (the video meta
+		 * says so), which may be more than width*4. */
+		if (sink->stride != 0)
+			size = sink->stride * (guint)GST_VIDEO_INFO_HEIGHT(&info);
 	}
 	g_mutex_unlock(&sink->lock);
 	if (pool == NULL) {

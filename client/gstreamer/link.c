@@ -64,7 +64,8 @@ static const struct shmframe_surface_listener listener = {
 
 static void fail(SfSink *sink, const char *what, int err)
 {
-	const char *detail = sink->conn ? shmframe_last_error(sink->conn) : "";
+	const char *detail = sink->link != NULL
+	                   ? shmframe_last_error(sink->link->conn) : "";
 
 	GST_ELEMENT_ERROR(sink, RESOURCE, FAILED, ("%s: %s", what,
 	                  shmframe_strerror(err)),
@@ -74,6 +75,7 @@ static void fail(SfSink *sink, const char *what, int err)
 int sf__link_connect(SfSink *sink)
 {
 	struct shmframe_options opts;
+	struct shmframe_conn *conn;
 	int err;
 
 	if (sink->wake_fd < 0) {
@@ -91,35 +93,60 @@ int sf__link_connect(SfSink *sink)
 	opts.name = "shmframesink";
 	opts.log = on_log;
 	opts.log_data = sink;
-	sink->conn = shmframe_connect(sink->server, &opts);
-	if (sink->conn == NULL) {
+	conn = shmframe_connect(sink->server, &opts);
+	if (conn == NULL) {
 		fail(sink, "cannot connect", -ENOMEM);
 		return -ENOMEM;
 	}
-	err = shmframe_conn_error(sink->conn);
+	sink->link = g_new0(struct sf_link, 1);
+	sink->link->refs = 1;
+	sink->link->conn = conn;
+	err = shmframe_conn_error(conn);
 	if (err != 0) {
 		GST_ELEMENT_ERROR(sink, RESOURCE, OPEN_WRITE,
 		                  ("cannot connect to the shmframe server %s",
 		                   sink->server ? sink->server : "(default)"),
-		                  ("%s", shmframe_last_error(sink->conn)));
+		                  ("%s", shmframe_last_error(conn)));
 		sf__link_disconnect(sink);
 		return err;
 	}
 	g_free(sink->transport_name);
 	g_free(sink->transport_reason);
-	sink->transport_name = g_strdup(shmframe_transport_name(sink->conn));
-	sink->transport_reason = g_strdup(shmframe_transport_reason(sink->conn));
+	sink->transport_name = g_strdup(shmframe_transport_name(conn));
+	sink->transport_reason = g_strdup(shmframe_transport_reason(conn));
 	GST_INFO_OBJECT(sink, "connected: %s (%s)", sink->transport_name,
 	                sink->transport_reason);
 	return 0;
 }
 
+struct sf_link *sf__link_ref(struct sf_link *link)
+{
+	g_atomic_int_inc(&link->refs);
+	return link;
+}
+
+void sf__link_unref(gpointer data)
+{
+	struct sf_link *link = data;
+
+	if (!g_atomic_int_dec_and_test(&link->refs))
+		return;
+	shmframe_surface_destroy(link->surface);
+	shmframe_disconnect(link->conn);
+	g_free(link);
+}
+
 void sf__link_disconnect(SfSink *sink)
 {
-	shmframe_surface_destroy(sink->surface);
-	sink->surface = NULL;
-	shmframe_disconnect(sink->conn);
-	sink->conn = NULL;
+	struct sf_link *link = sink->link;
+
+	sink->link = NULL;
+	if (link != NULL) {
+		/* Nothing it does from now on is the sink's business. */
+		if (link->surface != NULL)
+			shmframe_surface_set_listener(link->surface, NULL, NULL);
+		sf__link_unref(link);
+	}
 	sink->generation++;
 	sink->acquired = 0;
 	sink->in_flight = 0;
@@ -128,18 +155,20 @@ void sf__link_disconnect(SfSink *sink)
 
 int sf__link_configure(SfSink *sink, const GstVideoInfo *info)
 {
+	struct shmframe_surface *surface;
 	enum shmframe_format format;
 	guint w = (guint)GST_VIDEO_INFO_WIDTH(info);
 	guint h = (guint)GST_VIDEO_INFO_HEIGHT(info);
 	int err;
 
-	if (sink->conn == NULL)
+	if (sink->link == NULL)
 		return -ENOTCONN;
+	surface = sink->link->surface;
 	format = GST_VIDEO_INFO_FORMAT(info) == GST_VIDEO_FORMAT_BGRA
 	       ? SHMFRAME_FORMAT_ARGB8888 : SHMFRAME_FORMAT_XRGB8888;
-	if (sink->surface != NULL && format == sink->format &&
-	    shmframe_surface_width(sink->surface) == w &&
-	    shmframe_surface_height(sink->surface) == h)
+	if (surface != NULL && format == sink->format &&
+	    shmframe_surface_width(surface) == w &&
+	    shmframe_surface_height(surface) == h)
 		goto done;
 	if (sink->acquired > 0) {
 		GST_ELEMENT_ERROR(sink, CORE, NEGOTIATION,
@@ -147,27 +176,42 @@ int sf__link_configure(SfSink *sink, const GstVideoInfo *info)
 		                   "%u of its buffers", sink->acquired), (NULL));
 		return -EBUSY;
 	}
-	if (sink->surface != NULL && format == sink->format) {
-		err = shmframe_surface_resize(sink->surface, w, h, 0);
+	if (surface != NULL && format == sink->format) {
+		err = shmframe_surface_resize(surface, w, h, 0);
 		if (err < 0) {
 			fail(sink, "cannot resize the surface", err);
 			return err;
 		}
 		GST_INFO_OBJECT(sink, "surface resized to %ux%u", w, h);
 	} else {
-		shmframe_surface_destroy(sink->surface);
-		sink->surface = shmframe_surface_create(sink->conn, w, h, format,
-		                                        "shmframesink");
-		if (sink->surface == NULL) {
+		shmframe_surface_destroy(surface);
+		sink->link->surface = NULL;
+		surface = shmframe_surface_create(sink->link->conn, w, h, format,
+		                                  "shmframesink");
+		if (surface == NULL) {
 			err = -errno;
 			fail(sink, "cannot create the surface", err);
 			return err;
 		}
-		shmframe_surface_set_listener(sink->surface, &listener, sink);
+		sink->link->surface = surface;
+		shmframe_surface_set_listener(surface, &listener, sink);
 		sink->format = format;
 		GST_INFO_OBJECT(sink, "surface %ux%u created", w, h);
 	}
 	sink->generation++;
+	/* The stride of the buffers just made (all free now): what the pool
+	 * proposes upstream. */
+	sink->stride = 0;
+	{
+		struct shmframe_buffer *b = shmframe_try_acquire(surface);
+		uint32_t s;
+
+		if (b != NULL) {
+			(void)shmframe_buffer_pixels(b, &s);
+			sink->stride = s;
+			shmframe_buffer_discard(surface, b);
+		}
+	}
 done:
 	sink->info = *info;
 	sink->have_info = TRUE;
@@ -183,10 +227,10 @@ static gboolean wait_events(SfSink *sink, const gboolean *stop)
 	struct pollfd p[2];
 	int err;
 
-	err = shmframe_flush(sink->conn);
+	err = shmframe_flush(sink->link->conn);
 	if (err < 0 && err != -EAGAIN)
 		return TRUE; /* the next call on conn reports it */
-	p[0].fd = shmframe_get_fd(sink->conn);
+	p[0].fd = shmframe_get_fd(sink->link->conn);
 	p[0].events = POLLIN | (err == -EAGAIN ? POLLOUT : 0);
 	p[1].fd = sink->wake_fd;
 	p[1].events = POLLIN;
@@ -218,14 +262,14 @@ GstFlowReturn sf__link_acquire(SfSink *sink, const gboolean *stop,
 	for (;;) {
 		if (sink->flushing || (stop != NULL && *stop))
 			return GST_FLOW_FLUSHING;
-		if (sink->surface == NULL)
+		if (sink->link == NULL || sink->link->surface == NULL)
 			return GST_FLOW_NOT_NEGOTIATED;
-		b = shmframe_try_acquire(sink->surface);
+		b = shmframe_try_acquire(sink->link->surface);
 		if (b != NULL)
 			break;
 		if (errno != EAGAIN)
 			return broken(sink, "cannot acquire a buffer", -errno);
-		n = shmframe_dispatch(sink->conn);
+		n = shmframe_dispatch(sink->link->conn);
 		if (n < 0)
 			return broken(sink, "connection lost", n);
 		if (n == 0 && !wait_events(sink, stop))
@@ -233,6 +277,7 @@ GstFlowReturn sf__link_acquire(SfSink *sink, const gboolean *stop,
 	}
 	*pixels = shmframe_buffer_pixels(b, &s);
 	*stride = s;
+	sink->stride = s;
 	*out = b;
 	sink->acquired++;
 	return GST_FLOW_OK;
@@ -245,7 +290,7 @@ GstFlowReturn sf__link_present(SfSink *sink, struct shmframe_buffer *buffer)
 	int err;
 
 	sink->acquired--;
-	err = shmframe_present(sink->surface, buffer, NULL, 0, &serial);
+	err = shmframe_present(sink->link->surface, buffer, NULL, 0, &serial);
 	if (err < 0)
 		return broken(sink, "cannot present", err);
 	slot = serial % SF_SINK_SERIALS;
@@ -254,7 +299,7 @@ GstFlowReturn sf__link_present(SfSink *sink, struct shmframe_buffer *buffer)
 	sink->in_flight++;
 	/* Events that came with it (RELEASE, PRESENTED) are handled now, so
 	 * that the next acquire seldom waits. */
-	err = shmframe_dispatch(sink->conn);
+	err = shmframe_dispatch(sink->link->conn);
 	if (err < 0)
 		return broken(sink, "connection lost", err);
 	return GST_FLOW_OK;
@@ -263,7 +308,7 @@ GstFlowReturn sf__link_present(SfSink *sink, struct shmframe_buffer *buffer)
 void sf__link_discard(SfSink *sink, struct shmframe_buffer *buffer)
 {
 	sink->acquired--;
-	shmframe_buffer_discard(sink->surface, buffer);
+	shmframe_buffer_discard(sink->link->surface, buffer);
 }
 
 GstFlowReturn sf__link_pace(SfSink *sink)
@@ -271,7 +316,7 @@ GstFlowReturn sf__link_pace(SfSink *sink)
 	int n;
 
 	while (sink->max_lag > 0 && sink->in_flight > sink->max_lag) {
-		n = shmframe_dispatch(sink->conn);
+		n = shmframe_dispatch(sink->link->conn);
 		if (n < 0)
 			return broken(sink, "connection lost", n);
 		if (n == 0 && !wait_events(sink, NULL))

@@ -6,7 +6,10 @@
  * without a copy.  There is no free list: a buffer is free again when the
  * server releases it (the library's RELEASE), which is exactly when
  * shmframe_try_acquire hands it out again.  A buffer that comes back
- * unpresented (dropped, flushed) is discarded to the library.
+ * unpresented (dropped, flushed) is discarded to the library.  Each
+ * buffer's memory holds a reference to the sink's link (connection and
+ * surface): it stays mapped when the sink stops first, and the last of
+ * them to be freed disconnects.
  */
 #include "sink-private.h"
 
@@ -53,6 +56,7 @@ static GstFlowReturn pool_acquire(GstBufferPool *bpool, GstBuffer **out,
 	struct mark *mark;
 	GstBuffer *buf;
 	GstMemory *mem;
+	struct sf_link *link = NULL;
 	GstFlowReturn ret;
 	guint8 *pixels;
 	guint stride, w, h;
@@ -70,6 +74,8 @@ static GstFlowReturn pool_acquire(GstBufferPool *bpool, GstBuffer **out,
 		sf__link_discard(sink, sb);
 		ret = GST_FLOW_NOT_NEGOTIATED;
 	}
+	if (ret == GST_FLOW_OK)
+		link = sf__link_ref(sink->link);
 	w = (guint)GST_VIDEO_INFO_WIDTH(&sink->info);
 	h = (guint)GST_VIDEO_INFO_HEIGHT(&sink->info);
 	g_mutex_unlock(&sink->lock);
@@ -78,7 +84,8 @@ static GstFlowReturn pool_acquire(GstBufferPool *bpool, GstBuffer **out,
 
 	size = (gsize)stride * h;
 	buf = gst_buffer_new();
-	mem = gst_memory_new_wrapped(0, pixels, size, 0, size, NULL, NULL);
+	mem = gst_memory_new_wrapped(0, pixels, size, 0, size, link,
+	                             sf__link_unref);
 	gst_buffer_append_memory(buf, mem);
 	{
 		gsize offsets[GST_VIDEO_MAX_PLANES] = { 0 };
@@ -108,7 +115,7 @@ static void pool_release(GstBufferPool *bpool, GstBuffer *buf)
 	mark = gst_mini_object_get_qdata(GST_MINI_OBJECT(buf), mark_quark());
 	g_mutex_lock(&sink->lock);
 	if (mark != NULL && mark->buffer != NULL &&
-	    mark->generation == sink->generation && sink->surface != NULL)
+	    mark->generation == sink->generation && sink->link != NULL)
 		sf__link_discard(sink, mark->buffer);
 	if (mark != NULL)
 		mark->buffer = NULL;

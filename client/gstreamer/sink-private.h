@@ -28,6 +28,18 @@ GType sf__transport_get_type(void);
 #define SF_TYPE_SHM_KIND (sf__shm_kind_get_type())
 GType sf__shm_kind_get_type(void);
 
+/* A connection and its surface, shared by the sink (from start to stop)
+ * and by every memory of its pool's buffers (their pixels are the
+ * surface's): a stop while upstream still holds or fills a pool buffer
+ * leaves that memory mapped, and the last reference to go, wherever it
+ * goes, destroys the surface and disconnects.  Once the sink let go, no
+ * one else calls into it: no lock is needed for the last one. */
+struct sf_link {
+	gint refs;
+	struct shmframe_conn *conn;
+	struct shmframe_surface *surface;
+};
+
 /* Frames remembered for the latency of their PRESENTED (by serial). */
 #define SF_SINK_SERIALS 64
 
@@ -45,11 +57,13 @@ struct _SfSink {
 	guint max_lag;
 
 	/* The connection (READY→PAUSED .. PAUSED→READY) and the surface
-	 * (from the first caps). */
-	struct shmframe_conn *conn;
-	struct shmframe_surface *surface;
+	 * (from the first caps): one reference, NULL when stopped. */
+	struct sf_link *link;
 	enum shmframe_format format;
 	GstVideoInfo info;
+	/* The surface's row stride (the library's, >= width*4: rows are
+	 * aligned in shared memory), 0 until known. */
+	guint stride;
 	gboolean have_info;
 	/* Bumped whenever the surface's buffers are remade (resize or a new
 	 * surface): pool buffers of an older generation are stale. */
@@ -99,7 +113,12 @@ void sf__sink_get_property(GObject *object, guint id, GValue *value,
 
 /* link.c: all with sink->lock held. */
 int sf__link_connect(SfSink *sink);
+/* The sink lets go of its link (the last pool buffer's memory may
+ * disconnect later). */
 void sf__link_disconnect(SfSink *sink);
+struct sf_link *sf__link_ref(struct sf_link *link);
+/* Any thread, no lock: a GDestroyNotify. */
+void sf__link_unref(gpointer link);
 int sf__link_configure(SfSink *sink, const GstVideoInfo *info);
 /* Takes a free buffer of the surface, waiting (the lock released while
  * it polls) until the server releases one: GST_FLOW_OK,

@@ -60,7 +60,9 @@ static gboolean sink_stop(GstBaseSink *bsink)
 	GstBuffer *old;
 
 	g_mutex_lock(&sink->lock);
-	/* A thread upstream may wait in the pool for a buffer: it ends. */
+	/* A thread upstream may wait in the pool for a buffer: it ends.  One
+	 * that holds one (or fills it) keeps the link, and its memory, until
+	 * it lets the buffer go. */
 	sink->flushing = TRUE;
 	sf__link_kick(sink);
 	sf__link_disconnect(sink);
@@ -118,6 +120,10 @@ static gboolean sink_propose_allocation(GstBaseSink *bsink, GstQuery *query)
 		if (sink->pool == NULL)
 			sink->pool = sf__pool_new(sink);
 		pool = gst_object_ref(sink->pool);
+		/* Its buffers are rows of the surface's stride (the video meta
+		 * says so), which may be more than width*4. */
+		if (sink->stride != 0)
+			size = sink->stride * (guint)GST_VIDEO_INFO_HEIGHT(&info);
 	}
 	g_mutex_unlock(&sink->lock);
 	if (pool == NULL) {
@@ -177,7 +183,8 @@ static GstFlowReturn sink_show_frame(GstVideoSink *vsink, GstBuffer *buf)
 	GstFlowReturn ret;
 
 	g_mutex_lock(&sink->lock);
-	if (sink->surface == NULL || !sink->have_info) {
+	if (sink->link == NULL || sink->link->surface == NULL ||
+	    !sink->have_info) {
 		g_mutex_unlock(&sink->lock);
 		return GST_FLOW_NOT_NEGOTIATED;
 	}
@@ -212,8 +219,8 @@ static gboolean sink_event(GstBaseSink *bsink, GstEvent *event)
 
 	if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
 		g_mutex_lock(&sink->lock);
-		if (sink->conn != NULL)
-			err = shmframe_roundtrip(sink->conn);
+		if (sink->link != NULL)
+			err = shmframe_roundtrip(sink->link->conn);
 		g_mutex_unlock(&sink->lock);
 		if (err < 0)
 			GST_WARNING_OBJECT(sink, "roundtrip at EOS: %s",

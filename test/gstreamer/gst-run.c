@@ -4,7 +4,7 @@
  * run left behind.
  *
  *     sf-gst-run [--cycles N] [--server-pid PID --server-fds FDS]
- *                [--resize-after K CAPS] PIPELINE
+ *                [--resize-after K CAPS] [--hold] PIPELINE
  *
  * --cycles N: N times PLAYING to EOS, then NULL; the counts of this
  * process's fds, the server's fds, our /dev/shm names and System V
@@ -12,6 +12,10 @@
  * server's once they are back to FDS, or after 3 s).
  * --resize-after K CAPS: after the sink got K buffers, the capsfilter
  * named "cf" is given CAPS (a new size mid-stream).
+ * --hold: instead of PLAYING to EOS, each cycle prerolls (PAUSED), takes a
+ * buffer of the sink's pool (the prerolled buffer's) and holds it, as an
+ * element upstream would, sets the pipeline to NULL, then fills the buffer
+ * and lets it go: the sink stops while its pool's buffer is still in use.
  * Last line: transport= reason="..." zero_copy= copied= shown=
  * discarded= [fds= srv_fds= shm= sysv= as FIRST/LAST].
  */
@@ -99,6 +103,88 @@ static GstPadProbeReturn on_buffer(GstPad *pad, GstPadProbeInfo *info,
 	return GST_PAD_PROBE_OK;
 }
 
+static GMutex hold_lock;
+static GstBufferPool *hold_pool;
+
+/* Keeps the pool of the first pool buffer the sink gets. */
+static GstPadProbeReturn on_hold_buffer(GstPad *pad, GstPadProbeInfo *info,
+                                        gpointer data)
+{
+	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+
+	(void)pad;
+	(void)data;
+	g_mutex_lock(&hold_lock);
+	if (hold_pool == NULL && buf->pool != NULL)
+		hold_pool = gst_object_ref(buf->pool);
+	g_mutex_unlock(&hold_lock);
+	return GST_PAD_PROBE_OK;
+}
+
+/* PAUSED, a buffer of the sink's pool held over the sink's stop to NULL,
+ * then written and released; 0, or 1 with the failure printed. */
+static int run_hold(GstElement *pipeline, GstElement *sink)
+{
+	GstPad *pad = gst_element_get_static_pad(sink, "sink");
+	GstBufferPool *pool = NULL;
+	GstBuffer *buf = NULL;
+	GstMapInfo map;
+	int rc = 1;
+	gulong probe;
+
+	probe = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, on_hold_buffer,
+	                          NULL, NULL);
+	if (gst_element_set_state(pipeline, GST_STATE_PAUSED) ==
+	        GST_STATE_CHANGE_FAILURE ||
+	    gst_element_get_state(pipeline, NULL, NULL, 30 * GST_SECOND) !=
+	        GST_STATE_CHANGE_SUCCESS) {
+		fprintf(stderr, "sf-gst-run: no preroll\n");
+		goto out;
+	}
+	/* The pool of the buffer that prerolled (an allocation query would
+	 * wait: it is serialized, and the sink holds its preroll). */
+	g_mutex_lock(&hold_lock);
+	pool = hold_pool;
+	hold_pool = NULL;
+	g_mutex_unlock(&hold_lock);
+	if (pool == NULL) {
+		fprintf(stderr, "sf-gst-run: the sink got no buffer of a pool\n");
+		goto out;
+	}
+	if (!gst_buffer_pool_is_active(pool))
+		(void)gst_buffer_pool_set_active(pool, TRUE);
+	if (gst_buffer_pool_acquire_buffer(pool, &buf, NULL) != GST_FLOW_OK) {
+		fprintf(stderr, "sf-gst-run: no buffer from the sink's pool\n");
+		goto out;
+	}
+	if (gst_element_set_state(pipeline, GST_STATE_NULL) ==
+	    GST_STATE_CHANGE_FAILURE) {
+		fprintf(stderr, "sf-gst-run: cannot stop\n");
+		goto out;
+	}
+	/* The sink is stopped: its buffer must still be there to write. */
+	if (!gst_buffer_map(buf, &map, GST_MAP_READWRITE)) {
+		fprintf(stderr, "sf-gst-run: cannot map the held buffer\n");
+		goto out;
+	}
+	memset(map.data, 0x5a, map.size);
+	gst_buffer_unmap(buf, &map);
+	rc = 0;
+out:
+	if (buf != NULL)
+		gst_buffer_unref(buf);
+	if (pool != NULL) {
+		(void)gst_buffer_pool_set_active(pool, FALSE);
+		gst_object_unref(pool);
+	}
+	gst_pad_remove_probe(pad, probe);
+	gst_object_unref(pad);
+	if (gst_element_set_state(pipeline, GST_STATE_NULL) ==
+	    GST_STATE_CHANGE_FAILURE)
+		rc = 1;
+	return rc;
+}
+
 /* PLAYING until EOS; 0, or 1 with the error printed. */
 static int run_once(GstElement *pipeline)
 {
@@ -138,7 +224,8 @@ static int run_once(GstElement *pipeline)
 static int usage(void)
 {
 	fprintf(stderr, "usage: sf-gst-run [--cycles N] [--server-pid PID "
-	        "--server-fds FDS] [--resize-after K CAPS] PIPELINE\n");
+	        "--server-fds FDS] [--resize-after K CAPS] [--hold] "
+	        "PIPELINE\n");
 	return 2;
 }
 
@@ -151,7 +238,7 @@ int main(int argc, char **argv)
 	long cycles = 1, server_pid = 0;
 	gchar *name = NULL, *reason = NULL;
 	guint64 zc = 0, cp = 0, shown = 0, disc = 0;
-	int i, rc = 0, server_fds = -1;
+	int i, rc = 0, server_fds = -1, hold = 0;
 
 	gst_init(&argc, &argv);
 	for (i = 1; i < argc - 1; i++) {
@@ -166,7 +253,9 @@ int main(int argc, char **argv)
 			r.caps = gst_caps_from_string(argv[++i]);
 			if (r.caps == NULL)
 				return usage();
-		} else
+		} else if (strcmp(argv[i], "--hold") == 0)
+			hold = 1;
+		else
 			break;
 	}
 	if (i != argc - 1 || cycles < 1)
@@ -194,7 +283,7 @@ int main(int argc, char **argv)
 		gst_object_unref(pad);
 	}
 	for (i = 0; i < cycles && rc == 0; i++) {
-		rc = run_once(pipeline);
+		rc = hold ? run_hold(pipeline, sink) : run_once(pipeline);
 		if (i == 0)
 			take_counts(&first, server_pid, server_fds);
 	}

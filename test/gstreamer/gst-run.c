@@ -17,7 +17,8 @@
  * element upstream would, sets the pipeline to NULL, then fills the buffer
  * and lets it go: the sink stops while its pool's buffer is still in use.
  * Last line: transport= reason="..." zero_copy= copied= shown=
- * discarded= [fds= srv_fds= shm= sysv= as FIRST/LAST].
+ * discarded= qos_late= [fds= srv_fds= shm= sysv= as FIRST/LAST]; qos_late
+ * counts the QoS events the sink sent upstream for late buffers.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -185,6 +186,25 @@ out:
 	return rc;
 }
 
+/* Counts the QoS events that go upstream through the sink's pad saying
+ * that a buffer came late (basesink sends one for every buffer; diff > 0
+ * is the lateness). */
+static GstPadProbeReturn on_upstream(GstPad *pad, GstPadProbeInfo *info,
+                                     gpointer data)
+{
+	GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+	guint *late = data;
+	GstClockTimeDiff diff = 0;
+
+	(void)pad;
+	if (GST_EVENT_TYPE(event) == GST_EVENT_QOS) {
+		gst_event_parse_qos(event, NULL, NULL, &diff, NULL);
+		if (diff > 0)
+			g_atomic_int_inc(late);
+	}
+	return GST_PAD_PROBE_OK;
+}
+
 /* PLAYING until EOS; 0, or 1 with the error printed. */
 static int run_once(GstElement *pipeline)
 {
@@ -239,6 +259,8 @@ int main(int argc, char **argv)
 	gchar *name = NULL, *reason = NULL;
 	guint64 zc = 0, cp = 0, shown = 0, disc = 0;
 	int i, rc = 0, server_fds = -1, hold = 0;
+	guint qos = 0;
+	GstPad *sinkpad;
 
 	gst_init(&argc, &argv);
 	for (i = 1; i < argc - 1; i++) {
@@ -270,6 +292,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sf-gst-run: no element named sink\n");
 		return 1;
 	}
+	sinkpad = gst_element_get_static_pad(sink, "sink");
+	gst_pad_add_probe(sinkpad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_upstream,
+	                  &qos, NULL);
+	gst_object_unref(sinkpad);
 	if (r.caps != NULL) {
 		GstPad *pad = gst_element_get_static_pad(sink, "sink");
 
@@ -294,8 +320,9 @@ int main(int argc, char **argv)
 	             "frames-shown", &shown, "frames-discarded", &disc, NULL);
 	printf("transport=%s reason=\"%s\" zero_copy=%" G_GUINT64_FORMAT
 	       " copied=%" G_GUINT64_FORMAT " shown=%" G_GUINT64_FORMAT
-	       " discarded=%" G_GUINT64_FORMAT, name ? name : "none",
-	       reason ? reason : "", zc, cp, shown, disc);
+	       " discarded=%" G_GUINT64_FORMAT " qos_late=%u", name ? name : "none",
+	       reason ? reason : "", zc, cp, shown, disc,
+	       (unsigned)g_atomic_int_get(&qos));
 	if (cycles > 1)
 		printf(" fds=%d/%d srv_fds=%d/%d shm=%d/%d sysv=%d/%d",
 		       first.fds, last.fds, first.srv_fds, last.srv_fds,

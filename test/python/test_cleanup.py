@@ -51,12 +51,15 @@ def test_interpreter_exit(server, kind, ending):
     r = run_python(code)
     assert f"transport shm/{kind}" in r.stdout, r.stderr
     assert "Traceback" not in r.stderr, r.stderr
+    # A crash at exit (a signal: negative) is a failure too.
+    assert r.returncode == (1 if ending == "raise" else 0), r.stderr
 
 
 def test_socket_exit(server):
     r = run_python(CLIENT.format(addr=server.addr, tr="socket", kind="any",
                                  ending=ENDINGS["exit"]))
     assert "transport socket" in r.stdout, r.stderr
+    assert r.returncode == 0, r.stderr
 
 
 @pytest.mark.parametrize("kind", ["memfd", "posix", "sysv"])

@@ -4,6 +4,7 @@ import atexit
 import ctypes
 import errno
 import select
+import threading
 import time
 import weakref
 
@@ -109,6 +110,15 @@ class Connection:
         self._pins = 0            # arrays alive over this connection's memory
         self._surfaces = weakref.WeakSet()
         self._pending = []        # surfaces with events to deliver
+        # One thread in the library at a time (the C library's rule), and
+        # never back into it from its own callbacks: a destroy that the
+        # garbage collector or another thread asks for meanwhile waits in
+        # _doomed until the call in progress has returned.
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._doomed = []
+        self._pin_lock = threading.Lock()
+        self._last_errno = 0
         _open.add(self)
 
     # ---- state ---------------------------------------------------------
@@ -118,11 +128,48 @@ class Connection:
             raise ShmframeError(errno.EBADF, "the connection is closed")
         return self._ptr
 
+    def _call(self, fn, *args):
+        """fn(*args), a library call, under the connection's lock."""
+        with self._lock:
+            self._depth += 1
+            try:
+                ret = fn(*args)
+                # Now, before a deferred destroy in _reap can change it.
+                self._last_errno = ctypes.get_errno()
+                return ret
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._reap()
+
+    def _reap(self):
+        while self._doomed:
+            self._doomed.pop(0)()
+
+    def _when_free(self, job):
+        """Runs job (a destroy or disconnect) now when no library call is
+        in progress on this connection, else once it has returned."""
+        if self._lock.acquire(blocking=False):
+            try:
+                if self._depth == 0:
+                    self._reap()
+                    job()
+                    return
+                self._doomed.append(job)
+            finally:
+                self._lock.release()
+        else:
+            self._doomed.append(job)
+
+    def _error(self, ret, what):
+        with self._lock:
+            return from_return(self._ptr, ret, what)
+
     def _check(self, ret, what):
         """Delivers events, then raises for a negative ret."""
         self._deliver()
         if ret < 0:
-            raise from_return(self._ptr, ret, what)
+            raise self._error(ret, what)
         return ret
 
     @property
@@ -132,47 +179,49 @@ class Connection:
     @property
     def error(self):
         """0 while the connection is usable, else the errno that broke it."""
-        return -_lib.conn_error(self._ptr) if self._ptr else errno.EBADF
+        with self._lock:
+            return -_lib.conn_error(self._ptr) if self._ptr else errno.EBADF
 
     @property
     def transport(self):
         """"shm/memfd", "shm/posix", "shm/sysv" or "socket"."""
-        return _text(_lib.transport_name(self._live()))
+        return _text(self._call(_lib.transport_name, self._live()))
 
     @property
     def transport_reason(self):
         """Why this transport: the probe's outcome for each kind tried."""
-        return _text(_lib.transport_reason(self._live()))
+        return _text(self._call(_lib.transport_reason, self._live()))
 
     @property
     def signal_reason(self):
-        return _text(_lib.signal_reason(self._live()))
+        return _text(self._call(_lib.signal_reason, self._live()))
 
     @property
     def compression_reason(self):
-        return _text(_lib.compression_reason(self._live()))
+        return _text(self._call(_lib.compression_reason, self._live()))
 
     def stats(self):
         """What the frames cost so far, as a dict (struct shmframe_stats)."""
         s = _lib.Stats()
-        self._check(_lib.get_stats_sized(self._live(), ctypes.byref(s),
-                                         ctypes.sizeof(s)), "stats")
+        self._check(self._call(_lib.get_stats_sized, self._live(),
+                               ctypes.byref(s), ctypes.sizeof(s)), "stats")
         return {name: getattr(s, name) for name, _ in s._fields_}
 
     def fileno(self):
         """The socket to wait on for events (select, poll, selectors)."""
-        return _lib.get_fd(self._live())
+        return self._call(_lib.get_fd, self._live())
 
     # ---- events --------------------------------------------------------
 
     def dispatch(self):
         """Handles the events that have arrived, without blocking; returns
         how many."""
-        return self._check(_lib.dispatch(self._live()), "dispatch")
+        return self._check(self._call(_lib.dispatch, self._live()),
+                           "dispatch")
 
     def flush(self):
         """Writes queued requests; False when some are still queued."""
-        ret = _lib.flush(self._live())
+        ret = self._call(_lib.flush, self._live())
         if ret == -errno.EAGAIN:
             return False
         self._check(ret, "flush")
@@ -180,13 +229,12 @@ class Connection:
 
     def roundtrip(self):
         """Waits until the server has handled every earlier request."""
-        self._check(_lib.roundtrip(self._live()), "roundtrip")
+        self._check(self._call(_lib.roundtrip, self._live()), "roundtrip")
 
     def wait(self, timeout=None):
         """Waits up to timeout seconds (None: no limit) for events and
         handles them; returns how many."""
-        ptr = self._live()
-        fd = _lib.get_fd(ptr)
+        fd = self.fileno()
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             self.flush()
@@ -199,10 +247,11 @@ class Connection:
             select.select([fd], [], [], left)
 
     def _deliver(self):
+        # A callback that raises ends the delivery; what it did not reach
+        # stays pending for the next call, of this surface and the others.
         while self._pending:
-            pending, self._pending = self._pending, []
-            for s in pending:
-                s._deliver()
+            s = self._pending.pop(0)
+            s._deliver()
 
     # ---- surfaces ------------------------------------------------------
 
@@ -228,11 +277,16 @@ class Connection:
 
     def _maybe_disconnect(self):
         if self._closing and self._pins == 0 and self._ptr:
-            ptr, self._ptr = self._ptr, None
-            for s in list(self._surfaces):
-                s._ptr = None
-            _lib.disconnect(ptr)
-            self._log_fn = None
+            self._when_free(self._disconnect)
+
+    def _disconnect(self):
+        if self._pins or not self._ptr:
+            return
+        ptr, self._ptr = self._ptr, None
+        for s in list(self._surfaces):
+            s._ptr = None
+        _lib.disconnect(ptr)
+        self._log_fn = None
 
     def __enter__(self):
         return self
@@ -254,9 +308,12 @@ class Connection:
 
 @atexit.register
 def _close_all():
-    # An orderly goodbye to the servers; memory still shown by arrays is
-    # left to the exit itself.
+    # An orderly goodbye to the servers.  A connection whose memory an
+    # array still shows is left to the exit itself (a thread may still
+    # draw into it while the interpreter ends).
     for c in list(_open):
+        if c._pins:
+            continue
         try:
             c.close()
         except Exception:

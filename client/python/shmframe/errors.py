@@ -1,6 +1,5 @@
 """Errors as exceptions carrying the library's text."""
 
-import ctypes
 import errno as _errno
 import os
 
@@ -39,8 +38,9 @@ def from_return(conn_ptr, ret, what):
     return ShmframeError(code, f"{what}: {text}", broken)
 
 
-def from_errno(conn_ptr, what):
-    """The exception for a call that returned NULL with errno set."""
-    code = ctypes.get_errno() or _errno.EIO
-    return from_return(conn_ptr, -code, what)
+def from_errno(conn, what):
+    """The exception for the last call on conn (Connection._call), which
+    returned NULL with errno set."""
+    code = conn._last_errno or _errno.EIO
+    return from_return(conn._ptr, -code, what)
 

@@ -30,7 +30,8 @@ class _Pixels:
             "version": 3, "typestr": "|u1", "data": (addr, False),
             "shape": (height, width, 4), "strides": (stride, 4, 1)}
         surface._pin()
-        weakref.finalize(self, surface._unpin)
+        # Not at exit: the memory stays mapped until the process is gone.
+        weakref.finalize(self, surface._unpin).atexit = False
 
 
 def _uint(value, what):
@@ -78,15 +79,14 @@ class Surface:
         if title is not None and (not isinstance(title, str) or
                                   "\0" in title):
             raise ValueError("title must be a string without NUL bytes")
-        ptr = _lib.surface_create(conn._live(), width, height,
-                                  _FORMATS[fmt],
-                                  title.encode() if title else None)
-        if not ptr:
-            exc = from_errno(conn._ptr, "create_surface")
-            conn._deliver()
-            raise exc
-        s = cls(conn, ptr, fmt)
+        with conn._lock:
+            ptr = conn._call(_lib.surface_create, conn._live(), width, height,
+                             _FORMATS[fmt], title.encode() if title else None)
+            exc = None if ptr else from_errno(conn, "create_surface")
+            s = cls(conn, ptr, fmt) if ptr else None
         conn._deliver()
+        if exc:
+            raise exc
         return s
 
     def __init__(self, conn, ptr, fmt):
@@ -101,8 +101,8 @@ class Surface:
         self._callbacks = {}
         self.events_dropped = 0
         self._listener = listener.make(self._push)
-        _lib.set_listener_sized(ptr, ctypes.byref(self._listener),
-                                listener.SIZE, None)
+        conn._call(_lib.set_listener_sized, ptr, ctypes.byref(self._listener),
+                   listener.SIZE, None)
         conn._surfaces.add(self)
 
     # ---- state ---------------------------------------------------------
@@ -115,16 +115,16 @@ class Surface:
 
     @property
     def width(self):
-        return _lib.surface_width(self._live())
+        return self._conn._call(_lib.surface_width, self._live())
 
     @property
     def height(self):
-        return _lib.surface_height(self._live())
+        return self._conn._call(_lib.surface_height, self._live())
 
     @property
     def closed(self):
         """True once the viewer's window was closed."""
-        return bool(_lib.surface_closed(self._live()))
+        return bool(self._conn._call(_lib.surface_closed, self._live()))
 
     @property
     def connection(self):
@@ -137,23 +137,33 @@ class Surface:
         4), bytes B, G, R, X/A: the shared buffer itself, no copy (its row
         stride is the buffer's).  Waits for the server to release one
         unless block is False (then None when all are busy)."""
-        ptr = self._live()
-        fn = _lib.acquire if block else _lib.try_acquire
-        buf = fn(ptr)
-        if not buf:
-            exc = from_errno(self._conn._ptr, "acquire")
-            self._conn._deliver()
+        conn = self._conn
+        with conn._lock:
+            ptr = self._live()
+            buf = conn._call(_lib.acquire if block else _lib.try_acquire, ptr)
+            exc = None if buf else from_errno(conn, "acquire")
+        # The events that came while waiting, before the buffer is
+        # anyone's: when a callback raises, the buffer goes back.
+        try:
+            conn._deliver()
+        except BaseException:
+            if buf:
+                with conn._lock:
+                    if self._ptr:
+                        conn._call(_lib.buffer_discard, self._ptr, buf)
+            raise
+        if exc:
             if not block and exc.errno == errno.EAGAIN:
                 return None
             raise exc
-        stride = ctypes.c_uint32()
-        addr = _lib.buffer_pixels(buf, ctypes.byref(stride))
-        self._acquired[addr] = buf
-        holder = _Pixels(self, addr, _lib.surface_width(ptr),
-                         _lib.surface_height(ptr), stride.value)
-        array = numpy.asarray(holder)
-        self._conn._deliver()
-        return array
+        with conn._lock:
+            ptr = self._live()
+            stride = ctypes.c_uint32()
+            addr = conn._call(_lib.buffer_pixels, buf, ctypes.byref(stride))
+            self._acquired[addr] = buf
+            holder = _Pixels(self, addr, _lib.surface_width(ptr),
+                             _lib.surface_height(ptr), stride.value)
+        return numpy.asarray(holder)
 
     def _buffer_of(self, array):
         if array is None:
@@ -178,23 +188,25 @@ class Surface:
         ptr = self._live()
         addr, buf = self._buffer_of(array)
         rects, n = _rects(damage)
-        w, h = _lib.surface_width(ptr), _lib.surface_height(ptr)
+        w, h = self.width, self.height
         for r in rects or ():
             if r.x + r.width > w or r.y + r.height > h:
                 raise ValueError(f"damage ({r.x}, {r.y}, {r.width}, "
                                  f"{r.height}) is not inside the {w}x{h} "
                                  "surface")
         serial = ctypes.c_uint32()
-        ret = _lib.present(ptr, buf, rects, n, ctypes.byref(serial))
+        ret = self._conn._call(_lib.present, ptr, buf, rects, n,
+                               ctypes.byref(serial))
+        if ret >= 0:
+            del self._acquired[addr]
         self._conn._check(ret, "present")
-        del self._acquired[addr]
         return serial.value
 
     def discard(self, array=None):
         """Gives an acquired array back unpresented."""
         ptr = self._live()
         addr, buf = self._buffer_of(array)
-        _lib.buffer_discard(ptr, buf)
+        self._conn._call(_lib.buffer_discard, ptr, buf)
         del self._acquired[addr]
 
     def readback(self, x=0, y=0, width=None, height=None, out=None):
@@ -203,19 +215,20 @@ class Surface:
         stride)."""
         ptr = self._live()
         x, y = _uint(x, "x"), _uint(y, "y")
-        width = _lib.surface_width(ptr) - x if width is None else width
-        height = _lib.surface_height(ptr) - y if height is None else height
+        width = self.width - x if width is None else width
+        height = self.height - y if height is None else height
         width, height = _uint(width, "width"), _uint(height, "height")
         if out is None:
             out = numpy.empty((height, width, 4), numpy.uint8)
         elif (not isinstance(out, numpy.ndarray) or out.dtype != numpy.uint8
               or out.shape != (height, width, 4) or out.strides[1:] != (4, 1)
-              or out.strides[0] < width * 4 or not out.flags.writeable):
+              or not width * 4 <= out.strides[0] <= 0xffffffff
+              or not out.flags.writeable):
             raise ValueError(f"out must be a writable uint8 array of shape "
                              f"({height}, {width}, 4) with packed rows")
-        ret = _lib.readback(ptr, x, y, width, height,
-                            out.__array_interface__["data"][0],
-                            out.strides[0])
+        ret = self._conn._call(_lib.readback, ptr, x, y, width, height,
+                               out.__array_interface__["data"][0],
+                               out.strides[0])
         self._conn._check(ret, "readback")
         return out
 
@@ -226,13 +239,14 @@ class Surface:
         "copy" (it copies and releases at once; works with one buffer)."""
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {', '.join(_MODES)}")
-        self._conn._check(_lib.set_present_mode(self._live(), _MODES[mode]),
+        self._conn._check(self._conn._call(_lib.set_present_mode,
+                                           self._live(), _MODES[mode]),
                           "set_present_mode")
 
     def select_input(self, mask):
         """The events to get (shmframe.KEY | shmframe.CONFIGURE ...)."""
-        self._conn._check(_lib.select_input(self._live(),
-                                            _uint(mask, "mask")),
+        self._conn._check(self._conn._call(_lib.select_input, self._live(),
+                                           _uint(mask, "mask")),
                           "select_input")
 
     def resize(self, width, height, serial=0):
@@ -242,7 +256,8 @@ class Surface:
         if self._pins:
             raise BufferError(f"{self._pins} array(s) of the old buffers "
                               "still alive: del them before resize()")
-        ret = _lib.surface_resize(ptr, _uint(width, "width"),
+        ret = self._conn._call(_lib.surface_resize, ptr,
+                               _uint(width, "width"),
                                   _uint(height, "height"),
                                   _uint(serial, "serial"))
         self._conn._check(ret, "resize")
@@ -290,27 +305,38 @@ class Surface:
         self._events.append(event)
 
     def _deliver(self):
-        events, self._events = self._events, []
-        for e in events:
-            cb = self._callbacks.get(e.kind)
-            if cb is not None:
-                cb(e)
-            else:
-                if len(self._queue) >= QUEUE_MAX:
-                    self._queue.popleft()
-                    self.events_dropped += 1
-                self._queue.append(e)
+        try:
+            while self._events:
+                e = self._events.pop(0)
+                cb = self._callbacks.get(e.kind)
+                if cb is not None:
+                    cb(e)
+                else:
+                    if len(self._queue) >= QUEUE_MAX:
+                        self._queue.popleft()
+                        self.events_dropped += 1
+                    self._queue.append(e)
+        except BaseException:
+            # The rest waits for the next call.
+            if self._events and self not in self._conn._pending:
+                self._conn._pending.insert(0, self)
+            raise
 
     # ---- the end -------------------------------------------------------
 
     def _pin(self):
-        self._pins += 1
-        self._conn._pins += 1
+        with self._conn._pin_lock:
+            self._pins += 1
+            self._conn._pins += 1
 
     def _unpin(self):
-        self._pins -= 1
-        self._conn._pins -= 1
-        if self._pins == 0:
+        # May run in any thread, whenever the last reference to an array
+        # goes (the garbage collector, inside a library callback too).
+        with self._conn._pin_lock:
+            self._pins -= 1
+            self._conn._pins -= 1
+            last = self._pins == 0
+        if last:
             self._maybe_destroy()
         self._conn._maybe_disconnect()
 
@@ -322,10 +348,15 @@ class Surface:
 
     def _maybe_destroy(self):
         if self._destroying and self._pins == 0 and self._ptr:
-            ptr, self._ptr = self._ptr, None
-            self._acquired.clear()
-            if self._conn._ptr:
-                _lib.surface_destroy(ptr)
+            self._conn._when_free(self._destroy_now)
+
+    def _destroy_now(self):
+        if self._pins or not self._ptr:
+            return
+        ptr, self._ptr = self._ptr, None
+        self._acquired.clear()
+        if self._conn._ptr:
+            _lib.surface_destroy(ptr)
 
     def __enter__(self):
         return self

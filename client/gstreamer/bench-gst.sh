@@ -9,7 +9,10 @@
 # Each pipeline runs FRAMES frames (default 600) with sync=false, ROUNDS
 # times (default 3) in turn; the time is GStreamer's own "Execution ended
 # after" (PLAYING to EOS), and the best round of each is printed, with
-# its ratio to the source alone.
+# its ratio to the source alone.  The CPU time of each path (every
+# process of it: gst-launch-1.0, the reader, the shmframe server) is
+# printed as milliseconds per frame, the least of the rounds: steadier
+# than frames/s on a shared machine.
 set -eu
 
 BUILD=$(cd "${1:?usage: bench-gst.sh BUILD-DIR [FRAMES] [ROUNDS]}" && pwd)
@@ -87,10 +90,34 @@ run_shmsink() {
 	READER_PID=""
 }
 
-declare -A best
+# cpu_now: CPU seconds so far of this shell's waited-for children and
+# of the server, in CPU (times must run in this shell, not a subshell).
+TCK=$(getconf CLK_TCK)
+cpu_now() {
+	local kids srv
+	times >"$T/times"
+	kids=$(sed -n 2p "$T/times" | awk '{
+		n = 0
+		for (i = 1; i <= 2; i++) {
+			split($i, p, "m"); sub("s", "", p[2]); n += p[1] * 60 + p[2]
+		}
+		print n }')
+	srv=$(awk -v t="$TCK" '{ print ($14 + $15) / t }' "/proc/$SERVER_PID/stat")
+	CPU=$(awk -v a="$kids" -v b="$srv" 'BEGIN { printf "%.3f\n", a + b }')
+}
+
+declare -A best cpu
 for _ in $(seq "$ROUNDS"); do
 	for what in alone shmframe shmsink; do
+		cpu_now
+		c0=$CPU
 		"run_$what"
+		cpu_now
+		c=$(awk -v a="$c0" -v b="$CPU" 'BEGIN { print b - a }')
+		if [ -z "${cpu[$what]:-}" ] ||
+		   awk -v a="$c" -v b="${cpu[$what]}" 'BEGIN { exit !(a < b) }'; then
+			cpu[$what]=$c
+		fi
 		s=$(seconds "$T/log")
 		[ -n "$s" ] || { echo "bench-gst: $what: no time in:" >&2; cat "$T/log" >&2; exit 1; }
 		if [ -z "${best[$what]:-}" ] ||
@@ -103,5 +130,6 @@ done
 echo "frames=$N size=${W}x$H format=BGRA rounds=$ROUNDS (best round)"
 for what in alone shmframe shmsink; do
 	awk -v n="$N" -v s="${best[$what]}" -v a="${best[alone]}" -v w="$what" \
-		'BEGIN { printf "%-10s %8.1f frames/s  %5.3f x alone\n", w, n / s, a / s }'
+		-v c="${cpu[$what]}" \
+		'BEGIN { printf "%-10s %8.1f frames/s  %5.3f x alone  %6.2f CPU ms/frame\n", w, n / s, a / s, 1000 * c / n }'
 done

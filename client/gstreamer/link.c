@@ -170,11 +170,21 @@ int sf__link_configure(SfSink *sink, const GstVideoInfo *info)
 	    shmframe_surface_width(surface) == w &&
 	    shmframe_surface_height(surface) == h)
 		goto done;
-	if (sink->acquired > 0) {
-		GST_ELEMENT_ERROR(sink, CORE, NEGOTIATION,
-		                  ("cannot change the surface while upstream holds "
-		                   "%u of its buffers", sink->acquired), (NULL));
-		return -EBUSY;
+	if (surface != NULL && g_atomic_int_get(&sink->link->refs) > 1) {
+		/* Buffers of this surface are still held elsewhere (a tee's
+		 * other branch, an element keeping a frame, upstream filling
+		 * one): resizing would free the memory under them.  The new
+		 * caps get a connection and surface of their own; the old ones
+		 * go with their last buffer (and show on the server until
+		 * then). */
+		GST_INFO_OBJECT(sink, "%d buffers of the surface still held: "
+		                "the new caps get a new connection",
+		                g_atomic_int_get(&sink->link->refs) - 1);
+		sf__link_disconnect(sink);
+		err = sf__link_connect(sink);
+		if (err < 0)
+			return err;
+		surface = NULL;
 	}
 	if (surface != NULL && format == sink->format) {
 		err = shmframe_surface_resize(surface, w, h, 0);

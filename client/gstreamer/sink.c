@@ -83,8 +83,13 @@ static gboolean sink_set_info(GstVideoSink *vsink, GstCaps *caps,
 	int err;
 
 	GST_DEBUG_OBJECT(sink, "caps %" GST_PTR_FORMAT, caps);
+	/* The frame shown last goes first (its release takes the lock), so
+	 * that what still holds the surface's buffers is someone else. */
 	g_mutex_lock(&sink->lock);
 	old = swap_last_shown(sink, NULL);
+	g_mutex_unlock(&sink->lock);
+	unref_unlocked(old, NULL);
+	g_mutex_lock(&sink->lock);
 	err = sf__link_configure(sink, info);
 	if (err == 0 && sink->pool != NULL &&
 	    SF_POOL(sink->pool)->generation != sink->generation) {
@@ -92,7 +97,7 @@ static gboolean sink_set_info(GstVideoSink *vsink, GstCaps *caps,
 		sink->pool = NULL;
 	}
 	g_mutex_unlock(&sink->lock);
-	unref_unlocked(old, pool);
+	unref_unlocked(NULL, pool);
 	return err == 0;
 }
 

@@ -4,14 +4,16 @@
  * run left behind.
  *
  *     sf-gst-run [--cycles N] [--server-pid PID --server-fds FDS]
- *                [--resize-after K CAPS] [--hold] PIPELINE
+ *                [--resize-after K CAPS [--keep]] [--hold] PIPELINE
  *
  * --cycles N: N times PLAYING to EOS, then NULL; the counts of this
  * process's fds, the server's fds, our /dev/shm names and System V
  * segments are taken after the first cycle and after the last (the
  * server's once they are back to FDS, or after 3 s).
  * --resize-after K CAPS: after the sink got K buffers, the capsfilter
- * named "cf" is given CAPS (a new size mid-stream).
+ * named "cf" is given CAPS (a new size mid-stream); with --keep, buffer K
+ * is kept (as a tee's other branch would) over the change and the rest
+ * of the run, then written and let go once the pipeline is in NULL.
  * --hold: instead of PLAYING to EOS, each cycle prerolls (PAUSED), takes a
  * buffer of the sink's pool (the prerolled buffer's) and holds it, as an
  * element upstream would, sets the pipeline to NULL, then fills the buffer
@@ -32,6 +34,8 @@ struct resize {
 	GstElement *filter;
 	GstCaps *caps;
 	guint after, seen;
+	gboolean keep;
+	GstBuffer *kept;
 };
 
 static int count_dir(const char *path, const char *prefix)
@@ -98,9 +102,11 @@ static GstPadProbeReturn on_buffer(GstPad *pad, GstPadProbeInfo *info,
 	struct resize *r = data;
 
 	(void)pad;
-	(void)info;
-	if (++r->seen == r->after)
+	if (++r->seen == r->after) {
+		if (r->keep)
+			r->kept = gst_buffer_ref(GST_PAD_PROBE_INFO_BUFFER(info));
 		g_object_set(r->filter, "caps", r->caps, NULL);
+	}
 	return GST_PAD_PROBE_OK;
 }
 
@@ -275,7 +281,9 @@ int main(int argc, char **argv)
 			r.caps = gst_caps_from_string(argv[++i]);
 			if (r.caps == NULL)
 				return usage();
-		} else if (strcmp(argv[i], "--hold") == 0)
+		} else if (strcmp(argv[i], "--keep") == 0)
+			r.keep = TRUE;
+		else if (strcmp(argv[i], "--hold") == 0)
 			hold = 1;
 		else
 			break;
@@ -312,6 +320,19 @@ int main(int argc, char **argv)
 		rc = hold ? run_hold(pipeline, sink) : run_once(pipeline);
 		if (i == 0)
 			take_counts(&first, server_pid, server_fds);
+	}
+	if (r.kept != NULL) {
+		GstMapInfo map;
+
+		/* Memory that went with the old surface faults here. */
+		if (gst_buffer_map(r.kept, &map, GST_MAP_READWRITE)) {
+			memset(map.data, 0x5a, map.size);
+			gst_buffer_unmap(r.kept, &map);
+		} else {
+			fprintf(stderr, "sf-gst-run: cannot map the kept buffer\n");
+			rc = 1;
+		}
+		gst_buffer_unref(r.kept);
 	}
 	if (rc == 0)
 		take_counts(&last, server_pid, server_fds);

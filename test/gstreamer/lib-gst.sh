@@ -36,12 +36,12 @@ sink_run() {
 	note "$OUT"
 }
 
-# dump_is RAW: the server's dump of the sink's surface (the only one in
+# dump_is RAW: the server's dump of the sink's surface (the newest in
 # $T/dump, written at every frame) holds RAW's bytes exactly, alpha or X
 # included (the server keeps the surface's bytes).
 dump_is() {
 	local png
-	png=$(ls "$T"/dump/surface-*.png 2>/dev/null | tail -n 1)
+	png=$(ls -t "$T"/dump/surface-*.png 2>/dev/null | head -n 1)
 	[ -n "$png" ] || fail "the server dumped no surface"
 	"$SF_PNG2RAW" "$png" bgra >"$T/dump.raw" || fail "cannot read $png"
 	cmp -s "$T/dump.raw" "$1" ||

@@ -63,3 +63,17 @@ expect_transport() {
 	*) fail "expect_transport: $1?" ;;
 	esac
 }
+
+# expect_steady WHAT: after sf-gst-run --cycles, the process's fds, the
+# server's fds, our /dev/shm names and System V segments were the same
+# after the last cycle as after the first, and the server's as at its
+# start.
+expect_steady() {
+	local k v
+	for k in fds srv_fds shm sysv; do
+		v=$(value_of $k)
+		[ "${v%/*}" = "${v#*/}" ] || fail "$1: $k after the first cycle and after the last: $v"
+	done
+	[ "$(value_of srv_fds | cut -d/ -f2)" = "$SERVER_FDS" ] ||
+		fail "$1: the server holds $(value_of srv_fds) fds, $SERVER_FDS at startup"
+}

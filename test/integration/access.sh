@@ -152,13 +152,14 @@ spawn "$SF_SEND" --server "$SERVER_UNIX" --shm sysv --fps 50 --repeat 100000 \
 	"$(img testcard.png)" >/dev/null 2>"$T/sysv.err"
 pid=$LAST_PID
 perms=""
+# 1600: mode 0600, plus SHM_DEST (01000) as the client marks each one
+# for removal as soon as it is attached (between its shmget and that, a
+# segment shows 600: wait for the marks, not for the first sight).
 for _ in $(seq 50); do
 	perms=$(awk -v p="$pid" 'NR > 1 && $5 == p { print $3 }' /proc/sysvipc/shm | sort -u)
-	[ -n "$perms" ] && break
+	[ "$perms" = 1600 ] && break
 	sleep 0.1
 done
-# 1600: mode 0600, plus SHM_DEST (01000) as the client marks each one
-# for removal as soon as it is attached.
 [ "$perms" = 1600 ] ||
 	fail "System V segments of the client have perms '$perms', not 1600 (0600 + SHM_DEST)"
 kill "$pid"

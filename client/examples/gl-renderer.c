@@ -9,7 +9,7 @@
  * changes), and the frame is presented with the damage the renderer
  * knows: where the object is now and where it was in the last frame.
  *
- *   gl-renderer [--server ADDR] [--size WxH] [--frames N] [--start K] [--fps F]
+ *   gl-renderer [--server ADDR] [--size WxH] [--frames N] [--start K] [--fps N]
  *               [--transport auto|shm|socket] [--shm any|memfd|posix|sysv]
  *               [--api auto|gl|gles] [--check] [--no-present] [--full-read]
  *
@@ -26,18 +26,19 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include <shmframe.h>
 
 #include "gl-check.h"
 #include "gl-egl.h"
 #include "gl-scene.h"
+#include "tool-common.h"   /* sf__parse_size, sf__parse_uint, sf__now, sf__pace */
 
 #define EXIT_SKIP 77
 
@@ -46,7 +47,7 @@ struct args {
 	uint32_t width, height;
 	unsigned long frames;
 	unsigned long start;  /* the number of the first frame */
-	double fps;
+	unsigned fps;
 	enum shmframe_transport transport;
 	enum shmframe_shm_kind shm;
 	enum gl_egl_api api;
@@ -57,7 +58,7 @@ struct args {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: gl-renderer [--server ADDR] [--size WxH] [--frames N] "
-	        "[--start K] [--fps F]\n"
+	        "[--start K] [--fps N]\n"
 	        "                   [--transport auto|shm|socket] "
 	        "[--shm any|memfd|posix|sysv]\n"
 	        "                   [--api auto|gl|gles] [--check] [--no-present] "
@@ -94,7 +95,7 @@ static int parse_args(struct args *a, int argc, char **argv)
 	static const char *const transports[] = { "auto", "shm", "socket", NULL };
 	static const char *const kinds[] = { "any", "memfd", "posix", "sysv", NULL };
 	static const char *const apis[] = { "auto", "gl", "gles", NULL };
-	char *end;
+	uint64_t v;
 	int opt, i;
 
 	*a = (struct args){ .width = 1920, .height = 1080, .frames = 200,
@@ -102,36 +103,24 @@ static int parse_args(struct args *a, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's': a->server = optarg; break;
-		case 'z': {
-			unsigned long w, h;
-
-			errno = 0;
-			w = strtoul(optarg, &end, 10);
-			if (*end != 'x' || end == optarg)
+		case 'z':
+			if (sf__parse_size(optarg, &a->width, &a->height, NULL) < 0)
 				goto bad;
-			h = strtoul(end + 1, &end, 10);
-			if (*end || errno || w == 0 || h == 0 || w > 16384 || h > 16384)
-				goto bad;
-			a->width = (uint32_t)w;
-			a->height = (uint32_t)h;
 			break;
-		}
 		case 'n':
-			errno = 0;
-			a->frames = strtoul(optarg, &end, 10);
-			if (*end || end == optarg || errno || a->frames == 0)
+			if (sf__parse_uint(optarg, ULONG_MAX, &v) < 0 || v == 0)
 				goto bad;
+			a->frames = (unsigned long)v;
 			break;
 		case 'S':
-			errno = 0;
-			a->start = strtoul(optarg, &end, 10);
-			if (*end || end == optarg || errno)
+			if (sf__parse_uint(optarg, ULONG_MAX, &v) < 0)
 				goto bad;
+			a->start = (unsigned long)v;
 			break;
 		case 'f':
-			a->fps = strtod(optarg, &end);
-			if (*end || end == optarg || !(a->fps >= 0 && a->fps <= 10000))
+			if (sf__parse_uint(optarg, 10000, &v) < 0)
 				goto bad;
+			a->fps = (unsigned)v;
 			break;
 		case 't':
 			if ((i = pick(optarg, transports)) < 0)
@@ -171,14 +160,6 @@ bad:
 	return 2;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* CPU seconds of the process so far, llvmpipe's threads included. */
 static double cpu_seconds(void)
 {
@@ -187,23 +168,6 @@ static double cpu_seconds(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-/* Waits until frame k's time when paced (fps > 0). */
-static void pace(double start, double fps, unsigned long k)
-{
-	double due, secs;
-	struct timespec ts;
-
-	if (fps <= 0)
-		return;
-	due = start + (double)k / fps;
-	secs = due - now();
-	if (secs <= 0)
-		return;
-	ts.tv_sec = (time_t)secs;
-	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
-	nanosleep(&ts, NULL);
 }
 
 /* The box that bounds both. */
@@ -272,7 +236,7 @@ static int run(struct renderer *r)
 	const struct args *a = &r->args;
 	struct gl_box before = { 0, 0, 0, 0 };
 	const int w = (int)a->width, h = (int)a->height;
-	double start = now(), cpu = cpu_seconds();
+	double start = sf__now(), cpu = cpu_seconds();
 
 	for (unsigned long k = 0; k < a->frames; k++) {
 		struct shmframe_buffer *buf;
@@ -281,7 +245,7 @@ static int run(struct renderer *r)
 		uint32_t stride;
 		uint8_t *px;
 
-		pace(start, a->fps, k);
+		sf__pace(start, k, a->fps);
 		buf = shmframe_acquire(r->surface);
 		if (!buf) {
 			snprintf(r->err, sizeof r->err, "acquire: %s",
@@ -335,7 +299,7 @@ static int run(struct renderer *r)
 		         shmframe_last_error(r->conn));
 		return -1;
 	}
-	r->fps = (double)a->frames / (now() - start);
+	r->fps = (double)a->frames / (sf__now() - start);
 	r->cpu_ms = (cpu_seconds() - cpu) * 1000 / (double)a->frames;
 	return 0;
 }

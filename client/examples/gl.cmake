@@ -13,6 +13,10 @@ endif()
 if(NOT OpenGL_EGL_FOUND)
   list(APPEND sf_gl_missing "libEGL with EGL/egl.h, Debian libegl-dev")
 endif()
+# Its option parsing and pacing are the tools' (client/tools/tool-common.c).
+if(NOT TARGET shmframe_tools_common)
+  list(APPEND sf_gl_missing "the tools' common code, SHMFRAME_BUILD_TOOLS")
+endif()
 if(sf_gl_missing)
   list(JOIN sf_gl_missing "; " sf_gl_missing)
   message(STATUS "shmframe: OpenGL example: skipped (not found: ${sf_gl_missing})")
@@ -22,6 +26,7 @@ endif()
 add_executable(gl-renderer gl-renderer.c gl-egl.c gl-scene.c gl-check.c)
 # glext.h's prototypes: the framebuffer and shader calls beyond OpenGL 1.1.
 target_compile_definitions(gl-renderer PRIVATE GL_GLEXT_PROTOTYPES)
-target_link_libraries(gl-renderer PRIVATE shmframe shmframe_warnings
+target_include_directories(gl-renderer PRIVATE ${PROJECT_SOURCE_DIR}/client/tools)
+target_link_libraries(gl-renderer PRIVATE shmframe_tools_common shmframe shmframe_warnings
   OpenGL::OpenGL OpenGL::EGL m)
 message(STATUS "shmframe: OpenGL example: gl-renderer (EGL ${OPENGL_egl_LIBRARY}, OpenGL ${OPENGL_opengl_LIBRARY})")

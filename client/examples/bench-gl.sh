@@ -24,33 +24,15 @@ GL="$BUILD/client/examples/gl-renderer"
 [ -x "$GL" ] || { echo "bench-gl: no $GL (SHMFRAME_BUILD_GL)" >&2; exit 1; }
 export LIBGL_ALWAYS_SOFTWARE=1 EGL_PLATFORM=surfaceless
 
-T=$(mktemp -d /tmp/shmframe-bench-gl.XXXXXX)
-SERVER_PID=""
-cleanup() {
-	if [ -n "$SERVER_PID" ]; then
-		kill "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-"$BUILD/server/shmframe-server" --listen "unix:$T/sock" --display none \
-	>"$T/server.out" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do
-	grep -q '^ready' "$T/server.out" && break
-	sleep 0.05
-done
-grep -q '^ready' "$T/server.out" || { echo "bench-gl: no server" >&2; exit 1; }
+. "$(dirname "$0")/../bench/bench-server.sh"
+bench_server gl "$BUILD"
 
 ROWS="shm/present shm/alone socket/present socket/alone"
 for ((round = 1; round <= ROUNDS; round++)); do
 	for row in $ROWS; do
 		args=(--transport "${row%/*}")
 		[ "${row#*/}" = alone ] && args+=(--no-present)
-		"$GL" --server "unix:$T/sock" --size 1920x1080 --frames "$N" --fps 0 \
+		"$GL" --server "$SERVER_ADDR" --size 1920x1080 --frames "$N" --fps 0 \
 			"${args[@]}" >"$T/out" 2>"$T/err" ||
 			{ echo "bench-gl: gl-renderer ${args[*]}: $(cat "$T/err")" >&2; exit 1; }
 		# row fps cpu_ms

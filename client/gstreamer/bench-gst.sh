@@ -22,17 +22,8 @@ W=1920 H=1080
 CAPS="video/x-raw,format=BGRA,width=$W,height=$H,framerate=60/1"
 SRC="videotestsrc num-buffers=$N pattern=ball motion=wavy"
 
-T=$(mktemp -d /tmp/shmframe-bench-gst.XXXXXX)
-SERVER_PID="" READER_PID=""
-cleanup() {
-	for p in $READER_PID $SERVER_PID; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$(dirname "$0")/../bench/bench-server.sh"
+bench_server gst "$BUILD"
 
 export GST_PLUGIN_PATH="$BUILD/client/gstreamer/plugin"
 export GST_REGISTRY="$T/registry.bin"
@@ -40,15 +31,6 @@ gst-inspect-1.0 shmframesink >/dev/null 2>&1 ||
 	{ echo "bench-gst: shmframesink not found in $GST_PLUGIN_PATH" >&2; exit 1; }
 gst-inspect-1.0 shmsink >/dev/null 2>&1 ||
 	{ echo "bench-gst: shmsink missing (gstreamer1.0-plugins-bad)" >&2; exit 1; }
-
-"$BUILD/server/shmframe-server" --listen "unix:$T/sock" --display none \
-	>"$T/server.out" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do
-	grep -q '^ready' "$T/server.out" && break
-	sleep 0.05
-done
-grep -q '^ready' "$T/server.out" || { echo "bench-gst: no server" >&2; exit 1; }
 
 # seconds LOG: GStreamer's PLAYING-to-EOS time in LOG.
 seconds() {
@@ -61,7 +43,7 @@ run_alone() {
 }
 
 run_shmframe() {
-	gst-launch-1.0 $SRC ! "$CAPS" ! shmframesink server="unix:$T/sock" \
+	gst-launch-1.0 $SRC ! "$CAPS" ! shmframesink server="$SERVER_ADDR" \
 		sync=false >"$T/log" 2>&1
 }
 
@@ -84,10 +66,12 @@ run_shmsink() {
 	gst-launch-1.0 shmsrc socket-path="$T/shm.sock" num-buffers="$N" ! \
 		"$CAPS" ! fakesink sync=false >"$T/reader.log" 2>&1 &
 	READER_PID=$!
+	BENCH_PIDS="$READER_PID $SERVER_PID"
 	wait "$writer" || true
 	kill "$READER_PID" 2>/dev/null || true
 	wait "$READER_PID" 2>/dev/null || true
 	READER_PID=""
+	BENCH_PIDS=$SERVER_PID
 }
 
 # cpu_now: CPU seconds so far of this shell's waited-for children and

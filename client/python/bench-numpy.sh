@@ -24,31 +24,15 @@ PY=$(sed -n 's/^SHMFRAME_PYTHON_TESTS:INTERNAL=//p' "$BUILD/CMakeCache.txt")
 [ -n "$PY" ] || { echo "bench-numpy: $BUILD has no Python module" >&2; exit 1; }
 export PYTHONPATH="$HERE" SHMFRAME_LIBRARY="$BUILD/client/lib/libshmframe.so.1"
 
-T=$(mktemp -d /tmp/shmframe-bench-numpy.XXXXXX)
-SERVER_PID=""
-cleanup() {
-	[ -z "$SERVER_PID" ] || { kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; } || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-
-mkdir -m 700 "$T/run"
-XDG_RUNTIME_DIR="$T/run" "$BUILD/server/shmframe-server" \
-	--listen "unix:$T/sock" --display none >"$T/server.out" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do
-	grep -q '^ready' "$T/server.out" && break
-	sleep 0.05
-done
-grep -q '^ready' "$T/server.out" || { echo "bench-numpy: no server" >&2; exit 1; }
+. "$HERE/../bench/bench-server.sh"
+bench_server numpy "$BUILD"
 
 # fps MODE: one run's frames/s.
 fps() {
 	local args
 	case $1 in
 	alone-*) args=(--alone) ;;
-	*) args=(--server "unix:$T/sock" --transport "${1%-*}") ;;
+	*) args=(--server "$SERVER_ADDR" --transport "${1%-*}") ;;
 	esac
 	args+=(--buffers "${1##*-}")
 	"$PY" "$HERE/examples/numpy_anim.py" --frames "$N" "${args[@]}" |

@@ -165,7 +165,7 @@ class Surface:
                              _lib.surface_height(ptr), stride.value)
         return numpy.asarray(holder)
 
-    def _buffer_of(self, array):
+    def _buffer_of(self, array, w, h):
         if array is None:
             if len(self._acquired) != 1:
                 raise ValueError("name the array to present: "
@@ -175,7 +175,7 @@ class Surface:
             raise TypeError("expected an array from acquire()")
         addr = array.__array_interface__["data"][0]
         buf = self._acquired.get(addr)
-        if buf is None or array.shape != (self.height, self.width, 4):
+        if buf is None or array.shape != (h, w, 4):
             raise ValueError("not an array that acquire() returned and "
                              "that is not yet presented or discarded")
         return addr, buf
@@ -186,9 +186,9 @@ class Surface:
         rectangles that changed (None: all).  Returns the frame's serial.
         Do not write to the array until acquire() returns it again."""
         ptr = self._live()
-        addr, buf = self._buffer_of(array)
-        rects, n = _rects(damage)
         w, h = self.width, self.height
+        addr, buf = self._buffer_of(array, w, h)
+        rects, n = _rects(damage)
         for r in rects or ():
             if r.x + r.width > w or r.y + r.height > h:
                 raise ValueError(f"damage ({r.x}, {r.y}, {r.width}, "
@@ -205,7 +205,7 @@ class Surface:
     def discard(self, array=None):
         """Gives an acquired array back unpresented."""
         ptr = self._live()
-        addr, buf = self._buffer_of(array)
+        addr, buf = self._buffer_of(array, self.width, self.height)
         self._conn._call(_lib.buffer_discard, ptr, buf)
         del self._acquired[addr]
 
